@@ -1,0 +1,77 @@
+#pragma once
+// Non-template list+watch loop and cache over JSON objects. Informer<T> is a typed veneer on it.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <shared_mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "k8sclient/Backoff.h"
+#include "k8sclient/KubeClient.h"
+#include "k8sclient/WatchStream.h"
+
+namespace k8s {
+
+struct InformerOptions {
+  std::chrono::seconds watchTimeout{300};  // timeoutSeconds sent with each watch
+  // A watch silent for this long is dropped and re-opened. Must exceed the server's bookmark interval
+  // (about a minute on kube-apiserver).
+  std::chrono::seconds idleDeadline{330};
+  std::string ns;  // namespaced resources: empty = all namespaces
+  BackoffPolicy backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 0.2};
+};
+
+class InformerCore {
+ public:
+  using Json = nlohmann::json;
+  InformerCore(KubeClient& client, ResourceRef resource, ListOptions selectors, InformerOptions options);
+
+  void onAdd(std::function<void(const Json&)> f) { onAdd_ = std::move(f); }
+  void onUpdate(std::function<void(const Json& old, const Json& now)> f) { onUpdate_ = std::move(f); }
+  void onDelete(std::function<void(const Json&)> f) { onDelete_ = std::move(f); }
+
+  // Blocks: list, then watch until stop. Handlers run on this thread, in order.
+  void run(std::stop_token stop);
+
+  bool hasSynced() const { return synced_.load(); }
+  std::optional<Json> get(const std::string& key) const;
+  std::vector<Json> list() const;
+  size_t size() const;
+  uint64_t watchRestarts() const { return watchRestarts_.load(); }
+  uint64_t relists() const { return relists_.load(); }
+  std::string lastResourceVersion() const;
+
+  // Cache key: the name; "namespace/name" for namespaced objects when watching all namespaces.
+  std::string keyOf(const Json& obj) const;
+
+  // Replaces the cache with a fresh list, calling add/update/delete for the differences.
+  // Objects whose resourceVersion is unchanged produce no call. Public for tests.
+  void replace(std::vector<Json> items, const std::string& resourceVersion);
+  // Applies one watch event to the cache and calls the matching handler. Public for tests.
+  void apply(const WatchEvent& ev);
+
+ private:
+  bool listOnce(std::stop_token stop);
+  void setResourceVersion(const std::string& rv);
+
+  KubeClient& client_;
+  ResourceRef resource_;
+  ListOptions selectors_;
+  InformerOptions options_;
+  std::function<void(const Json&)> onAdd_, onDelete_;
+  std::function<void(const Json&, const Json&)> onUpdate_;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, Json> cache_;
+  std::string resourceVersion_;
+  std::atomic<bool> synced_{false};
+  std::atomic<uint64_t> watchRestarts_{0}, relists_{0};
+};
+
+}  // namespace k8s

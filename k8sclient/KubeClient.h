@@ -1,0 +1,125 @@
+#pragma once
+// Typed REST operations over HttpTransport with client-side rate limiting and retries.
+// Template members are thin wrappers over the JSON core so that including this header stays cheap.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "k8sclient/ApiError.h"
+#include "k8sclient/Backoff.h"
+#include "k8sclient/HttpTransport.h"
+#include "k8sclient/Objects.h"
+#include "k8sclient/RateLimiter.h"
+
+namespace k8s {
+
+struct ListOptions {
+  std::string labelSelector, fieldSelector, resourceVersion, continueToken;
+  int limit = 0;
+};
+
+template <class T>
+struct ObjectList {
+  std::vector<T> items;
+  std::string resourceVersion, continueToken;
+};
+
+struct JsonList {
+  std::vector<nlohmann::json> items;
+  std::string resourceVersion, continueToken;
+};
+
+struct ClientOptions {
+  double qps = 20;  // <= 0: unlimited
+  int burst = 40;
+  int maxRetries = 5;  // retries after the first attempt
+  BackoffPolicy backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(10000), 0.2};
+  std::function<void(std::string verb, int code)> onRequest;  // metrics hook; code 0 = transport error
+  std::shared_ptr<Clock> clock;  // rate limiter and retry sleeps; default steady clock
+  std::stop_token stop;          // aborts waits, backoff sleeps and requests in flight
+};
+
+class KubeClient {
+ public:
+  KubeClient(std::shared_ptr<HttpTransport> transport, ClientOptions options = {});
+
+  template <class T>
+  T get(const std::string& name, const std::string& ns = "") {
+    return getJson(ResourceRef::of<T>(), name, ns).template get<T>();
+  }
+  // One page; follow continueToken yourself or use listAll.
+  template <class T>
+  ObjectList<T> list(const ListOptions& opts = {}, const std::string& ns = "") {
+    return typed<T>(listJson(ResourceRef::of<T>(), opts, ns));
+  }
+  // Every page; rvOut receives the list's resourceVersion (the one to start a watch from).
+  template <class T>
+  std::vector<T> listAll(const ListOptions& opts = {}, const std::string& ns = "", std::string* rvOut = nullptr) {
+    return typed<T>(listAllJson(ResourceRef::of<T>(), opts, ns, rvOut)).items;
+  }
+  // ns empty: the object's metadata.namespace.
+  template <class T>
+  T create(const T& obj, const std::string& ns = "") {
+    return createJson(ResourceRef::of<T>(), nlohmann::json(obj), ns).template get<T>();
+  }
+  // PUT; a stale metadata.resourceVersion gives ApiError 409 Conflict.
+  template <class T>
+  T update(const T& obj) {
+    return updateJson(ResourceRef::of<T>(), nlohmann::json(obj), "").template get<T>();
+  }
+  // PUT to a subresource: "approval" or "status".
+  template <class T>
+  T updateSubresource(const T& obj, std::string_view subresource) {
+    return updateJson(ResourceRef::of<T>(), nlohmann::json(obj), std::string(subresource)).template get<T>();
+  }
+  template <class T>
+  void remove(const std::string& name, const std::string& ns = "") {
+    removeJson(ResourceRef::of<T>(), name, ns);
+  }
+
+  // JSON core used by the templates, WatchStream and Informer.
+  nlohmann::json getJson(const ResourceRef& res, const std::string& name, const std::string& ns = "");
+  JsonList listJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns = "");
+  JsonList listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns = "",
+                       std::string* rvOut = nullptr);
+  nlohmann::json createJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& ns = "");
+  nlohmann::json updateJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& subresource);
+  void removeJson(const ResourceRef& res, const std::string& name, const std::string& ns = "");
+
+  // Raw escape hatch: any verb and path (including query). Throws ApiError for non-2xx.
+  nlohmann::json requestJson(const std::string& method, const std::string& path,
+                             const std::optional<nlohmann::json>& body = std::nullopt);
+
+  // /api/v1/... or /apis/group/version/..., with /namespaces/ns when namespaced and ns is set.
+  static std::string resourcePath(const ResourceRef& res, const std::string& ns = "", const std::string& name = "",
+                                  const std::string& subresource = "");
+  static std::string urlEncode(std::string_view s);
+
+  HttpTransport& transport() { return *transport_; }
+  RateLimiter& rateLimiter() { return limiter_; }
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  template <class T>
+  static ObjectList<T> typed(JsonList&& l) {
+    ObjectList<T> out;
+    out.items.reserve(l.items.size());
+    for (auto& j : l.items) out.items.push_back(j.template get<T>());
+    out.resourceVersion = std::move(l.resourceVersion);
+    out.continueToken = std::move(l.continueToken);
+    return out;
+  }
+  HttpResponse execute(const std::string& method, const std::string& path, const std::string* body);
+
+  std::shared_ptr<HttpTransport> transport_;
+  ClientOptions options_;
+  RateLimiter limiter_;
+};
+
+}  // namespace k8s
