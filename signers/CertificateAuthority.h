@@ -1,0 +1,110 @@
+#pragma once
+// A loaded signing CA (immutable) and a holder that swaps in a new pair when the files change.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "signers/OpenSslPtr.h"
+#include "signers/Result.h"
+
+namespace signers {
+
+struct CaFiles {
+  std::string certFile;
+  std::string keyFile;
+  std::string passphraseFile;           // empty: the key must not be encrypted
+  std::vector<std::string> chainFiles;  // intermediates, PEM, any number of certificates per file
+};
+
+class CertificateAuthority {
+ public:
+  using TimePoint = std::chrono::system_clock::time_point;
+
+  // Refuses: not exactly one certificate in certFile, unreadable/encrypted key without passphrase,
+  // key not matching the certificate, no BasicConstraints CA:TRUE, no keyCertSign, expired or not
+  // yet valid at `now`, unsupported key type. Every error names the file and says what to do.
+  static Result<std::shared_ptr<const CertificateAuthority>> load(const std::string& certFile,
+                                                                  const std::string& keyFile,
+                                                                  const std::string& passphraseFile = "");
+  static Result<std::shared_ptr<const CertificateAuthority>> load(const CaFiles& files,
+                                                                  TimePoint now = std::chrono::system_clock::now());
+
+  X509* certificate() const { return cert_.get(); }
+  EVP_PKEY* privateKey() const { return key_.get(); }
+  // Digest for X509_sign: SHA-256 (RSA, P-256), SHA-384 (P-384), SHA-512 (P-521), nullptr (Ed25519).
+  const EVP_MD* digest() const { return digest_.get(); }
+  // Key identifier put in issued certificates' AuthorityKeyIdentifier (CA's SKI, else SHA-1 of its key).
+  const std::vector<unsigned char>& keyId() const { return keyId_; }
+  // Intermediates loaded from chainFiles, in order, already PEM-encoded.
+  const std::string& chainPem() const { return chainPem_; }
+  std::size_t chainLength() const { return chainLength_; }
+
+  TimePoint notBefore() const { return notBefore_; }
+  TimePoint notAfter() const { return notAfter_; }
+  const std::string& subject() const { return subject_; }  // RFC 2253
+  const std::string& certFile() const { return files_.certFile; }
+  const CaFiles& files() const { return files_; }
+
+ private:
+  CertificateAuthority() = default;
+  friend struct CaLoader;
+
+  X509Ptr cert_;
+  EvpPkeyPtr key_;
+  EvpMdPtr digest_;
+  std::vector<unsigned char> keyId_;
+  std::string chainPem_;
+  std::size_t chainLength_ = 0;
+  TimePoint notBefore_{};
+  TimePoint notAfter_{};
+  std::string subject_;
+  CaFiles files_;
+};
+
+// Holds the current CA; readers never block writers for long and always see a complete pair.
+class ReloadingCertificateAuthority {
+ public:
+  // The initial load must succeed.
+  static Result<std::unique_ptr<ReloadingCertificateAuthority>> create(const CaFiles& files);
+  ~ReloadingCertificateAuthority();
+  ReloadingCertificateAuthority(const ReloadingCertificateAuthority&) = delete;
+  ReloadingCertificateAuthority& operator=(const ReloadingCertificateAuthority&) = delete;
+
+  std::shared_ptr<const CertificateAuthority> current() const { return current_.load(); }
+
+  // Re-reads every file; when any byte changed, loads the new pair. ok(true): swapped in;
+  // ok(false): unchanged; fail(message): the new files are bad and the old CA stays current
+  // (the same bad content is not retried until it changes again, but keeps being reported).
+  Result<bool> reloadIfChanged();
+
+  // Calls reloadIfChanged() every `interval` on a background thread until stopPolling() or
+  // destruction. onResult (optional) is called from that thread after each attempt.
+  void startPolling(std::chrono::seconds interval,
+                    std::function<void(const Result<bool>&)> onResult = {});
+  void stopPolling();
+
+  // Error of the last reload attempt, empty when it succeeded or nothing changed.
+  std::string lastError() const;
+
+ private:
+  explicit ReloadingCertificateAuthority(std::shared_ptr<const CertificateAuthority> initial,
+                                         std::string fingerprint);
+
+  CaFiles files_;
+  std::atomic<std::shared_ptr<const CertificateAuthority>> current_;
+  mutable std::mutex mutex_;     // guards fingerprint_, lastError_ and reload serialisation
+  std::string fingerprint_;      // concatenated file contents of the last attempt
+  std::string lastError_;
+  std::mutex pollMutex_;
+  std::condition_variable pollCv_;
+  bool stopRequested_ = false;
+  std::thread poller_;
+};
+
+}  // namespace signers

@@ -1,0 +1,53 @@
+#pragma once
+// Per-signer configuration. The controller fills it from YAML; Signer::create validates it.
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace signers {
+
+struct KeyPolicy {
+  bool allowRsa = true;
+  int minRsaBits = 2048;
+  int maxRsaBits = 8192;  // bigger keys only cost verification time and are never needed
+  bool allowP256 = true;
+  bool allowP384 = true;
+  bool allowEd25519 = true;
+};
+
+struct SignerConfig {
+  std::string signerName;  // "kubernetes.io/kubelet-serving" or a custom "example.com/name"
+
+  std::string caCertFile;           // exactly one PEM certificate
+  std::string caKeyFile;            // PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8 / traditional
+  std::string caKeyPassphraseFile;  // only for an encrypted key; one trailing newline is ignored
+  std::vector<std::string> chainFiles;  // intermediates appended to the result when includeChain
+  bool includeChain = false;
+
+  std::chrono::seconds maxDuration{std::chrono::hours(8760)};  // must be >= 10 minutes
+  KeyPolicy keyPolicy;
+
+  // ---- Custom signers only (refused for kubernetes.io/ names when non-empty). ----
+  // Every requested usage must be listed; must be non-empty for a custom signer.
+  std::vector<std::string> allowedUsages;
+  // Every listed usage must be requested.
+  std::vector<std::string> requiredUsages;
+  // SAN types; all refused unless enabled.
+  bool allowDns = false;
+  bool allowIp = false;
+  bool allowEmail = false;
+  bool allowUri = false;
+  // When allowDns: each DNS SAN must equal a suffix or end with "." + suffix, or fully match a
+  // regex (ECMAScript, case-insensitive). Both empty: any well-formed DNS name.
+  std::vector<std::string> dnsSuffixes;
+  std::vector<std::string> dnsRegexes;
+  // When allowIp and non-empty: each IP SAN must be inside one of them (families strict).
+  std::vector<std::string> ipCidrs;
+  // Each O must be listed. Empty: no O allowed at all. The single entry "*" allows any O.
+  std::vector<std::string> allowedOrganizations;
+  // When non-empty, the CN must fully match (ECMAScript).
+  std::string commonNameRegex;
+  int maxSans = 100;
+};
+
+}  // namespace signers
