@@ -1,0 +1,167 @@
+{{/* Names and labels. */}}
+{{- define "csr-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "csr-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "csr-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "csr-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "csr-operator.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "csr-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: controller
+{{- end }}
+
+{{- define "csr-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "csr-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "csr-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The port number of config.http.bindAddress (":8080", "0.0.0.0:9000", "[::]:8080"). */}}
+{{- define "csr-operator.httpPort" -}}
+{{- $port := regexFind "[0-9]+$" .Values.config.http.bindAddress }}
+{{- if not $port }}
+{{- fail (printf "config.http.bindAddress %q must end with a port, e.g. \":8080\"" .Values.config.http.bindAddress) }}
+{{- end }}
+{{- $port }}
+{{- end }}
+
+{{- define "csr-operator.leaseNamespace" -}}
+{{- default .Release.Namespace .Values.config.leaderElection.namespace }}
+{{- end }}
+
+{{/* Signer names the operator approves for, one per line (empty when the approver is off). */}}
+{{- define "csr-operator.approveSignerNames" -}}
+{{- $a := .Values.config.approver }}
+{{- $names := list }}
+{{- if $a.enabled }}
+{{- if $a.kubeletServing.enabled }}{{ $names = append $names "kubernetes.io/kubelet-serving" }}{{ end }}
+{{- if $a.kubeletClient.enabled }}{{ $names = append $names "kubernetes.io/kube-apiserver-client-kubelet" }}{{ end }}
+{{- range $a.rules }}{{ $names = append $names .signerName }}{{ end }}
+{{- end }}
+{{- $names | uniq | join "\n" }}
+{{- end }}
+
+{{/* Signer names the operator signs for, one per line. */}}
+{{- define "csr-operator.signSignerNames" -}}
+{{- $names := list }}
+{{- range .Values.config.signers.list }}{{ $names = append $names .signerName }}{{ end }}
+{{- $names | uniq | join "\n" }}
+{{- end }}
+
+{{/* The distinct CA Secret names of ca.mode secret, one per line. */}}
+{{- define "csr-operator.caSecretNames" -}}
+{{- $names := list }}
+{{- range .Values.config.signers.list }}
+{{- $names = append $names (default $.Values.ca.secret.name (get $.Values.ca.secret.perSigner .signerName)) }}
+{{- end }}
+{{- $names | uniq | join "\n" }}
+{{- end }}
+
+{{/*
+Checks that combinations of values make sense; each failure says what to change.
+Single values are checked by values.schema.json.
+*/}}
+{{- define "csr-operator.validate" -}}
+{{- $c := .Values.config }}
+{{- if and (gt (int .Values.replicaCount) 1) (not $c.leaderElection.enabled) }}
+{{- fail (printf "replicaCount is %d but config.leaderElection.enabled is false: replicas without leader election would approve and sign the same CSRs concurrently. Set config.leaderElection.enabled=true or replicaCount=1." (int .Values.replicaCount)) }}
+{{- end }}
+{{- $signers := $c.signers.list | default list }}
+{{- if and (not $c.approver.enabled) (not $signers) }}
+{{- fail "config.approver.enabled is false and config.signers.list is empty: the operator would do nothing. Enable the approver or add a signer." }}
+{{- end }}
+{{- $seen := dict }}
+{{- range $signers }}
+{{- if hasKey $seen .signerName }}
+{{- fail (printf "config.signers.list repeats signer %q" .signerName) }}
+{{- end }}
+{{- $_ := set $seen .signerName true }}
+{{- end }}
+{{- if eq .Values.ca.mode "none" }}
+{{- range $signers }}
+{{- if not (and (or .caCertFile $c.signers.defaults.caCertFile) (or .caKeyFile $c.signers.defaults.caKeyFile)) }}
+{{- fail (printf "signer %q has no CA: with ca.mode none every signer needs caCertFile and caKeyFile (mounted with extraVolumes). Set ca.mode to secret or hostPath to let the chart mount the CA." .signerName) }}
+{{- end }}
+{{- end }}
+{{- else }}
+{{- if not $signers }}
+{{- fail (printf "ca.mode is %s but config.signers.list is empty: add the signers that use this CA (e.g. kubernetes.io/kubelet-serving) or set ca.mode=none for an approver-only install." .Values.ca.mode) }}
+{{- end }}
+{{- range $signers }}
+{{- if or .caCertFile .caKeyFile }}
+{{- fail (printf "signer %q sets caCertFile/caKeyFile, but ca.mode %s mounts the CA and sets them; remove them or use ca.mode none." .signerName $.Values.ca.mode) }}
+{{- end }}
+{{- end }}
+{{- if eq .Values.ca.mode "secret" }}
+{{- range $name, $_ := .Values.ca.secret.perSigner }}
+{{- if not (has $name (splitList "\n" (include "csr-operator.signSignerNames" $))) }}
+{{- fail (printf "ca.secret.perSigner names signer %q, which is not in config.signers.list" $name) }}
+{{- end }}
+{{- end }}
+{{- range $signers }}
+{{- if not (or $.Values.ca.secret.name (get $.Values.ca.secret.perSigner .signerName)) }}
+{{- fail (printf "signer %q has no CA Secret: set ca.secret.name (one Secret for all signers) or ca.secret.perSigner[%q]." .signerName .signerName) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The signer list of the configuration file, with the CA paths of the chosen ca.mode. */}}
+{{- define "csr-operator.signerList" -}}
+{{- $out := list }}
+{{- range .Values.config.signers.list }}
+{{- $s := deepCopy . }}
+{{- if eq $.Values.ca.mode "secret" }}
+{{- $secret := default $.Values.ca.secret.name (get $.Values.ca.secret.perSigner .signerName) }}
+{{- $_ := set $s "caCertFile" (printf "/etc/csr-operator/ca/%s/tls.crt" $secret) }}
+{{- $_ := set $s "caKeyFile" (printf "/etc/csr-operator/ca/%s/tls.key" $secret) }}
+{{- else if eq $.Values.ca.mode "hostPath" }}
+{{- $_ := set $s "caCertFile" "/etc/csr-operator/ca/ca.crt" }}
+{{- $_ := set $s "caKeyFile" "/etc/csr-operator/ca/ca.key" }}
+{{- end }}
+{{- $out = append $out $s }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* The operator's configuration file. */}}
+{{- define "csr-operator.configFile" -}}
+{{- $c := deepCopy .Values.config }}
+{{- if .Values.config.signers.list }}
+{{- $signers := dict "defaults" .Values.config.signers.defaults "reloadInterval" .Values.config.signers.reloadInterval "list" (fromYamlArray (include "csr-operator.signerList" .)) }}
+{{- $_ := set $c "signers" $signers }}
+{{- else }}
+{{- $_ := unset $c "signers" }}
+{{- end }}
+{{- toYaml $c }}
+{{- end }}
