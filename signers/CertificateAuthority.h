@@ -59,6 +59,7 @@ class CertificateAuthority {
   EvpPkeyPtr key_;
   EvpMdPtr digest_;
   std::vector<unsigned char> keyId_;
+  std::vector<X509Ptr> chain_;
   std::string chainPem_;
   std::size_t chainLength_ = 0;
   TimePoint notBefore_{};

@@ -1,0 +1,213 @@
+#include "signers/CertificateAuthority.h"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <cstring>
+#include <optional>
+#include <ctime>
+
+#include "signers/FileUtil.h"
+#include "signers/OpenSslError.h"
+
+namespace signers {
+
+struct CaLoader {
+  using R = Result<std::shared_ptr<const CertificateAuthority>>;
+  using TimePoint = CertificateAuthority::TimePoint;
+
+  static std::optional<TimePoint> toTimePoint(const ASN1_TIME* t) {
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
+  }
+
+  static std::string pemOf(X509* cert) {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};
+    char* data = nullptr;
+    long len = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(len));
+  }
+
+  // Every PEM block in the text, parsed as a certificate; any other block type is an error.
+  static Result<std::vector<X509Ptr>> readCertificates(const std::string& text, const std::string& file) {
+    using RC = Result<std::vector<X509Ptr>>;
+    BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+    std::vector<X509Ptr> certs;
+    while (true) {
+      char* name = nullptr;
+      char* header = nullptr;
+      unsigned char* data = nullptr;
+      long len = 0;
+      if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+        unsigned long err = ERR_peek_last_error();
+        ERR_clear_error();
+        if (ERR_GET_REASON(err) == PEM_R_NO_START_LINE) break;
+        return RC::fail(file + ": malformed PEM; check that the file is a PEM certificate");
+      }
+      std::string type = name;
+      const unsigned char* p = data;
+      X509Ptr cert(type == "CERTIFICATE" ? d2i_X509(nullptr, &p, len) : nullptr);
+      bool trailing = cert && p != data + len;
+      OPENSSL_free(name);
+      OPENSSL_free(header);
+      OPENSSL_free(data);
+      if (type != "CERTIFICATE") return RC::fail(file + ": contains a \"" + type + "\" PEM block; it may only hold certificates");
+      if (!cert || trailing) return RC::fail(withOpenSslErrors(file + ": a CERTIFICATE block does not parse as X.509"));
+      certs.push_back(std::move(cert));
+    }
+    return RC::ok(std::move(certs));
+  }
+
+  static Result<EvpPkeyPtr> readKey(const std::string& text, const std::string& file, const std::string& passphraseFile) {
+    using RK = Result<EvpPkeyPtr>;
+    bool encrypted = text.find("ENCRYPTED PRIVATE KEY") != std::string::npos || text.find("Proc-Type: 4,ENCRYPTED") != std::string::npos;
+    std::string passphrase;
+    if (!passphraseFile.empty()) {
+      auto pass = readSmallFile(passphraseFile, 4096);
+      if (!pass) return RK::fail("cannot read CA key passphrase file " + passphraseFile + ": " + pass.error() + "; check the path and permissions");
+      passphrase = pass.value();
+      if (passphrase.ends_with("\n")) passphrase.pop_back();
+      if (passphrase.ends_with("\r")) passphrase.pop_back();
+    } else if (encrypted) {
+      return RK::fail("CA key file " + file + " is encrypted; set caKeyPassphraseFile to a file holding the passphrase");
+    }
+    BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+    ERR_clear_error();
+    // The passphrase is given directly (never via a prompt): an unencrypted key ignores it.
+    EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>(passphrase.c_str()));
+    if (raw == nullptr) {
+      drainOpenSslErrors();
+      if (encrypted) return RK::fail("CA key file " + file + " cannot be decrypted with the passphrase from " + passphraseFile + "; check the passphrase");
+      return RK::fail("CA key file " + file + " holds no readable PEM private key (PKCS#8, PKCS#1 or SEC1 expected)");
+    }
+    return RK::ok(EvpPkeyPtr(raw));
+  }
+
+  static Result<EvpMdPtr> digestFor(EVP_PKEY* key, const std::string& file) {
+    using RD = Result<EvpMdPtr>;
+    const char* name = nullptr;
+    switch (EVP_PKEY_get_base_id(key)) {
+      case EVP_PKEY_RSA:
+        if (EVP_PKEY_get_bits(key) < 2048) return RD::fail("CA key file " + file + " holds an RSA key smaller than 2048 bits; use a stronger CA key");
+        name = "SHA256";
+        break;
+      case EVP_PKEY_EC: {
+        char group[64] = {};
+        size_t len = 0;
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len);
+        std::string g(group, len);
+        if (g == "prime256v1") name = "SHA256";
+        else if (g == "secp384r1") name = "SHA384";
+        else if (g == "secp521r1") name = "SHA512";
+        else return RD::fail("CA key file " + file + " holds an EC key on unsupported curve \"" + g + "\"; use P-256, P-384 or P-521");
+        break;
+      }
+      case EVP_PKEY_ED25519:
+        return RD::ok(EvpMdPtr());
+      default:
+        return RD::fail("CA key file " + file + " holds an unsupported key type; use RSA, ECDSA or Ed25519");
+    }
+    EvpMdPtr md(EVP_MD_fetch(nullptr, name, nullptr));
+    if (!md) return RD::fail(withOpenSslErrors(std::string("cannot load digest ") + name));
+    return RD::ok(std::move(md));
+  }
+
+  static R load(const CaFiles& files, TimePoint now) {
+    auto certText = readSmallFile(files.certFile);
+    if (!certText) return R::fail("cannot read CA certificate file " + files.certFile + ": " + certText.error() + "; check the path and permissions");
+    auto keyText = readSmallFile(files.keyFile);
+    if (!keyText) return R::fail("cannot read CA key file " + files.keyFile + ": " + keyText.error() + "; check the path and permissions");
+
+    auto certs = readCertificates(certText.value(), "CA certificate file " + files.certFile);
+    if (!certs) return R::fail(certs.error());
+    if (certs.value().size() != 1) {
+      return R::fail("error reading CA cert file " + files.certFile + ": expected 1 certificate, found " +
+                     std::to_string(certs.value().size()) + "; put intermediates in chainFiles");
+    }
+    std::shared_ptr<CertificateAuthority> ca(new CertificateAuthority());
+    ca->files_ = files;
+    ca->cert_ = std::move(certs.value()[0]);
+    X509* cert = ca->cert_.get();
+
+    auto key = readKey(keyText.value(), files.keyFile, files.passphraseFile);
+    if (!key) return R::fail(key.error());
+    ca->key_ = std::move(key.value());
+    if (X509_check_private_key(cert, ca->key_.get()) != 1) {
+      drainOpenSslErrors();
+      return R::fail("CA key file " + files.keyFile + " does not match the certificate in " + files.certFile + "; use the key the CA certificate was issued for");
+    }
+
+    uint32_t flags = X509_get_extension_flags(cert);
+    if ((flags & EXFLAG_INVALID) != 0) return R::fail("CA certificate file " + files.certFile + ": the certificate has invalid extensions");
+    if ((flags & EXFLAG_BCONS) == 0 || (flags & EXFLAG_CA) == 0) {
+      return R::fail("CA certificate file " + files.certFile + " is not a CA certificate (BasicConstraints CA:TRUE missing); use a CA certificate");
+    }
+    if ((flags & EXFLAG_KUSAGE) == 0 || (X509_get_key_usage(cert) & KU_KEY_CERT_SIGN) == 0) {
+      return R::fail("CA certificate file " + files.certFile + " does not allow certificate signing (KeyUsage keyCertSign missing); use a CA certificate with keyCertSign");
+    }
+
+    auto nb = toTimePoint(X509_get0_notBefore(cert));
+    auto na = toTimePoint(X509_get0_notAfter(cert));
+    if (!nb || !na) return R::fail("CA certificate file " + files.certFile + ": unreadable validity dates");
+    ca->notBefore_ = *nb;
+    ca->notAfter_ = *na;
+    if (now < *nb) return R::fail("CA certificate file " + files.certFile + " is not valid yet (NotBefore in the future); check the clock or the certificate");
+    if (now >= *na) return R::fail("CA certificate file " + files.certFile + " has expired; renew the CA certificate");
+
+    auto md = digestFor(ca->key_.get(), files.keyFile);
+    if (!md) return R::fail(md.error());
+    ca->digest_ = std::move(md.value());
+
+    if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(cert)) {
+      const unsigned char* p = ASN1_STRING_get0_data(ski);
+      ca->keyId_.assign(p, p + ASN1_STRING_length(ski));
+    } else {
+      unsigned char buf[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      if (X509_pubkey_digest(cert, EVP_sha1(), buf, &len) != 1) return R::fail(withOpenSslErrors("cannot hash the CA public key"));
+      ca->keyId_.assign(buf, buf + len);
+    }
+
+    char subject[512] = {};
+    BioPtr nameBio(BIO_new(BIO_s_mem()));
+    X509_NAME_print_ex(nameBio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+    int n = BIO_read(nameBio.get(), subject, sizeof subject - 1);
+    ca->subject_ = n > 0 ? std::string(subject, static_cast<std::size_t>(n)) : std::string();
+
+    X509* previous = cert;
+    for (const auto& chainFile : files.chainFiles) {
+      auto text = readSmallFile(chainFile);
+      if (!text) return R::fail("cannot read chain file " + chainFile + ": " + text.error() + "; check the path and permissions");
+      auto chain = readCertificates(text.value(), "chain file " + chainFile);
+      if (!chain) return R::fail(chain.error());
+      if (chain.value().empty()) return R::fail("chain file " + chainFile + " holds no certificate");
+      for (auto& c : chain.value()) {
+        if (X509_check_issued(c.get(), previous) != X509_V_OK) {
+          return R::fail("chain file " + chainFile + ": certificate " + std::to_string(ca->chainLength_ + 1) +
+                         " did not issue the certificate before it; list intermediates from the CA's issuer upwards");
+        }
+        ca->chainPem_ += pemOf(c.get());
+        ++ca->chainLength_;
+        previous = c.get();
+        ca->chain_.push_back(std::move(c));
+      }
+    }
+    drainOpenSslErrors();
+    return R::ok(std::move(ca));
+  }
+};
+
+Result<std::shared_ptr<const CertificateAuthority>> CertificateAuthority::load(const std::string& certFile,
+                                                                               const std::string& keyFile,
+                                                                               const std::string& passphraseFile) {
+  return load(CaFiles{certFile, keyFile, passphraseFile, {}});
+}
+
+Result<std::shared_ptr<const CertificateAuthority>> CertificateAuthority::load(const CaFiles& files, TimePoint now) {
+  return CaLoader::load(files, now);
+}
+
+}  // namespace signers

@@ -1,0 +1,224 @@
+#include "signers/CertificateRequest.h"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <set>
+
+#include "signers/OpenSslError.h"
+#include "signers/OpenSslPtr.h"
+
+namespace signers {
+namespace {
+
+struct PemBlock {
+  std::string name;
+  std::string header;
+  std::vector<unsigned char> der;
+};
+
+// Reads the first PEM block whatever its type, so a request preceded by another block is refused
+// instead of silently skipped to.
+std::optional<PemBlock> readFirstPemBlock(std::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return std::nullopt;
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) return std::nullopt;
+  PemBlock block{name, header, std::vector<unsigned char>(data, data + len)};
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  return block;
+}
+
+std::string objectText(const ASN1_OBJECT* obj, bool numeric) {
+  char buf[128];
+  int n = OBJ_obj2txt(buf, sizeof buf, obj, numeric ? 1 : 0);
+  if (n <= 0) return {};
+  return std::string(buf, static_cast<std::size_t>(std::min<int>(n, static_cast<int>(sizeof buf) - 1)));
+}
+
+// IA5String SAN values must be printable ASCII: an embedded NUL or control byte is an attack on
+// name comparison, not a real name.
+std::optional<std::string> ia5Value(const ASN1_IA5STRING* s) {
+  const unsigned char* p = ASN1_STRING_get0_data(s);
+  int n = ASN1_STRING_length(s);
+  if (p == nullptr || n <= 0) return std::nullopt;
+  for (int i = 0; i < n; ++i) {
+    if (p[i] < 0x21 || p[i] > 0x7e) return std::nullopt;
+  }
+  return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+}
+
+std::optional<std::string> readSubject(X509_REQ* req, ParsedRequest& out) {
+  const X509_NAME* name = X509_REQ_get_subject_name(req);
+  int count = X509_NAME_entry_count(name);
+  int commonNames = 0;
+  for (int i = 0; i < count; ++i) {
+    const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
+    const ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(entry);
+    int nid = OBJ_obj2nid(obj);
+    std::string key = nid != NID_undef ? OBJ_nid2sn(nid) : objectText(obj, true);
+    unsigned char* raw = nullptr;
+    int n = ASN1_STRING_to_UTF8(&raw, X509_NAME_ENTRY_get_data(entry));
+    if (n < 0) return "subject attribute " + key + " is not a valid string";
+    std::string value(reinterpret_cast<char*>(raw), static_cast<std::size_t>(n));
+    OPENSSL_free(raw);
+    if (value.find('\0') != std::string::npos) return "subject attribute " + key + " contains a NUL byte";
+    if (nid == NID_commonName) {
+      if (++commonNames > 1) return "subject has more than one common name";
+      out.commonName = value;
+    } else if (nid == NID_organizationName) {
+      out.organizations.push_back(value);
+    }
+    out.subject.emplace_back(std::move(key), std::move(value));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> readSans(const X509_EXTENSION* ext, const RequestLimits& limits, ParsedRequest& out) {
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(const_cast<X509_EXTENSION*>(ext))));
+  if (!names) return withOpenSslErrors("malformed subjectAltName extension");
+  int count = sk_GENERAL_NAME_num(names.get());
+  if (static_cast<std::size_t>(count) > limits.maxSans) {
+    return "request has " + std::to_string(count) + " subjectAltNames, more than the limit of " +
+           std::to_string(limits.maxSans);
+  }
+  for (int i = 0; i < count; ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+    switch (gn->type) {
+      case GEN_DNS: {
+        auto v = ia5Value(gn->d.dNSName);
+        if (!v) return "DNS subjectAltName is empty or not printable ASCII";
+        out.dnsNames.push_back(*v);
+        break;
+      }
+      case GEN_EMAIL: {
+        auto v = ia5Value(gn->d.rfc822Name);
+        if (!v) return "email subjectAltName is empty or not printable ASCII";
+        out.emailAddresses.push_back(*v);
+        break;
+      }
+      case GEN_URI: {
+        auto v = ia5Value(gn->d.uniformResourceIdentifier);
+        if (!v || v->find(':') == std::string::npos) return "URI subjectAltName is not an absolute URI";
+        out.uris.push_back(*v);
+        break;
+      }
+      case GEN_IPADD: {
+        auto ip = IpAddress::fromBytes(ASN1_STRING_get0_data(gn->d.iPAddress),
+                                       static_cast<std::size_t>(ASN1_STRING_length(gn->d.iPAddress)));
+        if (!ip) return "IP subjectAltName is neither 4 nor 16 bytes long";
+        out.ipAddresses.push_back(*ip);
+        break;
+      }
+      default:
+        return "unsupported subjectAltName type (only DNS, IP, email and URI are accepted)";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> readExtensions(X509_REQ* req, const RequestLimits& limits, ParsedRequest& out) {
+  ERR_clear_error();
+  X509ExtensionStackPtr exts(X509_REQ_get_extensions(req));
+  if (!exts) return withOpenSslErrors("malformed extension request attribute");
+  std::set<int> seenNids;
+  std::set<std::string> seenOids;
+  for (int i = 0; i < sk_X509_EXTENSION_num(exts.get()); ++i) {
+    X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), i);
+    const ASN1_OBJECT* obj = X509_EXTENSION_get_object(ext);
+    std::string oid = objectText(obj, true);
+    if (!seenOids.insert(oid).second) return "request contains extension " + oid + " more than once";
+    out.extensionOids.push_back(oid);
+    int nid = OBJ_obj2nid(obj);
+    if (nid == NID_subject_alt_name) {
+      if (auto err = readSans(ext, limits, out)) return err;
+    } else if (nid == NID_basic_constraints) {
+      BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS*>(X509V3_EXT_d2i(ext)));
+      if (!bc) return withOpenSslErrors("malformed basicConstraints extension");
+      out.requestsCa = bc->ca != 0;
+    }
+  }
+  return std::nullopt;
+}
+
+void readKey(EVP_PKEY* key, ParsedRequest& out) {
+  out.keyBits = EVP_PKEY_get_bits(key);
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+      out.keyType = KeyType::Rsa;
+      return;
+    case EVP_PKEY_ED25519:
+      out.keyType = KeyType::Ed25519;
+      return;
+    case EVP_PKEY_EC: {
+      char group[64] = {};
+      size_t len = 0;
+      out.keyType = KeyType::EcOther;
+      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) == 1) {
+        std::string g(group, len);
+        if (g == "prime256v1" || g == "P-256") out.keyType = KeyType::EcP256;
+        if (g == "secp384r1" || g == "P-384") out.keyType = KeyType::EcP384;
+      }
+      return;
+    }
+    default:
+      out.keyType = KeyType::Other;
+  }
+}
+
+}  // namespace
+
+const char* keyTypeName(KeyType type) {
+  switch (type) {
+    case KeyType::Rsa: return "RSA";
+    case KeyType::EcP256: return "ECDSA P-256";
+    case KeyType::EcP384: return "ECDSA P-384";
+    case KeyType::EcOther: return "ECDSA (other curve)";
+    case KeyType::Ed25519: return "Ed25519";
+    case KeyType::Other: return "unsupported key type";
+  }
+  return "unsupported key type";
+}
+
+Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const RequestLimits& limits) {
+  using R = Result<ParsedRequest>;
+  if (pem.size() > limits.maxPemBytes) {
+    return R::fail("request is " + std::to_string(pem.size()) + " bytes, more than the limit of " +
+                   std::to_string(limits.maxPemBytes));
+  }
+  ERR_clear_error();
+  auto block = readFirstPemBlock(pem);
+  drainOpenSslErrors();
+  if (!block) return R::fail("request is not PEM encoded (no complete PEM block found)");
+  if (block->name != "CERTIFICATE REQUEST") {
+    return R::fail("PEM block type must be CERTIFICATE REQUEST, found " + block->name);
+  }
+  if (!block->header.empty()) return R::fail("PEM headers are not allowed in a certificate request");
+  const unsigned char* p = block->der.data();
+  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(block->der.size())));
+  if (!req) return R::fail(withOpenSslErrors("malformed PKCS#10 certificate request"));
+  if (p != block->der.data() + block->der.size()) return R::fail("trailing bytes after the PKCS#10 request");
+
+  EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
+  if (key == nullptr) return R::fail(withOpenSslErrors("request has an unreadable or unsupported public key"));
+  if (X509_REQ_verify(req.get(), key) != 1) {
+    drainOpenSslErrors();
+    return R::fail("request signature does not verify with its own public key");
+  }
+
+  ParsedRequest out;
+  if (EVP_PKEY_up_ref(key) != 1) return R::fail(withOpenSslErrors("cannot reference the request key"));
+  out.publicKey = std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+  readKey(key, out);
+  if (auto err = readSubject(req.get(), out)) return R::fail(*err);
+  if (auto err = readExtensions(req.get(), limits, out)) return R::fail(*err);
+  return R::ok(std::move(out));
+}
+
+}  // namespace signers

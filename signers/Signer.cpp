@@ -1,0 +1,136 @@
+#include <spdlog/spdlog.h>
+
+#include "signers/CertificateBuilder.h"
+#include "signers/IssueCertificate.h"
+#include "signers/Profiles.h"
+#include "signers/Validity.h"
+
+namespace signers {
+
+// The signer-specific half of validation, chosen once at create().
+class ProfileRules {
+ public:
+  enum class Kind { KubeletServing, KubeletClient, ApiServerClient, LegacyUnknown, Custom };
+  Kind kind = Kind::Custom;
+  std::shared_ptr<const CustomProfile> custom;
+
+  std::optional<std::string> validate(const ParsedRequest& req, const std::vector<std::string>& usages) const {
+    switch (kind) {
+      case Kind::KubeletServing: return validateKubeletServing(req, toUsageSet(usages));
+      case Kind::KubeletClient: return validateKubeletClient(req, toUsageSet(usages));
+      case Kind::ApiServerClient: return validateApiServerClient(req, usages);
+      case Kind::LegacyUnknown: return validateLegacyUnknown(req, usages);
+      case Kind::Custom: return custom->validate(req, toUsageSet(usages));
+    }
+    return std::string("unknown signer profile");
+  }
+};
+
+namespace {
+
+std::optional<std::string> customFieldsSet(const SignerConfig& c) {
+  if (!c.allowedUsages.empty()) return "allowedUsages";
+  if (!c.requiredUsages.empty()) return "requiredUsages";
+  if (!c.dnsSuffixes.empty()) return "dnsSuffixes";
+  if (!c.dnsRegexes.empty()) return "dnsRegexes";
+  if (!c.ipCidrs.empty()) return "ipCidrs";
+  if (!c.allowedOrganizations.empty()) return "allowedOrganizations";
+  if (!c.commonNameRegex.empty()) return "commonNameRegex";
+  return std::nullopt;
+}
+
+std::chrono::system_clock::time_point floorSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::floor<std::chrono::seconds>(t);
+}
+
+}  // namespace
+
+Signer::Signer(SignerConfig config, std::unique_ptr<ReloadingCertificateAuthority> authority,
+               std::shared_ptr<const ProfileRules> rules)
+    : config_(std::move(config)), authority_(std::move(authority)), rules_(std::move(rules)) {}
+
+Signer::~Signer() = default;
+
+Result<std::unique_ptr<Signer>> Signer::create(const SignerConfig& config) {
+  using R = Result<std::unique_ptr<Signer>>;
+  if (auto err = checkSignerNameFormat(config.signerName)) return R::fail("signer \"" + config.signerName + "\": " + *err);
+  const std::string who = "signer " + config.signerName + ": ";
+  if (config.maxDuration < kMinimumTtl) return R::fail(who + "maxDuration must be at least 10m");
+  if (config.keyPolicy.minRsaBits < 2048) return R::fail(who + "keyPolicy.minRsaBits must be at least 2048");
+  if (config.caCertFile.empty() || config.caKeyFile.empty()) return R::fail(who + "caCertFile and caKeyFile are required");
+
+  auto rules = std::make_shared<ProfileRules>();
+  if (config.signerName.starts_with("kubernetes.io/")) {
+    if (!isKubernetesSignerName(config.signerName)) return R::fail(who + "unknown kubernetes.io signer");
+    if (auto field = customFieldsSet(config)) {
+      return R::fail(who + *field + " applies to custom signers only; kubernetes.io signers follow fixed rules");
+    }
+    using K = ProfileRules::Kind;
+    rules->kind = config.signerName == kKubeletServingSigner  ? K::KubeletServing
+                  : config.signerName == kKubeletClientSigner ? K::KubeletClient
+                  : config.signerName == kApiServerClientSigner ? K::ApiServerClient
+                                                                : K::LegacyUnknown;
+  } else {
+    auto custom = CustomProfile::compile(config);
+    if (!custom) return R::fail(custom.error());
+    rules->kind = ProfileRules::Kind::Custom;
+    rules->custom = std::move(custom.value());
+  }
+  auto authority = ReloadingCertificateAuthority::create(
+      CaFiles{config.caCertFile, config.caKeyFile, config.caKeyPassphraseFile, config.chainFiles});
+  if (!authority) return R::fail(who + authority.error());
+  return R::ok(std::unique_ptr<Signer>(new Signer(config, std::move(authority.value()), std::move(rules))));
+}
+
+std::chrono::system_clock::time_point Signer::caNotAfter() const { return authority_->current()->notAfter(); }
+
+RequestLimits Signer::requestLimits() const {
+  RequestLimits limits;
+  if (config_.maxSans >= 0) limits.maxSans = static_cast<std::size_t>(config_.maxSans);
+  return limits;
+}
+
+std::optional<std::string> Signer::validate(const ParsedRequest& request, const std::vector<std::string>& usages) const {
+  // Profile first so requests KCM refuses get KCM's exact message; then csr-operator's rules.
+  if (auto err = rules_->validate(request, usages)) return err;
+  return validateCommonRules(request, usages, config_.keyPolicy);
+}
+
+std::variant<IssuedCertificate, IssueError> Signer::issue(const IssueRequest& request,
+                                                          std::chrono::system_clock::time_point now) const {
+  using K = IssueErrorKind;
+  if (request.signerName != config_.signerName) {
+    return IssueError{K::ValidationFailed, "request is for signer " + request.signerName + ", not " + config_.signerName};
+  }
+  auto parsed = parseCertificateRequest(request.requestPem, requestLimits());
+  if (!parsed) return IssueError{K::ValidationFailed, "invalid certificate request: " + parsed.error()};
+  if (auto err = validate(parsed.value(), request.usages)) return IssueError{K::ValidationFailed, *err};
+
+  // One snapshot of the CA for the whole issuance, so a concurrent reload cannot mix two CAs.
+  auto ca = authority_->current();
+  now = floorSeconds(now);
+  if (now < ca->notBefore()) {
+    return IssueError{K::Transient, "the signer is not valid yet: NotBefore=" + formatTime(ca->notBefore())};
+  }
+  auto window = computeValidity(now, request.expirationSeconds, config_.maxDuration, ca->notAfter());
+  if (auto* err = std::get_if<std::string>(&window)) return IssueError{K::Transient, *err};
+  const auto& validity = std::get<ValidityWindow>(window);
+
+  auto built = buildCertificate(*ca, parsed.value(), request.usages, validity);
+  if (!built) return IssueError{K::Transient, built.error()};
+
+  IssuedCertificate out;
+  out.pem = std::move(built.value().pem);
+  if (config_.includeChain) out.pem += ca->chainPem();
+  out.notBefore = validity.notBefore;
+  out.notAfter = validity.notAfter;
+  out.clampedToCaNotAfter = validity.clampedToCaNotAfter;
+  out.serialHex = std::move(built.value().serialHex);
+  if (validity.clampedToCaNotAfter) {
+    spdlog::warn("signer {}: certificate {} NotAfter clamped to the CA's NotAfter {}", config_.signerName, out.serialHex,
+                 formatTime(ca->notAfter()));
+  }
+  return out;
+}
+
+}  // namespace signers
