@@ -1,0 +1,504 @@
+// Renders charts/csr-operator with helm over the value files in tests/chart/values and asserts
+// what the cluster would actually get: the exact RBAC (nothing more than the enabled features
+// need), probes, pod security, CA mounts and key file modes, and the configuration file.
+// HELM and CHART_DIR come from the environment (tests/chart/chart_test.sh sets them);
+// CSR_OPERATOR_BIN, when set, also runs `csr-operator check-config` on every rendered config.
+#include <doctest/doctest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+struct CommandResult {
+  int rc = 0;
+  std::string output;
+};
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+CommandResult runCommand(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE_MESSAGE(p != nullptr, "cannot run: " << cmd);
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string shellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string valuesFile(const std::string& name) {
+  return (std::filesystem::path(__FILE__).parent_path() / "values" / name).string();
+}
+
+// `helm template` with the given extra arguments (value files, --set, --api-versions).
+CommandResult helmTemplate(const std::string& args) {
+  const std::string helm = env("HELM");
+  const std::string chart = env("CHART_DIR");
+  REQUIRE_MESSAGE(!helm.empty(), "HELM is not set (run through tests/chart/chart_test.sh)");
+  REQUIRE_MESSAGE(!chart.empty(), "CHART_DIR is not set (run through tests/chart/chart_test.sh)");
+  return runCommand(shellQuote(helm) + " template rel " + shellQuote(chart) + " --namespace csr-ops " + args);
+}
+
+struct Rendered {
+  std::vector<YAML::Node> docs;
+
+  std::vector<YAML::Node> all(const std::string& kind) const {
+    std::vector<YAML::Node> out;
+    for (const auto& d : docs)
+      if (d["kind"].as<std::string>() == kind) out.push_back(d);
+    return out;
+  }
+  YAML::Node one(const std::string& kind) const {
+    auto v = all(kind);
+    REQUIRE_MESSAGE(v.size() == 1, "expected exactly one " << kind << ", got " << v.size());
+    return v.front();
+  }
+  bool has(const std::string& kind) const { return !all(kind).empty(); }
+};
+
+Rendered render(const std::string& args) {
+  CommandResult r = helmTemplate(args);
+  INFO("helm template " << args << "\n" << r.output);
+  REQUIRE(r.rc == 0);
+  Rendered out;
+  for (const auto& d : YAML::LoadAll(r.output))
+    if (d && d.IsMap()) out.docs.push_back(d);
+  REQUIRE(!out.docs.empty());
+  return out;
+}
+
+Rendered renderFile(const std::string& file) { return render("-f " + shellQuote(valuesFile(file))); }
+
+std::set<std::string> stringSet(const YAML::Node& n) {
+  std::set<std::string> out;
+  if (n)
+    for (const auto& e : n) out.insert(e.as<std::string>());
+  return out;
+}
+
+std::string joined(const std::set<std::string>& s) {
+  std::string out;
+  for (const auto& e : s) out += (out.empty() ? "" : ",") + e;
+  return out;
+}
+
+// A policy rule reduced to one comparable line: groups|resources|verbs|resourceNames.
+std::string ruleKey(const YAML::Node& rule) {
+  return joined(stringSet(rule["apiGroups"])) + "|" + joined(stringSet(rule["resources"])) + "|" +
+         joined(stringSet(rule["verbs"])) + "|" + joined(stringSet(rule["resourceNames"]));
+}
+
+std::multiset<std::string> ruleKeys(const YAML::Node& role) {
+  std::multiset<std::string> out;
+  for (const auto& r : role["rules"]) out.insert(ruleKey(r));
+  return out;
+}
+
+const std::string kCsrRead = "certificates.k8s.io|certificatesigningrequests|get,list,watch|";
+const std::string kCsrReadDelete = "certificates.k8s.io|certificatesigningrequests|delete,get,list,watch|";
+const std::string kApproval = "certificates.k8s.io|certificatesigningrequests/approval|update|";
+const std::string kStatus = "certificates.k8s.io|certificatesigningrequests/status|update|";
+const std::string kNodes = "|nodes|get,list,watch|";
+const std::string kSar = "authorization.k8s.io|subjectaccessreviews|create|";
+const std::string kEvents = "|events|create,patch|";
+const std::string kServing = "kubernetes.io/kubelet-serving";
+const std::string kClient = "kubernetes.io/kube-apiserver-client-kubelet";
+
+std::string approveRule(std::set<std::string> names) {
+  return "certificates.k8s.io|signers|approve|" + joined(names);
+}
+std::string signRule(std::set<std::string> names) { return "certificates.k8s.io|signers|sign|" + joined(names); }
+
+void checkClusterRole(const Rendered& r, const std::multiset<std::string>& expected) {
+  const YAML::Node role = r.one("ClusterRole");
+  const auto got = ruleKeys(role);
+  std::string gotText;
+  for (const auto& k : got) gotText += "\n  " + k;
+  INFO("ClusterRole rules:" << gotText);
+  CHECK(got == expected);
+  const YAML::Node binding = r.one("ClusterRoleBinding");
+  CHECK(binding["roleRef"]["name"].as<std::string>() == role["metadata"]["name"].as<std::string>());
+  CHECK(binding["subjects"].size() == 1);
+  CHECK(binding["subjects"][0]["kind"].as<std::string>() == "ServiceAccount");
+  CHECK(binding["subjects"][0]["namespace"].as<std::string>() == "csr-ops");
+}
+
+// The Lease Role: create (unnamed) plus get/update on the one Lease; nothing else, nowhere else.
+void checkLeaseRole(const Rendered& r, const std::string& ns, const std::string& lease) {
+  const YAML::Node role = r.one("Role");
+  CHECK(role["metadata"]["namespace"].as<std::string>() == ns);
+  const std::multiset<std::string> expected = {"coordination.k8s.io|leases|create|",
+                                               "coordination.k8s.io|leases|get,update|" + lease};
+  CHECK(ruleKeys(role) == expected);
+  const YAML::Node binding = r.one("RoleBinding");
+  CHECK(binding["metadata"]["namespace"].as<std::string>() == ns);
+  CHECK(binding["roleRef"]["kind"].as<std::string>() == "Role");
+  CHECK(binding["roleRef"]["name"].as<std::string>() == role["metadata"]["name"].as<std::string>());
+}
+
+YAML::Node podSpec(const Rendered& r) { return r.one("Deployment")["spec"]["template"]["spec"]; }
+YAML::Node container(const Rendered& r) {
+  const YAML::Node c = podSpec(r)["containers"];
+  REQUIRE(c.size() == 1);
+  return c[0];
+}
+
+YAML::Node configFile(const Rendered& r) {
+  return YAML::Load(r.one("ConfigMap")["data"]["config.yaml"].as<std::string>());
+}
+
+// Probes, ports, env and the restricted security context that every mode shares.
+void checkCommonPod(const Rendered& r, bool root) {
+  const YAML::Node pod = podSpec(r);
+  const YAML::Node c = container(r);
+  CHECK(c["livenessProbe"]["httpGet"]["path"].as<std::string>() == "/healthz");
+  CHECK(c["livenessProbe"]["httpGet"]["port"].as<std::string>() == "http");
+  CHECK(c["readinessProbe"]["httpGet"]["path"].as<std::string>() == "/readyz");
+  CHECK(c["readinessProbe"]["httpGet"]["port"].as<std::string>() == "http");
+  CHECK(c["ports"][0]["name"].as<std::string>() == "http");
+  CHECK(c["args"][0].as<std::string>() == "run");
+  CHECK(c["args"][1].as<std::string>() == "--config");
+  CHECK(c["args"][2].as<std::string>() == "/etc/csr-operator/config/config.yaml");
+
+  std::map<std::string, std::string> fieldRefs;
+  for (const auto& e : c["env"])
+    if (e["valueFrom"]) fieldRefs[e["name"].as<std::string>()] = e["valueFrom"]["fieldRef"]["fieldPath"].as<std::string>();
+  CHECK(fieldRefs["POD_NAME"] == "metadata.name");
+  CHECK(fieldRefs["POD_NAMESPACE"] == "metadata.namespace");
+
+  const YAML::Node sc = c["securityContext"];
+  CHECK(sc["allowPrivilegeEscalation"].as<bool>() == false);
+  CHECK(sc["readOnlyRootFilesystem"].as<bool>() == true);
+  CHECK(stringSet(sc["capabilities"]["drop"]) == std::set<std::string>{"ALL"});
+  CHECK(!sc["capabilities"]["add"]);
+  CHECK(!sc["privileged"]);
+  CHECK(sc["seccompProfile"]["type"].as<std::string>() == "RuntimeDefault");
+  const YAML::Node psc = pod["securityContext"];
+  CHECK(psc["seccompProfile"]["type"].as<std::string>() == "RuntimeDefault");
+  if (root) {
+    CHECK(sc["runAsUser"].as<int>() == 0);
+    CHECK(sc["runAsNonRoot"].as<bool>() == false);
+    CHECK(psc["runAsUser"].as<int>() == 0);
+  } else {
+    CHECK(sc["runAsUser"].as<int>() == 65532);
+    CHECK(sc["runAsNonRoot"].as<bool>() == true);
+    CHECK(psc["runAsUser"].as<int>() == 65532);
+    CHECK(psc["runAsNonRoot"].as<bool>() == true);
+    CHECK(psc["fsGroup"].as<int>() == 65532);
+  }
+  CHECK(!pod["hostNetwork"]);
+  CHECK(!pod["hostPID"]);
+
+  CHECK(c["resources"]["requests"]["cpu"].as<std::string>() == "10m");
+  CHECK(c["resources"]["requests"]["memory"].as<std::string>() == "24Mi");
+  CHECK(c["resources"]["limits"]["cpu"].as<std::string>() == "500m");
+  CHECK(c["resources"]["limits"]["memory"].as<std::string>() == "64Mi");
+  CHECK(pod["priorityClassName"].as<std::string>() == "system-cluster-critical");
+
+  bool controlPlaneToleration = false;
+  for (const auto& t : pod["tolerations"])
+    if (t["key"].as<std::string>() == "node-role.kubernetes.io/control-plane" && t["effect"].as<std::string>() == "NoSchedule")
+      controlPlaneToleration = true;
+  CHECK(controlPlaneToleration);
+
+  // The config checksum rolls the pods when the ConfigMap changes.
+  CHECK(r.one("Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]);
+}
+
+std::map<std::string, YAML::Node> volumesByName(const Rendered& r) {
+  std::map<std::string, YAML::Node> out;
+  for (const auto& v : podSpec(r)["volumes"]) out.emplace(v["name"].as<std::string>(), YAML::Node(v));
+  return out;
+}
+
+// The volume mount that holds `path` (the longest mount path that is the file or a parent).
+YAML::Node mountFor(const Rendered& r, const std::string& path) {
+  YAML::Node best;
+  std::size_t bestLen = 0;
+  for (const auto& m : container(r)["volumeMounts"]) {
+    const std::string mp = m["mountPath"].as<std::string>();
+    const bool holds = path == mp || (path.size() > mp.size() && path.compare(0, mp.size(), mp) == 0 && path[mp.size()] == '/');
+    if (holds && mp.size() > bestLen) {
+      best.reset(m);  // rebind; operator= would overwrite the node best already refers to
+      bestLen = mp.size();
+    }
+  }
+  return best;
+}
+
+// Every configured signer's CA files are mounted read-only from the expected source.
+void checkSignerMounts(const Rendered& r, const std::string& mode) {
+  const YAML::Node cfg = configFile(r);
+  REQUIRE(cfg["signers"]);
+  const auto volumes = volumesByName(r);
+  for (const auto& s : cfg["signers"]["list"]) {
+    for (const char* key : {"caCertFile", "caKeyFile"}) {
+      const std::string file = s[key].as<std::string>();
+      INFO(s["signerName"].as<std::string>() << " " << key << " = " << file);
+      const YAML::Node m = mountFor(r, file);
+      REQUIRE(m);
+      CHECK(m["readOnly"].as<bool>() == true);
+      const YAML::Node v = volumes.at(m["name"].as<std::string>());
+      if (mode == "secret") {
+        REQUIRE(v["secret"]);
+        CHECK(v["secret"]["defaultMode"].as<int>() == 0400);
+        std::set<std::string> keys;
+        for (const auto& item : v["secret"]["items"]) {
+          CHECK(item["key"].as<std::string>() == item["path"].as<std::string>());
+          keys.insert(item["key"].as<std::string>());
+        }
+        CHECK(keys == std::set<std::string>{"tls.crt", "tls.key"});
+        const std::string base = std::filesystem::path(file).filename().string();
+        CHECK(keys.count(base) == 1);
+      } else {
+        REQUIRE(v["hostPath"]);
+        CHECK(v["hostPath"]["type"].as<std::string>() == "File");
+        CHECK(m["mountPath"].as<std::string>() == file);
+      }
+    }
+  }
+}
+
+std::set<std::string> signerNames(const YAML::Node& cfg) {
+  std::set<std::string> out;
+  if (cfg["signers"])
+    for (const auto& s : cfg["signers"]["list"]) out.insert(s["signerName"].as<std::string>());
+  return out;
+}
+
+void checkConfigAccepted(const Rendered& r) {
+  const std::string bin = env("CSR_OPERATOR_BIN");
+  if (bin.empty() || !std::filesystem::exists(bin)) return;
+  const auto file = std::filesystem::temp_directory_path() / ("chart-config-" + std::to_string(::getpid()) + ".yaml");
+  {
+    std::ofstream out(file);
+    out << r.one("ConfigMap")["data"]["config.yaml"].as<std::string>();
+  }
+  const CommandResult res = runCommand(shellQuote(bin) + " check-config --config " + shellQuote(file.string()));
+  std::filesystem::remove(file);
+  INFO("csr-operator check-config:\n" << res.output);
+  CHECK(res.rc == 0);
+}
+
+void expectFailure(const std::string& args, const std::string& messagePart) {
+  const CommandResult r = helmTemplate(args);
+  INFO("helm template " << args << "\n" << r.output);
+  CHECK(r.rc != 0);
+  CHECK(r.output.find(messagePart) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
+  const Rendered r = renderFile("approver-only.yaml");
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar, kEvents});
+  checkLeaseRole(r, "csr-ops", "csr-operator");
+  checkCommonPod(r, false);
+  const YAML::Node cfg = configFile(r);
+  CHECK(!cfg["signers"]);
+  CHECK(cfg["approver"]["enabled"].as<bool>());
+  for (const auto& m : container(r)["volumeMounts"])
+    CHECK(m["mountPath"].as<std::string>().rfind("/etc/csr-operator/ca", 0) != 0);
+  CHECK(!podSpec(r)["nodeSelector"]);
+
+  CHECK(r.one("Deployment")["spec"]["replicas"].as<int>() == 2);
+  const YAML::Node anti = podSpec(r)["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
+  REQUIRE(anti.size() == 1);
+  CHECK(anti[0]["topologyKey"].as<std::string>() == "kubernetes.io/hostname");
+  CHECK(r.one("PodDisruptionBudget")["spec"]["maxUnavailable"].as<int>() == 1);
+  const YAML::Node svc = r.one("Service");
+  CHECK(svc["spec"]["ports"][0]["targetPort"].as<std::string>() == "http");
+  CHECK(!r.has("ServiceMonitor"));
+  CHECK(r.one("ServiceAccount")["metadata"]["name"].as<std::string>() ==
+        podSpec(r)["serviceAccountName"].as<std::string>());
+  checkConfigAccepted(r);
+}
+
+TEST_CASE("signer with one CA Secret for every signer") {
+  const Rendered r = renderFile("signer-secret.yaml");
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}),
+                       kNodes, kSar, kEvents});
+  checkCommonPod(r, false);
+  checkSignerMounts(r, "secret");
+  const YAML::Node cfg = configFile(r);
+  CHECK(signerNames(cfg) == std::set<std::string>{kServing, kClient});
+  for (const auto& s : cfg["signers"]["list"]) {
+    CHECK(s["caCertFile"].as<std::string>() == "/etc/csr-operator/ca/cluster-ca/tls.crt");
+    CHECK(s["caKeyFile"].as<std::string>() == "/etc/csr-operator/ca/cluster-ca/tls.key");
+  }
+  // One Secret, one volume.
+  int secretVolumes = 0;
+  for (const auto& [name, v] : volumesByName(r))
+    if (v["secret"]) ++secretVolumes;
+  CHECK(secretVolumes == 1);
+  checkConfigAccepted(r);
+}
+
+TEST_CASE("signer with one CA Secret per signer") {
+  const Rendered r = renderFile("signer-per-secret.yaml");
+  checkSignerMounts(r, "secret");
+  std::map<std::string, std::string> keyBySigner;
+  for (const auto& s : configFile(r)["signers"]["list"])
+    keyBySigner[s["signerName"].as<std::string>()] = s["caKeyFile"].as<std::string>();
+  CHECK(keyBySigner[kServing] == "/etc/csr-operator/ca/serving-ca/tls.key");
+  CHECK(keyBySigner[kClient] == "/etc/csr-operator/ca/client-ca/tls.key");
+  std::set<std::string> secrets;
+  for (const auto& [name, v] : volumesByName(r))
+    if (v["secret"]) secrets.insert(v["secret"]["secretName"].as<std::string>());
+  CHECK(secrets == std::set<std::string>{"serving-ca", "client-ca"});
+}
+
+TEST_CASE("hostPath CA: control-plane nodes, single read-only files, non-root by default") {
+  const Rendered r = renderFile("hostpath.yaml");
+  checkCommonPod(r, false);
+  checkSignerMounts(r, "hostPath");
+  const auto volumes = volumesByName(r);
+  CHECK(volumes.at("ca-cert")["hostPath"]["path"].as<std::string>() == "/etc/kubernetes/pki/ca.crt");
+  CHECK(volumes.at("ca-key")["hostPath"]["path"].as<std::string>() == "/etc/csr-operator/pki/ca.key");
+  // Never the whole pki directory: it also holds the etcd, front-proxy and service-account keys.
+  for (const auto& [name, v] : volumes)
+    if (v["hostPath"]) CHECK(v["hostPath"]["type"].as<std::string>() == "File");
+  CHECK(podSpec(r)["nodeSelector"]["node-role.kubernetes.io/control-plane"].as<std::string>() == "");
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}),
+                       kNodes, kSar, kEvents});
+  checkConfigAccepted(r);
+}
+
+TEST_CASE("hostPath CA with runAsRoot: uid 0 but still no capabilities") {
+  const Rendered r = renderFile("hostpath-root.yaml");
+  checkCommonPod(r, true);
+  checkSignerMounts(r, "hostPath");
+  CHECK(volumesByName(r).at("ca-key")["hostPath"]["path"].as<std::string>() == "/etc/kubernetes/pki/ca.key");
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing}), kNodes,
+                       kSar, kEvents});
+}
+
+TEST_CASE("runAsRoot has no effect outside hostPath mode") {
+  const Rendered r = render("-f " + shellQuote(valuesFile("signer-secret.yaml")) + " --set ca.hostPath.runAsRoot=true");
+  checkCommonPod(r, false);
+}
+
+TEST_CASE("custom signer rule only: no kubelet grants, no nodes, no SubjectAccessReview") {
+  const Rendered r = renderFile("custom-rule.yaml");
+  const std::string custom = "example.com/my-signer";
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({custom}), kStatus, signRule({custom}), kEvents});
+  checkSignerMounts(r, "secret");
+  const YAML::Node cfg = configFile(r);
+  CHECK(cfg["approver"]["rules"][0]["signerName"].as<std::string>() == custom);
+  CHECK(cfg["signers"]["list"][0]["commonNameRegex"].as<std::string>() == "^[a-z]+$");
+  checkConfigAccepted(r);
+}
+
+TEST_CASE("signer only: approver off removes every approval grant") {
+  const Rendered r = renderFile("signer-only.yaml");
+  checkClusterRole(r, {kCsrRead, kStatus, signRule({kServing}), kEvents});
+  CHECK(configFile(r)["approver"]["enabled"].as<bool>() == false);
+}
+
+TEST_CASE("garbage collection adds delete on CSRs and nothing else") {
+  const Rendered r = renderFile("gc.yaml");
+  checkClusterRole(r, {kCsrReadDelete, kApproval, approveRule({kServing, kClient}), kNodes, kSar, kEvents});
+  CHECK(configFile(r)["gc"]["enabled"].as<bool>());
+  CHECK(configFile(r)["gc"]["interval"].as<std::string>() == "30m");
+}
+
+TEST_CASE("leader election off with one replica: no Lease Role, no PDB, no anti-affinity") {
+  const Rendered r = renderFile("single-no-le.yaml");
+  CHECK(!r.has("Role"));
+  CHECK(!r.has("RoleBinding"));
+  CHECK(!r.has("PodDisruptionBudget"));
+  CHECK(!podSpec(r)["affinity"]);
+  CHECK(r.one("Deployment")["spec"]["replicas"].as<int>() == 1);
+  CHECK(configFile(r)["leaderElection"]["enabled"].as<bool>() == false);
+  checkCommonPod(r, false);
+}
+
+TEST_CASE("non-default knobs: lease namespace, port, extras, ServiceMonitor only with its API") {
+  const std::string full = "-f " + shellQuote(valuesFile("full.yaml"));
+  const Rendered without = render(full);
+  CHECK(!without.has("ServiceMonitor"));
+  const Rendered r = render(full + " --api-versions monitoring.coreos.com/v1");
+  const YAML::Node sm = r.one("ServiceMonitor");
+  CHECK(sm["spec"]["endpoints"][0]["port"].as<std::string>() == "http-metrics");
+  CHECK(sm["spec"]["endpoints"][0]["path"].as<std::string>() == "/metrics");
+  CHECK(sm["metadata"]["labels"]["release"].as<std::string>() == "prometheus");
+  checkLeaseRole(r, "kube-system", "csr-operator-lease");
+  CHECK(container(r)["ports"][0]["containerPort"].as<int>() == 9090);
+  CHECK(container(r)["image"].as<std::string>().find("@sha256:") != std::string::npos);
+  CHECK(podSpec(r)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]);
+  CHECK(podSpec(r)["imagePullSecrets"][0]["name"].as<std::string>() == "regcred");
+  bool extraEnv = false;
+  for (const auto& e : container(r)["env"])
+    if (e["name"].as<std::string>() == "CSR_OPERATOR_LOG_LEVEL") extraEnv = true;
+  CHECK(extraEnv);
+  bool extraObject = false;
+  for (const auto& cm : r.all("ConfigMap"))
+    if (cm["metadata"]["name"].as<std::string>() == "rel-extra") extraObject = true;
+  CHECK(extraObject);
+}
+
+TEST_CASE("every Deployment label selector matches the pod labels and the Service selects the pods") {
+  const Rendered r = renderFile("signer-secret.yaml");
+  const YAML::Node d = r.one("Deployment");
+  const YAML::Node podLabels = d["spec"]["template"]["metadata"]["labels"];
+  for (const auto& kv : d["spec"]["selector"]["matchLabels"])
+    CHECK(podLabels[kv.first.as<std::string>()].as<std::string>() == kv.second.as<std::string>());
+  for (const auto& kv : r.one("Service")["spec"]["selector"])
+    CHECK(podLabels[kv.first.as<std::string>()].as<std::string>() == kv.second.as<std::string>());
+}
+
+TEST_CASE("impossible combinations fail rendering with a message that says what to change") {
+  expectFailure("--set config.leaderElection.enabled=false", "config.leaderElection.enabled is false");
+  expectFailure("--set replicaCount=3 --set config.leaderElection.enabled=false", "replicaCount is 3");
+  expectFailure("--set ca.mode=secret --set config.signers.list[0].signerName=kubernetes.io/kubelet-serving",
+                "has no CA Secret");
+  expectFailure("--set ca.mode=hostPath", "config.signers.list is empty");
+  expectFailure("--set config.signers.list[0].signerName=kubernetes.io/kubelet-serving", "with ca.mode none");
+  expectFailure("--set config.approver.enabled=false", "the operator would do nothing");
+  expectFailure("-f " + shellQuote(valuesFile("signer-secret.yaml")) +
+                    " --set config.signers.list[0].caKeyFile=/x.key",
+                "sets caCertFile/caKeyFile");
+  expectFailure("-f " + shellQuote(valuesFile("signer-secret.yaml")) +
+                    " --set-string " + shellQuote("ca.secret.perSigner.example\\.com/other=x"),
+                "not in config.signers.list");
+}
+
+TEST_CASE("values.schema.json rejects wrong values at install time") {
+  expectFailure("--set ca.mode=file", "/ca/mode");
+  expectFailure("--set config.workers=0", "/config/workers");
+  expectFailure("--set config.logLevel=verbose", "/config/logLevel");
+  expectFailure("--set config.approver.denyMode=maybe", "/config/approver/denyMode");
+  expectFailure("--set config.approver.kubeletServing.maxDNSNames=0", "maxDNSNames");
+  expectFailure("--set config.approver.kubeletServing.maxExpirationSeconds=60", "maxExpirationSeconds");
+  expectFailure("--set config.approver.kubeletServing.dnsNamePatterns[0]=node.example.com", "dnsNamePatterns");
+  expectFailure("--set config.gc.interval=soon", "/config/gc/interval");
+  expectFailure("--set config.approver.unknownKey=true", "unknownKey");
+  expectFailure("--set config.signers.list[0].signerName=not-a-signer", "signerName");
+  expectFailure("--set ca.secret.defaultMode=0644", "defaultMode");
+  expectFailure("--set replicaCount=0", "/replicaCount");
+  expectFailure("--set antiAffinity=sometimes", "/antiAffinity");
+  expectFailure("--set-string config.approver.kubeletServing.enabled=yes", "/config/approver/kubeletServing/enabled");
+}
