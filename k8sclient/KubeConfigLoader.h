@@ -25,8 +25,8 @@ RestConfig loadKubeConfig(const std::string& path, const std::string& context = 
 
 RestConfig loadInClusterConfig(const std::string& saDir = "/var/run/secrets/kubernetes.io/serviceaccount");
 
-// The --kubeconfig flag, then the first entry of $KUBECONFIG, then $HOME/.kube/config when it exists,
-// then in-cluster.
+// The --kubeconfig flag, then the first entry of $KUBECONFIG, then in-cluster when
+// KUBERNETES_SERVICE_HOST is set, then $HOME/.kube/config (the order controller-runtime uses).
 RestConfig loadDefaultConfig(std::optional<std::string> kubeconfigFlag, const std::string& context = "");
 
 }  // namespace k8s

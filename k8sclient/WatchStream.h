@@ -45,6 +45,7 @@ struct WatchResult {
   std::string lastResourceVersion;  // last seen (events and bookmarks); the starting one when none
   std::string message;
   int httpStatus = 0;  // non-2xx response status, or the code of an ERROR event
+  bool errorEvent = false;  // ended by an ERROR event (the informer relists)
   std::optional<std::chrono::seconds> retryAfter;
   size_t events = 0;
 };

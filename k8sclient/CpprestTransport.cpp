@@ -1,0 +1,180 @@
+// The only file that includes cpprest: HttpTransport over web::http::client with OpenSSL.
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+
+#include <cpprest/http_client.h>
+#include <cpprest/rawptrstream.h>
+#include <cpprest/containerstream.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <system_error>
+
+#include "k8sclient/HttpTransport.h"
+#include "k8sclient/TokenSource.h"
+
+namespace k8s {
+
+namespace {
+
+using web::http::client::http_client;
+using web::http::client::http_client_config;
+
+constexpr std::chrono::seconds kRequestTimeout{60};
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// Replaces the store cpprest pre-loads with the system paths, so that only the configured CA is trusted.
+void trustOnly(boost::asio::ssl::context& ctx, const std::string& caPem) {
+  X509_STORE* store = X509_STORE_new();
+  if (!store) throw std::runtime_error("X509_STORE_new failed");
+  SSL_CTX_set_cert_store(ctx.native_handle(), store);
+  ctx.add_certificate_authority(boost::asio::buffer(caPem.data(), caPem.size()));
+}
+
+class CpprestTransport : public HttpTransport {
+ public:
+  explicit CpprestTransport(const RestConfig& cfg)
+      : cfg_(cfg), tokens_(cfg.token, cfg.tokenFile), requestClient_(makeClient(kRequestTimeout)) {
+    if (cfg_.insecureSkipTlsVerify)
+      spdlog::warn("!!! TLS verification of {} is DISABLED (insecure-skip-tls-verify) !!!", cfg_.server);
+  }
+
+  HttpResponse send(const HttpRequest& request, std::stop_token stop) override {
+    return perform(*requestClient_, request, nullptr, stop);
+  }
+
+  HttpResponse stream(const HttpRequest& request, const std::function<void(std::string_view)>& onLine,
+                      std::chrono::seconds idleTimeout, std::stop_token stop) override {
+    return perform(streamClient(idleTimeout), request, &onLine, stop);
+  }
+
+ private:
+  std::unique_ptr<http_client> makeClient(std::chrono::seconds timeout) const {
+    http_client_config c;
+    c.set_timeout(timeout);
+    c.set_validate_certificates(!cfg_.insecureSkipTlsVerify);
+    RestConfig cfg = cfg_;
+    c.set_ssl_context_callback([cfg](boost::asio::ssl::context& ctx) {
+      if (!cfg.caPem.empty()) trustOnly(ctx, cfg.caPem);
+      if (!cfg.clientCertPem.empty()) {
+        ctx.use_certificate_chain(boost::asio::buffer(cfg.clientCertPem.data(), cfg.clientCertPem.size()));
+        ctx.use_private_key(boost::asio::buffer(cfg.clientKeyPem.data(), cfg.clientKeyPem.size()),
+                            boost::asio::ssl::context::pem);
+      }
+    });
+    return std::make_unique<http_client>(web::uri(cfg_.server), c);
+  }
+
+  // The inactivity timeout is fixed per http_client, so watches get their own client per timeout value.
+  http_client& streamClient(std::chrono::seconds idle) {
+    std::lock_guard lock(mu_);
+    auto& slot = streamClients_[idle.count()];
+    if (!slot) slot = makeClient(idle);
+    return *slot;
+  }
+
+  web::http::http_request build(const HttpRequest& r) {
+    web::http::http_request req(r.method);
+    req.set_request_uri(r.path);
+    std::string contentType = "application/json";
+    for (const auto& [k, v] : r.headers) {
+      if (lower(k) == "content-type") contentType = v;
+      else req.headers().add(k, v);
+    }
+    req.headers().add("User-Agent", cfg_.userAgent);
+    // cpprest takes the Host header as the name for SNI and certificate verification (calc_cn_host).
+    if (!cfg_.tlsServerName.empty()) req.headers().add("Host", cfg_.tlsServerName);
+    std::string token = tokens_.token();
+    if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
+    if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH")
+      req.set_body(r.body, contentType);
+    return req;
+  }
+
+  static TransportError classify(const std::exception& e, const std::stop_token& stop) {
+    std::string what = e.what();
+    if (stop.stop_requested()) return TransportError(TransportError::Kind::Cancelled, "cancelled: " + what);
+    if (auto* he = dynamic_cast<const web::http::http_exception*>(&e)) {
+      auto ec = he->error_code();
+      if (ec == std::errc::timed_out) return TransportError(TransportError::Kind::Timeout, what);
+      if (ec == std::errc::operation_canceled) return TransportError(TransportError::Kind::Cancelled, what);
+    }
+    if (dynamic_cast<const pplx::task_canceled*>(&e)) return TransportError(TransportError::Kind::Cancelled, what);
+    std::string l = lower(what);
+    if (l.find("ssl") != std::string::npos || l.find("certificate") != std::string::npos ||
+        l.find("handshake") != std::string::npos)
+      return TransportError(TransportError::Kind::Tls, what);
+    if (l.find("connect") != std::string::npos || l.find("resolve") != std::string::npos)
+      return TransportError(TransportError::Kind::Connect, what);
+    return TransportError(TransportError::Kind::Io, what);
+  }
+
+  HttpResponse perform(http_client& client, const HttpRequest& request,
+                       const std::function<void(std::string_view)>* onLine, std::stop_token stop) {
+    if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled before sending");
+    pplx::cancellation_token_source cts;
+    // Cancelling the token aborts the socket, which ends a blocked read_line within milliseconds.
+    std::stop_callback onStop(stop, [&cts] { cts.cancel(); });
+    HttpResponse out;
+    try {
+      web::http::http_response resp = client.request(build(request), cts.get_token()).get();
+      out.status = resp.status_code();
+      for (const auto& [k, v] : resp.headers()) out.headers[lower(k)] = v;
+      bool ok = out.status >= 200 && out.status < 300;
+      if (!onLine || !ok) {
+        out.body = resp.extract_utf8string(true).get();
+        return out;
+      }
+      auto body = resp.body();
+      std::string piece;
+      for (;;) {
+        concurrency::streams::container_buffer<std::string> line;
+        size_t n = body.read_line(line).get();
+        if (n == 0 && body.is_eof()) break;
+        piece = std::move(line.collection());
+        piece += '\n';
+        try {
+          (*onLine)(piece);
+        } catch (...) {
+          // Drop the connection: the rest of this body must not be read by the next request on it.
+          cts.cancel();
+          throw;
+        }
+        if (body.is_eof()) break;
+      }
+      if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled");
+      return out;
+    } catch (const TransportError&) {
+      throw;
+    } catch (const web::http::http_exception& e) {
+      throw classify(e, stop);
+    } catch (const pplx::task_canceled& e) {
+      throw classify(e, stop);
+    } catch (const boost::system::system_error& e) {
+      throw classify(e, stop);
+    } catch (const std::ios_base::failure& e) {
+      throw classify(e, stop);
+    }
+  }
+
+  RestConfig cfg_;
+  TokenSource tokens_;
+  std::unique_ptr<http_client> requestClient_;
+  std::mutex mu_;
+  std::map<long, std::unique_ptr<http_client>> streamClients_;
+};
+
+}  // namespace
+
+std::shared_ptr<HttpTransport> makeCpprestTransport(const RestConfig& config) {
+  return std::make_shared<CpprestTransport>(config);
+}
+
+}  // namespace k8s

@@ -1,0 +1,237 @@
+#include "k8sclient/InformerCore.h"
+
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+
+namespace k8s {
+
+using nlohmann::json;
+
+namespace {
+std::string metaStr(const json& obj, const char* key) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return {};
+  auto v = m->find(key);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+enum class Change { Add, Update, Delete };
+struct Notification {
+  Change change;
+  json old, now;
+};
+}  // namespace
+
+InformerCore::InformerCore(KubeClient& client, ResourceRef resource, ListOptions selectors, InformerOptions options)
+    : client_(client), resource_(std::move(resource)), selectors_(std::move(selectors)), options_(std::move(options)) {}
+
+std::string InformerCore::keyOf(const json& obj) const {
+  std::string name = metaStr(obj, "name");
+  std::string ns = metaStr(obj, "namespace");
+  if (resource_.namespaced && options_.ns.empty() && !ns.empty()) return ns + "/" + name;
+  return name;
+}
+
+std::optional<json> InformerCore::get(const std::string& key) const {
+  std::shared_lock lock(mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<json> InformerCore::list() const {
+  std::shared_lock lock(mu_);
+  std::vector<json> out;
+  out.reserve(cache_.size());
+  for (const auto& [k, v] : cache_) out.push_back(v);
+  return out;
+}
+
+size_t InformerCore::size() const {
+  std::shared_lock lock(mu_);
+  return cache_.size();
+}
+
+std::string InformerCore::lastResourceVersion() const {
+  std::shared_lock lock(mu_);
+  return resourceVersion_;
+}
+
+void InformerCore::setResourceVersion(const std::string& rv) {
+  if (rv.empty()) return;
+  std::unique_lock lock(mu_);
+  resourceVersion_ = rv;
+}
+
+namespace {
+// A throwing handler must not stop the informer; the next event still has to be delivered.
+template <class F>
+void callSafely(const char* what, const std::string& kind, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    spdlog::error("informer {}: {} handler threw: {}", kind, what, e.what());
+  }
+}
+}  // namespace
+
+void InformerCore::replace(std::vector<json> items, const std::string& resourceVersion) {
+  std::vector<Notification> notes;
+  {
+    std::unique_lock lock(mu_);
+    std::map<std::string, json> fresh;
+    for (auto& item : items) {
+      std::string key = keyOf(item);
+      fresh[key] = std::move(item);
+    }
+    for (auto& [key, now] : fresh) {
+      auto it = cache_.find(key);
+      if (it == cache_.end()) notes.push_back({Change::Add, json(), now});
+      else if (metaStr(it->second, "resourceVersion") != metaStr(now, "resourceVersion"))
+        notes.push_back({Change::Update, it->second, now});
+    }
+    for (auto& [key, old] : cache_)
+      if (!fresh.count(key)) notes.push_back({Change::Delete, old, json()});
+    cache_ = std::move(fresh);
+    if (!resourceVersion.empty()) resourceVersion_ = resourceVersion;
+  }
+  for (const auto& n : notes) {
+    switch (n.change) {
+      case Change::Add:
+        if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(n.now); });
+        break;
+      case Change::Update:
+        if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(n.old, n.now); });
+        break;
+      case Change::Delete:
+        if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(n.old); });
+        break;
+    }
+  }
+}
+
+void InformerCore::apply(const WatchEvent& ev) {
+  const json& obj = ev.object;
+  std::string rv = metaStr(obj, "resourceVersion");
+  if (ev.type == WatchEvent::Type::Bookmark) {
+    setResourceVersion(rv);
+    return;
+  }
+  if (ev.type == WatchEvent::Type::Error) return;
+  std::string key = keyOf(obj);
+  Notification note{Change::Add, json(), json()};
+  bool notify = false;
+  {
+    std::unique_lock lock(mu_);
+    if (!rv.empty()) resourceVersion_ = rv;
+    auto it = cache_.find(key);
+    if (ev.type == WatchEvent::Type::Deleted) {
+      if (it != cache_.end()) {
+        note = {Change::Delete, std::move(it->second), json()};
+        cache_.erase(it);
+        notify = true;
+      }
+    } else if (it == cache_.end()) {
+      cache_[key] = obj;
+      note = {Change::Add, json(), obj};
+      notify = true;
+    } else if (metaStr(it->second, "resourceVersion") != rv) {
+      // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
+      note = {Change::Update, it->second, obj};
+      it->second = obj;
+      notify = true;
+    }
+  }
+  if (!notify) return;
+  switch (note.change) {
+    case Change::Add:
+      if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(note.now); });
+      break;
+    case Change::Update:
+      if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(note.old, note.now); });
+      break;
+    case Change::Delete:
+      // The event carries the object's final state; fall back to the cached one when it is bare.
+      if (onDelete_) {
+        const json& last = obj.contains("metadata") ? obj : note.old;
+        callSafely("delete", resource_.kind, [&] { onDelete_(last); });
+      }
+      break;
+  }
+}
+
+bool InformerCore::listOnce(std::stop_token stop) {
+  ListOptions o = selectors_;
+  o.resourceVersion.clear();
+  o.continueToken.clear();
+  if (o.limit <= 0) o.limit = 500;
+  std::string rv;
+  JsonList l = client_.listAllJson(resource_, o, options_.ns, &rv);
+  if (stop.stop_requested()) return false;
+  spdlog::info("informer {}: listed {} object(s) at resourceVersion {}", resource_.kind, l.items.size(), rv);
+  relists_.fetch_add(1);
+  replace(std::move(l.items), rv);
+  synced_.store(true);
+  return true;
+}
+
+void InformerCore::run(std::stop_token stop) {
+  Backoff backoff(options_.backoff);
+  auto clock = client_.options().clock ? client_.options().clock : steadyClock();
+  bool needList = true;
+  while (!stop.stop_requested()) {
+    if (needList) {
+      try {
+        if (!listOnce(stop)) break;
+        needList = false;
+      } catch (const std::exception& e) {
+        if (stop.stop_requested()) break;
+        auto delay = backoff.next();
+        spdlog::warn("informer {}: list failed: {}; retrying in {} ms", resource_.kind, e.what(), delay.count());
+        clock->sleepFor(delay, stop);
+        continue;
+      }
+    }
+    WatchStream ws(client_, resource_, selectors_, options_.ns);
+    auto started = std::chrono::steady_clock::now();
+    WatchResult r = ws.run(lastResourceVersion(), options_.watchTimeout, options_.idleDeadline,
+                           [this](const WatchEvent& ev) { apply(ev); }, stop);
+    if (r.end == WatchResult::End::Cancelled || stop.stop_requested()) break;
+    watchRestarts_.fetch_add(1);
+    switch (r.end) {
+      case WatchResult::End::Closed:
+        spdlog::debug("informer {}: watch closed after {} event(s); resuming from {}", resource_.kind, r.events,
+                      r.lastResourceVersion);
+        // A server that closes watches at once must not make us spin.
+        if (r.events == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1))
+          clock->sleepFor(backoff.next(), stop);
+        else
+          backoff.reset();
+        break;
+      case WatchResult::End::IdleTimeout:
+        spdlog::warn("informer {}: watch silent for {} s; re-opening from {}", resource_.kind,
+                     options_.idleDeadline.count(), r.lastResourceVersion);
+        break;
+      case WatchResult::End::Gone:
+        spdlog::info("informer {}: resourceVersion {} expired ({}); relisting", resource_.kind, r.lastResourceVersion,
+                     r.message);
+        needList = true;
+        break;
+      case WatchResult::End::Error: {
+        auto delay = backoff.next();
+        if (r.retryAfter) delay = std::max(delay, std::chrono::duration_cast<std::chrono::milliseconds>(*r.retryAfter));
+        if (r.errorEvent) needList = true;
+        spdlog::warn("informer {}: watch failed (status {}): {}; {} in {} ms", resource_.kind, r.httpStatus, r.message,
+                     needList ? "relisting" : "re-watching", delay.count());
+        clock->sleepFor(delay, stop);
+        break;
+      }
+      case WatchResult::End::Cancelled:
+        break;
+    }
+  }
+  spdlog::info("informer {}: stopped", resource_.kind);
+}
+
+}  // namespace k8s

@@ -1,0 +1,184 @@
+#include "k8sclient/KubeClient.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace k8s {
+
+using nlohmann::json;
+
+namespace {
+bool is2xx(int s) { return s >= 200 && s < 300; }
+
+json parseBody(const HttpResponse& r, const std::string& method, const std::string& path) {
+  if (r.body.empty()) return json::object();
+  auto j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded())
+    throw ApiError(Status{r.status, "InvalidResponse", "response body is not JSON", nullptr}, method, path);
+  return j;
+}
+
+std::string metaStr(const json& obj, const char* key) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return {};
+  auto v = m->find(key);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+std::chrono::milliseconds toMs(std::chrono::seconds s) { return std::chrono::duration_cast<std::chrono::milliseconds>(s); }
+}  // namespace
+
+KubeClient::KubeClient(std::shared_ptr<HttpTransport> transport, ClientOptions options)
+    : transport_(std::move(transport)),
+      options_(std::move(options)),
+      limiter_(options_.qps, options_.burst, options_.clock ? options_.clock : steadyClock()) {
+  if (!options_.clock) options_.clock = steadyClock();
+}
+
+std::string KubeClient::urlEncode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string KubeClient::resourcePath(const ResourceRef& res, const std::string& ns, const std::string& name,
+                                     const std::string& subresource) {
+  std::string p = res.group.empty() ? "/api/" + res.version : "/apis/" + res.group + "/" + res.version;
+  if (res.namespaced && !ns.empty()) p += "/namespaces/" + urlEncode(ns);
+  p += "/" + res.plural;
+  if (!name.empty()) p += "/" + urlEncode(name);
+  if (!subresource.empty()) p += "/" + subresource;
+  return p;
+}
+
+HttpResponse KubeClient::execute(const std::string& method, const std::string& path, const std::string* body) {
+  // Reads are retried on 5xx and broken connections; writes only when the server cannot have seen them.
+  const bool idempotent = method == "GET";
+  std::string verb = method;
+  std::transform(verb.begin(), verb.end(), verb.begin(), [](unsigned char c) { return std::tolower(c); });
+  Backoff backoff(options_.backoff);
+  for (int attempt = 0;; ++attempt) {
+    if (!limiter_.wait(options_.stop)) throw TransportError(TransportError::Kind::Cancelled, "cancelled");
+    HttpRequest req{method, path, {{"Accept", "application/json"}}, body ? *body : std::string()};
+    if (body) req.headers.emplace_back("Content-Type", "application/json");
+    HttpResponse resp;
+    std::chrono::milliseconds delay{0};
+    try {
+      resp = transport_->send(req, options_.stop);
+    } catch (const TransportError& e) {
+      if (options_.onRequest) options_.onRequest(verb, 0);
+      bool retryable = e.kind() != TransportError::Kind::Cancelled && (idempotent || e.requestNotSent());
+      if (!retryable || attempt >= options_.maxRetries) {
+        if (e.kind() != TransportError::Kind::Cancelled)
+          spdlog::warn("{} {} failed ({}): {}; giving up after {} attempt(s)", method, path, toString(e.kind()), e.what(),
+                       attempt + 1);
+        throw;
+      }
+      delay = backoff.next();
+      spdlog::warn("{} {} failed ({}): {}; retry {}/{} in {} ms", method, path, toString(e.kind()), e.what(),
+                   attempt + 1, options_.maxRetries, delay.count());
+      if (!options_.clock->sleepFor(delay, options_.stop))
+        throw TransportError(TransportError::Kind::Cancelled, "cancelled");
+      continue;
+    }
+    if (options_.onRequest) options_.onRequest(verb, resp.status);
+    if (is2xx(resp.status)) return resp;
+    // 429 means the server refused the request before acting on it, so every verb may be retried.
+    bool retryable = resp.status == 429 || (idempotent && resp.status >= 500 && resp.status <= 599);
+    if (!retryable || attempt >= options_.maxRetries) return resp;
+    delay = backoff.next();
+    if (auto ra = parseRetryAfter(resp.header("retry-after")))
+      delay = std::min(toMs(*ra), std::chrono::milliseconds(std::chrono::minutes(5)));
+    spdlog::warn("{} {} answered {}; retry {}/{} in {} ms", method, path, resp.status, attempt + 1, options_.maxRetries,
+                 delay.count());
+    if (!options_.clock->sleepFor(delay, options_.stop))
+      throw TransportError(TransportError::Kind::Cancelled, "cancelled");
+  }
+}
+
+json KubeClient::requestJson(const std::string& method, const std::string& path, const std::optional<json>& body) {
+  std::string text = body ? body->dump() : std::string();
+  HttpResponse r = execute(method, path, body ? &text : nullptr);
+  if (!is2xx(r.status)) throw ApiError::fromResponse(r.status, r.body, method, path);
+  return parseBody(r, method, path);
+}
+
+json KubeClient::getJson(const ResourceRef& res, const std::string& name, const std::string& ns) {
+  return requestJson("GET", resourcePath(res, ns, name));
+}
+
+JsonList KubeClient::listJson(const ResourceRef& res, const ListOptions& o, const std::string& ns) {
+  std::string q;
+  auto add = [&](const char* k, const std::string& v) {
+    if (v.empty()) return;
+    q += (q.empty() ? "?" : "&");
+    q += k;
+    q += "=" + urlEncode(v);
+  };
+  add("labelSelector", o.labelSelector);
+  add("fieldSelector", o.fieldSelector);
+  add("resourceVersion", o.resourceVersion);
+  add("continue", o.continueToken);
+  if (o.limit > 0) add("limit", std::to_string(o.limit));
+  json j = requestJson("GET", resourcePath(res, ns) + q);
+  JsonList out;
+  if (auto it = j.find("items"); it != j.end() && it->is_array()) {
+    out.items.reserve(it->size());
+    for (auto& item : *it) {
+      // Items in a list carry no apiVersion/kind; add them so each object stands alone.
+      if (item.is_object()) {
+        item["apiVersion"] = res.apiVersion();
+        item["kind"] = res.kind;
+      }
+      out.items.push_back(std::move(item));
+    }
+  }
+  out.resourceVersion = metaStr(j, "resourceVersion");
+  out.continueToken = metaStr(j, "continue");
+  return out;
+}
+
+JsonList KubeClient::listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns,
+                                 std::string* rvOut) {
+  JsonList all;
+  ListOptions o = opts;
+  for (;;) {
+    JsonList page = listJson(res, o, ns);
+    for (auto& i : page.items) all.items.push_back(std::move(i));
+    all.resourceVersion = page.resourceVersion;
+    if (page.continueToken.empty()) break;
+    o.continueToken = page.continueToken;
+    // The continue token pins the snapshot; resourceVersion must not be sent with it.
+    o.resourceVersion.clear();
+  }
+  if (rvOut) *rvOut = all.resourceVersion;
+  return all;
+}
+
+json KubeClient::createJson(const ResourceRef& res, const json& obj, const std::string& ns) {
+  std::string n = ns.empty() ? metaStr(obj, "namespace") : ns;
+  return requestJson("POST", resourcePath(res, n), obj);
+}
+
+json KubeClient::updateJson(const ResourceRef& res, const json& obj, const std::string& subresource) {
+  std::string name = metaStr(obj, "name");
+  if (name.empty()) throw std::invalid_argument("update of a " + res.kind + " without metadata.name");
+  return requestJson("PUT", resourcePath(res, metaStr(obj, "namespace"), name, subresource), obj);
+}
+
+void KubeClient::removeJson(const ResourceRef& res, const std::string& name, const std::string& ns) {
+  requestJson("DELETE", resourcePath(res, ns, name));
+}
+
+}  // namespace k8s

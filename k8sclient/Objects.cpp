@@ -1,0 +1,387 @@
+#include "k8sclient/Objects.h"
+
+#include <chrono>
+#include <ctime>
+#include <stdexcept>
+
+#include "k8sclient/Base64.h"
+
+namespace k8s {
+
+using nlohmann::json;
+
+namespace {
+
+const json kEmpty = json::object();
+
+const json* field(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string getStr(const json& j, const char* key) {
+  const json* f = field(j, key);
+  return f && f->is_string() ? f->get<std::string>() : std::string();
+}
+
+template <class T>
+std::optional<T> getOpt(const json& j, const char* key) {
+  const json* f = field(j, key);
+  if (!f) return std::nullopt;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!f->is_string()) return std::nullopt;
+  } else {
+    if (!f->is_number()) return std::nullopt;
+  }
+  return f->get<T>();
+}
+
+template <class T>
+T getOr(const json& j, const char* key, T fallback) {
+  const json* f = field(j, key);
+  if (!f) return fallback;
+  return f->get<T>();
+}
+
+std::vector<std::string> getStrings(const json& j, const char* key) {
+  std::vector<std::string> out;
+  if (const json* f = field(j, key); f && f->is_array())
+    for (const auto& v : *f)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+std::map<std::string, std::string> getStrMap(const json& j, const char* key) {
+  std::map<std::string, std::string> out;
+  if (const json* f = field(j, key); f && f->is_object())
+    for (auto it = f->begin(); it != f->end(); ++it)
+      if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> getExtra(const json& j, const char* key) {
+  std::map<std::string, std::vector<std::string>> out;
+  if (const json* f = field(j, key); f && f->is_object())
+    for (auto it = f->begin(); it != f->end(); ++it) {
+      auto& vec = out[it.key()];
+      if (it.value().is_array())
+        for (const auto& v : it.value())
+          if (v.is_string()) vec.push_back(v.get<std::string>());
+    }
+  return out;
+}
+
+std::string getBytes(const json& j, const char* key, const char* where) {
+  std::string s = getStr(j, key);
+  if (s.empty()) return s;
+  auto decoded = base64Decode(s);
+  if (!decoded) throw std::runtime_error(std::string(where) + " is not valid base64");
+  return *decoded;
+}
+
+json& objectAt(json& j, const char* key) {
+  if (!j.is_object()) j = json::object();
+  json& f = j[key];
+  if (!f.is_object()) f = json::object();
+  return f;
+}
+
+// Go's omitempty: an empty value removes the key, so clearing a field in C++ clears it on the server.
+void put(json& j, const char* key, const std::string& v) {
+  if (v.empty()) j.erase(key);
+  else j[key] = v;
+}
+template <class C>
+void putContainer(json& j, const char* key, const C& v) {
+  if (v.empty()) j.erase(key);
+  else j[key] = v;
+}
+template <class T>
+void putOpt(json& j, const char* key, const std::optional<T>& v) {
+  if (!v) j.erase(key);
+  else j[key] = *v;
+}
+
+json base(const json& raw, const char* apiVersion, const char* kind) {
+  json j = raw.is_object() ? raw : json::object();
+  j["apiVersion"] = apiVersion;
+  j["kind"] = kind;
+  return j;
+}
+
+void dropIfEmpty(json& j, const char* key) {
+  auto it = j.find(key);
+  if (it != j.end() && it->is_object() && it->empty()) j.erase(it);
+}
+
+std::string formatNow(bool micro) {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (micro) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+    char frac[16];
+    std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(us));
+    out += frac;
+  }
+  return out + "Z";
+}
+
+}  // namespace
+
+std::string nowRfc3339() { return formatNow(false); }
+std::string nowRfc3339Micro() { return formatNow(true); }
+
+void to_json(json& j, const ObjectMeta& m) {
+  if (!j.is_object()) j = json::object();
+  put(j, "name", m.name);
+  put(j, "generateName", m.generateName);
+  put(j, "namespace", m.namespace_);
+  put(j, "uid", m.uid);
+  put(j, "resourceVersion", m.resourceVersion);
+  put(j, "creationTimestamp", m.creationTimestamp);
+  put(j, "deletionTimestamp", m.deletionTimestamp);
+  putContainer(j, "labels", m.labels);
+  putContainer(j, "annotations", m.annotations);
+}
+
+void from_json(const json& j, ObjectMeta& m) {
+  m.name = getStr(j, "name");
+  m.generateName = getStr(j, "generateName");
+  m.namespace_ = getStr(j, "namespace");
+  m.uid = getStr(j, "uid");
+  m.resourceVersion = getStr(j, "resourceVersion");
+  m.creationTimestamp = getStr(j, "creationTimestamp");
+  m.deletionTimestamp = getStr(j, "deletionTimestamp");
+  m.labels = getStrMap(j, "labels");
+  m.annotations = getStrMap(j, "annotations");
+}
+
+void to_json(json& j, const CsrCondition& c) {
+  j = json::object();
+  j["type"] = c.type;
+  j["status"] = c.status;
+  put(j, "reason", c.reason);
+  put(j, "message", c.message);
+  put(j, "lastUpdateTime", c.lastUpdateTime);
+  put(j, "lastTransitionTime", c.lastTransitionTime);
+}
+
+void from_json(const json& j, CsrCondition& c) {
+  c.type = getStr(j, "type");
+  c.status = getStr(j, "status");
+  c.reason = getStr(j, "reason");
+  c.message = getStr(j, "message");
+  c.lastUpdateTime = getStr(j, "lastUpdateTime");
+  c.lastTransitionTime = getStr(j, "lastTransitionTime");
+}
+
+void to_json(json& j, const CertificateSigningRequest& o) {
+  j = base(o.raw, "certificates.k8s.io/v1", "CertificateSigningRequest");
+  to_json(objectAt(j, "metadata"), o.metadata);
+  json& spec = objectAt(j, "spec");
+  put(spec, "request", o.spec.request.empty() ? std::string() : base64Encode(o.spec.request));
+  put(spec, "signerName", o.spec.signerName);
+  putOpt(spec, "expirationSeconds", o.spec.expirationSeconds);
+  putContainer(spec, "usages", o.spec.usages);
+  put(spec, "username", o.spec.username);
+  put(spec, "uid", o.spec.uid);
+  putContainer(spec, "groups", o.spec.groups);
+  putContainer(spec, "extra", o.spec.extra);
+  json& status = objectAt(j, "status");
+  putContainer(status, "conditions", o.status.conditions);
+  put(status, "certificate", o.status.certificate.empty() ? std::string() : base64Encode(o.status.certificate));
+  dropIfEmpty(j, "status");
+}
+
+void from_json(const json& j, CertificateSigningRequest& o) {
+  o.raw = j;
+  o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
+  const json* spec = field(j, "spec");
+  const json& s = spec ? *spec : kEmpty;
+  o.spec.request = getBytes(s, "request", "spec.request");
+  o.spec.signerName = getStr(s, "signerName");
+  o.spec.expirationSeconds = getOpt<int64_t>(s, "expirationSeconds");
+  o.spec.usages = getStrings(s, "usages");
+  o.spec.username = getStr(s, "username");
+  o.spec.uid = getStr(s, "uid");
+  o.spec.groups = getStrings(s, "groups");
+  o.spec.extra = getExtra(s, "extra");
+  const json* status = field(j, "status");
+  const json& st = status ? *status : kEmpty;
+  o.status.conditions.clear();
+  if (const json* c = field(st, "conditions"); c && c->is_array())
+    for (const auto& cj : *c) o.status.conditions.push_back(cj.get<CsrCondition>());
+  o.status.certificate = getBytes(st, "certificate", "status.certificate");
+}
+
+const CsrCondition* findCondition(const CertificateSigningRequest& csr, std::string_view type) {
+  for (const auto& c : csr.status.conditions)
+    if (c.type == type) return &c;
+  return nullptr;
+}
+
+bool hasCondition(const CertificateSigningRequest& csr, std::string_view type) {
+  for (const auto& c : csr.status.conditions)
+    if (c.type == type && (c.status.empty() || c.status == "True")) return true;
+  return false;
+}
+
+void to_json(json& j, const NodeAddress& a) { j = json{{"type", a.type}, {"address", a.address}}; }
+void from_json(const json& j, NodeAddress& a) {
+  a.type = getStr(j, "type");
+  a.address = getStr(j, "address");
+}
+
+void to_json(json& j, const Node& o) {
+  j = base(o.raw, "v1", "Node");
+  to_json(objectAt(j, "metadata"), o.metadata);
+  json& status = objectAt(j, "status");
+  putContainer(status, "addresses", o.addresses);
+  dropIfEmpty(j, "status");
+}
+
+void from_json(const json& j, Node& o) {
+  o.raw = j;
+  o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
+  o.addresses.clear();
+  if (const json* st = field(j, "status"))
+    if (const json* a = field(*st, "addresses"); a && a->is_array())
+      for (const auto& aj : *a) o.addresses.push_back(aj.get<NodeAddress>());
+}
+
+void to_json(json& j, const Lease& o) {
+  j = base(o.raw, "coordination.k8s.io/v1", "Lease");
+  to_json(objectAt(j, "metadata"), o.metadata);
+  json& spec = objectAt(j, "spec");
+  putOpt(spec, "holderIdentity", o.holderIdentity);
+  putOpt(spec, "leaseDurationSeconds", o.leaseDurationSeconds);
+  putOpt(spec, "acquireTime", o.acquireTime);
+  putOpt(spec, "renewTime", o.renewTime);
+  putOpt(spec, "leaseTransitions", o.leaseTransitions);
+}
+
+void from_json(const json& j, Lease& o) {
+  o.raw = j;
+  o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
+  const json* spec = field(j, "spec");
+  const json& s = spec ? *spec : kEmpty;
+  o.holderIdentity = getOpt<std::string>(s, "holderIdentity");
+  o.leaseDurationSeconds = getOpt<int>(s, "leaseDurationSeconds");
+  o.acquireTime = getOpt<std::string>(s, "acquireTime");
+  o.renewTime = getOpt<std::string>(s, "renewTime");
+  o.leaseTransitions = getOpt<int>(s, "leaseTransitions");
+}
+
+void to_json(json& j, const SubjectAccessReview& o) {
+  j = base(o.raw, "authorization.k8s.io/v1", "SubjectAccessReview");
+  to_json(objectAt(j, "metadata"), o.metadata);
+  dropIfEmpty(j, "metadata");
+  json& spec = objectAt(j, "spec");
+  put(spec, "user", o.spec.user);
+  put(spec, "uid", o.spec.uid);
+  putContainer(spec, "groups", o.spec.groups);
+  putContainer(spec, "extra", o.spec.extra);
+  json& ra = objectAt(spec, "resourceAttributes");
+  const auto& r = o.spec.resourceAttributes;
+  put(ra, "namespace", r.namespace_);
+  put(ra, "verb", r.verb);
+  put(ra, "group", r.group);
+  put(ra, "version", r.version);
+  put(ra, "resource", r.resource);
+  put(ra, "subresource", r.subresource);
+  put(ra, "name", r.name);
+  dropIfEmpty(spec, "resourceAttributes");
+  json& status = objectAt(j, "status");
+  status["allowed"] = o.status.allowed;
+  if (o.status.denied) status["denied"] = true;
+  else status.erase("denied");
+  put(status, "reason", o.status.reason);
+  put(status, "evaluationError", o.status.evaluationError);
+}
+
+void from_json(const json& j, SubjectAccessReview& o) {
+  o.raw = j;
+  o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
+  const json* spec = field(j, "spec");
+  const json& s = spec ? *spec : kEmpty;
+  o.spec.user = getStr(s, "user");
+  o.spec.uid = getStr(s, "uid");
+  o.spec.groups = getStrings(s, "groups");
+  o.spec.extra = getExtra(s, "extra");
+  const json* raj = field(s, "resourceAttributes");
+  const json& ra = raj ? *raj : kEmpty;
+  auto& r = o.spec.resourceAttributes;
+  r.namespace_ = getStr(ra, "namespace");
+  r.verb = getStr(ra, "verb");
+  r.group = getStr(ra, "group");
+  r.version = getStr(ra, "version");
+  r.resource = getStr(ra, "resource");
+  r.subresource = getStr(ra, "subresource");
+  r.name = getStr(ra, "name");
+  const json* status = field(j, "status");
+  const json& st = status ? *status : kEmpty;
+  o.status.allowed = getOr<bool>(st, "allowed", false);
+  o.status.denied = getOr<bool>(st, "denied", false);
+  o.status.reason = getStr(st, "reason");
+  o.status.evaluationError = getStr(st, "evaluationError");
+}
+
+void to_json(json& j, const Event& o) {
+  j = base(o.raw, "v1", "Event");
+  to_json(objectAt(j, "metadata"), o.metadata);
+  json& io = objectAt(j, "involvedObject");
+  put(io, "kind", o.involvedObject.kind);
+  put(io, "apiVersion", o.involvedObject.apiVersion);
+  put(io, "name", o.involvedObject.name);
+  put(io, "namespace", o.involvedObject.namespace_);
+  put(io, "uid", o.involvedObject.uid);
+  put(io, "resourceVersion", o.involvedObject.resourceVersion);
+  put(j, "reason", o.reason);
+  put(j, "message", o.message);
+  put(j, "type", o.type);
+  json& src = objectAt(j, "source");
+  put(src, "component", o.source.component);
+  put(src, "host", o.source.host);
+  dropIfEmpty(j, "source");
+  put(j, "reportingComponent", o.reportingComponent);
+  put(j, "reportingInstance", o.reportingInstance);
+  put(j, "firstTimestamp", o.firstTimestamp);
+  put(j, "lastTimestamp", o.lastTimestamp);
+  if (o.count > 0) j["count"] = o.count;
+  else j.erase("count");
+  put(j, "action", o.action);
+}
+
+void from_json(const json& j, Event& o) {
+  o.raw = j;
+  o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
+  const json* ioj = field(j, "involvedObject");
+  const json& io = ioj ? *ioj : kEmpty;
+  o.involvedObject.kind = getStr(io, "kind");
+  o.involvedObject.apiVersion = getStr(io, "apiVersion");
+  o.involvedObject.name = getStr(io, "name");
+  o.involvedObject.namespace_ = getStr(io, "namespace");
+  o.involvedObject.uid = getStr(io, "uid");
+  o.involvedObject.resourceVersion = getStr(io, "resourceVersion");
+  o.reason = getStr(j, "reason");
+  o.message = getStr(j, "message");
+  o.type = getStr(j, "type");
+  const json* srcj = field(j, "source");
+  const json& src = srcj ? *srcj : kEmpty;
+  o.source.component = getStr(src, "component");
+  o.source.host = getStr(src, "host");
+  o.reportingComponent = getStr(j, "reportingComponent");
+  o.reportingInstance = getStr(j, "reportingInstance");
+  o.firstTimestamp = getStr(j, "firstTimestamp");
+  o.lastTimestamp = getStr(j, "lastTimestamp");
+  o.count = getOpt<int>(j, "count").value_or(0);
+  o.action = getStr(j, "action");
+}
+
+}  // namespace k8s

@@ -1,0 +1,16 @@
+#include "k8sclient/HttpTransport.h"
+
+namespace k8s {
+
+const char* toString(TransportError::Kind kind) {
+  switch (kind) {
+    case TransportError::Kind::Connect: return "connect";
+    case TransportError::Kind::Tls: return "tls";
+    case TransportError::Kind::Timeout: return "timeout";
+    case TransportError::Kind::Cancelled: return "cancelled";
+    case TransportError::Kind::Io: return "io";
+  }
+  return "unknown";
+}
+
+}  // namespace k8s
