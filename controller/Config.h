@@ -1,0 +1,105 @@
+// The operator's configuration: one plain struct, parsed once at the edge (ConfigLoader) and
+// passed down by const reference. Field defaults are the documented defaults (docs/configuration.md).
+#pragma once
+
+#include "signers/IpAddress.h"
+#include "signers/SignerConfig.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace csrop {
+
+enum class DenyMode { Deny, Skip };
+enum class NonNodeRequester { Deny, Ignore };
+enum class ResolutionFailure { Retry, Deny };
+
+struct KubeletServingChecks {
+  bool requesterIsNode = true;
+  bool commonName = true;
+  bool organization = true;
+  bool usages = true;
+  bool noEmailOrUri = true;
+  bool nodeExists = true;
+  bool ipAddresses = true;
+  bool dnsNames = true;
+  bool expiration = true;
+};
+
+struct DnsResolutionConfig {
+  bool enabled = false;
+  std::chrono::milliseconds timeout{2000};
+  ResolutionFailure onFailure = ResolutionFailure::Retry;
+};
+
+struct KubeletServingConfig {
+  bool enabled = true;
+  NonNodeRequester nonNodeRequester = NonNodeRequester::Deny;
+  int64_t maxExpirationSeconds = 367LL * 24 * 3600;
+  std::vector<signers::Cidr> allowedCIDRs;
+  std::vector<std::string> dnsNamePatterns;
+  std::vector<std::string> dnsNameRegexes;
+  int maxDNSNames = 5;
+  DnsResolutionConfig dnsResolution;
+  KubeletServingChecks checks;
+};
+
+struct KubeletClientConfig {
+  bool enabled = true;
+};
+
+// Approves CSRs of a custom signer when the requester is listed; the signer's own SAN and
+// subject constraints are checked by the signer profile before approval.
+struct RequesterRule {
+  std::string signerName;
+  std::vector<std::string> users;
+  std::vector<std::string> groups;
+  std::vector<std::string> serviceAccounts;  // "namespace/name"
+};
+
+struct ApproverConfig {
+  bool enabled = true;
+  DenyMode denyMode = DenyMode::Deny;
+  KubeletServingConfig kubeletServing;
+  KubeletClientConfig kubeletClient;
+  std::vector<RequesterRule> rules;
+};
+
+struct LeaderElectionConfig {
+  bool enabled = true;
+  std::string leaseName = "csr-operator";
+  std::string namespace_;
+  std::string identity;
+  std::chrono::milliseconds leaseDuration{15000};
+  std::chrono::milliseconds renewDeadline{10000};
+  std::chrono::milliseconds retryPeriod{2000};
+};
+
+struct GcConfig {
+  bool enabled = false;
+  std::chrono::seconds interval{3600};
+  std::chrono::seconds approvedExpiration{3600};
+  std::chrono::seconds deniedExpiration{3600};
+  std::chrono::seconds pendingExpiration{24 * 3600};
+  std::chrono::seconds approvedUnissuedExpiration{3600};
+};
+
+struct Config {
+  std::string logLevel = "info";
+  int workers = 4;
+  double qps = 20;
+  int burst = 40;
+  std::string bindAddress = ":8080";
+  LeaderElectionConfig leaderElection;
+  ApproverConfig approver;
+  std::vector<signers::SignerConfig> signers;
+  std::chrono::seconds caReloadInterval{60};
+  GcConfig gc;
+};
+
+// One line per setting, for the start-up log; never contains key material or tokens.
+std::string describeConfig(const Config& config);
+
+}  // namespace csrop

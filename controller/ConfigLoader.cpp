@@ -1,0 +1,355 @@
+#include "controller/ConfigLoader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace csrop {
+namespace {
+
+// Wraps one YAML mapping; every key read is remembered so that leftovers are reported as unknown.
+class Section {
+ public:
+  Section(const YAML::Node& node, std::string path, const std::string& source)
+      : node_(node), path_(std::move(path)), source_(source) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) fail(node_, "must be a mapping");
+  }
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+    std::ostringstream msg;
+    msg << source_ << ":" << (at.Mark().line + 1) << ": " << (path_.empty() ? "<root>" : path_) << " " << what;
+    throw ConfigFileError(msg.str());
+  }
+
+  YAML::Node child(const std::string& key) {
+    seen_.insert(key);
+    if (!node_ || !node_.IsMap()) return YAML::Node();
+    return node_[key];
+  }
+
+  std::string keyPath(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  template <class T>
+  void read(const std::string& key, T& out) {
+    YAML::Node n = child(key);
+    if (!n || n.IsNull()) return;
+    if (!n.IsScalar()) Section(n, keyPath(key), source_).fail(n, "must be a scalar value");
+    try {
+      out = n.as<T>();
+    } catch (const YAML::Exception&) {
+      Section(n, keyPath(key), source_).fail(n, "has the wrong type: got '" + n.Scalar() + "'");
+    }
+  }
+
+  void readDuration(const std::string& key, std::chrono::milliseconds& out) {
+    std::string text;
+    read(key, text);
+    if (text.empty()) return;
+    auto d = parseDuration(text);
+    if (!d) Section(child(key), keyPath(key), source_).fail(child(key), "is not a duration: '" + text + "'; write e.g. 15s, 10m or 8760h");
+    out = *d;
+  }
+  void readDuration(const std::string& key, std::chrono::seconds& out) {
+    std::chrono::milliseconds ms = out;
+    readDuration(key, ms);
+    out = std::chrono::duration_cast<std::chrono::seconds>(ms);
+  }
+
+  void readStrings(const std::string& key, std::vector<std::string>& out) {
+    YAML::Node n = child(key);
+    if (!n || n.IsNull()) return;
+    if (!n.IsSequence()) Section(n, keyPath(key), source_).fail(n, "must be a list of strings");
+    out.clear();
+    for (const auto& item : n) {
+      if (!item.IsScalar()) Section(item, keyPath(key), source_).fail(item, "must contain only strings");
+      out.push_back(item.Scalar());
+    }
+  }
+
+  template <class E>
+  void readEnum(const std::string& key, E& out, const std::vector<std::pair<std::string, E>>& choices) {
+    std::string text;
+    read(key, text);
+    if (text.empty()) return;
+    std::string allowed;
+    for (const auto& [name, value] : choices) {
+      if (name == text) {
+        out = value;
+        return;
+      }
+      allowed += (allowed.empty() ? "" : ", ") + name;
+    }
+    Section(child(key), keyPath(key), source_).fail(child(key), "is '" + text + "'; use one of: " + allowed);
+  }
+
+  Section sub(const std::string& key) { return Section(child(key), keyPath(key), source_); }
+  const YAML::Node& node() const { return node_; }
+  const std::string& source() const { return source_; }
+
+  // Reports the first key that no reader asked for.
+  void finish() const {
+    if (!node_ || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      const auto key = kv.first.as<std::string>();
+      if (!seen_.count(key)) {
+        std::string known;
+        for (const auto& s : seen_) known += (known.empty() ? "" : ", ") + s;
+        fail(kv.first, "has unknown key '" + key + "'; known keys here: " + known);
+      }
+    }
+  }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  const std::string& source_;
+  std::set<std::string> seen_;
+};
+
+void requireRange(Section& s, const std::string& key, double value, double lo, double hi) {
+  if (value < lo || value > hi) {
+    std::ostringstream msg;
+    msg << "is " << value << "; it must be between " << lo << " and " << hi;
+    s.sub(key).fail(s.child(key), msg.str());
+  }
+}
+
+void parseChecks(Section s, KubeletServingChecks& c) {
+  s.read("requesterIsNode", c.requesterIsNode);
+  s.read("commonName", c.commonName);
+  s.read("organization", c.organization);
+  s.read("usages", c.usages);
+  s.read("noEmailOrUri", c.noEmailOrUri);
+  s.read("nodeExists", c.nodeExists);
+  s.read("ipAddresses", c.ipAddresses);
+  s.read("dnsNames", c.dnsNames);
+  s.read("expiration", c.expiration);
+  s.finish();
+}
+
+void parseKubeletServing(Section s, KubeletServingConfig& k) {
+  s.read("enabled", k.enabled);
+  s.readEnum("nonNodeRequester", k.nonNodeRequester,
+             {{"deny", NonNodeRequester::Deny}, {"ignore", NonNodeRequester::Ignore}});
+  s.read("maxExpirationSeconds", k.maxExpirationSeconds);
+  if (k.maxExpirationSeconds < 600)
+    s.sub("maxExpirationSeconds").fail(s.child("maxExpirationSeconds"), "must be at least 600 (the API server's minimum)");
+  std::vector<std::string> cidrs;
+  s.readStrings("allowedCIDRs", cidrs);
+  for (const auto& text : cidrs) {
+    auto cidr = signers::Cidr::parse(text);
+    if (!cidr) s.sub("allowedCIDRs").fail(s.child("allowedCIDRs"), "has '" + text + "', which is not a CIDR; write e.g. 10.0.0.0/8 or fd00::/64");
+    k.allowedCIDRs.push_back(*cidr);
+  }
+  s.readStrings("dnsNamePatterns", k.dnsNamePatterns);
+  for (const auto& p : k.dnsNamePatterns) {
+    if (p.find("{node}") == std::string::npos)
+      s.sub("dnsNamePatterns").fail(s.child("dnsNamePatterns"), "has '" + p + "' without {node}; a pattern must be anchored to the node name (use dnsNameRegexes for anything else)");
+  }
+  s.readStrings("dnsNameRegexes", k.dnsNameRegexes);
+  for (const auto& r : k.dnsNameRegexes) {
+    try {
+      std::regex re(r);
+    } catch (const std::regex_error& e) {
+      s.sub("dnsNameRegexes").fail(s.child("dnsNameRegexes"), "has an invalid regex '" + r + "': " + e.what());
+    }
+  }
+  s.read("maxDNSNames", k.maxDNSNames);
+  requireRange(s, "maxDNSNames", k.maxDNSNames, 1, 100);
+  Section dns = s.sub("dnsResolution");
+  dns.read("enabled", k.dnsResolution.enabled);
+  dns.readDuration("timeout", k.dnsResolution.timeout);
+  dns.readEnum("onFailure", k.dnsResolution.onFailure,
+               {{"retry", ResolutionFailure::Retry}, {"deny", ResolutionFailure::Deny}});
+  dns.finish();
+  parseChecks(s.sub("checks"), k.checks);
+  s.finish();
+}
+
+void parseApprover(Section s, ApproverConfig& a) {
+  s.read("enabled", a.enabled);
+  s.readEnum("denyMode", a.denyMode, {{"deny", DenyMode::Deny}, {"skip", DenyMode::Skip}});
+  parseKubeletServing(s.sub("kubeletServing"), a.kubeletServing);
+  Section client = s.sub("kubeletClient");
+  client.read("enabled", a.kubeletClient.enabled);
+  client.finish();
+  YAML::Node rules = s.child("rules");
+  if (rules && !rules.IsNull()) {
+    if (!rules.IsSequence()) s.sub("rules").fail(rules, "must be a list");
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      Section r(rules[i], s.keyPath("rules[" + std::to_string(i) + "]"), s.source());
+      RequesterRule rule;
+      r.read("signerName", rule.signerName);
+      if (rule.signerName.empty()) r.fail(rules[i], "needs a signerName");
+      if (rule.signerName.rfind("kubernetes.io/", 0) == 0)
+        r.fail(rules[i], "names the built-in signer '" + rule.signerName + "'; requester rules are for custom signers only (the kubernetes.io signers have their own policies)");
+      r.readStrings("users", rule.users);
+      r.readStrings("groups", rule.groups);
+      r.readStrings("serviceAccounts", rule.serviceAccounts);
+      for (const auto& sa : rule.serviceAccounts)
+        if (sa.find('/') == std::string::npos) r.fail(rules[i], "serviceAccounts entry '" + sa + "' must be namespace/name");
+      if (rule.users.empty() && rule.groups.empty() && rule.serviceAccounts.empty())
+        r.fail(rules[i], "approves nobody; list users, groups or serviceAccounts");
+      r.finish();
+      a.rules.push_back(std::move(rule));
+    }
+  }
+  s.finish();
+}
+
+void parseKeyPolicy(Section s, signers::KeyPolicy& p) {
+  s.read("minRsaBits", p.minRsaBits);
+  if (p.minRsaBits < 2048) s.sub("minRsaBits").fail(s.child("minRsaBits"), "must be at least 2048");
+  s.read("allowRsa", p.allowRsa);
+  s.read("allowP256", p.allowP256);
+  s.read("allowP384", p.allowP384);
+  s.read("allowEd25519", p.allowEd25519);
+  s.finish();
+}
+
+void parseSigner(Section s, signers::SignerConfig& c) {
+  s.read("signerName", c.signerName);
+  s.read("caCertFile", c.caCertFile);
+  s.read("caKeyFile", c.caKeyFile);
+  s.read("caKeyPassphraseFile", c.caKeyPassphraseFile);
+  s.readStrings("chainFiles", c.chainFiles);
+  s.read("includeChain", c.includeChain);
+  s.readDuration("maxDuration", c.maxDuration);
+  parseKeyPolicy(s.sub("keyPolicy"), c.keyPolicy);
+  s.readStrings("allowedUsages", c.allowedUsages);
+  s.readStrings("requiredUsages", c.requiredUsages);
+  s.read("allowDNS", c.allowDns);
+  s.read("allowIP", c.allowIp);
+  s.read("allowEmail", c.allowEmail);
+  s.read("allowURI", c.allowUri);
+  s.readStrings("dnsSuffixes", c.dnsSuffixes);
+  s.readStrings("dnsRegexes", c.dnsRegexes);
+  s.readStrings("ipCIDRs", c.ipCidrs);
+  s.readStrings("allowedOrganizations", c.allowedOrganizations);
+  s.read("commonNameRegex", c.commonNameRegex);
+  s.finish();
+}
+
+void parseSigners(Section s, Config& config) {
+  signers::SignerConfig defaults;
+  Section d = s.sub("defaults");
+  d.read("caCertFile", defaults.caCertFile);
+  d.read("caKeyFile", defaults.caKeyFile);
+  d.read("caKeyPassphraseFile", defaults.caKeyPassphraseFile);
+  d.readDuration("maxDuration", defaults.maxDuration);
+  d.finish();
+  s.readDuration("reloadInterval", config.caReloadInterval);
+  YAML::Node list = s.child("list");
+  if (list && !list.IsNull()) {
+    if (!list.IsSequence()) s.sub("list").fail(list, "must be a list of signers");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      Section entry(list[i], s.keyPath("list[" + std::to_string(i) + "]"), s.source());
+      signers::SignerConfig c = defaults;
+      parseSigner(entry, c);
+      if (c.signerName.empty()) entry.fail(list[i], "needs a signerName");
+      if (c.signerName.find('/') == std::string::npos)
+        entry.fail(list[i], "signerName '" + c.signerName + "' must look like example.com/signer-name");
+      if (c.caCertFile.empty() || c.caKeyFile.empty())
+        entry.fail(list[i], "needs caCertFile and caKeyFile (here or in signers.defaults)");
+      if (!names.insert(c.signerName).second) entry.fail(list[i], "repeats signer '" + c.signerName + "'");
+      config.signers.push_back(std::move(c));
+    }
+  }
+  s.finish();
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) {
+  static const std::regex part(R"((\d+(?:\.\d+)?)(ms|s|m|h))");
+  if (text.empty()) return std::nullopt;
+  double total = 0;
+  std::size_t pos = 0;
+  for (std::sregex_iterator it(text.begin(), text.end(), part), end; it != end; ++it) {
+    if (static_cast<std::size_t>(it->position()) != pos) return std::nullopt;
+    pos += it->length();
+    double v = std::stod((*it)[1]);
+    const std::string unit = (*it)[2];
+    total += unit == "ms" ? v : unit == "s" ? v * 1e3 : unit == "m" ? v * 6e4 : v * 3.6e6;
+  }
+  if (pos != text.size()) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<int64_t>(total));
+}
+
+Config parseConfigText(const std::string& yamlText, const std::string& sourceName) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yamlText);
+  } catch (const YAML::Exception& e) {
+    throw ConfigFileError(sourceName + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  Config config;
+  Section s(root, "", sourceName);
+  s.readEnum("logLevel", config.logLevel,
+             {{"trace", std::string("trace")}, {"debug", std::string("debug")}, {"info", std::string("info")},
+              {"warn", std::string("warn")}, {"error", std::string("error")}});
+  s.read("workers", config.workers);
+  requireRange(s, "workers", config.workers, 1, 64);
+  Section client = s.sub("client");
+  client.read("qps", config.qps);
+  client.read("burst", config.burst);
+  requireRange(client, "qps", config.qps, 0, 100000);
+  requireRange(client, "burst", config.burst, 1, 100000);
+  client.finish();
+  Section http = s.sub("http");
+  http.read("bindAddress", config.bindAddress);
+  http.finish();
+  Section le = s.sub("leaderElection");
+  le.read("enabled", config.leaderElection.enabled);
+  le.read("leaseName", config.leaderElection.leaseName);
+  le.read("namespace", config.leaderElection.namespace_);
+  le.read("identity", config.leaderElection.identity);
+  le.readDuration("leaseDuration", config.leaderElection.leaseDuration);
+  le.readDuration("renewDeadline", config.leaderElection.renewDeadline);
+  le.readDuration("retryPeriod", config.leaderElection.retryPeriod);
+  le.finish();
+  parseApprover(s.sub("approver"), config.approver);
+  parseSigners(s.sub("signers"), config);
+  Section gc = s.sub("gc");
+  gc.read("enabled", config.gc.enabled);
+  gc.readDuration("interval", config.gc.interval);
+  gc.readDuration("approvedExpiration", config.gc.approvedExpiration);
+  gc.readDuration("deniedExpiration", config.gc.deniedExpiration);
+  gc.readDuration("pendingExpiration", config.gc.pendingExpiration);
+  gc.readDuration("approvedUnissuedExpiration", config.gc.approvedUnissuedExpiration);
+  gc.finish();
+  s.finish();
+  validateConfig(config, sourceName);
+  return config;
+}
+
+void validateConfig(const Config& config, const std::string& sourceName) {
+  const auto& le = config.leaderElection;
+  auto fail = [&](const std::string& what) { throw ConfigFileError(sourceName + ": " + what); };
+  // The same ordering client-go's leaderelection enforces (leaderelection.go NewLeaderElector).
+  if (le.enabled) {
+    if (le.leaseDuration <= le.renewDeadline)
+      fail("leaderElection.leaseDuration must be greater than renewDeadline");
+    if (le.renewDeadline.count() <= 1.2 * le.retryPeriod.count())
+      fail("leaderElection.renewDeadline must be greater than 1.2 x retryPeriod");
+    if (le.retryPeriod.count() < 100) fail("leaderElection.retryPeriod must be at least 100ms");
+  }
+  if (config.gc.enabled && config.gc.interval < std::chrono::seconds(10))
+    fail("gc.interval must be at least 10s");
+  if (!config.approver.enabled && config.signers.empty())
+    fail("neither the approver nor any signer is enabled; enable approver.enabled or list signers.list");
+}
+
+Config loadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigFileError(path + ": cannot read the configuration file; check the path given to --config");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parseConfigText(buf.str(), path);
+}
+
+}  // namespace csrop

@@ -1,0 +1,74 @@
+#include "controller/CsrApprover.h"
+
+#include "k8sclient/ApiError.h"
+
+#include <spdlog/spdlog.h>
+
+namespace csrop {
+
+std::string missingPermissionHint(const std::string& verb, const std::string& subresource, const std::string& signerName) {
+  return "csr-operator is not allowed to write certificatesigningrequests/" + subresource +
+         "; grant update on that subresource and verb '" + verb + "' on certificates.k8s.io signers with resourceNames [" +
+         signerName + "] (see deploy/rbac.yaml)";
+}
+
+CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode,
+                         EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite)
+    : client_(client), policies_(std::move(policies)), denyMode_(denyMode), events_(events), metrics_(metrics), mayWrite_(std::move(mayWrite)) {}
+
+SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr) {
+  if (!csr.status.certificate.empty() || k8s::hasCondition(csr, "Approved") || k8s::hasCondition(csr, "Denied") ||
+      k8s::hasCondition(csr, "Failed"))
+    return SyncResult::done();
+  ApprovalPolicy* policy = nullptr;
+  for (auto& p : policies_)
+    if (p->handles(csr.spec.signerName)) {
+      policy = p.get();
+      break;
+    }
+  if (!policy) {
+    spdlog::debug("no approval policy: csr={} signer={}", csr.metadata.name, csr.spec.signerName);
+    return SyncResult::done();
+  }
+  Verdict verdict = policy->evaluate(csr);
+  if (verdict.decision == Decision::Deny && denyMode_ == DenyMode::Skip)
+    verdict = Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
+
+  spdlog::info("decision csr={} signer={} requester={} policy={} decision={} reason={} message=\"{}\"", csr.metadata.name,
+               csr.spec.signerName, csr.spec.username, policy->name(), toString(verdict.decision), verdict.reason, verdict.message);
+  metrics_.inc(metric::kDecisions, {{"signer", csr.spec.signerName}, {"decision", toString(verdict.decision)}, {"reason", verdict.reason}});
+
+  switch (verdict.decision) {
+    case Decision::Skip: return SyncResult::done();
+    case Decision::Retry: return SyncResult::again(verdict.reason + ": " + verdict.message);
+    case Decision::Approve:
+    case Decision::Deny: return write(csr, verdict);
+  }
+  return SyncResult::done();
+}
+
+SyncResult CsrApprover::write(const k8s::CertificateSigningRequest& csr, const Verdict& verdict) {
+  if (!mayWrite_()) return SyncResult::again("not the leader any more; decision not written");
+  const bool approve = verdict.decision == Decision::Approve;
+  k8s::CertificateSigningRequest updated = csr;
+  const std::string now = k8s::nowRfc3339();
+  updated.status.conditions.push_back({approve ? "Approved" : "Denied", "True", verdict.reason, verdict.message, now, now});
+  try {
+    client_.updateSubresource(updated, "approval");
+  } catch (const k8s::ApiError& e) {
+    if (k8s::isConflict(e)) return SyncResult::again("the CSR changed while deciding; deciding again on the new version");
+    if (k8s::isNotFound(e)) return SyncResult::done();
+    if (k8s::isForbidden(e)) {
+      spdlog::error("permission missing: csr={} signer={} {}: {}", csr.metadata.name, csr.spec.signerName,
+                    missingPermissionHint("approve", "approval", csr.spec.signerName), e.what());
+    }
+    return SyncResult::again(std::string("writing the decision failed: ") + e.what());
+  } catch (const std::exception& e) {
+    return SyncResult::again(std::string("writing the decision failed: ") + e.what());
+  }
+  events_.record(csr, approve ? "Normal" : "Warning", approve ? "CSRApproved" : "CSRDenied", verdict.reason + ": " + verdict.message,
+                 approve ? "Approve" : "Deny");
+  return SyncResult::done();
+}
+
+}  // namespace csrop

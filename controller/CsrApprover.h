@@ -1,0 +1,39 @@
+// Decides pending CSRs with the configured policies and writes Approved or Denied through the
+// /approval subresource, with an Event and one structured log line per decision.
+#pragma once
+
+#include "controller/ApprovalPolicy.h"
+#include "controller/Config.h"
+#include "controller/EventRecorder.h"
+#include "controller/Metrics.h"
+#include "controller/SyncResult.h"
+#include "k8sclient/KubeClient.h"
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace csrop {
+
+class CsrApprover {
+ public:
+  CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode,
+              EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite);
+
+  SyncResult sync(const k8s::CertificateSigningRequest& csr);
+
+ private:
+  SyncResult write(const k8s::CertificateSigningRequest& csr, const Verdict& verdict);
+
+  k8s::KubeClient& client_;
+  std::vector<std::unique_ptr<ApprovalPolicy>> policies_;
+  DenyMode denyMode_;
+  EventRecorder& events_;
+  Metrics& metrics_;
+  std::function<bool()> mayWrite_;
+};
+
+// Reason to give an operator when the API server refuses a write for lack of permission.
+std::string missingPermissionHint(const std::string& verb, const std::string& subresource, const std::string& signerName);
+
+}  // namespace csrop

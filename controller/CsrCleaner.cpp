@@ -1,0 +1,58 @@
+#include "controller/CsrCleaner.h"
+
+#include "k8sclient/ApiError.h"
+
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+namespace csrop {
+
+std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text) {
+  std::tm tm{};
+  if (text.size() < 19 || !strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::optional<std::string> garbageReason(const k8s::CertificateSigningRequest& csr, const GcConfig& config,
+                                         std::chrono::system_clock::time_point now,
+                                         const std::function<bool(const std::string& pem)>& certificateExpired) {
+  // isOlderThan in cleaner.go: a missing timestamp is never old.
+  auto olderThan = [&](const std::string& stamp, std::chrono::seconds age) {
+    auto t = parseRfc3339(stamp);
+    return t && *t + age < now;
+  };
+  const auto* approved = k8s::hasCondition(csr, "Approved") ? k8s::findCondition(csr, "Approved") : nullptr;
+  const auto* denied = k8s::hasCondition(csr, "Denied") ? k8s::findCondition(csr, "Denied") : nullptr;
+  const auto* failed = k8s::hasCondition(csr, "Failed") ? k8s::findCondition(csr, "Failed") : nullptr;
+  const bool issued = !csr.status.certificate.empty();
+  if (approved && issued && olderThan(approved->lastUpdateTime, config.approvedExpiration)) return "approved and issued";
+  if (approved && issued && certificateExpired(csr.status.certificate)) return "issued certificate expired";
+  if (approved && !issued && !denied && !failed && olderThan(approved->lastUpdateTime, config.approvedUnissuedExpiration))
+    return "approved but never issued";
+  if (denied && olderThan(denied->lastUpdateTime, config.deniedExpiration)) return "denied";
+  if (failed && olderThan(failed->lastUpdateTime, config.deniedExpiration)) return "failed";
+  if (csr.status.conditions.empty() && olderThan(csr.metadata.creationTimestamp, config.pendingExpiration)) return "pending too long";
+  return std::nullopt;
+}
+
+int CsrCleaner::sweep(const std::vector<k8s::CertificateSigningRequest>& csrs) {
+  int deleted = 0;
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& csr : csrs) {
+    auto reason = garbageReason(csr, config_, now, certificateExpired_);
+    if (!reason) continue;
+    try {
+      client_.remove<k8s::CertificateSigningRequest>(csr.metadata.name);
+      ++deleted;
+      metrics_.inc(metric::kGcDeleted, {{"reason", *reason}});
+      spdlog::info("garbage collected csr={} signer={} requester={} decision=deleted reason=\"{}\"", csr.metadata.name,
+                   csr.spec.signerName, csr.spec.username, *reason);
+    } catch (const std::exception& e) {
+      if (!k8s::isNotFound(e)) spdlog::warn("garbage collection of csr={} failed: {}", csr.metadata.name, e.what());
+    }
+  }
+  return deleted;
+}
+
+}  // namespace csrop

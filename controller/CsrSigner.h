@@ -1,0 +1,42 @@
+// Issues certificates for approved CSRs of the configured signers and writes them through the
+// /status subresource. Approval is re-checked on a fresh read of the very object that is
+// written, and the write carries that object's resourceVersion, so a CSR is signed at most once
+// even with two replicas, restarts and replayed events (a second writer gets 409 Conflict, and
+// the API server refuses to change a certificate once set).
+#pragma once
+
+#include "controller/EventRecorder.h"
+#include "controller/Metrics.h"
+#include "controller/SyncResult.h"
+#include "k8sclient/KubeClient.h"
+#include "signers/IssueCertificate.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace csrop {
+
+class CsrSigner {
+ public:
+  CsrSigner(k8s::KubeClient& client, std::map<std::string, std::unique_ptr<signers::Signer>>& signers, EventRecorder& events,
+            Metrics& metrics, std::function<bool()> mayWrite);
+
+  // Whether this CSR is one this signer should sign now, judged on the given (cached) copy.
+  bool wants(const k8s::CertificateSigningRequest& csr) const;
+  SyncResult sync(const std::string& name);
+
+ private:
+  SyncResult markFailed(k8s::CertificateSigningRequest csr, const std::string& message);
+
+  k8s::KubeClient& client_;
+  std::map<std::string, std::unique_ptr<signers::Signer>>& signers_;
+  EventRecorder& events_;
+  Metrics& metrics_;
+  std::function<bool()> mayWrite_;
+};
+
+// Seconds since an RFC 3339 timestamp, or a negative number when it cannot be parsed.
+double secondsSince(const std::string& rfc3339);
+
+}  // namespace csrop

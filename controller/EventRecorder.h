@@ -1,0 +1,26 @@
+// Writes a core/v1 Event about a CSR, the way kubectl describe shows them. CSRs are
+// cluster-scoped, so their events live in the "default" namespace (as kube-controller-manager's do).
+// Failing to write an event never fails the decision: it is logged and dropped.
+#pragma once
+
+#include "k8sclient/KubeClient.h"
+
+#include <string>
+
+namespace csrop {
+
+class EventRecorder {
+ public:
+  EventRecorder(k8s::KubeClient& client, std::string component, std::string instance)
+      : client_(client), component_(std::move(component)), instance_(std::move(instance)) {}
+
+  void record(const k8s::CertificateSigningRequest& csr, const std::string& type, const std::string& reason,
+              const std::string& message, const std::string& action);
+
+ private:
+  k8s::KubeClient& client_;
+  std::string component_;
+  std::string instance_;
+};
+
+}  // namespace csrop

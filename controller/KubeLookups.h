@@ -1,0 +1,36 @@
+// The Kubernetes- and DNS-backed implementations of the policy lookups.
+#pragma once
+
+#include "controller/Lookups.h"
+#include "k8sclient/Informer.h"
+#include "k8sclient/KubeClient.h"
+
+namespace csrop {
+
+// Reads Nodes from the informer cache; a node missing there (just created, cache behind) is
+// fetched live so that a new node's first CSR is not denied by a race.
+class InformerNodeDirectory : public NodeDirectory {
+ public:
+  InformerNodeDirectory(k8s::Informer<k8s::Node>& informer, k8s::KubeClient& client) : informer_(informer), client_(client) {}
+  Lookup<k8s::Node> find(const std::string& name) override;
+
+ private:
+  k8s::Informer<k8s::Node>& informer_;
+  k8s::KubeClient& client_;
+};
+
+class ApiAccessReviewer : public AccessReviewer {
+ public:
+  explicit ApiAccessReviewer(k8s::KubeClient& client) : client_(client) {}
+  Lookup<bool> allowed(const k8s::SubjectAccessReview& review) override;
+
+ private:
+  k8s::KubeClient& client_;
+};
+
+class SystemHostResolver : public HostResolver {
+ public:
+  Lookup<std::vector<std::string>> resolve(const std::string& host, std::chrono::milliseconds timeout) override;
+};
+
+}  // namespace csrop

@@ -1,0 +1,130 @@
+#include "controller/LeaderElector.h"
+
+#include "k8sclient/ApiError.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace csrop {
+namespace {
+
+void sleepFor(std::stop_token stop, std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(50)));
+}
+
+}  // namespace
+
+LeaderElector::LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity)
+    : client_(client), config_(std::move(config)), identity_(std::move(identity)) {}
+
+bool LeaderElector::tryAcquireOrRenew() {
+  const auto leaseSeconds = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(config_.leaseDuration).count());
+  const std::string now = k8s::nowRfc3339Micro();
+  k8s::Lease lease;
+  try {
+    lease = client_.get<k8s::Lease>(config_.leaseName, config_.namespace_);
+  } catch (const std::exception& e) {
+    if (!k8s::isNotFound(e)) {
+      spdlog::warn("leader election: reading lease {}/{} failed: {}", config_.namespace_, config_.leaseName, e.what());
+      return false;
+    }
+    k8s::Lease fresh;
+    fresh.metadata.name = config_.leaseName;
+    fresh.metadata.namespace_ = config_.namespace_;
+    fresh.holderIdentity = identity_;
+    fresh.leaseDurationSeconds = std::max(1, leaseSeconds);
+    fresh.acquireTime = now;
+    fresh.renewTime = now;
+    fresh.leaseTransitions = 0;
+    try {
+      auto created = client_.create(fresh, config_.namespace_);
+      observedHolder_ = identity_;
+      observedRenewTime_ = now;
+      observedResourceVersion_ = created.metadata.resourceVersion;
+      observedAt_ = Clock::now();
+      return true;
+    } catch (const std::exception& ce) {
+      spdlog::debug("leader election: creating lease failed: {}", ce.what());
+      return false;
+    }
+  }
+
+  const std::string holder = lease.holderIdentity.value_or("");
+  const std::string renew = lease.renewTime.value_or("");
+  if (holder != observedHolder_ || renew != observedRenewTime_ || lease.metadata.resourceVersion != observedResourceVersion_) {
+    observedHolder_ = holder;
+    observedRenewTime_ = renew;
+    observedResourceVersion_ = lease.metadata.resourceVersion;
+    observedAt_ = Clock::now();
+  }
+  const auto heldFor = std::chrono::seconds(lease.leaseDurationSeconds.value_or(leaseSeconds));
+  const bool heldByOther = !holder.empty() && holder != identity_;
+  if (heldByOther && Clock::now() < observedAt_ + heldFor) return false;
+
+  if (holder != identity_) {
+    lease.leaseTransitions = lease.leaseTransitions.value_or(0) + 1;
+    lease.acquireTime = now;
+  }
+  lease.holderIdentity = identity_;
+  lease.leaseDurationSeconds = std::max(1, leaseSeconds);
+  lease.renewTime = now;
+  try {
+    auto updated = client_.update(lease);
+    observedHolder_ = identity_;
+    observedRenewTime_ = now;
+    observedResourceVersion_ = updated.metadata.resourceVersion;
+    observedAt_ = Clock::now();
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::debug("leader election: updating lease failed: {}", e.what());
+    return false;
+  }
+}
+
+void LeaderElector::release() {
+  if (!leader_.exchange(false)) return;
+  try {
+    auto lease = client_.get<k8s::Lease>(config_.leaseName, config_.namespace_);
+    if (lease.holderIdentity.value_or("") != identity_) return;
+    // client-go's ReleaseOnCancel: an empty holder with a 1s duration lets a standby take over at once.
+    lease.holderIdentity = std::nullopt;
+    lease.leaseDurationSeconds = 1;
+    lease.renewTime = k8s::nowRfc3339Micro();
+    client_.update(lease);
+    spdlog::info("leader election: released lease {}/{} identity={}", config_.namespace_, config_.leaseName, identity_);
+  } catch (const std::exception& e) {
+    spdlog::warn("leader election: releasing lease failed: {}", e.what());
+  }
+}
+
+void LeaderElector::run(std::stop_token stop, std::function<void()> onAcquired, std::function<void()> onLost) {
+  while (!stop.stop_requested()) {
+    if (!tryAcquireOrRenew()) {
+      sleepFor(stop, config_.retryPeriod);
+      continue;
+    }
+    leader_ = true;
+    spdlog::info("leader election: acquired lease {}/{} identity={}", config_.namespace_, config_.leaseName, identity_);
+    onAcquired();
+    auto lastRenew = Clock::now();
+    while (!stop.stop_requested()) {
+      sleepFor(stop, config_.retryPeriod);
+      if (stop.stop_requested()) break;
+      if (tryAcquireOrRenew()) {
+        lastRenew = Clock::now();
+      } else if (Clock::now() - lastRenew >= config_.renewDeadline) {
+        leader_ = false;
+        spdlog::error("leader election: lost lease {}/{} identity={}: no renewal within {}ms", config_.namespace_, config_.leaseName,
+                      identity_, config_.renewDeadline.count());
+        onLost();
+        break;
+      }
+    }
+  }
+  release();
+}
+
+}  // namespace csrop

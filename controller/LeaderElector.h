@@ -1,0 +1,48 @@
+// Leader election on a coordination.k8s.io/v1 Lease with client-go's rules
+// (staging/src/k8s.io/client-go/tools/leaderelection/leaderelection.go): a lease held by
+// another identity counts as expired only when this replica has seen no change to it for
+// leaseDuration (local observation time, so clock skew between replicas does not matter);
+// the leader renews every retryPeriod and gives up when it could not renew within
+// renewDeadline; a clean shutdown releases the lease so a standby takes over at once.
+#pragma once
+
+#include "controller/Config.h"
+#include "k8sclient/KubeClient.h"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <stop_token>
+#include <string>
+
+namespace csrop {
+
+class LeaderElector {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity);
+
+  // Blocks until stop: acquires, holds while renewals succeed, calls onLost when a renewal
+  // deadline passes, and tries again. Releases the lease on stop when held.
+  void run(std::stop_token stop, std::function<void()> onAcquired, std::function<void()> onLost);
+
+  bool isLeader() const { return leader_.load(); }
+  const std::string& identity() const { return identity_; }
+
+  // One acquire-or-renew attempt; public so tests can drive the protocol step by step.
+  bool tryAcquireOrRenew();
+  void release();
+
+ private:
+  k8s::KubeClient& client_;
+  LeaderElectionConfig config_;
+  std::string identity_;
+  std::atomic<bool> leader_{false};
+  std::string observedHolder_;
+  std::string observedRenewTime_;
+  std::string observedResourceVersion_;
+  Clock::time_point observedAt_{};
+};
+
+}  // namespace csrop

@@ -1,0 +1,54 @@
+// Prometheus metrics of the operator, kept in memory and rendered in the text exposition
+// format (version 0.0.4). Small on purpose: counters, gauges and fixed-bucket histograms with
+// label sets, which is all /metrics needs.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace csrop {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+class Metrics {
+ public:
+  Metrics();
+
+  void inc(const std::string& name, const Labels& labels = {}, double by = 1);
+  void set(const std::string& name, const Labels& labels, double value);
+  void observe(const std::string& name, const Labels& labels, double seconds);
+
+  double value(const std::string& name, const Labels& labels = {}) const;
+  std::string render() const;
+
+ private:
+  struct Family {
+    std::string type;
+    std::string help;
+    std::vector<double> buckets;
+    std::map<Labels, double> values;
+    std::map<Labels, std::vector<double>> bucketCounts;  // histograms: per-bucket counts, then +Inf
+    std::map<Labels, double> sums;
+  };
+  void declare(const std::string& name, const std::string& type, const std::string& help, std::vector<double> buckets = {});
+
+  mutable std::mutex mu_;
+  std::map<std::string, Family> families_;
+};
+
+namespace metric {
+inline constexpr const char* kDecisions = "csr_operator_decisions_total";
+inline constexpr const char* kIssued = "csr_operator_certificates_issued_total";
+inline constexpr const char* kSigningDuration = "csr_operator_signing_duration_seconds";
+inline constexpr const char* kCsrLatency = "csr_operator_csr_latency_seconds";
+inline constexpr const char* kCaNotAfter = "csr_operator_ca_not_after_seconds";
+inline constexpr const char* kWatchRestarts = "csr_operator_watch_restarts_total";
+inline constexpr const char* kQueueDepth = "csr_operator_queue_depth";
+inline constexpr const char* kLeader = "csr_operator_leader";
+inline constexpr const char* kApiRequests = "csr_operator_api_requests_total";
+inline constexpr const char* kGcDeleted = "csr_operator_gc_deleted_total";
+}  // namespace metric
+
+}  // namespace csrop

@@ -1,0 +1,218 @@
+#include "controller/Operator.h"
+
+#include "controller/CsrApprover.h"
+#include "controller/CsrCleaner.h"
+#include "controller/CsrSigner.h"
+#include "controller/EventRecorder.h"
+#include "controller/HealthServer.h"
+#include "controller/KubeLookups.h"
+#include "controller/KubeletClientPolicy.h"
+#include "controller/KubeletServingPolicy.h"
+#include "controller/LeaderElector.h"
+#include "controller/Metrics.h"
+#include "controller/RequesterRulePolicy.h"
+#include "controller/WorkQueue.h"
+#include "k8sclient/Informer.h"
+#include "k8sclient/KubeClient.h"
+#include "signers/CertificateInfo.h"
+#include "signers/IssueCertificate.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+namespace csrop {
+namespace {
+
+std::string defaultIdentity() {
+  if (const char* pod = std::getenv("POD_NAME"); pod && *pod) return pod;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  char suffix[9];
+  std::snprintf(suffix, sizeof suffix, "%08x", rd());
+  return std::string(host) + "_" + suffix;
+}
+
+std::string leaseNamespace(const Config& config, const k8s::RestConfig& rest) {
+  if (!config.leaderElection.namespace_.empty()) return config.leaderElection.namespace_;
+  if (!rest.namespace_.empty()) return rest.namespace_;
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) return ns;
+  return "kube-system";
+}
+
+double unixSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+void sleepFor(std::stop_token stop, std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::time_point notAfter, Metrics& metrics) {
+  metrics.set(metric::kCaNotAfter, {{"signer", signerName}}, unixSeconds(notAfter));
+  const auto left = notAfter - std::chrono::system_clock::now();
+  if (left < std::chrono::hours(24 * 30))
+    spdlog::warn("CA of signer {} expires in {} days; rotate it (the operator reloads the files by itself)", signerName,
+                 std::chrono::duration_cast<std::chrono::hours>(left).count() / 24);
+}
+
+}  // namespace
+
+int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_token stop, OperatorHooks hooks) {
+  Metrics metrics;
+
+  std::map<std::string, std::unique_ptr<signers::Signer>> signerSet;
+  for (const auto& sc : config.signers) {
+    auto signer = signers::Signer::create(sc);
+    if (!signer) throw std::runtime_error("signer " + sc.signerName + " cannot start: " + signer.error());
+    auto* s = signer.value().get();
+    watchCaExpiry(sc.signerName, s->caNotAfter(), metrics);
+    s->authority().startPolling(config.caReloadInterval, [name = sc.signerName, s, &metrics](const signers::Result<bool>& r) {
+      if (!r) spdlog::error("CA reload for signer {} refused, keeping the previous CA: {}", name, r.error());
+      else if (r.value()) {
+        spdlog::info("CA reloaded for signer {}", name);
+        watchCaExpiry(name, s->caNotAfter(), metrics);
+      }
+    });
+    spdlog::info("signer ready: signer={} ca=\"{}\" caNotAfter={}", sc.signerName, s->authority().current()->subject(),
+                 static_cast<long long>(unixSeconds(s->caNotAfter())));
+    signerSet.emplace(sc.signerName, std::move(signer.value()));
+  }
+
+  k8s::ClientOptions clientOptions;
+  clientOptions.qps = config.qps;
+  clientOptions.burst = config.burst;
+  clientOptions.stop = stop;
+  clientOptions.onRequest = [&metrics](const std::string& verb, int code) {
+    metrics.inc(metric::kApiRequests, {{"verb", verb}, {"code", std::to_string(code)}});
+  };
+  k8s::KubeClient client(k8s::makeCpprestTransport(rest), clientOptions);
+
+  const std::string identity = config.leaderElection.identity.empty() ? defaultIdentity() : config.leaderElection.identity;
+  LeaderElectionConfig le = config.leaderElection;
+  le.namespace_ = leaseNamespace(config, rest);
+  LeaderElector elector(client, le, identity);
+  auto mayWrite = [&] { return !config.leaderElection.enabled || elector.isLeader(); };
+
+  k8s::Informer<k8s::CertificateSigningRequest> csrs(client);
+  const bool needNodes = config.approver.enabled && config.approver.kubeletServing.enabled;
+  k8s::Informer<k8s::Node> nodes(client);
+
+  InformerNodeDirectory nodeDirectory(nodes, client);
+  ApiAccessReviewer reviewer(client);
+  SystemHostResolver resolver;
+  EventRecorder events(client, "csr-operator", identity);
+
+  std::vector<std::unique_ptr<ApprovalPolicy>> policies;
+  if (config.approver.enabled) {
+    if (config.approver.kubeletServing.enabled)
+      policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeDirectory, resolver));
+    if (config.approver.kubeletClient.enabled) policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer));
+    if (!config.approver.rules.empty()) {
+      std::map<std::string, const signers::Signer*> byName;
+      for (auto& [name, s] : signerSet) byName[name] = s.get();
+      policies.push_back(std::make_unique<RequesterRulePolicy>(config.approver.rules, byName));
+    }
+  }
+  CsrApprover approver(client, std::move(policies), config.approver.denyMode, events, metrics, mayWrite);
+  CsrSigner signer(client, signerSet, events, metrics, mayWrite);
+
+  WorkQueue queue;
+  auto enqueue = [&](const k8s::CertificateSigningRequest& csr) { queue.add(csr.metadata.name); };
+  csrs.onAdd(enqueue);
+  csrs.onUpdate([&](const k8s::CertificateSigningRequest&, const k8s::CertificateSigningRequest& now) { enqueue(now); });
+  csrs.onDelete([&](const k8s::CertificateSigningRequest& csr) { queue.forget(csr.metadata.name); });
+
+  HealthServer health(
+      config.bindAddress, [&] { return csrs.hasSynced() && (!needNodes || nodes.hasSynced()); },
+      [&] {
+        metrics.set(metric::kQueueDepth, {}, static_cast<double>(queue.depth()));
+        metrics.set(metric::kLeader, {}, mayWrite() ? 1 : 0);
+        metrics.set(metric::kWatchRestarts, {{"resource", "certificatesigningrequests"}}, static_cast<double>(csrs.watchRestarts()));
+        if (needNodes) metrics.set(metric::kWatchRestarts, {{"resource", "nodes"}}, static_cast<double>(nodes.watchRestarts()));
+        return metrics.render();
+      });
+  spdlog::info("serving /healthz /readyz /metrics on port {}", health.port());
+  if (hooks.onListening) hooks.onListening(health.port());
+
+  std::stop_source internal;
+  std::stop_callback forward(stop, [&] { internal.request_stop(); });
+  std::vector<std::jthread> threads;
+  threads.emplace_back([&](std::stop_token) { csrs.run(internal.get_token()); });
+  if (needNodes) threads.emplace_back([&](std::stop_token) { nodes.run(internal.get_token()); });
+
+  auto sync = [&](const std::string& name) -> SyncResult {
+    auto csr = csrs.get(name);
+    if (!csr) return SyncResult::done();
+    if (config.approver.enabled) {
+      auto r = approver.sync(*csr);
+      if (r.retry) return r;
+    }
+    if (signer.wants(*csr)) return signer.sync(name);
+    return SyncResult::done();
+  };
+  for (int i = 0; i < config.workers; ++i) {
+    threads.emplace_back([&](std::stop_token) {
+      while (auto key = queue.get()) {
+        if (!mayWrite()) {
+          queue.done(*key);  // the new leader re-reads everything when it takes over
+          continue;
+        }
+        SyncResult r;
+        try {
+          r = sync(*key);
+        } catch (const std::exception& e) {
+          r = SyncResult::again(e.what());
+        }
+        if (r.retry) {
+          auto delay = queue.addRateLimited(*key);
+          spdlog::warn("retrying csr={} in {}ms (attempt {}): {}", *key, delay.count(), queue.failures(*key), r.error);
+        } else {
+          queue.forget(*key);
+        }
+        queue.done(*key);
+      }
+    });
+  }
+
+  auto resyncAll = [&] {
+    for (const auto& csr : csrs.list()) queue.add(csr.metadata.name);
+  };
+  if (config.leaderElection.enabled) {
+    threads.emplace_back([&](std::stop_token) {
+      elector.run(internal.get_token(), [&] {
+        metrics.set(metric::kLeader, {}, 1);
+        resyncAll();
+      }, [&] { metrics.set(metric::kLeader, {}, 0); });
+    });
+  }
+  if (config.gc.enabled) {
+    threads.emplace_back([&](std::stop_token) {
+      CsrCleaner cleaner(client, config.gc, metrics, [](const std::string& pem) { return signers::certificateExpired(pem); });
+      while (!internal.stop_requested()) {
+        sleepFor(internal.get_token(), config.gc.interval);
+        if (!internal.stop_requested() && mayWrite() && csrs.hasSynced()) cleaner.sweep(csrs.list());
+      }
+    });
+  }
+
+  // Leader or not, a resync after the first sync covers CSRs that arrived before workers started.
+  while (!internal.stop_requested() && !csrs.hasSynced()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  spdlog::info("informers synced: {} CSRs cached; workers={} identity={}", csrs.size(), config.workers, identity);
+  resyncAll();
+
+  while (!internal.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  spdlog::info("shutting down: stopping workers, informers and leader election");
+  queue.shutDown();
+  for (auto& t : threads) t.join();
+  for (auto& [name, s] : signerSet) s->authority().stopPolling();
+  return 0;
+}
+
+}  // namespace csrop

@@ -1,0 +1,48 @@
+#include "controller/RequesterRulePolicy.h"
+
+#include "signers/CertificateRequest.h"
+#include "signers/IssueCertificate.h"
+
+#include <algorithm>
+
+namespace csrop {
+namespace {
+
+bool requesterMatches(const RequesterRule& rule, const k8s::CertificateSigningRequest& csr) {
+  if (contains(rule.users, csr.spec.username)) return true;
+  for (const auto& g : csr.spec.groups)
+    if (contains(rule.groups, g)) return true;
+  for (const auto& sa : rule.serviceAccounts) {
+    const auto slash = sa.find('/');
+    if (csr.spec.username == "system:serviceaccount:" + sa.substr(0, slash) + ":" + sa.substr(slash + 1)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+RequesterRulePolicy::RequesterRulePolicy(std::vector<RequesterRule> rules, std::map<std::string, const signers::Signer*> signersByName)
+    : rules_(std::move(rules)), signers_(std::move(signersByName)) {}
+
+bool RequesterRulePolicy::handles(const std::string& signerName) const {
+  return std::any_of(rules_.begin(), rules_.end(), [&](const RequesterRule& r) { return r.signerName == signerName; });
+}
+
+Verdict RequesterRulePolicy::evaluate(const k8s::CertificateSigningRequest& csr) {
+  const bool allowed = std::any_of(rules_.begin(), rules_.end(), [&](const RequesterRule& r) {
+    return r.signerName == csr.spec.signerName && requesterMatches(r, csr);
+  });
+  if (!allowed)
+    return Verdict::deny("RequesterNotAllowed", "requester \"" + csr.spec.username + "\" is not allowed by any rule for signer \"" +
+                                                    csr.spec.signerName + "\"");
+  auto parsed = signers::parseCertificateRequest(csr.spec.request);
+  if (!parsed) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + parsed.error());
+  auto signer = signers_.find(csr.spec.signerName);
+  if (signer != signers_.end() && signer->second) {
+    if (auto violation = signer->second->validate(parsed.value(), csr.spec.usages))
+      return Verdict::deny("SignerConstraintsViolated", "the request breaks signer \"" + csr.spec.signerName + "\" constraints: " + *violation);
+  }
+  return Verdict::approve("AutoApproved", "requester \"" + csr.spec.username + "\" is allowed by a rule for signer \"" + csr.spec.signerName + "\"");
+}
+
+}  // namespace csrop

@@ -1,0 +1,91 @@
+// csr-operator entry point: parses the command, loads configuration, handles signals.
+#include "controller/CommandLine.h"
+#include "controller/ConfigLoader.h"
+#include "controller/Operator.h"
+#include "controller/pki/PkiCommand.h"
+#include "k8sclient/KubeConfigLoader.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+#include <stop_token>
+#include <thread>
+
+namespace {
+
+int runCommand(const csrop::CommandLine& cli) {
+  using namespace csrop;
+  if (cli.command == "version") {
+    std::cout << "csr-operator " << CSR_OPERATOR_VERSION << "\n";
+    return 0;
+  }
+  if (cli.command == "help") {
+    std::cout << usageText();
+    return 0;
+  }
+  if (cli.command == "pki") return runPkiCommand(cli.rest);
+
+  Config config = loadConfigFile(cli.configFile);
+  applyOverrides(cli, config);
+  if (cli.command == "check-config") {
+    std::cout << "configuration " << cli.configFile << " is valid\n" << describeConfig(config) << "\n";
+    return 0;
+  }
+
+  spdlog::set_level(spdlog::level::from_str(config.logLevel));
+  spdlog::info("csr-operator {} starting", CSR_OPERATOR_VERSION);
+  for (std::size_t start = 0, end; start < describeConfig(config).size(); start = end + 1) {
+    const std::string text = describeConfig(config);
+    end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    spdlog::info("config: {}", text.substr(start, end - start));
+  }
+  k8s::RestConfig rest = k8s::loadDefaultConfig(cli.kubeconfig, cli.context);
+  rest.qps = config.qps;
+  rest.burst = config.burst;
+  spdlog::info("kubernetes API: server={} from {}", rest.server, rest.source);
+
+  // Signals are taken by one thread with sigwait so that no other thread is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::stop_source stop;
+  std::jthread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      stop.request_stop();
+    }
+  });
+  int rc = 0;
+  try {
+    rc = runOperator(config, rest, stop.get_token());
+  } catch (...) {
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    throw;
+  }
+  if (!stop.stop_requested()) pthread_kill(waiter.native_handle(), SIGTERM);
+  spdlog::info("csr-operator stopped");
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    return runCommand(csrop::parseCommandLine(args));
+  } catch (const csrop::UsageError& e) {
+    std::cerr << "csr-operator: " << e.what() << "\n\n" << csrop::usageText();
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "csr-operator: " << e.what() << "\n";
+    spdlog::error("fatal: {}", e.what());
+    return 1;
+  }
+}
