@@ -1,0 +1,81 @@
+#pragma once
+// Test-only PKI: keys, CAs and CSRs made with the OpenSSL C API, plus a temporary directory.
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "signers/OpenSslPtr.h"
+
+namespace testpki {
+
+enum class KeyKind { Rsa1024, Rsa2048, P256, P384, P521, Ed25519 };
+
+// Keys are generated once per kind and shared (RSA generation is slow); returns a new reference.
+signers::EvpPkeyPtr sharedKey(KeyKind kind);
+// A fresh key, for tests that need two different keys of one kind.
+signers::EvpPkeyPtr freshKey(KeyKind kind);
+
+struct CaOptions {
+  KeyKind key = KeyKind::P256;
+  std::string commonName = "test-ca";
+  bool expired = false;
+  bool notYetValid = false;
+  bool basicConstraintsCa = true;
+  bool keyCertSign = true;
+  std::chrono::hours lifetime{24 * 365};
+  // When set, the CA is an intermediate signed by this issuer.
+  const struct TestCa* issuer = nullptr;
+};
+
+struct TestCa {
+  signers::X509Ptr cert;
+  signers::EvpPkeyPtr key;
+  std::string certPem() const;
+};
+
+TestCa makeCa(const CaOptions& options);
+
+enum class KeyFormat { Pkcs8, Traditional /* PKCS#1 for RSA, SEC1 for EC */, EncryptedPkcs8, EncryptedTraditional };
+std::string keyPem(EVP_PKEY* key, KeyFormat format = KeyFormat::Pkcs8, const std::string& passphrase = "");
+
+struct CsrOptions {
+  KeyKind key = KeyKind::P256;
+  std::vector<std::pair<std::string, std::string>> subject;  // short name -> value
+  std::vector<std::string> dnsNames, emails, uris, ips;
+  bool basicConstraintsCa = false;
+  // Extra extensions as OpenSSL config pairs, e.g. {"keyUsage", "critical,keyCertSign"}.
+  std::vector<std::pair<std::string, std::string>> extensions;
+  // Sign with this key instead of the request's own: the signature then does not verify.
+  EVP_PKEY* signWith = nullptr;
+  // Use this key instead of sharedKey(key).
+  EVP_PKEY* keyOverride = nullptr;
+};
+
+std::string makeCsr(const CsrOptions& options);
+
+// Kubelet-serving style request for node `node`.
+CsrOptions nodeServingCsr(const std::string& node = "worker-1");
+CsrOptions nodeClientCsr(const std::string& node = "worker-1");
+
+signers::X509Ptr parseCertPem(const std::string& pem);
+int countPemCertificates(const std::string& pem);
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs a shell command, returns exit status and captured stdout+stderr.
+std::pair<int, std::string> runCommand(const std::string& command);
+
+}  // namespace testpki

@@ -1,0 +1,158 @@
+#include <doctest/doctest.h>
+
+#include "TestPki.h"
+#include "signers/CertificateRequest.h"
+
+using namespace signers;
+using namespace testpki;
+
+TEST_CASE("parse: key types and sizes") {
+  struct Case { KeyKind kind; KeyType type; int bits; };
+  for (auto c : {Case{KeyKind::Rsa2048, KeyType::Rsa, 2048}, Case{KeyKind::Rsa1024, KeyType::Rsa, 1024},
+                 Case{KeyKind::P256, KeyType::EcP256, 256}, Case{KeyKind::P384, KeyType::EcP384, 384},
+                 Case{KeyKind::P521, KeyType::EcOther, 521}, Case{KeyKind::Ed25519, KeyType::Ed25519, 253}}) {
+    CsrOptions o;
+    o.key = c.kind;
+    o.subject = {{"CN", "x"}};
+    auto r = parseCertificateRequest(makeCsr(o));
+    REQUIRE_MESSAGE(r.ok(), r.error());
+    CHECK(r.value().keyType == c.type);
+    if (c.kind != KeyKind::Ed25519) CHECK(r.value().keyBits == c.bits);
+    CHECK(r.value().publicKey != nullptr);
+  }
+}
+
+TEST_CASE("parse: subject, SANs and extension OIDs are exposed in order") {
+  CsrOptions o;
+  o.subject = {{"C", "CH"}, {"O", "b-org"}, {"O", "a-org"}, {"OU", "unit"}, {"CN", "alice"}};
+  o.dnsNames = {"a.example.com", "b.example.com"};
+  o.emails = {"alice@example.com"};
+  o.uris = {"spiffe://cluster.local/ns/x/sa/y"};
+  o.ips = {"10.0.0.1", "2001:db8::1"};
+  o.extensions = {{"keyUsage", "critical,digitalSignature"}};
+  auto r = parseCertificateRequest(makeCsr(o));
+  REQUIRE_MESSAGE(r.ok(), r.error());
+  const auto& p = r.value();
+  CHECK(p.commonName == "alice");
+  CHECK(p.organizations == std::vector<std::string>{"b-org", "a-org"});
+  REQUIRE(p.subject.size() == 5);
+  CHECK(p.subject[0] == std::pair<std::string, std::string>{"C", "CH"});
+  CHECK(p.subject[4] == std::pair<std::string, std::string>{"CN", "alice"});
+  CHECK(p.dnsNames == std::vector<std::string>{"a.example.com", "b.example.com"});
+  CHECK(p.emailAddresses == std::vector<std::string>{"alice@example.com"});
+  CHECK(p.uris == std::vector<std::string>{"spiffe://cluster.local/ns/x/sa/y"});
+  REQUIRE(p.ipAddresses.size() == 2);
+  CHECK(p.ipAddresses[0].toString() == "10.0.0.1");
+  CHECK(p.ipAddresses[1].toString() == "2001:db8::1");
+  CHECK(p.extensionOids == std::vector<std::string>{"2.5.29.17", "2.5.29.15"});
+  CHECK_FALSE(p.requestsCa);
+  CHECK(p.sanCount() == 6);
+}
+
+TEST_CASE("parse: CA:TRUE request is flagged, CA:FALSE is not") {
+  CsrOptions o;
+  o.subject = {{"CN", "ca"}};
+  o.basicConstraintsCa = true;
+  auto r = parseCertificateRequest(makeCsr(o));
+  REQUIRE(r.ok());
+  CHECK(r.value().requestsCa);
+  o.basicConstraintsCa = false;
+  o.extensions = {{"basicConstraints", "critical,CA:FALSE"}};
+  auto r2 = parseCertificateRequest(makeCsr(o));
+  REQUIRE(r2.ok());
+  CHECK_FALSE(r2.value().requestsCa);
+}
+
+TEST_CASE("parse: wrong signature is refused") {
+  auto other = freshKey(KeyKind::P256);
+  CsrOptions o;
+  o.subject = {{"CN", "x"}};
+  o.signWith = other.get();
+  auto r = parseCertificateRequest(makeCsr(o));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "request signature does not verify with its own public key");
+}
+
+TEST_CASE("parse: garbage, truncated, empty, wrong block type, trailing data") {
+  CsrOptions o;
+  o.subject = {{"CN", "x"}};
+  std::string good = makeCsr(o);
+  CHECK_FALSE(parseCertificateRequest("").ok());
+  CHECK_FALSE(parseCertificateRequest("not a pem at all").ok());
+  CHECK_FALSE(parseCertificateRequest(good.substr(0, good.size() / 2)).ok());
+  std::string noEnd = good.substr(0, good.find("-----END"));
+  CHECK_FALSE(parseCertificateRequest(noEnd).ok());
+  std::string corrupted = good;
+  corrupted[corrupted.size() / 2] = corrupted[corrupted.size() / 2] == 'A' ? 'B' : 'A';
+  CHECK_FALSE(parseCertificateRequest(corrupted).ok());
+
+  TestCa ca = makeCa({});
+  auto wrongType = parseCertificateRequest(ca.certPem() + good);
+  REQUIRE_FALSE(wrongType.ok());
+  CHECK(wrongType.error() == "PEM block type must be CERTIFICATE REQUEST, found CERTIFICATE");
+
+  std::string renamed = good;
+  for (std::string from : {"BEGIN CERTIFICATE REQUEST", "END CERTIFICATE REQUEST"}) {
+    auto pos = renamed.find(from);
+    renamed.replace(pos, from.size(), from.substr(0, from.find(' ')) + " NEW CERTIFICATE REQUEST");
+  }
+  CHECK_FALSE(parseCertificateRequest(renamed).ok());
+
+  // Two concatenated requests: the first one is used (like Go's pem.Decode).
+  CHECK(parseCertificateRequest(good + good).ok());
+  // Random DER in a correctly labelled block.
+  std::string fake = "-----BEGIN CERTIFICATE REQUEST-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE REQUEST-----\n";
+  CHECK_FALSE(parseCertificateRequest(fake).ok());
+}
+
+TEST_CASE("parse: size and SAN count limits") {
+  CsrOptions o;
+  o.subject = {{"CN", "many"}};
+  for (int i = 0; i < 5000; ++i) o.dnsNames.push_back("n" + std::to_string(i) + ".example.com");
+  std::string big = makeCsr(o);
+  auto tooBig = parseCertificateRequest(big);
+  REQUIRE_FALSE(tooBig.ok());
+  CHECK(tooBig.error().find("more than the limit of 65536") != std::string::npos);
+  RequestLimits generous;
+  generous.maxPemBytes = 1 << 20;
+  auto tooMany = parseCertificateRequest(big, generous);
+  REQUIRE_FALSE(tooMany.ok());
+  CHECK(tooMany.error() == "request has 5000 subjectAltNames, more than the limit of 100");
+
+  o.dnsNames.resize(100);
+  CHECK(parseCertificateRequest(makeCsr(o)).ok());
+  o.dnsNames.push_back("one-more.example.com");
+  CHECK_FALSE(parseCertificateRequest(makeCsr(o)).ok());
+}
+
+TEST_CASE("parse: more than one CN is ambiguous and refused") {
+  CsrOptions o;
+  o.subject = {{"CN", "system:node:a"}, {"CN", "system:node:b"}};
+  auto r = parseCertificateRequest(makeCsr(o));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "subject has more than one common name");
+}
+
+TEST_CASE("parse: SAN values with control bytes and unsupported SAN types are refused") {
+  CsrOptions o;
+  o.subject = {{"CN", "x"}};
+  o.dnsNames = {std::string("good.example.com\0evil.com", 25)};
+  CHECK_FALSE(parseCertificateRequest(makeCsr(o)).ok());
+  CsrOptions o2;
+  o2.subject = {{"CN", "x"}};
+  o2.extensions = {{"subjectAltName", "dirName:dir_sect"}};
+  // dirName needs a config section; use a registered ID instead, also unsupported.
+  o2.extensions = {{"subjectAltName", "RID:1.2.3.4"}};
+  auto r = parseCertificateRequest(makeCsr(o2));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().find("unsupported subjectAltName type") != std::string::npos);
+}
+
+TEST_CASE("parse: duplicate extensions are refused") {
+  CsrOptions o;
+  o.subject = {{"CN", "x"}};
+  o.extensions = {{"keyUsage", "digitalSignature"}, {"keyUsage", "keyCertSign"}};
+  auto r = parseCertificateRequest(makeCsr(o));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().find("more than once") != std::string::npos);
+}
