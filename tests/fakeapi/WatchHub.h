@@ -1,0 +1,54 @@
+// Watch streaming of the fake kube-apiserver: replays the store's event history from a
+// resourceVersion, sends BOOKMARKs, ends at timeoutSeconds, and obeys the drop/silence faults.
+#pragma once
+
+#include "tests/fakeapi/Store.h"
+
+#include <atomic>
+#include <chrono>
+
+namespace fakeapi {
+
+struct WatchSpec {
+  const ResourceInfo* resource = nullptr;
+  std::string ns;
+  Selector selector;
+  std::string resourceVersion;  // "" or "0": start with ADDED events for the current state
+  bool allowBookmarks = false;
+  int timeoutSeconds = 1800;
+  bool asTable = false;
+  std::string includeObject = "Metadata";
+};
+
+// Where a watch writes. begin() is called once, after the start checks passed.
+class WatchSink {
+ public:
+  virtual ~WatchSink() = default;
+  virtual void begin() = 0;
+  virtual bool write(const std::string& line) = 0;  // false when the client is gone
+  virtual bool clientGone() = 0;
+};
+
+class WatchHub {
+ public:
+  WatchHub(Store& store, int bookmarkIntervalSeconds) : store_(store), bookmarkInterval_(bookmarkIntervalSeconds) {}
+  // Throws ApiError (410 Expired for a resourceVersion older than the window) before begin().
+  void serve(const WatchSpec& spec, WatchSink& sink);
+  void dropAll();
+  void silence(int seconds);
+  size_t openWatches() const { return open_.load(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool silenced() const { return Clock::now().time_since_epoch().count() < silenceUntil_.load(); }
+  Store& store_;
+  int bookmarkInterval_;
+  std::atomic<uint64_t> dropGeneration_{0};
+  std::atomic<Clock::rep> silenceUntil_{0};
+  std::atomic<size_t> open_{0};
+};
+
+// The JSON line of one watch event for this watch (object or Table form).
+std::string encodeWatchEvent(const WatchSpec& spec, const std::string& type, const json& obj, bool& firstTable);
+
+}  // namespace fakeapi
