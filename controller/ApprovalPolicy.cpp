@@ -25,7 +25,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-const char* toString(Decision decision) {
+const char* decisionName(Decision decision) {
   switch (decision) {
     case Decision::Approve: return "approve";
     case Decision::Deny: return "deny";

@@ -10,6 +10,12 @@
 namespace csrop {
 namespace {
 
+[[noreturn]] void failAt(const std::string& source, const std::string& path, const YAML::Node& at, const std::string& what) {
+  std::ostringstream msg;
+  msg << source << ":" << (at.Mark().line + 1) << ": " << (path.empty() ? "<root>" : path) << " " << what;
+  throw ConfigFileError(msg.str());
+}
+
 // Wraps one YAML mapping; every key read is remembered so that leftovers are reported as unknown.
 class Section {
  public:
@@ -18,11 +24,8 @@ class Section {
     if (node_ && !node_.IsNull() && !node_.IsMap()) fail(node_, "must be a mapping");
   }
 
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
-    std::ostringstream msg;
-    msg << source_ << ":" << (at.Mark().line + 1) << ": " << (path_.empty() ? "<root>" : path_) << " " << what;
-    throw ConfigFileError(msg.str());
-  }
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const { failAt(source_, path_, at, what); }
+  [[noreturn]] void failKey(const std::string& key, const std::string& what) { failAt(source_, keyPath(key), child(key), what); }
 
   YAML::Node child(const std::string& key) {
     seen_.insert(key);
@@ -36,11 +39,11 @@ class Section {
   void read(const std::string& key, T& out) {
     YAML::Node n = child(key);
     if (!n || n.IsNull()) return;
-    if (!n.IsScalar()) Section(n, keyPath(key), source_).fail(n, "must be a scalar value");
+    if (!n.IsScalar()) failAt(source_, keyPath(key), n, "must be a scalar value");
     try {
       out = n.as<T>();
     } catch (const YAML::Exception&) {
-      Section(n, keyPath(key), source_).fail(n, "has the wrong type: got '" + n.Scalar() + "'");
+      failAt(source_, keyPath(key), n, "has the wrong type: got '" + n.Scalar() + "'");
     }
   }
 
@@ -49,7 +52,7 @@ class Section {
     read(key, text);
     if (text.empty()) return;
     auto d = parseDuration(text);
-    if (!d) Section(child(key), keyPath(key), source_).fail(child(key), "is not a duration: '" + text + "'; write e.g. 15s, 10m or 8760h");
+    if (!d) failKey(key, "is not a duration: '" + text + "'; write e.g. 15s, 10m or 8760h");
     out = *d;
   }
   void readDuration(const std::string& key, std::chrono::seconds& out) {
@@ -61,10 +64,10 @@ class Section {
   void readStrings(const std::string& key, std::vector<std::string>& out) {
     YAML::Node n = child(key);
     if (!n || n.IsNull()) return;
-    if (!n.IsSequence()) Section(n, keyPath(key), source_).fail(n, "must be a list of strings");
+    if (!n.IsSequence()) failAt(source_, keyPath(key), n, "must be a list of strings");
     out.clear();
     for (const auto& item : n) {
-      if (!item.IsScalar()) Section(item, keyPath(key), source_).fail(item, "must contain only strings");
+      if (!item.IsScalar()) failAt(source_, keyPath(key), item, "must contain only strings");
       out.push_back(item.Scalar());
     }
   }
@@ -82,7 +85,7 @@ class Section {
       }
       allowed += (allowed.empty() ? "" : ", ") + name;
     }
-    Section(child(key), keyPath(key), source_).fail(child(key), "is '" + text + "'; use one of: " + allowed);
+    failKey(key, "is '" + text + "'; use one of: " + allowed);
   }
 
   Section sub(const std::string& key) { return Section(child(key), keyPath(key), source_); }
@@ -113,7 +116,7 @@ void requireRange(Section& s, const std::string& key, double value, double lo, d
   if (value < lo || value > hi) {
     std::ostringstream msg;
     msg << "is " << value << "; it must be between " << lo << " and " << hi;
-    s.sub(key).fail(s.child(key), msg.str());
+    s.failKey(key, msg.str());
   }
 }
 
@@ -136,25 +139,25 @@ void parseKubeletServing(Section s, KubeletServingConfig& k) {
              {{"deny", NonNodeRequester::Deny}, {"ignore", NonNodeRequester::Ignore}});
   s.read("maxExpirationSeconds", k.maxExpirationSeconds);
   if (k.maxExpirationSeconds < 600)
-    s.sub("maxExpirationSeconds").fail(s.child("maxExpirationSeconds"), "must be at least 600 (the API server's minimum)");
+    s.failKey("maxExpirationSeconds", "must be at least 600 (the API server's minimum)");
   std::vector<std::string> cidrs;
   s.readStrings("allowedCIDRs", cidrs);
   for (const auto& text : cidrs) {
     auto cidr = signers::Cidr::parse(text);
-    if (!cidr) s.sub("allowedCIDRs").fail(s.child("allowedCIDRs"), "has '" + text + "', which is not a CIDR; write e.g. 10.0.0.0/8 or fd00::/64");
+    if (!cidr) s.failKey("allowedCIDRs", "has '" + text + "', which is not a CIDR; write e.g. 10.0.0.0/8 or fd00::/64");
     k.allowedCIDRs.push_back(*cidr);
   }
   s.readStrings("dnsNamePatterns", k.dnsNamePatterns);
   for (const auto& p : k.dnsNamePatterns) {
     if (p.find("{node}") == std::string::npos)
-      s.sub("dnsNamePatterns").fail(s.child("dnsNamePatterns"), "has '" + p + "' without {node}; a pattern must be anchored to the node name (use dnsNameRegexes for anything else)");
+      s.failKey("dnsNamePatterns", "has '" + p + "' without {node}; a pattern must be anchored to the node name (use dnsNameRegexes for anything else)");
   }
   s.readStrings("dnsNameRegexes", k.dnsNameRegexes);
   for (const auto& r : k.dnsNameRegexes) {
     try {
       std::regex re(r);
     } catch (const std::regex_error& e) {
-      s.sub("dnsNameRegexes").fail(s.child("dnsNameRegexes"), "has an invalid regex '" + r + "': " + e.what());
+      s.failKey("dnsNameRegexes", "has an invalid regex '" + r + "': " + e.what());
     }
   }
   s.read("maxDNSNames", k.maxDNSNames);
@@ -178,7 +181,7 @@ void parseApprover(Section s, ApproverConfig& a) {
   client.finish();
   YAML::Node rules = s.child("rules");
   if (rules && !rules.IsNull()) {
-    if (!rules.IsSequence()) s.sub("rules").fail(rules, "must be a list");
+    if (!rules.IsSequence()) s.failKey("rules", "must be a list");
     for (std::size_t i = 0; i < rules.size(); ++i) {
       Section r(rules[i], s.keyPath("rules[" + std::to_string(i) + "]"), s.source());
       RequesterRule rule;
@@ -202,7 +205,7 @@ void parseApprover(Section s, ApproverConfig& a) {
 
 void parseKeyPolicy(Section s, signers::KeyPolicy& p) {
   s.read("minRsaBits", p.minRsaBits);
-  if (p.minRsaBits < 2048) s.sub("minRsaBits").fail(s.child("minRsaBits"), "must be at least 2048");
+  if (p.minRsaBits < 2048) s.failKey("minRsaBits", "must be at least 2048");
   s.read("allowRsa", p.allowRsa);
   s.read("allowP256", p.allowP256);
   s.read("allowP384", p.allowP384);
@@ -244,7 +247,7 @@ void parseSigners(Section s, Config& config) {
   s.readDuration("reloadInterval", config.caReloadInterval);
   YAML::Node list = s.child("list");
   if (list && !list.IsNull()) {
-    if (!list.IsSequence()) s.sub("list").fail(list, "must be a list of signers");
+    if (!list.IsSequence()) s.failKey("list", "must be a list of signers");
     std::set<std::string> names;
     for (std::size_t i = 0; i < list.size(); ++i) {
       Section entry(list[i], s.keyPath("list[" + std::to_string(i) + "]"), s.source());

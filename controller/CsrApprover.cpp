@@ -35,8 +35,8 @@ SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr) {
     verdict = Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
 
   spdlog::info("decision csr={} signer={} requester={} policy={} decision={} reason={} message=\"{}\"", csr.metadata.name,
-               csr.spec.signerName, csr.spec.username, policy->name(), toString(verdict.decision), verdict.reason, verdict.message);
-  metrics_.inc(metric::kDecisions, {{"signer", csr.spec.signerName}, {"decision", toString(verdict.decision)}, {"reason", verdict.reason}});
+               csr.spec.signerName, csr.spec.username, policy->name(), decisionName(verdict.decision), verdict.reason, verdict.message);
+  metrics_.inc(metric::kDecisions, {{"signer", csr.spec.signerName}, {"decision", decisionName(verdict.decision)}, {"reason", verdict.reason}});
 
   switch (verdict.decision) {
     case Decision::Skip: return SyncResult::done();

@@ -1,6 +1,7 @@
 #include "controller/Metrics.h"
 
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace csrop {
@@ -28,10 +29,9 @@ std::string labelText(const Labels& labels, const std::string& extraKey = "", co
 
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
 }
 
 }  // namespace

@@ -24,6 +24,6 @@ struct Verdict {
   static Verdict retry(std::string reason, std::string message) { return {Decision::Retry, std::move(reason), std::move(message)}; }
 };
 
-const char* toString(Decision decision);
+const char* decisionName(Decision decision);
 
 }  // namespace csrop

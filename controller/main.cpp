@@ -85,7 +85,6 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "csr-operator: " << e.what() << "\n";
-    spdlog::error("fatal: {}", e.what());
     return 1;
   }
 }

@@ -1,0 +1,48 @@
+#include "controller/pki/InstalledCertificate.h"
+
+#include <system_error>
+
+#include "controller/pki/KubeconfigEmbed.h"
+#include "controller/pki/PemFiles.h"
+
+namespace csrop::pki {
+
+InstalledCertificate loadInstalled(const PkiTree& tree, const CertProfile& profile) {
+  InstalledCertificate out;
+  auto path = tree.certPath(profile);
+  out.shownAs = tree.display(path);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return out;
+  using S = InstalledCertificate::State;
+  if (profile.storage == Storage::PkiFiles) {
+    auto cert = loadCertificateFile(path, out.shownAs);
+    if (!cert) {
+      out.state = S::Invalid;
+      out.error = cert.error();
+      return out;
+    }
+    out.cert = std::move(cert.value());
+    out.state = S::Present;
+    return out;
+  }
+  auto creds = readKubeconfigFile(path, out.shownAs);
+  if (!creds) {
+    out.state = S::Invalid;
+    out.error = creds.error();
+    return out;
+  }
+  out.clientKeyPem = creds.value().clientKeyPem;
+  out.clusterCaPem = creds.value().caPem;
+  if (creds.value().clientCertPem.empty()) return out;  // a kubeconfig still waiting for its certificate
+  auto cert = parseCertificate(creds.value().clientCertPem, out.shownAs + " client-certificate-data");
+  if (!cert) {
+    out.state = S::Invalid;
+    out.error = cert.error();
+    return out;
+  }
+  out.cert = std::move(cert.value());
+  out.state = S::Present;
+  return out;
+}
+
+}  // namespace csrop::pki

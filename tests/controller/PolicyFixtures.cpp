@@ -1,0 +1,52 @@
+#include "PolicyFixtures.h"
+
+namespace fixtures {
+
+csrop::Lookup<k8s::Node> FakeNodes::find(const std::string& name) {
+  ++lookups;
+  if (failing) return csrop::Lookup<k8s::Node>::failed("connection refused");
+  auto it = nodes.find(name);
+  if (it == nodes.end()) return csrop::Lookup<k8s::Node>::notFound();
+  return csrop::Lookup<k8s::Node>::found(it->second);
+}
+
+void FakeNodes::add(const std::string& name, std::vector<k8s::NodeAddress> addresses) {
+  k8s::Node node;
+  node.metadata.name = name;
+  node.addresses = std::move(addresses);
+  nodes[name] = node;
+}
+
+csrop::Lookup<std::vector<std::string>> FakeResolver::resolve(const std::string& host, std::chrono::milliseconds) {
+  if (timeout) return csrop::Lookup<std::vector<std::string>>::failed("no answer within 2000ms");
+  auto it = answers.find(host);
+  if (it == answers.end()) return csrop::Lookup<std::vector<std::string>>::notFound();
+  return csrop::Lookup<std::vector<std::string>>::found(it->second);
+}
+
+csrop::Lookup<bool> FakeReviewer::allowed(const k8s::SubjectAccessReview& review) {
+  seen.push_back(review);
+  if (failing) return csrop::Lookup<bool>::failed("the server is currently unable to handle the request");
+  auto it = allowBySubresource.find(review.spec.resourceAttributes.subresource);
+  return csrop::Lookup<bool>::found(it != allowBySubresource.end() && it->second);
+}
+
+k8s::CertificateSigningRequest csrFor(const std::string& requestPem, const std::string& signerName, const std::string& username,
+                                      std::vector<std::string> groups, std::vector<std::string> usages) {
+  k8s::CertificateSigningRequest csr;
+  csr.metadata.name = "csr-test";
+  csr.metadata.uid = "uid-1";
+  csr.spec.request = requestPem;
+  csr.spec.signerName = signerName;
+  csr.spec.username = username;
+  csr.spec.groups = std::move(groups);
+  csr.spec.usages = std::move(usages);
+  return csr;
+}
+
+k8s::CertificateSigningRequest servingCsr(const std::string& node, const testpki::CsrOptions& options) {
+  return csrFor(testpki::makeCsr(options), "kubernetes.io/kubelet-serving", "system:node:" + node,
+                {"system:nodes", "system:authenticated"}, {"digital signature", "server auth"});
+}
+
+}  // namespace fixtures

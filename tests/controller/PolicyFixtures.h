@@ -1,0 +1,47 @@
+// Fakes of the policy lookups and builders of CSR objects for the controller's unit tests.
+#pragma once
+
+#include "controller/Lookups.h"
+#include "k8sclient/Objects.h"
+#include "signers/TestPki.h"
+
+#include "controller/Verdict.h"
+
+#include <map>
+#include <ostream>
+
+namespace csrop {
+// Lets doctest print decisions in failed checks.
+inline std::ostream& operator<<(std::ostream& os, Decision d) { return os << decisionName(d); }
+}  // namespace csrop
+
+namespace fixtures {
+
+struct FakeNodes : csrop::NodeDirectory {
+  std::map<std::string, k8s::Node> nodes;
+  bool failing = false;
+  int lookups = 0;
+  csrop::Lookup<k8s::Node> find(const std::string& name) override;
+  void add(const std::string& name, std::vector<k8s::NodeAddress> addresses);
+};
+
+struct FakeResolver : csrop::HostResolver {
+  std::map<std::string, std::vector<std::string>> answers;
+  bool timeout = false;
+  csrop::Lookup<std::vector<std::string>> resolve(const std::string& host, std::chrono::milliseconds) override;
+};
+
+struct FakeReviewer : csrop::AccessReviewer {
+  std::map<std::string, bool> allowBySubresource;
+  bool failing = false;
+  std::vector<k8s::SubjectAccessReview> seen;
+  csrop::Lookup<bool> allowed(const k8s::SubjectAccessReview& review) override;
+};
+
+// A CSR object as the API server stores it after a node created it.
+k8s::CertificateSigningRequest csrFor(const std::string& requestPem, const std::string& signerName, const std::string& username,
+                                      std::vector<std::string> groups, std::vector<std::string> usages);
+
+k8s::CertificateSigningRequest servingCsr(const std::string& node, const testpki::CsrOptions& options);
+
+}  // namespace fixtures

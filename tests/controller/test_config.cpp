@@ -1,0 +1,123 @@
+#include "controller/ConfigLoader.h"
+
+#include <doctest/doctest.h>
+
+using csrop::ConfigFileError;
+using csrop::parseConfigText;
+
+namespace {
+
+std::string errorOf(const std::string& yaml) {
+  try {
+    parseConfigText(yaml, "cfg.yaml");
+  } catch (const ConfigFileError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("config: an empty file gives the documented defaults") {
+  auto c = parseConfigText("", "cfg.yaml");
+  CHECK(c.workers == 4);
+  CHECK(c.leaderElection.enabled);
+  CHECK(c.leaderElection.leaseDuration == std::chrono::seconds(15));
+  CHECK(c.leaderElection.renewDeadline == std::chrono::seconds(10));
+  CHECK(c.leaderElection.retryPeriod == std::chrono::seconds(2));
+  CHECK(c.approver.denyMode == csrop::DenyMode::Deny);
+  CHECK(c.approver.kubeletServing.checks.ipAddresses);
+  CHECK(c.approver.kubeletServing.maxExpirationSeconds == 367LL * 86400);
+  CHECK(c.signers.empty());
+  CHECK_FALSE(c.gc.enabled);
+}
+
+TEST_CASE("config: a full file is read") {
+  auto c = parseConfigText(R"(
+logLevel: debug
+workers: 8
+client: {qps: 50, burst: 100}
+leaderElection: {enabled: false, leaseName: x}
+approver:
+  denyMode: skip
+  kubeletServing:
+    nonNodeRequester: ignore
+    allowedCIDRs: [10.0.0.0/8, "fd00::/64"]
+    dnsNamePatterns: ["{node}.nodes.example.com"]
+    maxDNSNames: 3
+    dnsResolution: {enabled: true, timeout: 500ms, onFailure: deny}
+    checks: {dnsNames: false}
+  rules:
+    - signerName: example.com/app
+      serviceAccounts: [apps/web]
+signers:
+  defaults: {caCertFile: /pki/ca.crt, caKeyFile: /pki/ca.key}
+  reloadInterval: 30s
+  list:
+    - signerName: kubernetes.io/kubelet-serving
+      maxDuration: 720h
+    - signerName: example.com/app
+      caCertFile: /pki/app.crt
+      caKeyFile: /pki/app.key
+      allowedUsages: [digital signature, server auth]
+      allowDNS: true
+      dnsSuffixes: [svc.cluster.local]
+gc: {enabled: true, interval: 10m}
+)",
+                           "cfg.yaml");
+  CHECK(c.logLevel == "debug");
+  CHECK(c.workers == 8);
+  CHECK(c.qps == 50);
+  CHECK_FALSE(c.leaderElection.enabled);
+  CHECK(c.approver.denyMode == csrop::DenyMode::Skip);
+  CHECK(c.approver.kubeletServing.nonNodeRequester == csrop::NonNodeRequester::Ignore);
+  CHECK(c.approver.kubeletServing.allowedCIDRs.size() == 2);
+  CHECK(c.approver.kubeletServing.dnsResolution.timeout == std::chrono::milliseconds(500));
+  CHECK_FALSE(c.approver.kubeletServing.checks.dnsNames);
+  CHECK(c.approver.kubeletServing.checks.ipAddresses);
+  REQUIRE(c.approver.rules.size() == 1);
+  REQUIRE(c.signers.size() == 2);
+  CHECK(c.signers[0].caCertFile == "/pki/ca.crt");
+  CHECK(c.signers[0].maxDuration == std::chrono::hours(720));
+  CHECK(c.signers[1].caCertFile == "/pki/app.crt");
+  CHECK(c.signers[1].allowDns);
+  CHECK(c.caReloadInterval == std::chrono::seconds(30));
+  CHECK(c.gc.interval == std::chrono::minutes(10));
+}
+
+TEST_CASE("config: mistakes name the file, the line and the fix") {
+  CHECK(errorOf("workers: 4\nbogus: 1\n") == "cfg.yaml:2: <root> has unknown key 'bogus'; known keys here: "
+                                              "approver, client, gc, http, leaderElection, logLevel, signers, workers");
+  CHECK(errorOf("approver:\n  kubeletServing:\n    checks: {ipAdresses: false}\n").find("cfg.yaml:3: approver.kubeletServing.checks has unknown key 'ipAdresses'") == 0);
+  CHECK(errorOf("workers: many\n").find("cfg.yaml:1: workers has the wrong type") == 0);
+  CHECK(errorOf("workers: 0\n").find("must be between 1 and 64") != std::string::npos);
+  CHECK(errorOf("approver: {denyMode: maybe}\n").find("use one of: deny, skip") != std::string::npos);
+  CHECK(errorOf("approver: {kubeletServing: {allowedCIDRs: [10.0.0.0/33]}}\n").find("not a CIDR") != std::string::npos);
+  CHECK(errorOf("approver: {kubeletServing: {dnsNamePatterns: ['*.example.com']}}\n").find("without {node}") != std::string::npos);
+  CHECK(errorOf("approver: {kubeletServing: {dnsNameRegexes: ['(']}}\n").find("invalid regex") != std::string::npos);
+  CHECK(errorOf("leaderElection: {leaseDuration: 5s, renewDeadline: 10s}\n").find("leaseDuration must be greater than renewDeadline") != std::string::npos);
+  CHECK(errorOf("leaderElection: {leaseDuration: soon}\n").find("is not a duration") != std::string::npos);
+  CHECK(errorOf("signers: {list: [{signerName: kubernetes.io/kubelet-serving}]}\n").find("needs caCertFile and caKeyFile") != std::string::npos);
+  CHECK(errorOf("approver: {rules: [{signerName: kubernetes.io/kubelet-serving, users: [a]}]}\n").find("custom signers only") != std::string::npos);
+  CHECK(errorOf("approver: {rules: [{signerName: example.com/x}]}\n").find("approves nobody") != std::string::npos);
+  CHECK(errorOf("approver: {enabled: false}\n").find("neither the approver nor any signer") != std::string::npos);
+  CHECK(errorOf("workers: [1\n").find("not valid YAML") != std::string::npos);
+  CHECK(errorOf("signers: {list: [{signerName: a/b, caCertFile: x, caKeyFile: y, keyPolicy: {minRsaBits: 1024}}]}\n").find("at least 2048") != std::string::npos);
+}
+
+TEST_CASE("config: durations") {
+  using std::chrono::milliseconds;
+  CHECK(csrop::parseDuration("15s") == milliseconds(15000));
+  CHECK(csrop::parseDuration("1h30m") == milliseconds(5400000));
+  CHECK(csrop::parseDuration("500ms") == milliseconds(500));
+  CHECK(csrop::parseDuration("8760h") == milliseconds(8760LL * 3600 * 1000));
+  CHECK_FALSE(csrop::parseDuration("15"));
+  CHECK_FALSE(csrop::parseDuration("s"));
+  CHECK_FALSE(csrop::parseDuration("1d"));
+  CHECK_FALSE(csrop::parseDuration("1h 30m"));
+}
+
+TEST_CASE("config: a missing file is a clear error") {
+  CHECK_THROWS_WITH_AS(csrop::loadConfigFile("/nonexistent/cfg.yaml"),
+                       "/nonexistent/cfg.yaml: cannot read the configuration file; check the path given to --config", ConfigFileError);
+}
