@@ -117,10 +117,48 @@ bool addSans(X509* cert, const ParsedRequest& req) {
   return X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), critical ? 1 : 0, X509V3_ADD_DEFAULT) == 1;
 }
 
-bool addKeyIdentifiers(X509* cert, const CertificateAuthority& ca) {
+// Fetched once: implicit fetches (EVP_sha1()) take a global lock on every call.
+const EVP_MD* sha1() {
+  static const EvpMdPtr md(EVP_MD_fetch(nullptr, "SHA1", nullptr));
+  return md.get();
+}
+
+// Copies the request's SubjectPublicKeyInfo field by field. X509_set_pubkey would re-encode the
+// key through OpenSSL 3.0's encoder and decoder chains, which cost more than the CA signature.
+bool setPublicKey(X509* cert, const SubjectPublicKeyInfo& spki) {
+  const unsigned char* p = spki.algorithmDer.data();
+  X509AlgorPtr alg(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(spki.algorithmDer.size())));
+  if (!alg || spki.publicKey.empty()) return false;
+  const ASN1_OBJECT* obj = nullptr;
+  int ptype = 0;
+  const void* pval = nullptr;
+  X509_ALGOR_get0(&obj, &ptype, &pval, alg.get());
+  void* param = nullptr;
+  if (ptype == V_ASN1_OBJECT) {
+    param = OBJ_dup(static_cast<const ASN1_OBJECT*>(pval));
+  } else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) {
+    param = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(pval));
+  }
+  ASN1_OBJECT* algorithm = OBJ_dup(obj);
+  auto* bits = static_cast<unsigned char*>(OPENSSL_memdup(spki.publicKey.data(), spki.publicKey.size()));
+  bool paramOk = param != nullptr || ptype == V_ASN1_NULL || ptype == V_ASN1_UNDEF;
+  if (algorithm == nullptr || bits == nullptr || !paramOk ||
+      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), algorithm, ptype, param, bits,
+                             static_cast<int>(spki.publicKey.size())) != 1) {
+    ASN1_OBJECT_free(algorithm);
+    OPENSSL_free(bits);
+    if (ptype == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param));
+    else ASN1_STRING_free(static_cast<ASN1_STRING*>(param));
+    return false;
+  }
+  return true;
+}
+
+bool addKeyIdentifiers(X509* cert, const CertificateAuthority& ca, const SubjectPublicKeyInfo& spki) {
+  // RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (X509_pubkey_digest(cert, EVP_sha1(), md, &len) != 1) return false;
+  if (EVP_Digest(spki.publicKey.data(), spki.publicKey.size(), md, &len, sha1(), nullptr) != 1) return false;
   Asn1OctetStringPtr ski(ASN1_OCTET_STRING_new());
   if (!ski || ASN1_OCTET_STRING_set(ski.get(), md, static_cast<int>(len)) != 1) return false;
   if (X509_add1_ext_i2d(cert, NID_subject_key_identifier, ski.get(), 0, X509V3_ADD_DEFAULT) != 1) return false;
@@ -169,9 +207,9 @@ Result<BuiltCertificate> buildCertificate(const CertificateAuthority& ca, const 
       !setTime(X509_getm_notAfter(cert.get()), validity.notAfter)) {
     return R::fail(withOpenSslErrors("cannot set the validity period"));
   }
-  if (X509_set_pubkey(cert.get(), request.publicKey.get()) != 1) return R::fail(withOpenSslErrors("cannot set the public key"));
+  if (!request.spki || !setPublicKey(cert.get(), *request.spki)) return R::fail(withOpenSslErrors("cannot set the public key"));
   if (!addBasicConstraints(cert.get()) || !addKeyUsages(cert.get(), usages) || !addSans(cert.get(), request) ||
-      !addKeyIdentifiers(cert.get(), ca)) {
+      !addKeyIdentifiers(cert.get(), ca, *request.spki)) {
     return R::fail(withOpenSslErrors("cannot add certificate extensions"));
   }
   if (X509_sign(cert.get(), ca.privateKey(), ca.digest()) <= 0) return R::fail(withOpenSslErrors("signing failed"));

@@ -8,6 +8,8 @@
 
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPtr.h"
+#include "signers/RequestDer.h"
+#include "signers/RequestKey.h"
 
 namespace signers {
 namespace {
@@ -54,8 +56,7 @@ std::optional<std::string> ia5Value(const ASN1_IA5STRING* s) {
   return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
 }
 
-std::optional<std::string> readSubject(X509_REQ* req, ParsedRequest& out) {
-  const X509_NAME* name = X509_REQ_get_subject_name(req);
+std::optional<std::string> readSubject(const X509_NAME* name, ParsedRequest& out) {
   int count = X509_NAME_entry_count(name);
   int commonNames = 0;
   for (int i = 0; i < count; ++i) {
@@ -123,14 +124,10 @@ std::optional<std::string> readSans(const X509_EXTENSION* ext, const RequestLimi
   return std::nullopt;
 }
 
-std::optional<std::string> readExtensions(X509_REQ* req, const RequestLimits& limits, ParsedRequest& out) {
-  ERR_clear_error();
-  X509ExtensionStackPtr exts(X509_REQ_get_extensions(req));
-  if (!exts) return withOpenSslErrors("malformed extension request attribute");
-  std::set<int> seenNids;
+std::optional<std::string> readExtensions(const X509_EXTENSIONS* exts, const RequestLimits& limits, ParsedRequest& out) {
   std::set<std::string> seenOids;
-  for (int i = 0; i < sk_X509_EXTENSION_num(exts.get()); ++i) {
-    X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), i);
+  for (int i = 0; i < sk_X509_EXTENSION_num(exts); ++i) {
+    X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, i);
     const ASN1_OBJECT* obj = X509_EXTENSION_get_object(ext);
     std::string oid = objectText(obj, true);
     if (!seenOids.insert(oid).second) return "request contains extension " + oid + " more than once";
@@ -143,6 +140,31 @@ std::optional<std::string> readExtensions(X509_REQ* req, const RequestLimits& li
       if (!bc) return withOpenSslErrors("malformed basicConstraints extension");
       out.requestsCa = bc->ca != 0;
     }
+  }
+  return std::nullopt;
+}
+
+// Walks the request attributes; only the extension request (PKCS#9, or Microsoft's) matters.
+std::optional<std::string> readAttributes(DerBytes attributes, const RequestLimits& limits, ParsedRequest& out) {
+  bool seenExtensionRequest = false;
+  const unsigned char* p = attributes.data();
+  const unsigned char* end = attributes.data() + attributes.size();
+  while (p < end) {
+    X509AttributePtr attr(d2i_X509_ATTRIBUTE(nullptr, &p, end - p));
+    if (!attr) return withOpenSslErrors("malformed request attribute");
+    int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(attr.get()));
+    if (nid != NID_ext_req && nid != NID_ms_ext_req) continue;
+    if (seenExtensionRequest) return "request contains more than one extension request attribute";
+    seenExtensionRequest = true;
+    const ASN1_TYPE* value = X509_ATTRIBUTE_count(attr.get()) == 1 ? X509_ATTRIBUTE_get0_type(attr.get(), 0) : nullptr;
+    if (value == nullptr || value->type != V_ASN1_SEQUENCE) return "malformed extension request attribute";
+    const unsigned char* q = ASN1_STRING_get0_data(value->value.sequence);
+    long len = ASN1_STRING_length(value->value.sequence);
+    X509ExtensionStackPtr exts(d2i_X509_EXTENSIONS(nullptr, &q, len));
+    if (!exts || q != ASN1_STRING_get0_data(value->value.sequence) + len) {
+      return withOpenSslErrors("malformed extension request attribute");
+    }
+    if (auto err = readExtensions(exts.get(), limits, out)) return err;
   }
   return std::nullopt;
 }
@@ -200,24 +222,26 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
     return R::fail("PEM block type must be CERTIFICATE REQUEST, found " + block->name);
   }
   if (!block->header.empty()) return R::fail("PEM headers are not allowed in a certificate request");
-  const unsigned char* p = block->der.data();
-  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(block->der.size())));
-  if (!req) return R::fail(withOpenSslErrors("malformed PKCS#10 certificate request"));
-  if (p != block->der.data() + block->der.size()) return R::fail("trailing bytes after the PKCS#10 request");
-
-  EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
-  if (key == nullptr) return R::fail(withOpenSslErrors("request has an unreadable or unsupported public key"));
-  if (X509_REQ_verify(req.get(), key) != 1) {
-    drainOpenSslErrors();
-    return R::fail("request signature does not verify with its own public key");
-  }
+  RequestDer der;
+  if (auto err = splitRequestDer(block->der, der)) return R::fail(*err);
+  auto key = publicKeyFromRequest(der);
+  if (!key) return R::fail(key.error());
+  if (auto err = verifyRequestSignature(der, key.value().get())) return R::fail(*err);
 
   ParsedRequest out;
-  if (EVP_PKEY_up_ref(key) != 1) return R::fail(withOpenSslErrors("cannot reference the request key"));
-  out.publicKey = std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
-  readKey(key, out);
-  if (auto err = readSubject(req.get(), out)) return R::fail(*err);
-  if (auto err = readExtensions(req.get(), limits, out)) return R::fail(*err);
+  auto spki = std::make_shared<SubjectPublicKeyInfo>();
+  spki->algorithmDer.assign(der.spkiAlgorithm.begin(), der.spkiAlgorithm.end());
+  spki->publicKey.assign(der.publicKey.begin(), der.publicKey.end());
+  out.spki = std::move(spki);
+  readKey(key.value().get(), out);
+  out.publicKey = std::shared_ptr<EVP_PKEY>(key.value().release(), EVP_PKEY_free);
+
+  const unsigned char* p = der.subject.data();
+  X509NamePtr subject(d2i_X509_NAME(nullptr, &p, static_cast<long>(der.subject.size())));
+  if (!subject || p != der.subject.data() + der.subject.size()) return R::fail(withOpenSslErrors("malformed subject"));
+  if (auto err = readSubject(subject.get(), out)) return R::fail(*err);
+  if (auto err = readAttributes(der.attributes, limits, out)) return R::fail(*err);
+  drainOpenSslErrors();
   return R::ok(std::move(out));
 }
 

@@ -24,6 +24,12 @@ struct RequestLimits {
   std::size_t maxSans = 100;  // DNS + IP + email + URI together
 };
 
+// The request's SubjectPublicKeyInfo as sent, copied into the certificate without re-encoding.
+struct SubjectPublicKeyInfo {
+  std::vector<unsigned char> algorithmDer;  // AlgorithmIdentifier TLV
+  std::vector<unsigned char> publicKey;     // subjectPublicKey bits (whole octets)
+};
+
 struct ParsedRequest {
   std::string commonName;                  // empty when absent; more than one CN is refused at parse
   std::vector<std::string> organizations;  // every O, in order
@@ -39,6 +45,7 @@ struct ParsedRequest {
 
   // The request's public key (shared, read-only), used by issuance.
   std::shared_ptr<EVP_PKEY> publicKey;
+  std::shared_ptr<const SubjectPublicKeyInfo> spki;
 
   std::size_t sanCount() const {
     return dnsNames.size() + emailAddresses.size() + uris.size() + ipAddresses.size();

@@ -1,0 +1,74 @@
+// In-process issuance throughput: parse + verify a P-256 request, validate, build and sign, PEM.
+// Usage: sign_bench [seconds-per-CA]   Output: one "ca=<type> certs_per_sec=<n>" line per CA.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "TestPki.h"
+#include "signers/IssueCertificate.h"
+#include "signers/Profiles.h"
+
+using namespace signers;
+using namespace testpki;
+
+namespace {
+
+double run(KeyKind caKind, const char* label, double seconds) {
+  TempDir dir;
+  CaOptions co;
+  co.key = caKind;
+  TestCa ca = makeCa(co);
+  SignerConfig config;
+  config.signerName = kKubeletServingSigner;
+  config.caCertFile = dir.write("ca.crt", ca.certPem());
+  config.caKeyFile = dir.write("ca.key", keyPem(ca.key.get()));
+  auto signer = Signer::create(config);
+  if (!signer) {
+    std::fprintf(stderr, "%s\n", signer.error().c_str());
+    std::exit(1);
+  }
+  // Distinct keys per request so nothing about one request's key is reused for the next.
+  std::vector<IssueRequest> requests;
+  std::vector<EvpPkeyPtr> keys;
+  for (int i = 0; i < 256; ++i) {
+    keys.push_back(freshKey(KeyKind::P256));
+    auto o = nodeServingCsr("node-" + std::to_string(i));
+    o.keyOverride = keys.back().get();
+    requests.push_back(IssueRequest{makeCsr(o), kKubeletServingSigner, {"digital signature", "server auth"}, 86400});
+  }
+  for (int i = 0; i < 200; ++i) (void)signer.value()->issue(requests[static_cast<std::size_t>(i) % requests.size()], std::chrono::system_clock::now());
+
+  using Clock = std::chrono::steady_clock;
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::duration<double>(seconds);
+  long issued = 0;
+  std::size_t bytes = 0;
+  while (Clock::now() < deadline) {
+    for (int batch = 0; batch < 64; ++batch) {
+      auto out = signer.value()->issue(requests[static_cast<std::size_t>(issued) % requests.size()], std::chrono::system_clock::now());
+      auto* cert = std::get_if<IssuedCertificate>(&out);
+      if (cert == nullptr) {
+        std::fprintf(stderr, "issue failed: %s\n", std::get<IssueError>(out).message.c_str());
+        std::exit(1);
+      }
+      bytes += cert->pem.size();
+      ++issued;
+    }
+  }
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  double rate = static_cast<double>(issued) / elapsed;
+  std::printf("ca=%s certs_per_sec=%.1f issued=%ld seconds=%.2f avg_pem_bytes=%zu\n", label, rate, issued, elapsed,
+              bytes / static_cast<std::size_t>(issued));
+  return rate;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
+  run(KeyKind::Rsa2048, "rsa2048", seconds);
+  run(KeyKind::P256, "ecdsap256", seconds);
+  return 0;
+}

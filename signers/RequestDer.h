@@ -1,0 +1,27 @@
+#pragma once
+// Splits a DER PKCS#10 request into its parts without letting OpenSSL decode the public key.
+// OpenSSL 3.0's d2i_X509_REQ builds a provider decoder chain for the key on every call, which
+// cost more than the signature check itself; the signers parse the key more cheaply (RequestKey.h).
+#include <optional>
+#include <span>
+#include <string>
+
+namespace signers {
+
+using DerBytes = std::span<const unsigned char>;
+
+struct RequestDer {
+  DerBytes info;                // CertificationRequestInfo, whole TLV (the signed bytes)
+  DerBytes subject;             // Name, whole TLV
+  DerBytes spki;                // SubjectPublicKeyInfo, whole TLV
+  DerBytes spkiAlgorithm;       // AlgorithmIdentifier, whole TLV
+  DerBytes publicKey;           // subjectPublicKey BIT STRING contents after the unused-bits octet
+  DerBytes attributes;          // contents of [0] (may be empty)
+  DerBytes signatureAlgorithm;  // AlgorithmIdentifier, whole TLV
+  DerBytes signature;           // signature BIT STRING contents after the unused-bits octet
+};
+
+// Strict DER: definite lengths, no trailing bytes at any level, version 0.
+std::optional<std::string> splitRequestDer(DerBytes der, RequestDer& out);
+
+}  // namespace signers
