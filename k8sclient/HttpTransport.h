@@ -50,7 +50,7 @@ class TransportError : public std::runtime_error {
   Kind kind_;
 };
 
-const char* toString(TransportError::Kind kind);
+const char* to_string(TransportError::Kind kind);
 
 class HttpTransport {
  public:

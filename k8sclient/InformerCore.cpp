@@ -124,8 +124,11 @@ void InformerCore::apply(const WatchEvent& ev) {
   bool notify = false;
   {
     std::unique_lock lock(mu_);
-    if (!rv.empty()) resourceVersion_ = rv;
     auto it = cache_.find(key);
+    // A repeated event (same resourceVersion as cached) must not move the resume point backwards.
+    bool repeat = it != cache_.end() && ev.type != WatchEvent::Type::Deleted &&
+                  metaStr(it->second, "resourceVersion") == rv;
+    if (!repeat && !rv.empty()) resourceVersion_ = rv;
     if (ev.type == WatchEvent::Type::Deleted) {
       if (it != cache_.end()) {
         note = {Change::Delete, std::move(it->second), json()};

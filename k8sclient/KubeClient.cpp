@@ -81,12 +81,12 @@ HttpResponse KubeClient::execute(const std::string& method, const std::string& p
       bool retryable = e.kind() != TransportError::Kind::Cancelled && (idempotent || e.requestNotSent());
       if (!retryable || attempt >= options_.maxRetries) {
         if (e.kind() != TransportError::Kind::Cancelled)
-          spdlog::warn("{} {} failed ({}): {}; giving up after {} attempt(s)", method, path, toString(e.kind()), e.what(),
+          spdlog::warn("{} {} failed ({}): {}; giving up after {} attempt(s)", method, path, to_string(e.kind()), e.what(),
                        attempt + 1);
         throw;
       }
       delay = backoff.next();
-      spdlog::warn("{} {} failed ({}): {}; retry {}/{} in {} ms", method, path, toString(e.kind()), e.what(),
+      spdlog::warn("{} {} failed ({}): {}; retry {}/{} in {} ms", method, path, to_string(e.kind()), e.what(),
                    attempt + 1, options_.maxRetries, delay.count());
       if (!options_.clock->sleepFor(delay, options_.stop))
         throw TransportError(TransportError::Kind::Cancelled, "cancelled");

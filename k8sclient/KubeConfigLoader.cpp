@@ -24,6 +24,8 @@ ConfigError::ConfigError(std::string file, std::string field, std::string proble
 namespace {
 
 std::optional<std::string> readWholeFile(const fs::path& p) {
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) return std::nullopt;
   std::ifstream in(p, std::ios::binary);
   if (!in) return std::nullopt;
   std::stringstream ss;
@@ -81,7 +83,7 @@ class Doc {
   fs::path resolve(const std::string& p) const {
     fs::path path(p);
     if (path.is_relative()) path = dir_ / path;
-    return path;
+    return path.lexically_normal();
   }
 
   // The value of `key`-data (base64) or the content of the file named by `key`, empty when neither is set.

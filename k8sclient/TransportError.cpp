@@ -2,7 +2,7 @@
 
 namespace k8s {
 
-const char* toString(TransportError::Kind kind) {
+const char* to_string(TransportError::Kind kind) {
   switch (kind) {
     case TransportError::Kind::Connect: return "connect";
     case TransportError::Kind::Tls: return "tls";

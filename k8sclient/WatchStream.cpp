@@ -8,7 +8,7 @@ namespace k8s {
 
 using nlohmann::json;
 
-const char* toString(WatchEvent::Type t) {
+const char* to_string(WatchEvent::Type t) {
   switch (t) {
     case WatchEvent::Type::Added: return "ADDED";
     case WatchEvent::Type::Modified: return "MODIFIED";
@@ -19,7 +19,7 @@ const char* toString(WatchEvent::Type t) {
   return "?";
 }
 
-const char* toString(WatchResult::End e) {
+const char* to_string(WatchResult::End e) {
   switch (e) {
     case WatchResult::End::Closed: return "closed";
     case WatchResult::End::Gone: return "gone";

@@ -18,7 +18,7 @@ struct WatchEvent {
   nlohmann::json object;
 };
 
-const char* toString(WatchEvent::Type t);
+const char* to_string(WatchEvent::Type t);
 
 // Splits arbitrary byte pieces into lines and decodes each complete line into a WatchEvent.
 class WatchDecoder {
@@ -50,7 +50,7 @@ struct WatchResult {
   size_t events = 0;
 };
 
-const char* toString(WatchResult::End e);
+const char* to_string(WatchResult::End e);
 
 class WatchStream {
  public:

@@ -1,0 +1,206 @@
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "Fakes.h"
+#include "k8sclient/Informer.h"
+
+using namespace k8s;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using k8stest::FakeTransport;
+
+namespace {
+json csr(const std::string& name, const std::string& rv) {
+  return {{"apiVersion", "certificates.k8s.io/v1"},
+          {"kind", "CertificateSigningRequest"},
+          {"metadata", {{"name", name}, {"resourceVersion", rv}}},
+          {"spec", {{"signerName", "example.com/s"}}}};
+}
+
+std::string listBody(const std::vector<json>& items, const std::string& rv) {
+  json l = {{"kind", "CertificateSigningRequestList"}, {"metadata", {{"resourceVersion", rv}}}, {"items", items}};
+  return l.dump();
+}
+
+std::string line(const std::string& type, const json& obj) { return json{{"type", type}, {"object", obj}}.dump() + "\n"; }
+
+using Stream = FakeTransport::StreamFn;
+Stream lines(std::vector<std::string> ls, int status = 200, std::string body = "") {
+  return [=](const HttpRequest&, const std::function<void(std::string_view)>& onLine, std::stop_token) {
+    for (const auto& l : ls) onLine(l);
+    return k8stest::respond(status, body);
+  };
+}
+
+struct InformerFixture {
+  std::shared_ptr<FakeTransport> transport = std::make_shared<FakeTransport>();
+  std::shared_ptr<k8stest::FakeClock> clock = std::make_shared<k8stest::FakeClock>();
+  KubeClient client{transport, [this] {
+                      ClientOptions o;
+                      o.qps = 0;
+                      o.clock = clock;
+                      return o;
+                    }()};
+  Informer<CertificateSigningRequest> informer{client, {}, InformerOptions{}};
+  std::vector<std::string> log;
+  std::stop_source stop;
+
+  InformerFixture() {
+    informer.onAdd([this](const CertificateSigningRequest& c) { log.push_back("add " + c.metadata.name + "@" + c.metadata.resourceVersion); });
+    informer.onUpdate([this](const CertificateSigningRequest& o, const CertificateSigningRequest& n) {
+      log.push_back("update " + n.metadata.name + " " + o.metadata.resourceVersion + "->" + n.metadata.resourceVersion);
+    });
+    informer.onDelete([this](const CertificateSigningRequest& c) { log.push_back("delete " + c.metadata.name); });
+  }
+  // Ends run() once every scripted watch has been consumed.
+  void stopAfterScript() {
+    transport->onStream = [this](const HttpRequest&, const std::function<void(std::string_view)>&, std::stop_token) {
+      stop.request_stop();
+      return k8stest::respond(200, "");
+    };
+  }
+};
+}  // namespace
+
+TEST_CASE("relist diff: adds, updates, deletes against the cache") {
+  InformerFixture f;
+  auto& core = f.informer.core();
+  core.replace({csr("a", "1"), csr("b", "2")}, "2");
+  CHECK(f.log == std::vector<std::string>{"add a@1", "add b@2"});
+  f.log.clear();
+  core.replace({csr("a", "1"), csr("b", "5"), csr("c", "6")}, "6");
+  CHECK(f.log == std::vector<std::string>{"update b 2->5", "add c@6"});
+  f.log.clear();
+  core.replace({csr("c", "6")}, "7");
+  CHECK(f.log == std::vector<std::string>{"delete a", "delete b"});
+  CHECK(f.informer.size() == 1);
+  CHECK(core.lastResourceVersion() == "7");
+}
+
+TEST_CASE("watch events update the cache; repeats are ignored") {
+  InformerFixture f;
+  auto& core = f.informer.core();
+  core.apply({WatchEvent::Type::Added, csr("a", "1")});
+  core.apply({WatchEvent::Type::Added, csr("a", "1")});
+  core.apply({WatchEvent::Type::Modified, csr("a", "2")});
+  core.apply({WatchEvent::Type::Modified, csr("a", "2")});
+  core.apply({WatchEvent::Type::Modified, csr("b", "3")});
+  core.apply({WatchEvent::Type::Deleted, csr("a", "4")});
+  core.apply({WatchEvent::Type::Deleted, csr("a", "4")});
+  core.apply({WatchEvent::Type::Bookmark, {{"metadata", {{"resourceVersion", "9"}}}}});
+  CHECK(f.log == std::vector<std::string>{"add a@1", "update a 1->2", "add b@3", "delete a"});
+  CHECK(core.lastResourceVersion() == "9");
+  CHECK(f.informer.get("b")->metadata.resourceVersion == "3");
+  CHECK_FALSE(f.informer.get("a"));
+}
+
+TEST_CASE("a throwing handler does not stop delivery") {
+  InformerFixture f;
+  int calls = 0;
+  f.informer.onAdd([&](const CertificateSigningRequest&) {
+    ++calls;
+    throw std::runtime_error("handler bug");
+  });
+  f.informer.core().apply({WatchEvent::Type::Added, csr("a", "1")});
+  f.informer.core().apply({WatchEvent::Type::Added, csr("b", "2")});
+  CHECK(calls == 2);
+  CHECK(f.informer.size() == 2);
+}
+
+TEST_CASE("run: list, watch, resume from bookmark, 410 relist, ERROR relist, delete while down") {
+  InformerFixture f;
+  auto& t = *f.transport;
+  t.queueSend(200, listBody({csr("a", "1"), csr("b", "2")}, "2"));
+  t.queueStream(lines({line("MODIFIED", csr("a", "3")), line("ADDED", csr("c", "4")),
+                       line("BOOKMARK", {{"kind", "CertificateSigningRequest"}, {"metadata", {{"resourceVersion", "5"}}}})}));
+  // Re-opened from the bookmark; the server repeats c@4, which must not be delivered again.
+  t.queueStream(lines({line("ADDED", csr("c", "4"))}));
+  t.queueStream(lines({}, 410, R"({"kind":"Status","code":410,"reason":"Expired"})"));
+  // Relist: b was deleted and c changed while the watch was down; a unchanged; d new.
+  t.queueSend(200, listBody({csr("a", "3"), csr("c", "6"), csr("d", "7")}, "7"));
+  t.queueStream(lines({line("ERROR", {{"kind", "Status"}, {"code", 410}, {"reason", "Expired"}})}));
+  t.queueSend(200, listBody({csr("a", "3"), csr("c", "6"), csr("d", "7")}, "8"));
+  t.queueStream(lines({line("DELETED", csr("d", "9"))}));
+  f.stopAfterScript();
+
+  CHECK_FALSE(f.informer.hasSynced());
+  f.informer.run(f.stop.get_token());
+
+  CHECK(f.informer.hasSynced());
+  CHECK(f.log == std::vector<std::string>{"add a@1", "add b@2", "update a 1->3", "add c@4", "update c 4->6", "add d@7",
+                                          "delete b", "delete d"});
+  auto items = f.informer.list();
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].metadata.name == "a");
+  CHECK(items[1].metadata.name == "c");
+
+  REQUIRE(t.streams.size() == 6);
+  CHECK(t.streams[0].path.find("resourceVersion=2") != std::string::npos);
+  CHECK(t.streams[1].path.find("resourceVersion=5") != std::string::npos);
+  CHECK(t.streams[2].path.find("resourceVersion=5") != std::string::npos);
+  CHECK(t.streams[3].path.find("resourceVersion=7") != std::string::npos);
+  CHECK(t.streams[4].path.find("resourceVersion=8") != std::string::npos);
+  CHECK(t.streams[5].path.find("resourceVersion=9") != std::string::npos);
+  CHECK(f.informer.watchRestarts() == 5);
+  CHECK(t.requests.size() == 3);
+  CHECK(t.requests[0].path.find("limit=500") != std::string::npos);
+}
+
+TEST_CASE("run: list failures and watch errors back off, Retry-After respected") {
+  InformerFixture f;
+  auto& t = *f.transport;
+  t.queueSend([](const HttpRequest&) -> HttpResponse { throw TransportError(TransportError::Kind::Connect, "refused"); });
+  for (int i = 0; i < 5; ++i)
+    t.queueSend([](const HttpRequest&) -> HttpResponse { throw TransportError(TransportError::Kind::Connect, "refused"); });
+  t.queueSend(200, listBody({csr("a", "1")}, "1"));
+  t.queueStream(lines({}, 429, ""));
+  t.queueStream([](const HttpRequest&, const std::function<void(std::string_view)>&, std::stop_token) -> HttpResponse {
+    return k8stest::respond(429, R"({"kind":"Status","code":429})", {{"retry-after", "7"}});
+  });
+  t.queueStream([](const HttpRequest&, const std::function<void(std::string_view)>&, std::stop_token) -> HttpResponse {
+    throw TransportError(TransportError::Kind::Timeout, "idle");
+  });
+  t.queueStream(lines({line("MODIFIED", csr("a", "2"))}));
+  f.stopAfterScript();
+  f.informer.run(f.stop.get_token());
+  CHECK(f.log == std::vector<std::string>{"add a@1", "update a 1->2"});
+  bool sawSeven = false;
+  for (auto d : f.clock->sleeps) sawSeven |= d == std::chrono::duration_cast<k8s::Clock::duration>(7s);
+  CHECK(sawSeven);
+  // After the idle timeout the watch resumes from the last resourceVersion; no relist happened.
+  CHECK(t.requests.size() == 7);
+  CHECK(t.streams.back().path.find("resourceVersion=2") != std::string::npos);
+}
+
+TEST_CASE("run stops promptly when cancelled during an open watch") {
+  InformerFixture f;
+  f.transport->queueSend(200, listBody({}, "1"));
+  f.transport->onStream = [](const HttpRequest&, const std::function<void(std::string_view)>&, std::stop_token stop) -> HttpResponse {
+    while (!stop.stop_requested()) std::this_thread::sleep_for(1ms);
+    throw TransportError(TransportError::Kind::Cancelled, "cancelled");
+  };
+  std::jthread runner([&] { f.informer.run(f.stop.get_token()); });
+  for (int i = 0; i < 1000 && !f.informer.hasSynced(); ++i) std::this_thread::sleep_for(1ms);
+  CHECK(f.informer.hasSynced());
+  auto start = std::chrono::steady_clock::now();
+  f.stop.request_stop();
+  runner.join();
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
+}
+
+TEST_CASE("namespaced informer across all namespaces keys by namespace/name") {
+  auto transport = std::make_shared<FakeTransport>();
+  ClientOptions o;
+  o.qps = 0;
+  KubeClient client(transport, o);
+  Informer<Lease> all(client);
+  json l = {{"metadata", {{"name", "x"}, {"namespace", "ns1"}, {"resourceVersion", "1"}}}};
+  all.core().apply({WatchEvent::Type::Added, l});
+  CHECK(all.get("ns1/x"));
+  InformerOptions io;
+  io.ns = "ns1";
+  Informer<Lease> one(client, {}, io);
+  one.core().apply({WatchEvent::Type::Added, l});
+  CHECK(one.get("x"));
+}

@@ -1,0 +1,214 @@
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "k8sclient/Base64.h"
+#include "k8sclient/Objects.h"
+
+using namespace k8s;
+using nlohmann::json;
+
+namespace {
+const char* kPem = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBbase\n-----END CERTIFICATE REQUEST-----\n";
+
+json csrJson() {
+  return json{
+      {"apiVersion", "certificates.k8s.io/v1"},
+      {"kind", "CertificateSigningRequest"},
+      {"metadata",
+       {{"name", "node-csr-1"},
+        {"uid", "u-1"},
+        {"resourceVersion", "42"},
+        {"creationTimestamp", "2026-11-23T10:00:00Z"},
+        {"labels", {{"a", "b"}}},
+        {"managedFields", json::array({{{"manager", "kubelet"}}})},
+        {"ownerReferences", json::array({{{"kind", "Node"}, {"name", "n1"}}})}}},
+      {"spec",
+       {{"request", base64Encode(kPem)},
+        {"signerName", "kubernetes.io/kubelet-serving"},
+        {"expirationSeconds", 86400},
+        {"usages", {"digital signature", "server auth"}},
+        {"username", "system:node:n1"},
+        {"uid", "abc"},
+        {"groups", {"system:nodes", "system:authenticated"}},
+        {"extra", {{"scope", {"x", "y"}}}},
+        {"futureField", {{"nested", true}}}}},
+      {"status",
+       {{"conditions",
+         json::array({{{"type", "Approved"},
+                       {"status", "True"},
+                       {"reason", "AutoApproved"},
+                       {"message", "ok"},
+                       {"lastUpdateTime", "2026-11-23T10:00:01Z"},
+                       {"lastTransitionTime", "2026-11-23T10:00:01Z"}}})},
+        {"certificate", base64Encode("-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n")}}}};
+}
+}  // namespace
+
+TEST_CASE("base64 round trip and strict decoding") {
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) CHECK(base64Decode(base64Encode(s)) == s);
+  CHECK(base64Encode("hello") == "aGVsbG8=");
+  CHECK(base64Decode("aGVs\nbG8=") == std::string("hello"));
+  CHECK_FALSE(base64Decode("aGVsbG8"));
+  CHECK_FALSE(base64Decode("aGV*bG8="));
+  CHECK_FALSE(base64Decode("aG=sbG8="));
+}
+
+TEST_CASE("CSR decodes every v1 field") {
+  auto csr = csrJson().get<CertificateSigningRequest>();
+  CHECK(csr.metadata.name == "node-csr-1");
+  CHECK(csr.metadata.resourceVersion == "42");
+  CHECK(csr.metadata.labels.at("a") == "b");
+  CHECK(csr.spec.request == kPem);
+  CHECK(csr.spec.signerName == "kubernetes.io/kubelet-serving");
+  CHECK(csr.spec.expirationSeconds == 86400);
+  CHECK(csr.spec.usages.size() == 2);
+  CHECK(csr.spec.username == "system:node:n1");
+  CHECK(csr.spec.uid == "abc");
+  CHECK(csr.spec.groups[0] == "system:nodes");
+  CHECK(csr.spec.extra.at("scope") == std::vector<std::string>{"x", "y"});
+  REQUIRE(csr.status.conditions.size() == 1);
+  CHECK(csr.status.conditions[0].lastTransitionTime == "2026-11-23T10:00:01Z");
+  CHECK(csr.status.certificate.find("BEGIN CERTIFICATE") != std::string::npos);
+  CHECK(hasCondition(csr, "Approved"));
+  CHECK_FALSE(hasCondition(csr, "Denied"));
+  CHECK(findCondition(csr, "Approved")->reason == "AutoApproved");
+}
+
+TEST_CASE("CSR round trip preserves unknown fields and applies changes") {
+  json in = csrJson();
+  auto csr = in.get<CertificateSigningRequest>();
+  CHECK(json(csr) == in);
+
+  csr.status.conditions.push_back({"Failed", "True", "SignerError", "boom", "t", "t"});
+  csr.metadata.labels.clear();
+  csr.spec.expirationSeconds.reset();
+  json out = csr;
+  CHECK(out["metadata"]["managedFields"] == in["metadata"]["managedFields"]);
+  CHECK(out["metadata"]["ownerReferences"] == in["metadata"]["ownerReferences"]);
+  CHECK(out["spec"]["futureField"] == in["spec"]["futureField"]);
+  CHECK_FALSE(out["metadata"].contains("labels"));
+  CHECK_FALSE(out["spec"].contains("expirationSeconds"));
+  CHECK(out["status"]["conditions"].size() == 2);
+  CHECK(out["spec"]["request"] == in["spec"]["request"]);
+}
+
+TEST_CASE("CSR with bad base64 in spec.request is rejected with the field name") {
+  json in = csrJson();
+  in["spec"]["request"] = "not base64!";
+  CHECK_THROWS_WITH_AS(in.get<CertificateSigningRequest>(), doctest::Contains("spec.request"), std::runtime_error);
+}
+
+TEST_CASE("a fresh CSR serialises with apiVersion and kind and without status") {
+  CertificateSigningRequest csr;
+  csr.metadata.generateName = "csr-";
+  csr.spec.request = kPem;
+  csr.spec.signerName = "example.com/s";
+  csr.spec.usages = {"client auth"};
+  json j = csr;
+  CHECK(j["apiVersion"] == "certificates.k8s.io/v1");
+  CHECK(j["kind"] == "CertificateSigningRequest");
+  CHECK(j["metadata"]["generateName"] == "csr-");
+  CHECK_FALSE(j.contains("status"));
+  CHECK(j.get<CertificateSigningRequest>().spec.request == kPem);
+}
+
+TEST_CASE("Node addresses and unknown fields") {
+  json in = {{"apiVersion", "v1"},
+             {"kind", "Node"},
+             {"metadata", {{"name", "n1"}, {"resourceVersion", "7"}}},
+             {"spec", {{"podCIDR", "10.0.0.0/24"}}},
+             {"status",
+              {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.5"}},
+                                          {{"type", "Hostname"}, {"address", "n1"}}})},
+               {"capacity", {{"cpu", "4"}}}}}};
+  auto n = in.get<Node>();
+  REQUIRE(n.addresses.size() == 2);
+  CHECK(n.addresses[0].type == "InternalIP");
+  CHECK(n.addresses[0].address == "10.0.0.5");
+  CHECK(json(n) == in);
+}
+
+TEST_CASE("Lease round trip") {
+  json in = {{"apiVersion", "coordination.k8s.io/v1"},
+             {"kind", "Lease"},
+             {"metadata", {{"name", "csr-operator"}, {"namespace", "kube-system"}, {"resourceVersion", "9"}}},
+             {"spec",
+              {{"holderIdentity", "pod-a"},
+               {"leaseDurationSeconds", 15},
+               {"acquireTime", "2026-11-23T10:00:00.000000Z"},
+               {"renewTime", "2026-11-23T10:00:05.123456Z"},
+               {"leaseTransitions", 2},
+               {"preferredHolder", "x"}}}};
+  auto l = in.get<Lease>();
+  CHECK(l.holderIdentity == "pod-a");
+  CHECK(l.leaseDurationSeconds == 15);
+  CHECK(l.leaseTransitions == 2);
+  CHECK(l.renewTime == "2026-11-23T10:00:05.123456Z");
+  CHECK(json(l) == in);
+  l.holderIdentity.reset();
+  json out = l;
+  CHECK_FALSE(out["spec"].contains("holderIdentity"));
+  CHECK(out["spec"]["preferredHolder"] == "x");
+  Lease fresh;
+  CHECK_FALSE(json(fresh)["spec"].contains("holderIdentity"));
+}
+
+TEST_CASE("SubjectAccessReview request and response") {
+  SubjectAccessReview sar;
+  sar.spec.user = "system:node:n1";
+  sar.spec.groups = {"system:nodes"};
+  sar.spec.extra = {{"k", {"v"}}};
+  sar.spec.resourceAttributes = {"", "create", "certificates.k8s.io", "", "certificatesigningrequests", "selfnodeclient", ""};
+  json j = sar;
+  CHECK(j["apiVersion"] == "authorization.k8s.io/v1");
+  CHECK(j["spec"]["resourceAttributes"]["subresource"] == "selfnodeclient");
+  CHECK_FALSE(j["spec"]["resourceAttributes"].contains("namespace"));
+  j["status"] = {{"allowed", true}, {"reason", "RBAC: allowed"}};
+  auto back = j.get<SubjectAccessReview>();
+  CHECK(back.status.allowed);
+  CHECK_FALSE(back.status.denied);
+  CHECK(back.status.reason == "RBAC: allowed");
+  CHECK(back.spec.resourceAttributes.verb == "create");
+}
+
+TEST_CASE("Event round trip") {
+  json in = {{"apiVersion", "v1"},
+             {"kind", "Event"},
+             {"metadata", {{"name", "csr.1"}, {"namespace", "default"}}},
+             {"involvedObject",
+              {{"kind", "CertificateSigningRequest"},
+               {"apiVersion", "certificates.k8s.io/v1"},
+               {"name", "csr"},
+               {"uid", "u"},
+               {"resourceVersion", "3"}}},
+             {"reason", "Approved"},
+             {"message", "ok"},
+             {"type", "Normal"},
+             {"source", {{"component", "csr-operator"}}},
+             {"reportingComponent", "csr-operator"},
+             {"reportingInstance", "pod-a"},
+             {"firstTimestamp", "2026-11-23T10:00:00Z"},
+             {"lastTimestamp", "2026-11-23T10:00:00Z"},
+             {"count", 1},
+             {"action", "Approve"},
+             {"eventTime", nullptr}};
+  auto e = in.get<Event>();
+  CHECK(e.involvedObject.kind == "CertificateSigningRequest");
+  CHECK(e.source.component == "csr-operator");
+  CHECK(e.count == 1);
+  CHECK(json(e) == in);
+}
+
+TEST_CASE("timestamps") {
+  CHECK(std::regex_match(nowRfc3339(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
+  CHECK(std::regex_match(nowRfc3339Micro(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
+}
+
+TEST_CASE("resource traits") {
+  auto r = ResourceRef::of<CertificateSigningRequest>();
+  CHECK(r.apiVersion() == "certificates.k8s.io/v1");
+  CHECK_FALSE(r.namespaced);
+  CHECK(ResourceRef::of<Node>().apiVersion() == "v1");
+  CHECK(ResourceRef::of<Lease>().namespaced);
+}
