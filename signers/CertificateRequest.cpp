@@ -169,31 +169,6 @@ std::optional<std::string> readAttributes(DerBytes attributes, const RequestLimi
   return std::nullopt;
 }
 
-void readKey(EVP_PKEY* key, ParsedRequest& out) {
-  out.keyBits = EVP_PKEY_get_bits(key);
-  switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_RSA:
-      out.keyType = KeyType::Rsa;
-      return;
-    case EVP_PKEY_ED25519:
-      out.keyType = KeyType::Ed25519;
-      return;
-    case EVP_PKEY_EC: {
-      char group[64] = {};
-      size_t len = 0;
-      out.keyType = KeyType::EcOther;
-      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) == 1) {
-        std::string g(group, len);
-        if (g == "prime256v1" || g == "P-256") out.keyType = KeyType::EcP256;
-        if (g == "secp384r1" || g == "P-384") out.keyType = KeyType::EcP384;
-      }
-      return;
-    }
-    default:
-      out.keyType = KeyType::Other;
-  }
-}
-
 }  // namespace
 
 const char* keyTypeName(KeyType type) {
@@ -226,15 +201,16 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
   if (auto err = splitRequestDer(block->der, der)) return R::fail(*err);
   auto key = publicKeyFromRequest(der);
   if (!key) return R::fail(key.error());
-  if (auto err = verifyRequestSignature(der, key.value().get())) return R::fail(*err);
+  if (auto err = verifyRequestSignature(der, key.value())) return R::fail(*err);
 
   ParsedRequest out;
   auto spki = std::make_shared<SubjectPublicKeyInfo>();
   spki->algorithmDer.assign(der.spkiAlgorithm.begin(), der.spkiAlgorithm.end());
   spki->publicKey.assign(der.publicKey.begin(), der.publicKey.end());
   out.spki = std::move(spki);
-  readKey(key.value().get(), out);
-  out.publicKey = std::shared_ptr<EVP_PKEY>(key.value().release(), EVP_PKEY_free);
+  out.keyType = key.value().type;
+  out.keyBits = key.value().bits;
+  out.publicKey = std::shared_ptr<EVP_PKEY>(key.value().pkey.release(), EVP_PKEY_free);
 
   const unsigned char* p = der.subject.data();
   X509NamePtr subject(d2i_X509_NAME(nullptr, &p, static_cast<long>(der.subject.size())));
