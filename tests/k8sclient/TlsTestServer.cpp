@@ -1,0 +1,231 @@
+#include "TlsTestServer.h"
+
+// Boost 1.74 asio uses std::exchange without including <utility> under C++20.
+#include <utility>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace k8stest {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct TlsTestServer::Impl {
+  asio::io_context io;
+  asio::ssl::context ctx{asio::ssl::context::tls_server};
+  tcp::acceptor acceptor{io};
+  std::atomic<bool> stopping{false};
+  std::thread acceptThread;
+  std::mutex mu;
+  std::vector<std::thread> workers;
+  std::vector<SeenRequest> seen;
+
+  void acceptLoop() {
+    while (!stopping) {
+      tcp::socket sock(io);
+      boost::system::error_code ec;
+      acceptor.accept(sock, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      if (ec) continue;
+      sock.non_blocking(false);
+      std::lock_guard l(mu);
+      workers.emplace_back([this, s = std::move(sock)]() mutable { serve(std::move(s)); });
+    }
+  }
+
+  static std::string header(const std::string& head, const std::string& name) {
+    std::istringstream in(head);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string k = line.substr(0, colon);
+      for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (k != name) continue;
+      std::string v = line.substr(colon + 1);
+      while (!v.empty() && (v.front() == ' ')) v.erase(0, 1);
+      while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.pop_back();
+      return v;
+    }
+    return {};
+  }
+
+  static int queryInt(const std::string& target, const std::string& key, int fallback) {
+    auto p = target.find(key + "=");
+    if (p == std::string::npos) return fallback;
+    return std::atoi(target.c_str() + p + key.size() + 1);
+  }
+
+  void serve(tcp::socket sock) {
+    asio::ssl::stream<tcp::socket> tls(std::move(sock), ctx);
+    boost::system::error_code ec;
+    tls.handshake(asio::ssl::stream_base::server, ec);
+    if (ec) return;
+    asio::streambuf buf;
+    asio::read_until(tls, buf, "\r\n\r\n", ec);
+    if (ec) return;
+    std::string head{asio::buffers_begin(buf.data()), asio::buffers_end(buf.data())};
+    SeenRequest r;
+    r.requestLine = head.substr(0, head.find("\r\n"));
+    r.authorization = header(head, "authorization");
+    r.userAgent = header(head, "user-agent");
+    r.host = header(head, "host");
+    if (X509* peer = SSL_get1_peer_certificate(tls.native_handle())) {
+      char cn[256] = {0};
+      X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+      r.clientCn = cn;
+      X509_free(peer);
+    }
+    {
+      std::lock_guard l(mu);
+      seen.push_back(r);
+    }
+    std::istringstream rl(r.requestLine);
+    std::string method, target;
+    rl >> method >> target;
+    auto write = [&](const std::string& s) { asio::write(tls, asio::buffer(s), ec); return !ec; };
+    auto chunk = [&](const std::string& s) {
+      std::ostringstream o;
+      o << std::hex << s.size() << "\r\n" << s << "\r\n";
+      return write(o.str());
+    };
+    auto line = [](int i) {
+      return R"({"type":"ADDED","object":{"metadata":{"name":"o)" + std::to_string(i) + R"(","resourceVersion":")" +
+             std::to_string(i + 1) + "\"}}}\n";
+    };
+    if (target.rfind("/status/", 0) == 0) {
+      int code = std::atoi(target.c_str() + 8);
+      std::string body = R"({"kind":"Status","code":)" + std::to_string(code) + "}";
+      write("HTTP/1.1 " + std::to_string(code) + " X\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    } else if (target.rfind("/stream", 0) == 0 || target.rfind("/stall", 0) == 0) {
+      bool stall = target.rfind("/stall", 0) == 0;
+      int n = stall ? 1 : queryInt(target, "n", 3);
+      int ms = queryInt(target, "ms", 100);
+      if (!write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"))
+        return;
+      for (int i = 0; i < n && !stopping; ++i) {
+        if (!chunk(line(i))) return;
+        if (!stall && i + 1 < n) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      }
+      if (stall) {
+        // Silence until the client goes away (a read returns) or the server stops.
+        tls.next_layer().non_blocking(true);
+        char b[16];
+        while (!stopping) {
+          tls.next_layer().read_some(asio::buffer(b), ec);
+          if (ec != asio::error::would_block && ec != asio::error::try_again) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return;
+      }
+      write("0\r\n\r\n");
+    } else {
+      std::string body = R"({"kind":"Ok","path":")" + target + "\"}";
+      write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\nConnection: close\r\n\r\n" + body);
+    }
+    tls.shutdown(ec);
+  }
+};
+
+TlsTestServer::TlsTestServer(const std::string& certFile, const std::string& keyFile,
+                             const std::string& requireClientCertFromCa)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->ctx.use_certificate_chain_file(certFile);
+  impl_->ctx.use_private_key_file(keyFile, asio::ssl::context::pem);
+  if (!requireClientCertFromCa.empty()) {
+    impl_->ctx.load_verify_file(requireClientCertFromCa);
+    impl_->ctx.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  }
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen();
+  impl_->acceptor.non_blocking(true);
+  port_ = impl_->acceptor.local_endpoint().port();
+  impl_->acceptThread = std::thread([this] { impl_->acceptLoop(); });
+}
+
+TlsTestServer::~TlsTestServer() {
+  impl_->stopping = true;
+  impl_->acceptThread.join();
+  std::vector<std::thread> ws;
+  {
+    std::lock_guard l(impl_->mu);
+    ws.swap(impl_->workers);
+  }
+  for (auto& w : ws) w.join();
+}
+
+std::vector<SeenRequest> TlsTestServer::seen() {
+  std::lock_guard l(impl_->mu);
+  return impl_->seen;
+}
+
+namespace {
+void run(const std::string& cmd) {
+  if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0) throw std::runtime_error("command failed: " + cmd);
+}
+
+void makeCa(const std::string& dir, const std::string& name) {
+  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=" + name + " -keyout " +
+      dir + "/" + name + ".key -out " + dir + "/" + name + ".crt");
+}
+
+void makeLeaf(const std::string& dir, const std::string& name, const std::string& subj, const std::string& ext) {
+  std::ofstream(dir + "/" + name + ".ext") << ext << "\n";
+  run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj " + subj + " -keyout " + dir + "/" + name +
+      ".key -out " + dir + "/" + name + ".csr");
+  run("openssl x509 -req -days 2 -in " + dir + "/" + name + ".csr -CA " + dir + "/ca.crt -CAkey " + dir +
+      "/ca.key -CAcreateserial -out " + dir + "/" + name + ".crt -extfile " + dir + "/" + name + ".ext");
+}
+}  // namespace
+
+TestPki::TestPki() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "k8sclient-pki-XXXXXX").string();
+  dir = mkdtemp(tmpl.data());
+  makeCa(dir, "ca");
+  makeCa(dir, "otherca");
+  makeLeaf(dir, "server", "/CN=server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth");
+  makeLeaf(dir, "wrongname", "/CN=other", "subjectAltName=DNS:other.example\nextendedKeyUsage=serverAuth");
+  makeLeaf(dir, "client", "/O=system:masters/CN=admin", "extendedKeyUsage=clientAuth");
+  caCrt = dir + "/ca.crt";
+  caKey = dir + "/ca.key";
+  otherCaCrt = dir + "/otherca.crt";
+  serverCrt = dir + "/server.crt";
+  serverKey = dir + "/server.key";
+  wrongNameCrt = dir + "/wrongname.crt";
+  wrongNameKey = dir + "/wrongname.key";
+  clientCrt = dir + "/client.crt";
+  clientKey = dir + "/client.key";
+}
+
+TestPki::~TestPki() {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+std::string TestPki::read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace k8stest

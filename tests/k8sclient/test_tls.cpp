@@ -1,0 +1,177 @@
+// The cpprest transport against a real TLS server: verification, client certificates, tokens,
+// incremental streaming, idle timeout and prompt cancellation.
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "TlsTestServer.h"
+#include "k8sclient/HttpTransport.h"
+#include "k8sclient/KubeClient.h"
+
+using namespace k8s;
+using namespace std::chrono_literals;
+using k8stest::TestPki;
+using k8stest::TlsTestServer;
+
+namespace {
+TestPki& pki() {
+  static TestPki p;
+  return p;
+}
+
+RestConfig configFor(int port, const std::string& host = "127.0.0.1") {
+  RestConfig c;
+  c.server = "https://" + host + ":" + std::to_string(port);
+  c.caPem = TestPki::read(pki().caCrt);
+  c.token = "sekret-token";
+  return c;
+}
+
+HttpRequest get(const std::string& path) { return HttpRequest{"GET", path, {{"Accept", "application/json"}}, ""}; }
+
+TransportError::Kind failureKind(HttpTransport& t, const std::string& path) {
+  try {
+    t.send(get(path), {});
+  } catch (const TransportError& e) {
+    return e.kind();
+  }
+  FAIL("request unexpectedly succeeded");
+  return TransportError::Kind::Io;
+}
+}  // namespace
+
+TEST_CASE("TLS: trusted CA, bearer token and user agent") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  HttpResponse r = t->send(get("/ok"), {});
+  CHECK(r.status == 200);
+  CHECK(r.header("content-type") == "application/json");
+  CHECK(r.body.find("\"/ok\"") != std::string::npos);
+  auto seen = server.seen();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].authorization == "Bearer sekret-token");
+  CHECK(seen[0].userAgent.rfind("csr-operator/", 0) == 0);
+
+  auto viaName = makeCpprestTransport(configFor(server.port(), "localhost"));
+  CHECK(viaName->send(get("/ok"), {}).status == 200);
+}
+
+TEST_CASE("TLS: a server signed by another CA is refused") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  RestConfig c = configFor(server.port());
+  c.caPem = TestPki::read(pki().otherCaCrt);
+  auto t = makeCpprestTransport(c);
+  CHECK(failureKind(*t, "/ok") == TransportError::Kind::Tls);
+  CHECK(server.seen().empty());
+}
+
+TEST_CASE("TLS: hostname mismatch is refused; tls-server-name selects the expected name") {
+  TlsTestServer server(pki().wrongNameCrt, pki().wrongNameKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  CHECK(failureKind(*t, "/ok") == TransportError::Kind::Tls);
+  RestConfig c = configFor(server.port());
+  c.tlsServerName = "other.example";
+  CHECK(makeCpprestTransport(c)->send(get("/ok"), {}).status == 200);
+}
+
+TEST_CASE("TLS: client certificate from memory is presented; without one the server refuses") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey, pki().caCrt);
+  RestConfig c = configFor(server.port());
+  c.token.clear();
+  c.clientCertPem = TestPki::read(pki().clientCrt);
+  c.clientKeyPem = TestPki::read(pki().clientKey);
+  auto t = makeCpprestTransport(c);
+  CHECK(t->send(get("/ok"), {}).status == 200);
+  auto seen = server.seen();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].clientCn == "admin");
+  CHECK(seen[0].authorization.empty());
+
+  auto anonymous = makeCpprestTransport(configFor(server.port()));
+  CHECK_THROWS_AS(anonymous->send(get("/ok"), {}), TransportError);
+}
+
+TEST_CASE("transport: connection refused is a Connect error") {
+  int port;
+  {
+    TlsTestServer s(pki().serverCrt, pki().serverKey);
+    port = s.port();
+  }
+  auto t = makeCpprestTransport(configFor(port));
+  CHECK(failureKind(*t, "/ok") == TransportError::Kind::Connect);
+}
+
+TEST_CASE("transport: non-2xx answers are returned with headers, and the client retries 429") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  HttpResponse r = t->send(get("/status/429"), {});
+  CHECK(r.status == 429);
+  CHECK(r.header("retry-after") == "1");
+  ClientOptions o;
+  o.maxRetries = 1;
+  KubeClient client(t, o);
+  auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(client.requestJson("GET", "/status/429"), ApiError);
+  CHECK(std::chrono::steady_clock::now() - start >= 900ms);
+}
+
+TEST_CASE("stream: lines arrive as they are sent") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  std::vector<std::chrono::steady_clock::duration> at;
+  std::vector<std::string> lines;
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse r = t->stream(
+      get("/stream?n=3&ms=400"),
+      [&](std::string_view l) {
+        at.push_back(std::chrono::steady_clock::now() - start);
+        lines.emplace_back(l);
+      },
+      10s, {});
+  CHECK(r.status == 200);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].back() == '\n');
+  CHECK(lines[2].find("\"o2\"") != std::string::npos);
+  CHECK(at[0] < 350ms);
+  CHECK(at[2] >= 700ms);
+}
+
+TEST_CASE("stream: a silent stream ends with Timeout after the idle deadline") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  int n = 0;
+  auto start = std::chrono::steady_clock::now();
+  try {
+    t->stream(get("/stall"), [&](std::string_view) { ++n; }, 1s, {});
+    FAIL("stream should not end normally");
+  } catch (const TransportError& e) {
+    CHECK(e.kind() == TransportError::Kind::Timeout);
+  }
+  CHECK(n == 1);
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= 900ms);
+  CHECK(took < 5s);
+}
+
+TEST_CASE("stream: stop_token cancels an open stream within one second") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  std::stop_source ss;
+  std::atomic<int> n{0};
+  std::chrono::steady_clock::time_point stoppedAt;
+  std::jthread stopper([&] {
+    while (n.load() == 0) std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(200ms);
+    stoppedAt = std::chrono::steady_clock::now();
+    ss.request_stop();
+  });
+  try {
+    t->stream(get("/stall"), [&](std::string_view) { ++n; }, 60s, ss.get_token());
+    FAIL("stream should have been cancelled");
+  } catch (const TransportError& e) {
+    CHECK(e.kind() == TransportError::Kind::Cancelled);
+  }
+  CHECK(std::chrono::steady_clock::now() - stoppedAt < 1s);
+  // The transport stays usable after a cancelled stream.
+  CHECK(t->send(get("/ok"), {}).status == 200);
+}
