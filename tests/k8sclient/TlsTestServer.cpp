@@ -70,6 +70,18 @@ struct TlsTestServer::Impl {
     return std::atoi(target.c_str() + p + key.size() + 1);
   }
 
+  // Silence until the client goes away (a read returns) or the server stops.
+  void waitForClientToLeave(asio::ssl::stream<tcp::socket>& tls) {
+    boost::system::error_code ec;
+    tls.next_layer().non_blocking(true);
+    char b[16];
+    while (!stopping) {
+      tls.next_layer().read_some(asio::buffer(b), ec);
+      if (ec != asio::error::would_block && ec != asio::error::try_again) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
   void serve(tcp::socket sock) {
     asio::ssl::stream<tcp::socket> tls(std::move(sock), ctx);
     boost::system::error_code ec;
@@ -112,6 +124,13 @@ struct TlsTestServer::Impl {
       std::string body = R"({"kind":"Status","code":)" + std::to_string(code) + "}";
       write("HTTP/1.1 " + std::to_string(code) + " X\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: " +
             std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    } else if (target.find("watch=1") != std::string::npos) {
+      // Two events, an ERROR 410, then silence: the client has to drop the stream by itself.
+      write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+      chunk(line(0));
+      chunk(line(1) + R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})" "\n");
+      waitForClientToLeave(tls);
+      return;
     } else if (target.rfind("/stream", 0) == 0 || target.rfind("/stall", 0) == 0) {
       bool stall = target.rfind("/stall", 0) == 0;
       int n = stall ? 1 : queryInt(target, "n", 3);
@@ -123,14 +142,7 @@ struct TlsTestServer::Impl {
         if (!stall && i + 1 < n) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
       }
       if (stall) {
-        // Silence until the client goes away (a read returns) or the server stops.
-        tls.next_layer().non_blocking(true);
-        char b[16];
-        while (!stopping) {
-          tls.next_layer().read_some(asio::buffer(b), ec);
-          if (ec != asio::error::would_block && ec != asio::error::try_again) break;
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
+        waitForClientToLeave(tls);
         return;
       }
       write("0\r\n\r\n");

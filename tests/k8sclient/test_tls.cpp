@@ -4,9 +4,11 @@
 
 #include <thread>
 
+#include "Fakes.h"
 #include "TlsTestServer.h"
 #include "k8sclient/HttpTransport.h"
 #include "k8sclient/KubeClient.h"
+#include "k8sclient/WatchStream.h"
 
 using namespace k8s;
 using namespace std::chrono_literals;
@@ -173,5 +175,27 @@ TEST_CASE("stream: stop_token cancels an open stream within one second") {
   }
   CHECK(std::chrono::steady_clock::now() - stoppedAt < 1s);
   // The transport stays usable after a cancelled stream.
+  CHECK(t->send(get("/ok"), {}).status == 200);
+}
+
+TEST_CASE("watch over TLS: events decoded as they arrive, ERROR 410 drops the open stream at once") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  ClientOptions o;
+  KubeClient client(t, o);
+  WatchStream ws(client, ResourceRef::of<CertificateSigningRequest>(), {});
+  std::vector<std::string> names;
+  auto start = std::chrono::steady_clock::now();
+  WatchResult r = ws.run("1", 60s, 30s,
+                         [&](const WatchEvent& e) { names.push_back(e.object["metadata"]["name"].get<std::string>()); }, {});
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(r.end == WatchResult::End::Gone);
+  CHECK(r.errorEvent);
+  CHECK(r.lastResourceVersion == "2");
+  CHECK(names == std::vector<std::string>{"o0", "o1"});
+  auto seen = server.seen();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].requestLine.find("watch=1") != std::string::npos);
+  CHECK(seen[0].requestLine.find("resourceVersion=1") != std::string::npos);
   CHECK(t->send(get("/ok"), {}).status == 200);
 }
