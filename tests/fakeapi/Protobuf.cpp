@@ -58,6 +58,8 @@ json decodeTime(const std::string& b) {
   Reader(b).each([&](int n, int, const std::string&, uint64_t v) {
     if (n == 1) seconds = static_cast<int64_t>(v);
   });
+  // Go encodes a zero metav1.Time as an empty message; JSON spells it null.
+  if (seconds == 0) return nullptr;
   return formatRfc3339(seconds);
 }
 
