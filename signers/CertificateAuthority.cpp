@@ -115,6 +115,30 @@ struct CaLoader {
     return RD::ok(std::move(md));
   }
 
+  static std::optional<std::string> prepareSigning(CertificateAuthority& ca) {
+    unsigned char* der = nullptr;
+    int len = i2d_X509_NAME(X509_get_subject_name(ca.cert_.get()), &der);
+    if (len <= 0) return withOpenSslErrors("cannot encode the CA subject");
+    ca.subjectDer_.assign(der, der + len);
+    OPENSSL_free(der);
+
+    ca.signTemplate_.reset(EVP_MD_CTX_new());
+    EVP_PKEY_CTX* pctx = nullptr;
+    const char* mdName = ca.digest_ ? EVP_MD_get0_name(ca.digest_.get()) : nullptr;
+    if (!ca.signTemplate_ ||
+        EVP_DigestSignInit_ex(ca.signTemplate_.get(), &pctx, mdName, nullptr, nullptr, ca.key_.get(), nullptr) != 1) {
+      return withOpenSslErrors("cannot initialise signing with this key");
+    }
+    unsigned char algId[128];
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, algId, sizeof algId),
+                           OSSL_PARAM_construct_end()};
+    if (EVP_PKEY_CTX_get_params(pctx, params) != 1 || params[0].return_size == 0 || params[0].return_size > sizeof algId) {
+      return withOpenSslErrors("cannot determine the signature algorithm of this key");
+    }
+    ca.signatureAlgorithmDer_.assign(algId, algId + params[0].return_size);
+    return std::nullopt;
+  }
+
   static R load(const CaFiles& files, TimePoint now) {
     auto certText = readSmallFile(files.certFile);
     if (!certText) return R::fail("cannot read CA certificate file " + files.certFile + ": " + certText.error() + "; check the path and permissions");
@@ -171,6 +195,8 @@ struct CaLoader {
       ca->keyId_.assign(buf, buf + len);
     }
 
+    if (auto err = prepareSigning(*ca)) return R::fail("CA key file " + files.keyFile + ": " + *err);
+
     char subject[512] = {};
     BioPtr nameBio(BIO_new(BIO_s_mem()));
     X509_NAME_print_ex(nameBio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
@@ -204,6 +230,25 @@ Result<std::shared_ptr<const CertificateAuthority>> CertificateAuthority::load(c
                                                                                const std::string& keyFile,
                                                                                const std::string& passphraseFile) {
   return load(CaFiles{certFile, keyFile, passphraseFile, {}});
+}
+
+Result<std::vector<unsigned char>> CertificateAuthority::sign(const unsigned char* data, std::size_t length) const {
+  using RS = Result<std::vector<unsigned char>>;
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) return RS::fail(withOpenSslErrors("cannot allocate a signing context"));
+  if (EVP_MD_CTX_copy_ex(ctx.get(), signTemplate_.get()) != 1) {
+    // Some providers cannot duplicate a signing context; initialise this one from scratch.
+    drainOpenSslErrors();
+    const char* mdName = digest_ ? EVP_MD_get0_name(digest_.get()) : nullptr;
+    if (EVP_DigestSignInit_ex(ctx.get(), nullptr, mdName, nullptr, nullptr, key_.get(), nullptr) != 1) {
+      return RS::fail(withOpenSslErrors("cannot initialise signing"));
+    }
+  }
+  std::vector<unsigned char> sig(static_cast<std::size_t>(EVP_PKEY_get_size(key_.get())));
+  std::size_t sigLen = sig.size();
+  if (EVP_DigestSign(ctx.get(), sig.data(), &sigLen, data, length) != 1) return RS::fail(withOpenSslErrors("signing failed"));
+  sig.resize(sigLen);
+  return RS::ok(std::move(sig));
 }
 
 Result<std::shared_ptr<const CertificateAuthority>> CertificateAuthority::load(const CaFiles& files, TimePoint now) {

@@ -41,6 +41,13 @@ class CertificateAuthority {
   const EVP_MD* digest() const { return digest_.get(); }
   // Key identifier put in issued certificates' AuthorityKeyIdentifier (CA's SKI, else SHA-1 of its key).
   const std::vector<unsigned char>& keyId() const { return keyId_; }
+  // Precomputed DER pieces of every issued certificate: the CA subject (the leaf's issuer) and
+  // the signature AlgorithmIdentifier the CA key produces.
+  const std::vector<unsigned char>& subjectDer() const { return subjectDer_; }
+  const std::vector<unsigned char>& signatureAlgorithmDer() const { return signatureAlgorithmDer_; }
+  // Signs `data` with the CA key (digest() applied). Thread-safe: each call works on its own copy
+  // of a context initialised once at load.
+  Result<std::vector<unsigned char>> sign(const unsigned char* data, std::size_t length) const;
   // Intermediates loaded from chainFiles, in order, already PEM-encoded.
   const std::string& chainPem() const { return chainPem_; }
   std::size_t chainLength() const { return chainLength_; }
@@ -59,6 +66,9 @@ class CertificateAuthority {
   EvpPkeyPtr key_;
   EvpMdPtr digest_;
   std::vector<unsigned char> keyId_;
+  std::vector<unsigned char> subjectDer_;
+  std::vector<unsigned char> signatureAlgorithmDer_;
+  EvpMdCtxPtr signTemplate_;
   std::vector<X509Ptr> chain_;
   std::string chainPem_;
   std::size_t chainLength_ = 0;

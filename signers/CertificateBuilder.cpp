@@ -1,120 +1,43 @@
 #include "signers/CertificateBuilder.h"
 
-#include <openssl/pem.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
-#include <ctime>
+#include <map>
 
+#include "signers/Der.h"
 #include "signers/OpenSslError.h"
+#include "signers/OpenSslPtr.h"
 #include "signers/Usages.h"
 
 namespace signers {
 namespace {
 
 using R = Result<BuiltCertificate>;
+using der::Bytes;
 
-constexpr std::array<const char*, 9> kCopiedAttributes{"C", "ST", "L", "street", "postalCode", "O", "OU", "CN",
-                                                       "serialNumber"};
+struct SubjectAttribute {
+  const char* shortName;
+  unsigned char oidLastArc;  // all copied attributes are 2.5.4.x
+};
+constexpr std::array<SubjectAttribute, 9> kCopiedAttributes{{{"C", 6},
+                                                             {"ST", 8},
+                                                             {"L", 7},
+                                                             {"street", 9},
+                                                             {"postalCode", 17},
+                                                             {"O", 10},
+                                                             {"OU", 11},
+                                                             {"CN", 3},
+                                                             {"serialNumber", 5}}};
 
-bool setTime(ASN1_TIME* field, std::chrono::system_clock::time_point t) {
-  return ASN1_TIME_set(field, std::chrono::system_clock::to_time_t(t)) != nullptr;
-}
-
-// 128 random bits, as KCM; a BIGNUM from unsigned bytes is never negative, zero is excluded.
-bool setRandomSerial(X509* cert, std::string& hexOut) {
-  unsigned char bytes[16];
-  do {
-    if (RAND_bytes(bytes, sizeof bytes) != 1) return false;
-  } while (std::all_of(std::begin(bytes), std::end(bytes), [](unsigned char b) { return b == 0; }));
-  BignumPtr bn(BN_bin2bn(bytes, sizeof bytes, nullptr));
-  if (!bn || BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) == nullptr) return false;
-  char* hex = BN_bn2hex(bn.get());
-  if (hex == nullptr) return false;
-  hexOut = hex;
-  OPENSSL_free(hex);
-  return true;
-}
-
-bool setSubject(X509* cert, const ParsedRequest& req) {
-  X509_NAME* name = X509_get_subject_name(cert);
-  for (const auto& [key, value] : req.subject) {
-    if (!isCopiedSubjectAttribute(key)) continue;
-    if (X509_NAME_add_entry_by_txt(name, key.c_str(), MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.data()),
-                                   static_cast<int>(value.size()), -1, 0) != 1) {
-      return false;
-    }
+const SubjectAttribute* findAttribute(const std::string& shortName) {
+  for (const auto& a : kCopiedAttributes) {
+    if (shortName == a.shortName) return &a;
   }
-  return true;
-}
-
-bool addKeyUsages(X509* cert, const std::vector<std::string>& usages) {
-  Asn1BitStringPtr ku(ASN1_BIT_STRING_new());
-  Asn1ObjectStackPtr eku(sk_ASN1_OBJECT_new_null());
-  if (!ku || !eku) return false;
-  bool anyKu = false;
-  std::vector<const UsageMapping*> ekus;
-  for (const auto& u : usages) {
-    const UsageMapping* m = findUsage(u);
-    if (m == nullptr) return false;
-    if (m->keyUsage) {
-      if (ASN1_BIT_STRING_set_bit(ku.get(), static_cast<int>(*m->keyUsage), 1) != 1) return false;
-      anyKu = true;
-    } else if (std::none_of(ekus.begin(), ekus.end(), [m](auto* e) { return e->extKeyUsageNid == m->extKeyUsageNid; })) {
-      ekus.push_back(m);
-    }
-  }
-  std::sort(ekus.begin(), ekus.end(), [](auto* a, auto* b) { return a->extKeyUsageOrder < b->extKeyUsageOrder; });
-  for (const auto* m : ekus) {
-    ASN1_OBJECT* obj = OBJ_nid2obj(m->extKeyUsageNid);
-    if (obj == nullptr || sk_ASN1_OBJECT_push(eku.get(), obj) <= 0) return false;
-  }
-  if (anyKu && X509_add1_ext_i2d(cert, NID_key_usage, ku.get(), 1, X509V3_ADD_DEFAULT) != 1) return false;
-  if (!ekus.empty() && X509_add1_ext_i2d(cert, NID_ext_key_usage, eku.get(), 0, X509V3_ADD_DEFAULT) != 1) return false;
-  return true;
-}
-
-bool addGeneralName(GENERAL_NAMES* names, int type, const std::string& value) {
-  GENERAL_NAME* gn = GENERAL_NAME_new();
-  ASN1_IA5STRING* s = ASN1_IA5STRING_new();
-  if (gn == nullptr || s == nullptr || ASN1_STRING_set(s, value.data(), static_cast<int>(value.size())) != 1) {
-    GENERAL_NAME_free(gn);
-    ASN1_IA5STRING_free(s);
-    return false;
-  }
-  GENERAL_NAME_set0_value(gn, type, s);
-  if (sk_GENERAL_NAME_push(names, gn) <= 0) {
-    GENERAL_NAME_free(gn);
-    return false;
-  }
-  return true;
-}
-
-bool addSans(X509* cert, const ParsedRequest& req) {
-  if (req.sanCount() == 0) return true;
-  GeneralNamesPtr names(GENERAL_NAMES_new());
-  if (!names) return false;
-  for (const auto& d : req.dnsNames) if (!addGeneralName(names.get(), GEN_DNS, d)) return false;
-  for (const auto& e : req.emailAddresses) if (!addGeneralName(names.get(), GEN_EMAIL, e)) return false;
-  for (const auto& u : req.uris) if (!addGeneralName(names.get(), GEN_URI, u)) return false;
-  for (const auto& ip : req.ipAddresses) {
-    GENERAL_NAME* gn = GENERAL_NAME_new();
-    ASN1_OCTET_STRING* os = ASN1_OCTET_STRING_new();
-    if (gn == nullptr || os == nullptr || ASN1_OCTET_STRING_set(os, ip.bytes.data(), static_cast<int>(ip.length())) != 1) {
-      GENERAL_NAME_free(gn);
-      ASN1_OCTET_STRING_free(os);
-      return false;
-    }
-    GENERAL_NAME_set0_value(gn, GEN_IPADD, os);
-    if (sk_GENERAL_NAME_push(names.get(), gn) <= 0) {
-      GENERAL_NAME_free(gn);
-      return false;
-    }
-  }
-  // RFC 5280 4.2.1.6: critical when the subject is empty.
-  bool critical = X509_NAME_entry_count(X509_get_subject_name(cert)) == 0;
-  return X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), critical ? 1 : 0, X509V3_ADD_DEFAULT) == 1;
+  return nullptr;
 }
 
 // Fetched once: implicit fetches (EVP_sha1()) take a global lock on every call.
@@ -123,98 +46,178 @@ const EVP_MD* sha1() {
   return md.get();
 }
 
-// Copies the request's SubjectPublicKeyInfo field by field. X509_set_pubkey would re-encode the
-// key through OpenSSL 3.0's encoder and decoder chains, which cost more than the CA signature.
-bool setPublicKey(X509* cert, const SubjectPublicKeyInfo& spki) {
-  const unsigned char* p = spki.algorithmDer.data();
-  X509AlgorPtr alg(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(spki.algorithmDer.size())));
-  if (!alg || spki.publicKey.empty()) return false;
-  const ASN1_OBJECT* obj = nullptr;
-  int ptype = 0;
-  const void* pval = nullptr;
-  X509_ALGOR_get0(&obj, &ptype, &pval, alg.get());
-  void* param = nullptr;
-  if (ptype == V_ASN1_OBJECT) {
-    param = OBJ_dup(static_cast<const ASN1_OBJECT*>(pval));
-  } else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) {
-    param = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(pval));
+// DER of each ExtendedKeyUsage OID, by NID, computed once.
+const Bytes& ekuOid(int nid) {
+  static const std::map<int, Bytes> table = [] {
+    std::map<int, Bytes> m;
+    for (const auto& u : usageTable()) {
+      if (u.extKeyUsageNid == 0 || m.contains(u.extKeyUsageNid)) continue;
+      char dotted[80];
+      OBJ_obj2txt(dotted, sizeof dotted, OBJ_nid2obj(u.extKeyUsageNid), 1);
+      m.emplace(u.extKeyUsageNid, der::oid(dotted));
+    }
+    return m;
+  }();
+  return table.at(nid);
+}
+
+void appendExtension(Bytes& out, std::initializer_list<unsigned char> oidArcsAfter2529, bool critical, const Bytes& value) {
+  Bytes ext;
+  ext.reserve(value.size() + 16);
+  Bytes oidBody{0x55, 0x1d};
+  oidBody.insert(oidBody.end(), oidArcsAfter2529);
+  der::appendTlv(ext, der::kOid, oidBody);
+  if (critical) ext.insert(ext.end(), {0x01, 0x01, 0xff});
+  der::appendTlv(ext, der::kOctetString, value);
+  der::appendTlv(out, der::kSequence, ext);
+}
+
+Bytes buildSubject(const ParsedRequest& req) {
+  Bytes rdns;
+  for (const auto& [key, value] : req.subject) {
+    const SubjectAttribute* a = findAttribute(key);
+    if (a == nullptr) continue;
+    Bytes atv{der::kOid, 0x03, 0x55, 0x04, a->oidLastArc};
+    der::appendDirectoryString(atv, value);
+    Bytes set = der::tlv(der::kSequence, atv);
+    der::appendTlv(rdns, der::kSet, set);
   }
-  ASN1_OBJECT* algorithm = OBJ_dup(obj);
-  auto* bits = static_cast<unsigned char*>(OPENSSL_memdup(spki.publicKey.data(), spki.publicKey.size()));
-  bool paramOk = param != nullptr || ptype == V_ASN1_NULL || ptype == V_ASN1_UNDEF;
-  if (algorithm == nullptr || bits == nullptr || !paramOk ||
-      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), algorithm, ptype, param, bits,
-                             static_cast<int>(spki.publicKey.size())) != 1) {
-    ASN1_OBJECT_free(algorithm);
-    OPENSSL_free(bits);
-    if (ptype == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param));
-    else ASN1_STRING_free(static_cast<ASN1_STRING*>(param));
-    return false;
+  return der::tlv(der::kSequence, rdns);
+}
+
+// KeyUsage BIT STRING, DER-minimal (trailing zero bits dropped).
+Bytes keyUsageValue(unsigned bits) {
+  unsigned char octets[2] = {static_cast<unsigned char>(0), static_cast<unsigned char>(0)};
+  for (int b = 0; b < 9; ++b) {
+    if ((bits & (1u << b)) != 0) octets[b / 8] |= static_cast<unsigned char>(0x80u >> (b % 8));
+  }
+  int len = octets[1] != 0 ? 2 : 1;
+  unsigned char last = octets[len - 1];
+  int unused = 0;
+  while (unused < 7 && (last & (1u << unused)) == 0) ++unused;
+  Bytes content{static_cast<unsigned char>(unused)};
+  content.insert(content.end(), octets, octets + len);
+  return der::tlv(der::kBitString, content);
+}
+
+bool appendUsageExtensions(Bytes& exts, const std::vector<std::string>& usages) {
+  unsigned kuBits = 0;
+  std::vector<const UsageMapping*> ekus;
+  for (const auto& u : usages) {
+    const UsageMapping* m = findUsage(u);
+    if (m == nullptr) return false;
+    if (m->keyUsage) {
+      kuBits |= 1u << static_cast<int>(*m->keyUsage);
+    } else if (std::none_of(ekus.begin(), ekus.end(), [m](auto* e) { return e->extKeyUsageNid == m->extKeyUsageNid; })) {
+      ekus.push_back(m);
+    }
+  }
+  if (kuBits != 0) appendExtension(exts, {0x0f}, true, keyUsageValue(kuBits));
+  if (!ekus.empty()) {
+    std::sort(ekus.begin(), ekus.end(), [](auto* a, auto* b) { return a->extKeyUsageOrder < b->extKeyUsageOrder; });
+    Bytes list;
+    for (const auto* m : ekus) {
+      const Bytes& o = ekuOid(m->extKeyUsageNid);
+      list.insert(list.end(), o.begin(), o.end());
+    }
+    appendExtension(exts, {0x25}, false, der::tlv(der::kSequence, list));
   }
   return true;
 }
 
-bool addKeyIdentifiers(X509* cert, const CertificateAuthority& ca, const SubjectPublicKeyInfo& spki) {
+void appendSan(Bytes& exts, const ParsedRequest& req, bool subjectEmpty) {
+  if (req.sanCount() == 0) return;
+  Bytes names;
+  for (const auto& d : req.dnsNames) der::appendTlv(names, 0x82, d);
+  for (const auto& e : req.emailAddresses) der::appendTlv(names, 0x81, e);
+  for (const auto& u : req.uris) der::appendTlv(names, 0x86, u);
+  for (const auto& ip : req.ipAddresses) der::appendTlv(names, 0x87, std::span(ip.bytes.data(), ip.length()));
+  // RFC 5280 4.2.1.6: critical when the subject is empty.
+  appendExtension(exts, {0x11}, subjectEmpty, der::tlv(der::kSequence, names));
+}
+
+bool appendKeyIdentifiers(Bytes& exts, const CertificateAuthority& ca, const SubjectPublicKeyInfo& spki) {
   // RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(spki.publicKey.data(), spki.publicKey.size(), md, &len, sha1(), nullptr) != 1) return false;
-  Asn1OctetStringPtr ski(ASN1_OCTET_STRING_new());
-  if (!ski || ASN1_OCTET_STRING_set(ski.get(), md, static_cast<int>(len)) != 1) return false;
-  if (X509_add1_ext_i2d(cert, NID_subject_key_identifier, ski.get(), 0, X509V3_ADD_DEFAULT) != 1) return false;
+  appendExtension(exts, {0x0e}, false, der::tlv(der::kOctetString, std::span(md, len)));
+  appendExtension(exts, {0x23}, false, der::tlv(der::kSequence, der::tlv(0x80, ca.keyId())));
+  return true;
+}
 
-  AuthorityKeyIdPtr aki(AUTHORITY_KEYID_new());
-  if (!aki) return false;
-  aki->keyid = ASN1_OCTET_STRING_new();
-  if (aki->keyid == nullptr ||
-      ASN1_OCTET_STRING_set(aki->keyid, ca.keyId().data(), static_cast<int>(ca.keyId().size())) != 1) {
-    return false;
+std::string hexUpper(std::span<const unsigned char> bytes) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::size_t start = 0;
+  while (start + 1 < bytes.size() && bytes[start] == 0) ++start;
+  std::string out;
+  for (std::size_t i = start; i < bytes.size(); ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 0x0f]);
   }
-  return X509_add1_ext_i2d(cert, NID_authority_key_identifier, aki.get(), 0, X509V3_ADD_DEFAULT) == 1;
+  return out;
 }
 
-bool addBasicConstraints(X509* cert) {
-  BasicConstraintsPtr bc(BASIC_CONSTRAINTS_new());
-  if (!bc) return false;
-  bc->ca = 0;
-  return X509_add1_ext_i2d(cert, NID_basic_constraints, bc.get(), 1, X509V3_ADD_DEFAULT) == 1;
-}
-
-std::string toPem(X509* cert) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
+std::string toPem(const Bytes& certDer) {
+  std::string out = "-----BEGIN CERTIFICATE-----\n";
+  unsigned char line[65];
+  for (std::size_t off = 0; off < certDer.size(); off += 48) {
+    int n = EVP_EncodeBlock(line, certDer.data() + off, static_cast<int>(std::min<std::size_t>(48, certDer.size() - off)));
+    out.append(reinterpret_cast<char*>(line), static_cast<std::size_t>(n));
+    out.push_back('\n');
+  }
+  out += "-----END CERTIFICATE-----\n";
+  return out;
 }
 
 }  // namespace
 
-bool isCopiedSubjectAttribute(const std::string& shortName) {
-  return std::find(kCopiedAttributes.begin(), kCopiedAttributes.end(), shortName) != kCopiedAttributes.end();
-}
+bool isCopiedSubjectAttribute(const std::string& shortName) { return findAttribute(shortName) != nullptr; }
 
 Result<BuiltCertificate> buildCertificate(const CertificateAuthority& ca, const ParsedRequest& request,
                                           const std::vector<std::string>& usages, const ValidityWindow& validity) {
-  X509Ptr cert(X509_new());
+  if (!request.spki) return R::fail("request has no public key");
   BuiltCertificate out;
-  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) return R::fail(withOpenSslErrors("cannot allocate certificate"));
-  if (!setRandomSerial(cert.get(), out.serialHex)) return R::fail(withOpenSslErrors("cannot generate a serial number"));
-  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.certificate())) != 1 || !setSubject(cert.get(), request)) {
-    return R::fail(withOpenSslErrors("cannot set the certificate names"));
-  }
-  if (!setTime(X509_getm_notBefore(cert.get()), validity.notBefore) ||
-      !setTime(X509_getm_notAfter(cert.get()), validity.notAfter)) {
-    return R::fail(withOpenSslErrors("cannot set the validity period"));
-  }
-  if (!request.spki || !setPublicKey(cert.get(), *request.spki)) return R::fail(withOpenSslErrors("cannot set the public key"));
-  if (!addBasicConstraints(cert.get()) || !addKeyUsages(cert.get(), usages) || !addSans(cert.get(), request) ||
-      !addKeyIdentifiers(cert.get(), ca, *request.spki)) {
-    return R::fail(withOpenSslErrors("cannot add certificate extensions"));
-  }
-  if (X509_sign(cert.get(), ca.privateKey(), ca.digest()) <= 0) return R::fail(withOpenSslErrors("signing failed"));
-  out.pem = toPem(cert.get());
-  if (out.pem.empty()) return R::fail(withOpenSslErrors("cannot PEM-encode the certificate"));
+
+  // 128 random bits, as KCM; read as an unsigned magnitude, so never negative; zero is excluded.
+  unsigned char serial[16];
+  do {
+    if (RAND_bytes(serial, sizeof serial) != 1) return R::fail(withOpenSslErrors("cannot generate a serial number"));
+  } while (std::all_of(std::begin(serial), std::end(serial), [](unsigned char b) { return b == 0; }));
+  out.serialHex = hexUpper(serial);
+
+  Bytes subject = buildSubject(request);
+  bool subjectEmpty = subject.size() == 2;
+
+  Bytes exts;
+  exts.reserve(512);
+  appendExtension(exts, {0x13}, true, Bytes{der::kSequence, 0x00});  // BasicConstraints CA:FALSE
+  if (!appendUsageExtensions(exts, usages)) return R::fail("unrecognized usage value");
+  appendSan(exts, request, subjectEmpty);
+  if (!appendKeyIdentifiers(exts, ca, *request.spki)) return R::fail(withOpenSslErrors("cannot hash the public key"));
+
+  Bytes tbs;
+  tbs.reserve(1024);
+  tbs.insert(tbs.end(), {0xa0, 0x03, der::kInteger, 0x01, 0x02});  // [0] version v3
+  der::appendUnsignedInteger(tbs, serial);
+  tbs.insert(tbs.end(), ca.signatureAlgorithmDer().begin(), ca.signatureAlgorithmDer().end());
+  tbs.insert(tbs.end(), ca.subjectDer().begin(), ca.subjectDer().end());
+  Bytes times;
+  der::appendTime(times, std::chrono::system_clock::to_time_t(validity.notBefore));
+  der::appendTime(times, std::chrono::system_clock::to_time_t(validity.notAfter));
+  der::appendTlv(tbs, der::kSequence, times);
+  tbs.insert(tbs.end(), subject.begin(), subject.end());
+  tbs.insert(tbs.end(), request.spki->der.begin(), request.spki->der.end());
+  der::appendTlv(tbs, 0xa3, der::tlv(der::kSequence, exts));
+  Bytes tbsTlv = der::tlv(der::kSequence, tbs);
+
+  auto signature = ca.sign(tbsTlv.data(), tbsTlv.size());
+  if (!signature) return R::fail(signature.error());
+
+  Bytes cert = std::move(tbsTlv);
+  cert.insert(cert.end(), ca.signatureAlgorithmDer().begin(), ca.signatureAlgorithmDer().end());
+  der::appendBitString(cert, signature.value());
+  out.pem = toPem(der::tlv(der::kSequence, cert));
   return R::ok(std::move(out));
 }
 

@@ -205,6 +205,7 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
 
   ParsedRequest out;
   auto spki = std::make_shared<SubjectPublicKeyInfo>();
+  spki->der.assign(der.spki.begin(), der.spki.end());
   spki->algorithmDer.assign(der.spkiAlgorithm.begin(), der.spkiAlgorithm.end());
   spki->publicKey.assign(der.publicKey.begin(), der.publicKey.end());
   out.spki = std::move(spki);

@@ -26,6 +26,7 @@ struct RequestLimits {
 
 // The request's SubjectPublicKeyInfo as sent, copied into the certificate without re-encoding.
 struct SubjectPublicKeyInfo {
+  std::vector<unsigned char> der;           // the whole SubjectPublicKeyInfo TLV
   std::vector<unsigned char> algorithmDer;  // AlgorithmIdentifier TLV
   std::vector<unsigned char> publicKey;     // subjectPublicKey bits (whole octets)
 };
