@@ -180,6 +180,9 @@ RouteResult Router::handle(const Request& req) {
   } catch (const json::exception& e) {
     out.response = errorResponse(badRequest(std::string("malformed JSON: ") + e.what()));
     out.watch.reset();
+  } catch (const std::exception& e) {
+    out.response = errorResponse(ApiError(500, "InternalError", std::string("Internal error occurred: ") + e.what()));
+    out.watch.reset();
   }
   stats_.record(verb, resourceName, out.watch ? 200 : out.response.status);
   return out;
