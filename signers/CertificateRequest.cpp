@@ -2,40 +2,17 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 
 #include <set>
 
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPtr.h"
+#include "signers/Pem.h"
 #include "signers/RequestDer.h"
 #include "signers/RequestKey.h"
 
 namespace signers {
 namespace {
-
-struct PemBlock {
-  std::string name;
-  std::string header;
-  std::vector<unsigned char> der;
-};
-
-// Reads the first PEM block whatever its type, so a request preceded by another block is refused
-// instead of silently skipped to.
-std::optional<PemBlock> readFirstPemBlock(std::string_view pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return std::nullopt;
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long len = 0;
-  if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) return std::nullopt;
-  PemBlock block{name, header, std::vector<unsigned char>(data, data + len)};
-  OPENSSL_free(name);
-  OPENSSL_free(header);
-  OPENSSL_free(data);
-  return block;
-}
 
 std::string objectText(const ASN1_OBJECT* obj, bool numeric) {
   char buf[128];
@@ -190,13 +167,12 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
                    std::to_string(limits.maxPemBytes));
   }
   ERR_clear_error();
-  auto block = readFirstPemBlock(pem);
-  drainOpenSslErrors();
+  auto block = decodeFirstPemBlock(pem);
   if (!block) return R::fail("request is not PEM encoded (no complete PEM block found)");
-  if (block->name != "CERTIFICATE REQUEST") {
-    return R::fail("PEM block type must be CERTIFICATE REQUEST, found " + block->name);
+  if (block->label != "CERTIFICATE REQUEST") {
+    return R::fail("PEM block type must be CERTIFICATE REQUEST, found " + block->label);
   }
-  if (!block->header.empty()) return R::fail("PEM headers are not allowed in a certificate request");
+  if (block->hasHeaders) return R::fail("PEM headers are not allowed in a certificate request");
   RequestDer der;
   if (auto err = splitRequestDer(block->der, der)) return R::fail(*err);
   auto key = publicKeyFromRequest(der);

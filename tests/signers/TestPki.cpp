@@ -175,7 +175,7 @@ std::string makeCsr(const CsrOptions& o) {
   if (sk_X509_EXTENSION_num(exts) > 0) X509_REQ_add_extensions(req.get(), exts);
   sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
   EVP_PKEY* signer = o.signWith ? o.signWith : key;
-  const EVP_MD* md = EVP_PKEY_get_base_id(signer) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
+  const EVP_MD* md = EVP_PKEY_get_base_id(signer) == EVP_PKEY_ED25519 ? nullptr : EVP_get_digestbyname(o.digest.c_str());
   check(X509_REQ_sign(req.get(), signer, md) > 0, "X509_REQ_sign");
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509_REQ(bio.get(), req.get());

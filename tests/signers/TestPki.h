@@ -49,6 +49,8 @@ struct CsrOptions {
   std::vector<std::pair<std::string, std::string>> extensions;
   // Sign with this key instead of the request's own: the signature then does not verify.
   EVP_PKEY* signWith = nullptr;
+  // Digest of the request signature (ignored for Ed25519).
+  std::string digest = "SHA256";
   // Use this key instead of sharedKey(key).
   EVP_PKEY* keyOverride = nullptr;
 };

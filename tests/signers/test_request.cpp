@@ -156,3 +156,42 @@ TEST_CASE("parse: duplicate extensions are refused") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().find("more than once") != std::string::npos);
 }
+
+TEST_CASE("parse: signature digests") {
+  for (auto key : {KeyKind::Rsa2048, KeyKind::P256, KeyKind::P384}) {
+    for (const char* md : {"SHA256", "SHA384", "SHA512"}) {
+      CsrOptions o;
+      o.key = key;
+      o.subject = {{"CN", "x"}};
+      o.digest = md;
+      auto r = parseCertificateRequest(makeCsr(o));
+      CHECK_MESSAGE(r.ok(), md << ": " << r.error());
+    }
+    CsrOptions weak;
+    weak.key = key;
+    weak.subject = {{"CN", "x"}};
+    weak.digest = "SHA1";
+    auto r = parseCertificateRequest(makeCsr(weak));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error() == "request uses an insecure or unsupported signature algorithm");
+  }
+}
+
+TEST_CASE("parse: wrong signature for every key type") {
+  for (auto key : {KeyKind::Rsa2048, KeyKind::P384, KeyKind::Ed25519}) {
+    auto other = freshKey(key);
+    CsrOptions o;
+    o.key = key;
+    o.subject = {{"CN", "x"}};
+    o.signWith = other.get();
+    CHECK_FALSE(parseCertificateRequest(makeCsr(o)).ok());
+  }
+  // Signed by a key of another type than the one in the request.
+  auto rsa = sharedKey(KeyKind::Rsa2048);
+  CsrOptions mixed;
+  mixed.subject = {{"CN", "x"}};
+  mixed.signWith = rsa.get();
+  auto r = parseCertificateRequest(makeCsr(mixed));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "request signature algorithm does not match its public key");
+}
