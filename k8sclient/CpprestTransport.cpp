@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <system_error>
 
@@ -32,9 +33,10 @@ std::string lower(std::string s) {
 
 // Replaces the store cpprest pre-loads with the system paths, so that only the configured CA is trusted.
 void trustOnly(boost::asio::ssl::context& ctx, const std::string& caPem) {
-  X509_STORE* store = X509_STORE_new();
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
   if (!store) throw std::runtime_error("X509_STORE_new failed");
-  SSL_CTX_set_cert_store(ctx.native_handle(), store);
+  // SSL_CTX_set_cert_store takes ownership (and frees the previous store).
+  SSL_CTX_set_cert_store(ctx.native_handle(), store.release());
   ctx.add_certificate_authority(boost::asio::buffer(caPem.data(), caPem.size()));
 }
 

@@ -45,6 +45,14 @@ struct ClientOptions {
   std::stop_token stop;          // aborts waits, backoff sleeps and requests in flight
 };
 
+// The rate limit a RestConfig asks for; retries and hooks keep their defaults.
+inline ClientOptions clientOptionsFor(const RestConfig& config) {
+  ClientOptions o;
+  o.qps = config.qps;
+  o.burst = config.burst;
+  return o;
+}
+
 class KubeClient {
  public:
   KubeClient(std::shared_ptr<HttpTransport> transport, ClientOptions options = {});

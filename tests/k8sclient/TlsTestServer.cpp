@@ -96,11 +96,11 @@ struct TlsTestServer::Impl {
     r.authorization = header(head, "authorization");
     r.userAgent = header(head, "user-agent");
     r.host = header(head, "host");
-    if (X509* peer = SSL_get1_peer_certificate(tls.native_handle())) {
+    std::unique_ptr<X509, decltype(&X509_free)> peer(SSL_get1_peer_certificate(tls.native_handle()), X509_free);
+    if (peer) {
       char cn[256] = {0};
-      X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+      X509_NAME_get_text_by_NID(X509_get_subject_name(peer.get()), NID_commonName, cn, sizeof cn);
       r.clientCn = cn;
-      X509_free(peer);
     }
     {
       std::lock_guard l(mu);

@@ -243,3 +243,13 @@ TEST_CASE("client rate limiter delays requests beyond the burst") {
   REQUIRE(clock->sleeps.size() == 2);
   CHECK(clock->sleeps[0] == std::chrono::duration_cast<Clock::duration>(200ms));
 }
+
+TEST_CASE("client options from a RestConfig") {
+  RestConfig c;
+  c.qps = 7;
+  c.burst = 9;
+  ClientOptions o = clientOptionsFor(c);
+  CHECK(o.qps == 7);
+  CHECK(o.burst == 9);
+  CHECK(o.maxRetries == 5);
+}
