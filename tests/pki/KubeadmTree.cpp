@@ -1,0 +1,170 @@
+#include "tests/pki/KubeadmTree.h"
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+
+#include <openssl/pem.h>
+#include <yaml-cpp/yaml.h>
+
+#include "controller/pki/PemFiles.h"
+
+namespace pkitest {
+
+namespace fs = std::filesystem;
+
+signers::EvpPkeyPtr makeKey(bool rsa) {
+  signers::EvpPkeyPtr key(rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
+  if (!key) throw std::runtime_error("key generation failed");
+  return key;
+}
+
+std::string keyPem(EVP_PKEY* key) { return csrop::pki::privateKeyPem(key); }
+
+std::string makeCsrPem(EVP_PKEY* key, const CsrSpec& spec) {
+  signers::X509ReqPtr req(X509_REQ_new());
+  X509_NAME* name = X509_REQ_get_subject_name(req.get());
+  for (const auto& o : spec.organizations) {
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(o.c_str()), -1, -1, 0);
+  }
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(spec.commonName.c_str()), -1, -1, 0);
+  X509_REQ_set_pubkey(req.get(), key);
+  signers::X509ExtensionStackPtr exts(sk_X509_EXTENSION_new_null());
+  std::string san;
+  for (const auto& d : spec.dnsNames) san += (san.empty() ? "" : ",") + ("DNS:" + d);
+  for (const auto& ip : spec.ips) san += (san.empty() ? "" : ",") + ("IP:" + ip);
+  for (const auto& e : spec.emails) san += (san.empty() ? "" : ",") + ("email:" + e);
+  if (!san.empty()) sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san.c_str()));
+  if (spec.requestCa) sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, "critical,CA:TRUE"));
+  if (sk_X509_EXTENSION_num(exts.get()) > 0) X509_REQ_add_extensions(req.get(), exts.get());
+  if (X509_REQ_sign(req.get(), key, EVP_sha256()) <= 0) throw std::runtime_error("CSR signing failed");
+  signers::BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_REQ(bio.get(), req.get());
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+Result run(const std::string& commandLine) {
+  Result r;
+  FILE* pipe = popen((commandLine + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  int status = pclose(pipe);
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+Result pki(const std::string& args) { return run(std::string("'") + CSR_OPERATOR_BINARY + "' pki " + args); }
+
+namespace {
+
+struct KubeconfigSpec {
+  std::string file, user;
+  CsrSpec csr;
+};
+
+const std::vector<std::pair<std::string, CsrSpec>>& pkiRequests() {
+  static const std::vector<std::pair<std::string, CsrSpec>> list = {
+      {"apiserver",
+       {"kube-apiserver", {}, {"cp-1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                                "kubernetes.default.svc.cluster.local"}, {"10.96.0.1", "192.168.10.11"}}},
+      {"apiserver-kubelet-client", {"kube-apiserver-kubelet-client", {"kubeadm:cluster-admins"}}},
+      {"apiserver-etcd-client", {"kube-apiserver-etcd-client"}},
+      {"front-proxy-client", {"front-proxy-client"}},
+      {"etcd/server", {"cp-1", {}, {"cp-1", "localhost"}, {"192.168.10.11", "127.0.0.1", "::1"}}},
+      {"etcd/peer", {"cp-1", {}, {"cp-1", "localhost"}, {"192.168.10.11", "127.0.0.1", "::1"}}},
+      {"etcd/healthcheck-client", {"kube-etcd-healthcheck-client"}},
+  };
+  return list;
+}
+
+const std::vector<KubeconfigSpec>& kubeconfigRequests() {
+  static const std::vector<KubeconfigSpec> list = {
+      {"admin.conf", "kubernetes-admin", {"kubernetes-admin", {"kubeadm:cluster-admins"}}},
+      {"super-admin.conf", "kubernetes-super-admin", {"kubernetes-super-admin", {"system:masters"}}},
+      {"kubelet.conf", "system:node:cp-1", {"system:node:cp-1", {"system:nodes"}}},
+      {"controller-manager.conf", "system:kube-controller-manager", {"system:kube-controller-manager"}},
+      {"scheduler.conf", "system:kube-scheduler", {"system:kube-scheduler"}},
+  };
+  return list;
+}
+
+std::string kubeconfigText(const std::string& user, const std::string& caPem, const std::string& keyPem) {
+  std::ostringstream s;
+  s << "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: " << csrop::pki::base64Encode(caPem)
+    << "\n    server: https://192.168.10.11:6443\n  name: kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n"
+    << "    user: " << user << "\n  name: " << user << "@kubernetes\ncurrent-context: " << user
+    << "@kubernetes\nkind: Config\npreferences: {}\nusers:\n- name: " << user
+    << "\n  user:\n    client-key-data: " << csrop::pki::base64Encode(keyPem) << "\n";
+  return s.str();
+}
+
+}  // namespace
+
+KubeadmTree::KubeadmTree() {
+  std::random_device rd;
+  root_ = fs::temp_directory_path() / ("pki-test-" + std::to_string(rd()) + std::to_string(rd()));
+  fs::create_directories(root_);
+  auto init = pki("init --dir '" + root_.string() + "'");
+  if (init.exitCode != 0) throw std::runtime_error("pki init failed: " + init.output);
+  for (const auto& [base, spec] : pkiRequests()) replacePkiRequest(base, spec);
+  for (const auto& k : kubeconfigRequests()) {
+    auto key = makeKey(false);
+    write(k.file, kubeconfigText(k.user, read("pki/ca.crt"), keyPem(key.get())));
+    write(k.file + ".csr", makeCsrPem(key.get(), k.csr));
+  }
+}
+
+KubeadmTree::~KubeadmTree() {
+  std::error_code ec;
+  fs::remove_all(root_, ec);
+}
+
+std::string KubeadmTree::read(const std::string& relative) const {
+  std::ifstream in(root_ / relative, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void KubeadmTree::write(const std::string& relative, const std::string& content) const {
+  fs::create_directories((root_ / relative).parent_path());
+  std::ofstream out(root_ / relative, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+bool KubeadmTree::exists(const std::string& relative) const { return fs::exists(root_ / relative); }
+
+void KubeadmTree::replacePkiRequest(const std::string& base, const CsrSpec& spec) const {
+  // apiserver gets RSA (kubeadm's default, exercises keyEncipherment); the rest P-256 to stay fast.
+  auto key = makeKey(base == "apiserver");
+  write("pki/" + base + ".key", keyPem(key.get()));
+  write("pki/" + base + ".csr", makeCsrPem(key.get(), spec));
+}
+
+void KubeadmTree::replaceKubeconfigRequest(const std::string& conf, const CsrSpec& spec) const {
+  auto key = makeKey(false);
+  YAML::Node doc = YAML::Load(read(conf));
+  std::string user = doc["users"][0]["name"].as<std::string>();
+  write(conf, kubeconfigText(user, read("pki/ca.crt"), keyPem(key.get())));
+  write(conf + ".csr", makeCsrPem(key.get(), spec));
+}
+
+std::string KubeadmTree::extractClientCertificate(const std::string& conf) const {
+  YAML::Node doc = YAML::Load(read(conf));
+  YAML::Node data = doc["users"][0]["user"]["client-certificate-data"];
+  if (!data) return "";
+  auto pem = csrop::pki::base64Decode(data.as<std::string>(), conf);
+  if (!pem) return "";
+  write(conf + ".pem", pem.value());
+  return path(conf + ".pem");
+}
+
+}  // namespace pkitest
