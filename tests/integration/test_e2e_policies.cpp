@@ -1,0 +1,135 @@
+// The real binary against the fake API server: every kubelet-serving rule end to end, the
+// kubelet client approval by SubjectAccessReview, and that nothing hostile is ever signed.
+#include "Scenario.h"
+#include "signers/CertificateInfo.h"
+
+#include <doctest/doctest.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+using namespace itest;
+
+namespace {
+
+std::string sansOf(const std::string& pem) {
+  auto cert = testpki::parseCertPem(pem);
+  std::string out;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
+    auto* n = sk_GENERAL_NAME_value(names, i);
+    if (n->type == GEN_DNS) out += std::string("DNS:") + reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName)) + " ";
+    if (n->type == GEN_IPADD) out += "IP ";
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
+
+std::string conditionReason(const k8s::CertificateSigningRequest& csr, const std::string& type) {
+  const auto* c = k8s::findCondition(csr, type);
+  return c ? c->reason : "";
+}
+
+}  // namespace
+
+TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
+  Scenario s;
+  OperatorProcess op(s.cluster, "op", s.config(), s.operatorKubeconfig());
+  op.start();
+  auto& admin = s.cluster.admin();
+
+  SUBCASE("an honest serving request is approved and signed with exactly the requested names") {
+    s.createServing("honest", "worker-1", Scenario::servingRequest("worker-1", {"worker-1", "worker-1.cluster.internal"}, {"10.0.0.1"}));
+    auto csr = waitForCsr(admin, "honest", isIssued);
+    REQUIRE(isIssued(csr));
+    CHECK(conditionReason(csr, "Approved") == "AutoApproved");
+    CHECK(sansOf(csr.status.certificate) == "DNS:worker-1 DNS:worker-1.cluster.internal IP ");
+    auto notAfter = signers::certificateNotAfter(csr.status.certificate);
+    REQUIRE(notAfter);
+    CHECK(*notAfter > std::chrono::system_clock::now() + std::chrono::hours(24 * 300));
+    CHECK(op.metric("csr_operator_certificates_issued_total", {"kubernetes.io/kubelet-serving"}) == 1);
+    CHECK(op.metric("csr_operator_decisions_total", {"decision=\"approve\""}) == 1);
+  }
+
+  SUBCASE("hostile serving requests are denied with the failed check, and never signed") {
+    struct Case {
+      std::string name, node, pem, reason;
+    };
+    const std::vector<Case> cases = {
+        {"foreign-ip", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.9.9.9"}), "IPNotOwnedByNode"},
+        {"other-nodes-ip", "worker-1", Scenario::servingRequest("worker-1", {}, {"10.0.0.2"}), "IPNotOwnedByNode"},
+        {"other-nodes-dns", "worker-1", Scenario::servingRequest("worker-1", {"worker-2"}, {"10.0.0.1"}), "DNSNameNotOwnedByNode"},
+        {"prefix-dns", "worker-1", Scenario::servingRequest("worker-1", {"worker-1.evil.example"}, {}), "DNSNameNotOwnedByNode"},
+    };
+    for (const auto& c : cases) s.createServing(c.name, c.node, c.pem);
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto csr = waitForCsr(admin, c.name, isDecided);
+      CHECK(isDenied(csr));
+      CHECK(conditionReason(csr, "Denied") == c.reason);
+      CHECK_FALSE(isIssued(csr));
+    }
+    CHECK(op.metric("csr_operator_certificates_issued_total") == 0);
+    CHECK(op.log().find("decision csr=foreign-ip signer=kubernetes.io/kubelet-serving requester=system:node:worker-1 "
+                        "policy=kubelet-serving decision=deny reason=IPNotOwnedByNode") != std::string::npos);
+  }
+
+  SUBCASE("a non-node requester is denied") {
+    s.cluster.createCsr(s.cluster.kubeconfigFor("mallory", {"developers"}), "non-node",
+                        Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}), "kubernetes.io/kubelet-serving",
+                        {"digital signature", "server auth"});
+    auto csr = waitForCsr(admin, "non-node", isDecided);
+    CHECK(conditionReason(csr, "Denied") == "RequesterNotNode");
+    CHECK_FALSE(isIssued(csr));
+  }
+
+  SUBCASE("a mismatched CN never reaches the operator: the API server's NodeRestriction refuses it") {
+    CHECK_THROWS_WITH(s.createServing("mismatch", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {}, "system:node:worker-2")),
+                      doctest::Contains("can only create a node CSR with CN=system:node:worker-1"));
+  }
+
+  SUBCASE("a kubelet client renewal is approved after a SubjectAccessReview and signed") {
+    s.cluster.createCsr(s.cluster.nodeKubeconfig("worker-2"), "client", testpki::makeCsr(testpki::nodeClientCsr("worker-2")),
+                        "kubernetes.io/kube-apiserver-client-kubelet", {"digital signature", "client auth"});
+    auto csr = waitForCsr(admin, "client", isIssued);
+    REQUIRE(isIssued(csr));
+    const auto* approved = k8s::findCondition(csr, "Approved");
+    REQUIRE(approved);
+    CHECK(approved->message == "Auto approving self kubelet client certificate after SubjectAccessReview.");
+    CHECK(sansOf(csr.status.certificate).empty());
+  }
+
+  SUBCASE("a request the signer refuses is marked Failed with SignerValidationFailure") {
+    // Approved by a human (an admin may approve anything), but the kubelet-serving profile needs a SAN.
+    s.cluster.createCsr(s.cluster.kubeconfigFor("mallory", {"developers"}), "no-san",
+                        Scenario::servingRequest("worker-1", {}, {}), "kubernetes.io/kube-apiserver-client-kubelet",
+                        {"digital signature", "server auth"});
+    auto pending = admin.get<k8s::CertificateSigningRequest>("no-san");
+    pending.status.conditions.push_back({"Approved", "True", "KubectlApprove", "approved by a test", "", ""});
+    admin.updateSubresource(pending, "approval");
+    auto csr = waitForCsr(admin, "no-san", isDecided);
+    CHECK(conditionReason(csr, "Failed") == "SignerValidationFailure");
+    CHECK_FALSE(isIssued(csr));
+  }
+
+  CHECK(op.stop() == 0);
+}
+
+TEST_CASE("e2e: approve-only mode never writes Denied, and an approver-only install never signs") {
+  Scenario s;
+  const std::string config = "leaderElection: {enabled: false}\napprover: {denyMode: skip}\n";
+  OperatorProcess op(s.cluster, "approver-only", config, s.operatorKubeconfig());
+  op.start();
+  auto& admin = s.cluster.admin();
+  s.createServing("good", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+  s.createServing("bad", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.9.9.9"}));
+  auto good = waitForCsr(admin, "good", [](const auto& c) { return k8s::hasCondition(c, "Approved"); });
+  CHECK(k8s::hasCondition(good, "Approved"));
+  REQUIRE(op.process().waitForLog("decision csr=bad", std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto bad = admin.get<k8s::CertificateSigningRequest>("bad");
+  CHECK(bad.status.conditions.empty());
+  CHECK_FALSE(isIssued(admin.get<k8s::CertificateSigningRequest>("good")));
+  CHECK(op.log().find("approve-only mode, not denying") != std::string::npos);
+  CHECK(op.stop() == 0);
+}

@@ -1,0 +1,164 @@
+#include "FakeCluster.h"
+
+#include "k8sclient/KubeConfigLoader.h"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <regex>
+
+namespace itest {
+
+std::string operatorBinary() { return CSR_OPERATOR_BIN; }
+std::string fakeApiserverBinary() { return FAKE_APISERVER_BIN; }
+
+FakeCluster::FakeCluster(ClusterOptions options) : options_(std::move(options)) { start(); }
+
+FakeCluster::~FakeCluster() { process_.stop(std::chrono::seconds(5)); }
+
+void FakeCluster::start() {
+  std::vector<std::string> argv = {fakeApiserverBinary(), "--listen", "127.0.0.1:" + std::to_string(port_),
+                                   "--pki-dir", (tmp_.path() / "pki").string(), "--state-file", (tmp_.path() / "state.json").string()};
+  argv.insert(argv.end(), {"--rbac", FAKEAPI_BOOTSTRAP_RBAC});
+  for (const auto& f : options_.rbacFiles) argv.insert(argv.end(), {"--rbac", f});
+  if (options_.watchWindow) argv.insert(argv.end(), {"--watch-window", std::to_string(options_.watchWindow)});
+  if (options_.bookmarkIntervalSeconds)
+    argv.insert(argv.end(), {"--bookmark-interval", std::to_string(options_.bookmarkIntervalSeconds)});
+  std::filesystem::remove(tmp_.path() / "pki" / "port");
+  process_ = Process(argv, (tmp_.path() / "fake-apiserver.log").string());
+  if (!process_.waitForLog("LISTENING ", std::chrono::seconds(20)))
+    throw std::runtime_error("fake-apiserver did not start:\n" + process_.log());
+  const std::string log = process_.log();
+  const std::regex listening("LISTENING (\\d+)");
+  std::string last;
+  for (std::sregex_iterator it(log.begin(), log.end(), listening), end; it != end; ++it) last = (*it)[1];
+  port_ = std::stoi(last);
+  admin_.reset();
+}
+
+void FakeCluster::stop() { process_.stop(std::chrono::seconds(10)); }
+
+void FakeCluster::restart() {
+  stop();
+  start();
+}
+
+std::string FakeCluster::kubeconfigFor(const std::string& user, const std::vector<std::string>& groups) {
+  std::string key = user;
+  for (const auto& g : groups) key += "|" + g;
+  if (auto it = kubeconfigs_.find(key); it != kubeconfigs_.end()) return it->second;
+  const std::string out = (tmp_.path() / ("user-" + std::to_string(kubeconfigs_.size()) + ".kubeconfig")).string();
+  std::vector<std::string> argv = {fakeApiserverBinary(), "mint", "--pki-dir", (tmp_.path() / "pki").string(), "--user", user, "--out", out};
+  for (const auto& g : groups) argv.insert(argv.end(), {"--group", g});
+  Process mint(argv, (tmp_.path() / "mint.log").string());
+  if (mint.wait(std::chrono::seconds(20)) != 0) throw std::runtime_error("minting a kubeconfig failed:\n" + mint.log());
+  kubeconfigs_[key] = out;
+  return out;
+}
+
+std::unique_ptr<k8s::KubeClient> FakeCluster::clientFor(const std::string& kubeconfig) const {
+  k8s::ClientOptions options;
+  options.qps = 0;
+  return std::make_unique<k8s::KubeClient>(k8s::makeCpprestTransport(k8s::loadKubeConfig(kubeconfig)), options);
+}
+
+k8s::KubeClient& FakeCluster::admin() {
+  if (!admin_) admin_ = clientFor(adminKubeconfig());
+  return *admin_;
+}
+
+void FakeCluster::fault(const nlohmann::json& spec) { admin().requestJson("POST", "/fake/faults", spec); }
+
+nlohmann::json FakeCluster::stats() { return admin().requestJson("GET", "/fake/stats"); }
+
+void FakeCluster::addNode(const std::string& name, const std::vector<std::pair<std::string, std::string>>& addresses) {
+  nlohmann::json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}};
+  for (const auto& [type, address] : addresses) node["status"]["addresses"].push_back({{"type", type}, {"address", address}});
+  admin().requestJson("POST", "/api/v1/nodes", node);
+}
+
+k8s::CertificateSigningRequest FakeCluster::createCsr(const std::string& kubeconfig, const std::string& name, const std::string& requestPem,
+                                                      const std::string& signerName, std::vector<std::string> usages,
+                                                      std::optional<int64_t> expirationSeconds) {
+  k8s::CertificateSigningRequest csr;
+  csr.metadata.name = name;
+  csr.spec.request = requestPem;
+  csr.spec.signerName = signerName;
+  csr.spec.usages = std::move(usages);
+  csr.spec.expirationSeconds = expirationSeconds;
+  return clientFor(kubeconfig)->create(csr);
+}
+
+OperatorProcess::OperatorProcess(const FakeCluster& cluster, const std::string& name, const std::string& configYaml,
+                                 const std::string& kubeconfig, std::vector<std::string> extraArgs, std::vector<std::string> env)
+    : env_(std::move(env)), logFile_((cluster.dir() / (name + ".log")).string()) {
+  const auto config = cluster.dir() / (name + ".yaml");
+  std::ofstream(config) << configYaml;
+  argv_ = {operatorBinary(), "run", "--config", config.string(), "--kubeconfig", kubeconfig, "--http-bind-address", "127.0.0.1:0"};
+  argv_.insert(argv_.end(), extraArgs.begin(), extraArgs.end());
+  env_.push_back("POD_NAME=" + name);
+}
+
+void OperatorProcess::start() {
+  const auto before = std::filesystem::exists(logFile_) ? std::filesystem::file_size(logFile_) : 0;
+  process_ = Process(argv_, logFile_, env_);
+  const std::regex portLine("on port (\\d+)");
+  const bool started = eventually(
+      [&] {
+        const std::string log = process_.log().substr(before);
+        std::smatch m;
+        if (std::regex_search(log, m, portLine)) {
+          port_ = std::stoi(m[1]);
+          return true;
+        }
+        return !process_.running();
+      },
+      std::chrono::seconds(20));
+  if (!started || port_ == 0) throw std::runtime_error("csr-operator did not start:\n" + process_.log());
+}
+
+std::optional<int> OperatorProcess::stop(std::chrono::milliseconds grace) { return process_.stop(grace); }
+
+void OperatorProcess::kill() {
+  process_.signal(SIGKILL);
+  process_.wait(std::chrono::seconds(5));
+}
+
+std::string OperatorProcess::metrics() const { return httpGet(port_, "/metrics").second; }
+
+double OperatorProcess::metric(const std::string& name, const std::vector<std::string>& labelParts) const {
+  double total = 0;
+  std::istringstream lines(metrics());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name, 0) != 0 || (line.size() > name.size() && line[name.size()] != '{' && line[name.size()] != ' ')) continue;
+    bool all = true;
+    for (const auto& part : labelParts) all = all && line.find(part) != std::string::npos;
+    if (all) total += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
+}
+
+k8s::CertificateSigningRequest waitForCsr(k8s::KubeClient& client, const std::string& name,
+                                          const std::function<bool(const k8s::CertificateSigningRequest&)>& predicate,
+                                          std::chrono::milliseconds timeout) {
+  k8s::CertificateSigningRequest last;
+  eventually(
+      [&] {
+        try {
+          last = client.get<k8s::CertificateSigningRequest>(name);
+        } catch (const std::exception&) {
+          return false;
+        }
+        return predicate(last);
+      },
+      timeout, std::chrono::milliseconds(100));
+  return last;
+}
+
+bool isIssued(const k8s::CertificateSigningRequest& csr) { return !csr.status.certificate.empty(); }
+bool isDenied(const k8s::CertificateSigningRequest& csr) { return k8s::hasCondition(csr, "Denied"); }
+bool isDecided(const k8s::CertificateSigningRequest& csr) {
+  return isIssued(csr) || isDenied(csr) || k8s::hasCondition(csr, "Failed");
+}
+
+}  // namespace itest

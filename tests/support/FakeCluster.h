@@ -1,0 +1,93 @@
+// A running fake-apiserver for integration tests, with helpers to act as its users: the admin,
+// nodes (client certificates minted by the fake's CA) and service accounts.
+#pragma once
+
+#include "Process.h"
+#include "k8sclient/KubeClient.h"
+#include "signers/TestPki.h"
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace itest {
+
+struct ClusterOptions {
+  std::vector<std::string> rbacFiles;  // in addition to the fake's bootstrap RBAC
+  int watchWindow = 0;                 // 0: the fake's default
+  int bookmarkIntervalSeconds = 0;     // 0: the fake's default
+};
+
+class FakeCluster {
+ public:
+  explicit FakeCluster(ClusterOptions options = {});
+  ~FakeCluster();
+
+  void start();
+  void stop();     // SIGTERM: the state is saved
+  void restart();  // stop, then start on the same port with the saved state
+  int port() const { return port_; }
+  const std::filesystem::path& dir() const { return tmp_.path(); }
+
+  // A kubeconfig authenticating with a client certificate for this identity.
+  std::string kubeconfigFor(const std::string& user, const std::vector<std::string>& groups);
+  std::string adminKubeconfig() const { return (tmp_.path() / "pki" / "admin.kubeconfig").string(); }
+  std::unique_ptr<k8s::KubeClient> clientFor(const std::string& kubeconfig) const;
+  k8s::KubeClient& admin();
+
+  void fault(const nlohmann::json& spec);
+  nlohmann::json stats();
+  void addNode(const std::string& name, const std::vector<std::pair<std::string, std::string>>& addresses);
+
+  // Creates a CSR as `kubeconfig`'s user.
+  k8s::CertificateSigningRequest createCsr(const std::string& kubeconfig, const std::string& name, const std::string& requestPem,
+                                           const std::string& signerName, std::vector<std::string> usages,
+                                           std::optional<int64_t> expirationSeconds = std::nullopt);
+  std::string nodeKubeconfig(const std::string& node) { return kubeconfigFor("system:node:" + node, {"system:nodes"}); }
+
+  Process& process() { return process_; }
+
+ private:
+  ClusterOptions options_;
+  testpki::TempDir tmp_;
+  Process process_;
+  int port_ = 0;
+  std::unique_ptr<k8s::KubeClient> admin_;
+  std::map<std::string, std::string> kubeconfigs_;
+};
+
+// The csr-operator binary running against a FakeCluster with the given configuration.
+class OperatorProcess {
+ public:
+  OperatorProcess(const FakeCluster& cluster, const std::string& name, const std::string& configYaml, const std::string& kubeconfig,
+                  std::vector<std::string> extraArgs = {}, std::vector<std::string> env = {});
+  void start();
+  std::optional<int> stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  void kill();
+  int port() const { return port_; }
+  std::string metrics() const;
+  // Sum of every sample of `metric` whose label text contains each of `labelParts`.
+  double metric(const std::string& name, const std::vector<std::string>& labelParts = {}) const;
+  Process& process() { return process_; }
+  std::string log() const { return process_.log(); }
+
+ private:
+  std::vector<std::string> argv_;
+  std::vector<std::string> env_;
+  std::string logFile_;
+  Process process_;
+  int port_ = 0;
+};
+
+// Waits until the CSR satisfies predicate (read as admin); returns the last version read.
+k8s::CertificateSigningRequest waitForCsr(k8s::KubeClient& client, const std::string& name,
+                                          const std::function<bool(const k8s::CertificateSigningRequest&)>& predicate,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
+bool isIssued(const k8s::CertificateSigningRequest& csr);
+bool isDenied(const k8s::CertificateSigningRequest& csr);
+bool isDecided(const k8s::CertificateSigningRequest& csr);
+
+std::string operatorBinary();
+std::string fakeApiserverBinary();
+
+}  // namespace itest
