@@ -3,18 +3,18 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 
+#include <cstdint>
+
 namespace signers {
 namespace {
 
-struct Tlv {
-  int tag = 0;
-  int cls = 0;
-  bool constructed = false;
-  DerBytes whole;
-  DerBytes content;
-};
+using Tlv = DerTlv;
 
-bool readTlv(DerBytes& in, Tlv& t) {
+bool readTlv(DerBytes& in, Tlv& t) { return readDerTlv(in, t); }
+
+}  // namespace
+
+bool readDerTlv(DerBytes& in, DerTlv& t) {
   if (in.empty()) return false;
   const unsigned char* p = in.data();
   long len = 0;
@@ -36,6 +36,30 @@ bool readTlv(DerBytes& in, Tlv& t) {
   in = in.subspan(total);
   return true;
 }
+
+std::string oidToDotted(DerBytes content) {
+  if (content.empty() || (content.back() & 0x80) != 0) return {};
+  std::string out;
+  uint64_t value = 0;
+  bool first = true;
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    if (value == 0 && content[i] == 0x80) return {};  // non-minimal arc encoding
+    if (value > (UINT64_MAX >> 7)) return {};
+    value = (value << 7) | (content[i] & 0x7f);
+    if ((content[i] & 0x80) != 0) continue;
+    if (first) {
+      uint64_t a = value < 40 ? 0 : value < 80 ? 1 : 2;
+      out = std::to_string(a) + "." + std::to_string(value - a * 40);
+      first = false;
+    } else {
+      out += "." + std::to_string(value);
+    }
+    value = 0;
+  }
+  return out;
+}
+
+namespace {
 
 bool isUniversal(const Tlv& t, int tag, bool constructed) {
   return t.cls == V_ASN1_UNIVERSAL && t.tag == tag && t.constructed == constructed;

@@ -10,6 +10,20 @@ namespace signers {
 
 using DerBytes = std::span<const unsigned char>;
 
+struct DerTlv {
+  int tag = 0;
+  int cls = 0;  // V_ASN1_UNIVERSAL, V_ASN1_CONTEXT_SPECIFIC, ...
+  bool constructed = false;
+  DerBytes whole;
+  DerBytes content;
+};
+
+// Reads one definite-length TLV from the front of `in` and advances it. False on any error.
+bool readDerTlv(DerBytes& in, DerTlv& out);
+
+// Dotted text of an OID's content octets ("2.5.29.17"); empty when malformed.
+std::string oidToDotted(DerBytes content);
+
 struct RequestDer {
   DerBytes info;                // CertificationRequestInfo, whole TLV (the signed bytes)
   DerBytes subject;             // Name, whole TLV

@@ -5,6 +5,7 @@
 #include "SignerFixture.h"
 #include "signers/Der.h"
 #include "signers/Pem.h"
+#include "signers/RequestDer.h"
 #include "signers/Profiles.h"
 
 using namespace signers;
@@ -106,4 +107,15 @@ TEST_CASE("PEM: strict decoding of the first block") {
   auto headers = decodeFirstPemBlock("-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END X-----\n");
   REQUIRE(headers);
   CHECK(headers->hasHeaders);
+}
+
+TEST_CASE("DER: OID content to dotted text") {
+  const unsigned char san[] = {0x55, 0x1d, 0x11};
+  CHECK(oidToDotted(san) == "2.5.29.17");
+  const unsigned char rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+  CHECK(oidToDotted(rsa) == "1.2.840.113549.1.1.1");
+  const unsigned char truncated[] = {0x2a, 0x86};
+  CHECK(oidToDotted(truncated).empty());
+  const unsigned char nonMinimal[] = {0x2a, 0x80, 0x01};
+  CHECK(oidToDotted(nonMinimal).empty());
 }
