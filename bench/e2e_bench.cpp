@@ -1,0 +1,367 @@
+// End-to-end benchmark: the real csr-operator binary against fake-apiserver on loopback.
+// 500 Nodes, then 5,000 kubelet-serving CSRs created at once by the nodes themselves (each with its
+// own client certificate, honest SANs), approved and signed by the operator with its client rate
+// limit lifted. A second round of 5,000 brings the cache to 10,000 CSRs for the memory figure.
+//
+// Timing: a CSR's latency runs from the moment its create request is sent to the moment this
+// process sees its certificate on a watch; throughput is CSRs issued divided by the time from the
+// first create to the last certificate seen. The operator's own histogram
+// (csr_operator_csr_latency_seconds, from the 1-second creationTimestamp) is printed next to it.
+#include "FakeCluster.h"
+#include "k8sclient/InformerCore.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  int nodes = 500;
+  int perNode = 10;
+  int rounds = 2;
+  int workers = 4;
+  int createThreads = 8;
+  int timeoutSeconds = 600;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    auto next = [&]() -> int {
+      if (i + 1 >= argc) throw std::runtime_error(flag + " needs a value");
+      return std::stoi(argv[++i]);
+    };
+    if (flag == "--nodes") o.nodes = next();
+    else if (flag == "--csrs-per-node") o.perNode = next();
+    else if (flag == "--rounds") o.rounds = next();
+    else if (flag == "--workers") o.workers = next();
+    else if (flag == "--create-threads") o.createThreads = next();
+    else if (flag == "--timeout") o.timeoutSeconds = next();
+    else
+      throw std::runtime_error("unknown flag " + flag +
+                               "; flags: --nodes N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S");
+  }
+  if (o.nodes < 1 || o.nodes > 60000 || o.perNode < 1 || o.rounds < 1 || o.workers < 1 || o.createThreads < 1)
+    throw std::runtime_error("every count must be positive (and --nodes at most 60000)");
+  return o;
+}
+
+// kB from /proc/<pid>/status, e.g. VmRSS or VmHWM.
+long procStatusKb(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
+int procThreads(int pid) { return static_cast<int>(procStatusKb(pid, "Threads")); }
+
+// utime + stime in seconds.
+double cpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(f);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double mb(long kb) { return static_cast<double>(kb) / 1024.0; }
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+// Quantile from a Prometheus histogram's cumulative buckets, interpolated linearly inside a bucket
+// like histogram_quantile().
+double histogramQuantile(const std::string& metrics, const std::string& name, double q) {
+  std::vector<std::pair<double, double>> buckets;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + "_bucket{", 0) != 0) continue;
+    const auto le = line.find("le=\"");
+    if (le == std::string::npos) continue;
+    const std::string bound = line.substr(le + 4, line.find('"', le + 4) - le - 4);
+    buckets.emplace_back(bound == "+Inf" ? INFINITY : std::stod(bound), std::stod(line.substr(line.rfind(' ') + 1)));
+  }
+  std::sort(buckets.begin(), buckets.end());
+  if (buckets.empty() || buckets.back().second == 0) return NAN;
+  const double rank = q * buckets.back().second;
+  double lowerBound = 0, lowerCount = 0;
+  for (const auto& [bound, count] : buckets) {
+    if (count >= rank) {
+      if (std::isinf(bound)) return lowerBound;
+      return lowerBound + (bound - lowerBound) * (rank - lowerCount) / std::max(count - lowerCount, 1e-9);
+    }
+    lowerBound = bound;
+    lowerCount = count;
+  }
+  return lowerBound;
+}
+
+std::string nodeName(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "bench-node-%03d", i);
+  return buf;
+}
+
+std::string nodeIp(int i) { return "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1); }
+
+// Observes every CSR through a watch and records when its certificate first appears.
+class CertificateWatcher {
+ public:
+  explicit CertificateWatcher(k8s::KubeClient& admin)
+      : informer_(admin, k8s::ResourceRef::of<k8s::CertificateSigningRequest>(), {}, {}) {
+    auto seen = [this](const nlohmann::json& obj) {
+      const auto status = obj.find("status");
+      if (status == obj.end() || !status->contains("certificate")) return;
+      const auto now = Clock::now();
+      std::lock_guard lock(mu_);
+      issued_.emplace(obj["metadata"]["name"].get<std::string>(), now);
+    };
+    informer_.onAdd(seen);
+    informer_.onUpdate([seen](const nlohmann::json&, const nlohmann::json& now) { seen(now); });
+    thread_ = std::jthread([this](std::stop_token stop) { informer_.run(stop); });
+  }
+  bool synced() const { return informer_.hasSynced(); }
+  size_t issued() const {
+    std::lock_guard lock(mu_);
+    return issued_.size();
+  }
+  std::map<std::string, Clock::time_point> snapshot() const {
+    std::lock_guard lock(mu_);
+    return issued_;
+  }
+
+ private:
+  k8s::InformerCore informer_;
+  mutable std::mutex mu_;
+  std::map<std::string, Clock::time_point> issued_;
+  std::jthread thread_;
+};
+
+struct Pending {
+  std::string name, pem;
+  int node;
+};
+
+struct Sample {
+  double serverRequests = 0, operatorRequests = 0, serverCpu = 0, operatorCpu = 0, benchCpu = 0;
+};
+
+int run(const Options& o) {
+  std::printf("machine: %s | %u cores | %s\n", [] {
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    return std::string("unknown CPU");
+  }().c_str(), std::thread::hardware_concurrency(), [] {
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return "load " + a + " " + b + " " + c;
+  }().c_str());
+
+  // Room for every change of both rounds, so that a slow watcher is measured rather than relisted.
+  itest::ClusterOptions clusterOptions;
+  clusterOptions.watchWindow = std::max(100000, o.nodes * o.perNode * o.rounds * 6);
+  itest::FakeCluster cluster(clusterOptions);
+  auto& admin = cluster.admin();
+  const int serverPid = cluster.process().pid();
+
+  auto setupStart = Clock::now();
+  for (int i = 0; i < o.nodes; ++i) cluster.addNode(nodeName(i), {{"InternalIP", nodeIp(i)}, {"Hostname", nodeName(i)}});
+
+  const auto ca = testpki::makeCa({});
+  const auto caCert = cluster.dir() / "bench-ca.crt", caKey = cluster.dir() / "bench-ca.key";
+  std::ofstream(caCert) << ca.certPem();
+  std::ofstream(caKey) << testpki::keyPem(ca.key.get());
+
+  // Node kubeconfigs are minted by the fake's CA, one child process each, a few at a time.
+  std::vector<std::string> kubeconfigs(static_cast<size_t>(o.nodes));
+  {
+    std::atomic<int> nextNode{0};
+    std::vector<std::jthread> minters;
+    for (int t = 0; t < 4; ++t)
+      minters.emplace_back([&, t] {
+        for (int i; (i = nextNode++) < o.nodes;) {
+          const auto out = (cluster.dir() / ("node-" + std::to_string(i) + ".kubeconfig")).string();
+          itest::Process mint({itest::fakeApiserverBinary(), "mint", "--pki-dir", (cluster.dir() / "pki").string(), "--user",
+                               "system:node:" + nodeName(i), "--group", "system:nodes", "--out", out},
+                              (cluster.dir() / ("mint-" + std::to_string(t) + ".log")).string());
+          if (mint.wait(std::chrono::seconds(30)) != 0) throw std::runtime_error("mint failed: " + mint.log());
+          kubeconfigs[static_cast<size_t>(i)] = out;
+        }
+      });
+  }
+  std::vector<std::unique_ptr<k8s::KubeClient>> nodeClients;
+  for (const auto& kc : kubeconfigs) nodeClients.push_back(cluster.clientFor(kc));
+
+  // Every request of every round, generated before any clock starts: one key per node.
+  std::vector<std::vector<Pending>> rounds(static_cast<size_t>(o.rounds));
+  for (int i = 0; i < o.nodes; ++i) {
+    auto key = testpki::freshKey(testpki::KeyKind::P256);
+    testpki::CsrOptions csr;
+    csr.subject = {{"O", "system:nodes"}, {"CN", "system:node:" + nodeName(i)}};
+    csr.dnsNames = {nodeName(i)};
+    csr.ips = {nodeIp(i)};
+    csr.keyOverride = key.get();
+    const std::string pem = testpki::makeCsr(csr);  // one key, so one request body per node is honest and enough
+    for (int r = 0; r < o.rounds; ++r)
+      for (int k = 0; k < o.perNode; ++k)
+        rounds[static_cast<size_t>(r)].push_back({"bench-r" + std::to_string(r) + "-" + nodeName(i) + "-" + std::to_string(k), pem, i});
+  }
+  std::printf("setup: %d nodes, %d kubeconfigs, %zu requests per round in %.1fs\n", o.nodes, o.nodes, rounds[0].size(),
+              std::chrono::duration<double>(Clock::now() - setupStart).count());
+
+  CertificateWatcher watcher(admin);
+  if (!itest::eventually([&] { return watcher.synced(); }, std::chrono::seconds(20))) throw std::runtime_error("watcher never synced");
+
+  const std::string config = "workers: " + std::to_string(o.workers) +
+                             "\n"
+                             "leaderElection: {enabled: false}\n"
+                             "signers:\n"
+                             "  defaults: {caCertFile: " + caCert.string() + ", caKeyFile: " + caKey.string() + "}\n"
+                             "  list:\n"
+                             "    - signerName: kubernetes.io/kubelet-serving\n";
+  itest::OperatorProcess op(cluster, "bench-operator", config, cluster.adminKubeconfig(),
+                            {"--kube-api-qps", "0", "--leader-elect=false", "--workers", std::to_string(o.workers)});
+  op.start();
+  const int opPid = op.process().pid();
+  if (!itest::eventually([&] { return itest::httpGet(op.port(), "/readyz").first == 200; }, std::chrono::seconds(30)))
+    throw std::runtime_error("operator never became ready:\n" + op.log());
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const long idleRss = procStatusKb(opPid, "VmRSS"), idleHwm = procStatusKb(opPid, "VmHWM");
+  std::printf("operator idle (ready, %d Nodes cached, 0 CSRs): VmRSS %.1f MB, VmHWM %.1f MB, threads %d\n", o.nodes, mb(idleRss), mb(idleHwm),
+              procThreads(opPid));
+
+  auto sample = [&] {
+    Sample s;
+    s.serverRequests = cluster.stats()["totalRequests"].get<double>();
+    s.operatorRequests = op.metric("csr_operator_api_requests_total");
+    s.serverCpu = cpuSeconds(serverPid);
+    s.operatorCpu = cpuSeconds(opPid);
+    s.benchCpu = cpuSeconds(getpid());
+    return s;
+  };
+
+  size_t expected = 0;
+  for (int r = 0; r < o.rounds; ++r) {
+    auto& batch = rounds[static_cast<size_t>(r)];
+    expected += batch.size();
+    std::vector<Clock::time_point> sentAt(batch.size());
+    std::atomic<size_t> next{0};
+    std::atomic<int> createErrors{0};
+    const Sample before = sample();
+    double serverPeak = 0;
+
+    // Threads take CSRs in order, so every node's ten requests are in flight at nearly the same time.
+    std::barrier go(o.createThreads + 1);
+    std::vector<std::jthread> creators;
+    for (int t = 0; t < o.createThreads; ++t)
+      creators.emplace_back([&] {
+        go.arrive_and_wait();
+        for (size_t i; (i = next++) < batch.size();) {
+          const auto& p = batch[i];
+          k8s::CertificateSigningRequest csr;
+          csr.metadata.name = p.name;
+          csr.spec.request = p.pem;
+          csr.spec.signerName = "kubernetes.io/kubelet-serving";
+          csr.spec.usages = {"digital signature", "server auth"};
+          sentAt[i] = Clock::now();
+          try {
+            nodeClients[static_cast<size_t>(p.node)]->create(csr);
+          } catch (const std::exception& e) {
+            if (createErrors++ < 5) std::fprintf(stderr, "create %s failed: %s\n", p.name.c_str(), e.what());
+          }
+        }
+      });
+    const auto start = Clock::now();
+    go.arrive_and_wait();
+    const auto deadline = start + std::chrono::seconds(o.timeoutSeconds);
+    while (watcher.issued() < expected && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      serverPeak = std::max(serverPeak, cluster.stats()["requestsPerSecond"]["peakSecond"].get<double>());
+    }
+    for (auto& c : creators) c.join();
+    const auto createdBy = *std::max_element(sentAt.begin(), sentAt.end());
+    const Sample after = sample();
+    const auto seen = watcher.snapshot();
+
+    std::vector<double> latencies;
+    Clock::time_point last = start;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto it = seen.find(batch[i].name);
+      if (it == seen.end()) continue;
+      latencies.push_back(std::chrono::duration<double>(it->second - sentAt[i]).count());
+      last = std::max(last, it->second);
+    }
+    const double window = std::chrono::duration<double>(last - start).count();
+    const double createWindow = std::chrono::duration<double>(createdBy - start).count();
+    const auto stats = cluster.stats();
+    std::printf("\nround %d: %zu CSRs from %d nodes, %d create threads, %d operator workers\n", r + 1, batch.size(), o.nodes,
+                o.createThreads, o.workers);
+    std::printf("  issued %zu/%zu (create errors %d) in %.2fs: %.0f CSRs approved+signed per second; all created after %.2fs (%.0f creates/s)\n",
+                latencies.size(), batch.size(), createErrors.load(), window, static_cast<double>(latencies.size()) / window, createWindow,
+                static_cast<double>(batch.size()) / std::max(createWindow, 1e-9));
+    std::printf("  create->certificate seen on watch: p50 %.3fs p99 %.3fs max %.3fs\n", percentile(latencies, 0.5),
+                percentile(latencies, 0.99), percentile(latencies, 1.0));
+    const std::string metrics = op.metrics();
+    std::printf("  operator histogram csr_operator_csr_latency_seconds (cumulative, 1 s creationTimestamp): p50 %.2fs p99 %.2fs\n",
+                histogramQuantile(metrics, "csr_operator_csr_latency_seconds", 0.5),
+                histogramQuantile(metrics, "csr_operator_csr_latency_seconds", 0.99));
+    std::printf("  request rate over the window: server %.0f req/s (peak second %.0f), operator %.0f req/s (%.1f requests per CSR)\n",
+                (after.serverRequests - before.serverRequests) / window, serverPeak,
+                (after.operatorRequests - before.operatorRequests) / window,
+                (after.operatorRequests - before.operatorRequests) / static_cast<double>(batch.size()));
+    std::printf("  CPU over the window (2 cores = 200%%): fake-apiserver %.0f%%, csr-operator %.0f%%, benchmark clients %.0f%%\n",
+                100 * (after.serverCpu - before.serverCpu) / window, 100 * (after.operatorCpu - before.operatorCpu) / window,
+                100 * (after.benchCpu - before.benchCpu) / window);
+    std::printf("  server since start: %.0f requests, %.0f req/s average\n", stats["totalRequests"].get<double>(),
+                stats["requestsPerSecond"]["sinceStart"].get<double>());
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    std::printf("  operator after round (%zu CSRs cached): VmRSS %.1f MB, VmHWM %.1f MB, threads %d\n", expected,
+                mb(procStatusKb(opPid, "VmRSS")), mb(procStatusKb(opPid, "VmHWM")), procThreads(opPid));
+    if (latencies.size() != batch.size()) {
+      std::fprintf(stderr, "not every CSR was issued within %ds\n", o.timeoutSeconds);
+      return 1;
+    }
+  }
+  const double issuedMetric = op.metric("csr_operator_certificates_issued_total");
+  std::printf("\noperator: idle VmRSS %.1f MB, peak VmHWM %.1f MB, VmRSS with %zu CSRs cached %.1f MB, certificates issued %.0f\n",
+              mb(idleRss), mb(procStatusKb(opPid, "VmHWM")), expected, mb(procStatusKb(opPid, "VmRSS")), issuedMetric);
+  const auto code = op.stop(std::chrono::seconds(10));
+  std::printf("operator exit code after SIGTERM: %d\n", code ? *code : -1);
+  return issuedMetric == static_cast<double>(expected) ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "e2e_bench: %s\n", e.what());
+    return 2;
+  }
+}
