@@ -165,7 +165,7 @@ struct CaLoader {
     }
 
     uint32_t flags = X509_get_extension_flags(cert);
-    if ((flags & EXFLAG_INVALID) != 0) return R::fail("CA certificate file " + files.certFile + ": the certificate has invalid extensions");
+    if ((flags & EXFLAG_INVALID) != 0) return R::fail("CA certificate file " + files.certFile + ": the certificate has malformed or conflicting extensions; reissue the CA certificate");
     if ((flags & EXFLAG_BCONS) == 0 || (flags & EXFLAG_CA) == 0) {
       return R::fail("CA certificate file " + files.certFile + " is not a CA certificate (BasicConstraints CA:TRUE missing); use a CA certificate");
     }
@@ -175,7 +175,7 @@ struct CaLoader {
 
     auto nb = toTimePoint(X509_get0_notBefore(cert));
     auto na = toTimePoint(X509_get0_notAfter(cert));
-    if (!nb || !na) return R::fail("CA certificate file " + files.certFile + ": unreadable validity dates");
+    if (!nb || !na) return R::fail("CA certificate file " + files.certFile + ": unreadable validity dates; reissue the CA certificate");
     ca->notBefore_ = *nb;
     ca->notAfter_ = *na;
     if (now < *nb) return R::fail("CA certificate file " + files.certFile + " is not valid yet (NotBefore in the future); check the clock or the certificate");
