@@ -92,12 +92,17 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   clientOptions.onRequest = [&metrics](const std::string& verb, int code) {
     metrics.inc(metric::kApiRequests, {{"verb", verb}, {"code", std::to_string(code)}});
   };
-  k8s::KubeClient client(k8s::makeCpprestTransport(rest), clientOptions);
+  auto transport = k8s::makeCpprestTransport(rest);
+  k8s::KubeClient client(transport, clientOptions);
 
   const std::string identity = config.leaderElection.identity.empty() ? defaultIdentity() : config.leaderElection.identity;
   LeaderElectionConfig le = config.leaderElection;
   le.namespace_ = leaseNamespace(config, rest);
-  LeaderElector elector(client, le, identity);
+  // The lease is released after stop is requested, so its client must not be bound to stop.
+  k8s::ClientOptions leaseClientOptions = clientOptions;
+  leaseClientOptions.stop = {};
+  k8s::KubeClient leaseClient(transport, leaseClientOptions);
+  LeaderElector elector(leaseClient, le, identity);
   auto mayWrite = [&] { return !config.leaderElection.enabled || elector.isLeader(); };
 
   k8s::Informer<k8s::CertificateSigningRequest> csrs(client);
