@@ -340,3 +340,37 @@ TEST_CASE("issue: concurrent signing is safe and serials are unique") {
   CHECK(failures == 0);
   CHECK(serials.size() == 200);
 }
+
+TEST_CASE("issue: signing keeps working while the CA is swapped underneath") {
+  SignerFixture f(SignerFixture::named(kKubeletServingSigner));
+  TestCa second = makeCa({.commonName = "second"});
+  auto req = servingRequest();
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, byFirst{0}, bySecond{0};
+  std::thread worker([&] {
+    while (!stop) {
+      auto out = f.signer->issue(req, system_clock::now());
+      auto* c = std::get_if<IssuedCertificate>(&out);
+      if (c == nullptr) {
+        ++failures;
+        continue;
+      }
+      auto cert = parseCertPem(c->pem);
+      if (X509_verify(cert.get(), f.ca.key.get()) == 1) ++byFirst;
+      else if (X509_verify(cert.get(), second.key.get()) == 1) ++bySecond;
+      else ++failures;
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(100));
+  f.dir.write("ca.crt", second.certPem());
+  f.dir.write("ca.key", keyPem(second.key.get()));
+  auto reloaded = f.signer->authority().reloadIfChanged();
+  std::this_thread::sleep_for(milliseconds(100));
+  stop = true;
+  worker.join();
+  REQUIRE(reloaded.ok());
+  CHECK(reloaded.value());
+  CHECK(failures == 0);
+  CHECK(byFirst > 0);
+  CHECK(bySecond > 0);
+}
