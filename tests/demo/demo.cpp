@@ -1,0 +1,164 @@
+// csr-demo: the README's first command. Starts the bundled fake API server with three nodes,
+// runs csr-operator against it, lets simulated kubelets (honest and hostile) ask for serving
+// and client certificates, and prints what happened to each request.
+#include "FakeCluster.h"
+#include "k8sclient/ApiError.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+using namespace itest;
+
+namespace {
+
+struct Request {
+  std::string name, story, requesterKubeconfig, signer;
+  std::string pem;
+  std::vector<std::string> usages;
+  std::string refusedAtCreate;
+};
+
+std::string subjectOf(X509* cert) {
+  char buf[512];
+  X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
+  return buf;
+}
+
+std::string sansOf(X509* cert) {
+  std::string out;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
+    auto* n = sk_GENERAL_NAME_value(names, i);
+    if (n->type == GEN_DNS) out += std::string(out.empty() ? "" : ",") + "DNS:" + reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName));
+    if (n->type == GEN_IPADD) {
+      const int len = ASN1_STRING_length(n->d.iPAddress);
+      char text[INET6_ADDRSTRLEN] = {};
+      if (inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(n->d.iPAddress), text, sizeof text))
+        out += std::string(out.empty() ? "" : ",") + "IP:" + text;
+    }
+  }
+  GENERAL_NAMES_free(names);
+  return out.empty() ? "-" : out;
+}
+
+std::string validityOf(X509* cert) {
+  auto text = [](const ASN1_TIME* t) {
+    std::tm tm{};
+    ASN1_TIME_to_tm(t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+    return std::string(buf);
+  };
+  return text(X509_get0_notBefore(cert)) + " .. " + text(X509_get0_notAfter(cert));
+}
+
+testpki::CsrOptions serving(const std::string& cnNode, std::vector<std::string> dns, std::vector<std::string> ips) {
+  testpki::CsrOptions o;
+  o.subject = {{"O", "system:nodes"}, {"CN", "system:node:" + cnNode}};
+  o.dnsNames = std::move(dns);
+  o.ips = std::move(ips);
+  return o;
+}
+
+}  // namespace
+
+int main() {
+  try {
+    std::cout << "Starting the bundled fake API server with nodes node-a, node-b, node-c...\n";
+    ClusterOptions options;
+    options.rbacFiles = {DEMO_RBAC};
+    FakeCluster cluster(options);
+    cluster.addNode("node-a", {{"InternalIP", "10.0.0.10"}, {"Hostname", "node-a"}, {"InternalDNS", "node-a.cluster.internal"}});
+    cluster.addNode("node-b", {{"InternalIP", "10.0.0.11"}, {"Hostname", "node-b"}});
+    cluster.addNode("node-c", {{"InternalIP", "10.0.0.12"}, {"ExternalIP", "2001:db8::12"}, {"Hostname", "node-c"}});
+
+    auto ca = testpki::makeCa({testpki::KeyKind::P256, "demo-cluster-ca"});
+    const auto caCert = cluster.dir() / "ca.crt";
+    const auto caKey = cluster.dir() / "ca.key";
+    std::ofstream(caCert) << ca.certPem();
+    std::ofstream(caKey) << testpki::keyPem(ca.key.get());
+    const std::string config =
+        "leaderElection: {enabled: true, namespace: kube-system}\n"
+        "signers:\n"
+        "  defaults: {caCertFile: " + caCert.string() + ", caKeyFile: " + caKey.string() + "}\n"
+        "  list:\n"
+        "    - signerName: kubernetes.io/kubelet-serving\n"
+        "    - signerName: kubernetes.io/kube-apiserver-client-kubelet\n";
+    OperatorProcess op(cluster, "csr-operator", config, cluster.adminKubeconfig());
+    op.start();
+    std::cout << "csr-operator is running (log: " << op.process().logFile() << ", metrics: http://127.0.0.1:" << op.port() << "/metrics)\n\n";
+
+    std::vector<Request> requests = {
+        {"node-a-serving", "honest kubelet serving cert", cluster.nodeKubeconfig("node-a"), "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-a", {"node-a", "node-a.cluster.internal"}, {"10.0.0.10"})), {"digital signature", "server auth"}, ""},
+        {"node-c-serving", "honest, IPv6 too", cluster.nodeKubeconfig("node-c"), "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-c", {"node-c"}, {"10.0.0.12", "2001:db8::12"})), {"digital signature", "server auth"}, ""},
+        {"node-b-client", "kubelet client renewal", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kube-apiserver-client-kubelet",
+         testpki::makeCsr(testpki::nodeClientCsr("node-b")), {"digital signature", "client auth"}, ""},
+        {"node-b-foreign-ip", "hostile: an IP node-b does not have", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"node-b"}, {"10.0.0.10"})), {"digital signature", "server auth"}, ""},
+        {"node-b-other-dns", "hostile: node-a's DNS name", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"node-a.cluster.internal"}, {"10.0.0.11"})), {"digital signature", "server auth"}, ""},
+        {"node-b-prefix-dns", "hostile: prefix trick", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"node-b.attacker.example"}, {"10.0.0.11"})), {"digital signature", "server auth"}, ""},
+        {"node-c-mismatched-cn", "hostile: CN of node-a", cluster.nodeKubeconfig("node-c"), "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-a", {"node-a"}, {"10.0.0.10"})), {"digital signature", "server auth"}, ""},
+        {"mallory-serving", "hostile: a user that is not a node", cluster.kubeconfigFor("mallory", {"developers"}),
+         "kubernetes.io/kubelet-serving", testpki::makeCsr(serving("node-a", {"node-a"}, {"10.0.0.10"})),
+         {"digital signature", "server auth"}, ""},
+    };
+    for (auto& r : requests) {
+      try {
+        cluster.createCsr(r.requesterKubeconfig, r.name, r.pem, r.signer, r.usages);
+      } catch (const k8s::ApiError& e) {
+        r.refusedAtCreate = e.status().message;
+      }
+    }
+
+    std::printf("%-22s %-36s %-9s %-22s %-28s %-48s %s\n", "CSR", "STORY", "DECISION", "REASON", "SUBJECT", "SANS", "VALIDITY");
+    int wrong = 0;
+    for (const auto& r : requests) {
+      const bool hostile = r.story.rfind("hostile", 0) == 0;
+      if (!r.refusedAtCreate.empty()) {
+        std::printf("%-22s %-36s %-9s %-22s %s\n", r.name.c_str(), r.story.c_str(), "refused", "API server admission",
+                    r.refusedAtCreate.c_str());
+        wrong += hostile ? 0 : 1;
+        continue;
+      }
+      auto csr = waitForCsr(cluster.admin(), r.name, isDecided, std::chrono::seconds(20));
+      std::string decision = "pending", reason = "-", subject = "-", sans = "-", validity = "-";
+      if (const auto* c = k8s::findCondition(csr, "Denied")) decision = "denied", reason = c->reason;
+      if (const auto* c = k8s::findCondition(csr, "Approved")) decision = "approved", reason = c->reason;
+      if (const auto* c = k8s::findCondition(csr, "Failed")) decision = "failed", reason = c->reason;
+      if (isIssued(csr)) {
+        decision = "issued";
+        auto cert = testpki::parseCertPem(csr.status.certificate);
+        subject = subjectOf(cert.get());
+        sans = sansOf(cert.get());
+        validity = validityOf(cert.get());
+      }
+      if (hostile == isIssued(csr)) ++wrong;
+      std::printf("%-22s %-36s %-9s %-22s %-28s %-48s %s\n", r.name.c_str(), r.story.c_str(), decision.c_str(), reason.c_str(),
+                  subject.c_str(), sans.c_str(), validity.c_str());
+      if (decision == "denied") std::printf("%-22s   why: %s\n", "", k8s::findCondition(csr, "Denied")->message.c_str());
+    }
+    std::cout << "\noperator metrics: issued=" << op.metric("csr_operator_certificates_issued_total")
+              << " denied=" << op.metric("csr_operator_decisions_total", {"decision=\"deny\""}) << "\n";
+    op.stop();
+    if (wrong) {
+      std::cout << wrong << " request(s) did not end as expected\n";
+      return 1;
+    }
+    std::cout << "Every honest request was issued and no hostile request was signed.\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "demo failed: " << e.what() << "\n";
+    return 1;
+  }
+}
