@@ -1,5 +1,6 @@
 #pragma once
-// Builds and signs a leaf certificate from a validated request. Pure OpenSSL work, no policy.
+// Builds and signs a leaf certificate from a validated request: the TBSCertificate is encoded
+// directly in DER (see Der.h) and signed with the CA key. No policy is applied here.
 #include <string>
 #include <vector>
 
