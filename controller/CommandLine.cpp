@@ -23,6 +23,16 @@ int convert(const std::string& flag, const std::string& text) {
   throw UsageError(flag + " expects a whole number, got '" + text + "'");
 }
 template <>
+int64_t convert(const std::string& flag, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(flag + " expects a whole number, got '" + text + "'");
+}
+template <>
 double convert(const std::string& flag, const std::string& text) {
   try {
     std::size_t used = 0;
@@ -56,6 +66,10 @@ std::string usageText() {
          "  version                                                  print the version\n"
          "run flags (override the file): --log-level L --workers N --kube-api-qps Q --kube-api-burst B\n"
          "  --http-bind-address ADDR --leader-elect=true|false\n"
+         "kubelet-csr-approver compatible (flag / env): --max-expiration-sec MAX_EXPIRATION_SEC,\n"
+         "  --allowed-dns-names ALLOWED_DNS_NAMES, --provider-ip-prefixes PROVIDER_IP_PREFIXES,\n"
+         "  --skip-deny-step SKIP_DENY_STEP, --ignore-non-system-node IGNORE_NON_SYSTEM_NODE,\n"
+         "  --bypass-dns-resolution BYPASS_DNS_RESOLUTION\n"
          "environment: KUBECONFIG, CSR_OPERATOR_CONFIG, CSR_OPERATOR_LOG_LEVEL, CSR_OPERATOR_WORKERS,\n"
          "  CSR_OPERATOR_KUBE_API_QPS, CSR_OPERATOR_KUBE_API_BURST, CSR_OPERATOR_HTTP_BIND_ADDRESS,\n"
          "  CSR_OPERATOR_LEADER_ELECT, POD_NAME, POD_NAMESPACE\n";
@@ -92,7 +106,13 @@ CommandLine parseCommandLine(const std::vector<std::string>& args) {
     else if (flag == "--kube-api-qps") cli.qps = convert<double>(flag, next());
     else if (flag == "--kube-api-burst") cli.burst = convert<int>(flag, next());
     else if (flag == "--http-bind-address") cli.bindAddress = next();
-    else if (flag == "--leader-elect") cli.leaderElect = value ? convert<bool>(flag, *value) : true;
+    else if (flag == "--leader-elect" || flag == "--leader-election") cli.leaderElect = value ? convert<bool>(flag, *value) : true;
+    else if (flag == "--max-expiration-sec") cli.maxExpirationSec = convert<int64_t>(flag, next());
+    else if (flag == "--allowed-dns-names") cli.allowedDnsNames = convert<int>(flag, next());
+    else if (flag == "--provider-ip-prefixes") cli.providerIpPrefixes = next();
+    else if (flag == "--skip-deny-step") cli.skipDenyStep = value ? convert<bool>(flag, *value) : true;
+    else if (flag == "--ignore-non-system-node") cli.ignoreNonSystemNode = value ? convert<bool>(flag, *value) : true;
+    else if (flag == "--bypass-dns-resolution") cli.bypassDnsResolution = value ? convert<bool>(flag, *value) : true;
     else throw UsageError("unknown flag '" + flag + "' for " + cli.command);
   }
   if (cli.configFile.empty())
@@ -103,6 +123,12 @@ CommandLine parseCommandLine(const std::vector<std::string>& args) {
   fromEnv("CSR_OPERATOR_KUBE_API_BURST", cli.burst);
   fromEnv("CSR_OPERATOR_HTTP_BIND_ADDRESS", cli.bindAddress);
   fromEnv("CSR_OPERATOR_LEADER_ELECT", cli.leaderElect);
+  fromEnv("MAX_EXPIRATION_SEC", cli.maxExpirationSec);
+  fromEnv("ALLOWED_DNS_NAMES", cli.allowedDnsNames);
+  fromEnv("PROVIDER_IP_PREFIXES", cli.providerIpPrefixes);
+  fromEnv("SKIP_DENY_STEP", cli.skipDenyStep);
+  fromEnv("IGNORE_NON_SYSTEM_NODE", cli.ignoreNonSystemNode);
+  fromEnv("BYPASS_DNS_RESOLUTION", cli.bypassDnsResolution);
   if ((cli.command == "run" || cli.command == "check-config") && cli.configFile.empty())
     throw UsageError(cli.command + " needs --config FILE (or CSR_OPERATOR_CONFIG)");
   return cli;
@@ -130,6 +156,33 @@ void applyOverrides(const CommandLine& cli, Config& config) {
   }
   if (cli.bindAddress) config.bindAddress = *cli.bindAddress;
   if (cli.leaderElect) config.leaderElection.enabled = *cli.leaderElect;
+  auto& serving = config.approver.kubeletServing;
+  if (cli.maxExpirationSec) {
+    if (*cli.maxExpirationSec < 600) throw UsageError("--max-expiration-sec must be at least 600");
+    serving.maxExpirationSeconds = *cli.maxExpirationSec;
+  }
+  if (cli.allowedDnsNames) {
+    if (*cli.allowedDnsNames < 1 || *cli.allowedDnsNames > 100) throw UsageError("--allowed-dns-names must be between 1 and 100");
+    serving.maxDNSNames = *cli.allowedDnsNames;
+  }
+  if (cli.providerIpPrefixes) {
+    serving.allowedCIDRs.clear();
+    std::size_t start = 0;
+    while (start <= cli.providerIpPrefixes->size()) {
+      auto end = cli.providerIpPrefixes->find(',', start);
+      if (end == std::string::npos) end = cli.providerIpPrefixes->size();
+      const std::string text = cli.providerIpPrefixes->substr(start, end - start);
+      if (!text.empty()) {
+        auto cidr = signers::Cidr::parse(text);
+        if (!cidr) throw UsageError("--provider-ip-prefixes has '" + text + "', which is not a CIDR (e.g. 10.0.0.0/8)");
+        serving.allowedCIDRs.push_back(*cidr);
+      }
+      start = end + 1;
+    }
+  }
+  if (cli.skipDenyStep) config.approver.denyMode = *cli.skipDenyStep ? DenyMode::Skip : DenyMode::Deny;
+  if (cli.ignoreNonSystemNode) serving.nonNodeRequester = *cli.ignoreNonSystemNode ? NonNodeRequester::Ignore : NonNodeRequester::Deny;
+  if (cli.bypassDnsResolution) serving.dnsResolution.enabled = !*cli.bypassDnsResolution;
 }
 
 }  // namespace csrop

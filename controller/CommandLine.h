@@ -4,6 +4,7 @@
 
 #include "controller/Config.h"
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,13 @@ struct CommandLine {
   std::optional<int> burst;
   std::optional<std::string> bindAddress;
   std::optional<bool> leaderElect;
+  // kubelet-csr-approver's knobs, under the names its users know.
+  std::optional<int64_t> maxExpirationSec;
+  std::optional<int> allowedDnsNames;
+  std::optional<std::string> providerIpPrefixes;  // comma-separated CIDRs
+  std::optional<bool> skipDenyStep;
+  std::optional<bool> ignoreNonSystemNode;
+  std::optional<bool> bypassDnsResolution;
   std::vector<std::string> rest;  // arguments after the command that it handles itself (pki)
 };
 

@@ -45,3 +45,27 @@ TEST_CASE("command line: pki passes its arguments through") {
   CHECK(cli.command == "pki");
   CHECK(cli.rest == std::vector<std::string>{"sign", "--dir", "/etc/kubernetes"});
 }
+
+TEST_CASE("command line: kubelet-csr-approver's flags and environment variables") {
+  auto cli = csrop::parseCommandLine({"run", "--config", "c.yaml", "--max-expiration-sec", "86400", "--allowed-dns-names=3",
+                                      "--provider-ip-prefixes", "10.0.0.0/8,fd00::/64", "--skip-deny-step", "--ignore-non-system-node"});
+  csrop::Config config;
+  csrop::applyOverrides(cli, config);
+  CHECK(config.approver.kubeletServing.maxExpirationSeconds == 86400);
+  CHECK(config.approver.kubeletServing.maxDNSNames == 3);
+  REQUIRE(config.approver.kubeletServing.allowedCIDRs.size() == 2);
+  CHECK(config.approver.kubeletServing.allowedCIDRs[1].toString() == "fd00::/64");
+  CHECK(config.approver.denyMode == csrop::DenyMode::Skip);
+  CHECK(config.approver.kubeletServing.nonNodeRequester == csrop::NonNodeRequester::Ignore);
+
+  setenv("BYPASS_DNS_RESOLUTION", "false", 1);
+  auto fromEnv = csrop::parseCommandLine({"run", "--config", "c.yaml"});
+  csrop::Config resolving;
+  csrop::applyOverrides(fromEnv, resolving);
+  CHECK(resolving.approver.kubeletServing.dnsResolution.enabled);
+  unsetenv("BYPASS_DNS_RESOLUTION");
+
+  auto bad = csrop::parseCommandLine({"run", "--config", "c.yaml", "--provider-ip-prefixes", "10.0.0.0/8,banana"});
+  CHECK_THROWS_WITH_AS(csrop::applyOverrides(bad, config), "--provider-ip-prefixes has 'banana', which is not a CIDR (e.g. 10.0.0.0/8)",
+                       csrop::UsageError);
+}
