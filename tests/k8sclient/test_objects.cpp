@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include <regex>
+#include <cctype>
 
 #include "k8sclient/Base64.h"
 #include "k8sclient/Objects.h"
@@ -200,9 +200,20 @@ TEST_CASE("Event round trip") {
   CHECK(json(e) == in);
 }
 
+namespace {
+// Matches text against a shape where '9' stands for any digit (std::regex trips GCC 12 warnings under ASan).
+bool shaped(const std::string& text, const std::string& shape) {
+  if (text.size() != shape.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (shape[i] == '9' ? !std::isdigit(static_cast<unsigned char>(text[i])) : text[i] != shape[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
 TEST_CASE("timestamps") {
-  CHECK(std::regex_match(nowRfc3339(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
-  CHECK(std::regex_match(nowRfc3339Micro(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
+  CHECK(shaped(nowRfc3339(), "9999-99-99T99:99:99Z"));
+  CHECK(shaped(nowRfc3339Micro(), "9999-99-99T99:99:99.999999Z"));
 }
 
 TEST_CASE("resource traits") {
