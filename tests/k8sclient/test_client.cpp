@@ -49,7 +49,7 @@ TEST_CASE("resource paths") {
         "spec.signerName%3Dkubernetes.io%2Fkubelet-serving");
 }
 
-TEST_CASE("get decodes the object; 404 is a typed NotFound") {
+TEST_CASE("get decodes the object - 404 is a typed NotFound") {
   Fixture f;
   f.transport->queueSend(200, csrBody("a", "5"));
   auto csr = f.client.get<CertificateSigningRequest>("a");
@@ -68,7 +68,7 @@ TEST_CASE("get decodes the object; 404 is a typed NotFound") {
   CHECK(f.calls == std::vector<std::pair<std::string, int>>{{"get", 200}, {"get", 404}});
 }
 
-TEST_CASE("list sends selectors and pagination; listAll follows continue") {
+TEST_CASE("list sends selectors and pagination - listAll follows continue") {
   Fixture f;
   f.transport->queueSend(200, R"({"kind":"CertificateSigningRequestList","metadata":{"resourceVersion":"10","continue":"tok1"},"items":[)" +
                                   csrBody("a", "3") + "]}");
@@ -94,7 +94,7 @@ TEST_CASE("list sends selectors and pagination; listAll follows continue") {
   CHECK(page.items.empty());
 }
 
-TEST_CASE("create, update, updateSubresource, remove use the right verbs and paths") {
+TEST_CASE("create update updateSubresource remove use the right verbs and paths") {
   Fixture f;
   Lease l;
   l.metadata.name = "lock";
@@ -137,7 +137,7 @@ TEST_CASE("409 on update is a Conflict and is not retried") {
   CHECK(f.transport->requests.size() == 1);
 }
 
-TEST_CASE("GET retries 5xx and transport errors with backoff, then succeeds") {
+TEST_CASE("GET retries 5xx and transport errors with backoff then succeeds") {
   Fixture f;
   f.transport->queueSend(500, "oops");
   f.transport->queueSend([](const HttpRequest&) -> HttpResponse {

@@ -63,7 +63,7 @@ struct InformerFixture {
 };
 }  // namespace
 
-TEST_CASE("relist diff: adds, updates, deletes against the cache") {
+TEST_CASE("relist diff: adds updates deletes against the cache") {
   InformerFixture f;
   auto& core = f.informer.core();
   core.replace({csr("a", "1"), csr("b", "2")}, "2");
@@ -78,7 +78,7 @@ TEST_CASE("relist diff: adds, updates, deletes against the cache") {
   CHECK(core.lastResourceVersion() == "7");
 }
 
-TEST_CASE("watch events update the cache; repeats are ignored") {
+TEST_CASE("watch events update the cache - repeats are ignored") {
   InformerFixture f;
   auto& core = f.informer.core();
   core.apply({WatchEvent::Type::Added, csr("a", "1")});
@@ -108,7 +108,7 @@ TEST_CASE("a throwing handler does not stop delivery") {
   CHECK(f.informer.size() == 2);
 }
 
-TEST_CASE("run: list, watch, resume from bookmark, 410 relist, ERROR relist, delete while down") {
+TEST_CASE("run: list watch resume from bookmark 410 relist ERROR relist delete while down") {
   InformerFixture f;
   auto& t = *f.transport;
   t.queueSend(200, listBody({csr("a", "1"), csr("b", "2")}, "2"));
@@ -147,7 +147,7 @@ TEST_CASE("run: list, watch, resume from bookmark, 410 relist, ERROR relist, del
   CHECK(t.requests[0].path.find("limit=500") != std::string::npos);
 }
 
-TEST_CASE("run: list failures and watch errors back off, Retry-After respected") {
+TEST_CASE("run: list failures and watch errors back off Retry-After respected") {
   InformerFixture f;
   auto& t = *f.transport;
   t.queueSend([](const HttpRequest&) -> HttpResponse { throw TransportError(TransportError::Kind::Connect, "refused"); });

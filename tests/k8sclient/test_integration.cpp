@@ -84,7 +84,7 @@ auto retrying(F&& f) {
 }
 }  // namespace
 
-TEST_CASE("fake-apiserver: kubeconfig, CRUD, selectors, approval, conflict, delete") {
+TEST_CASE("fake-apiserver: kubeconfig CRUD selectors approval conflict delete") {
   FakeApiProcess server;
   KubeClient client = adminClient(server);
   auto created = client.create(newCsr("crud-1"));
@@ -185,7 +185,7 @@ TEST_CASE("fake-apiserver: TLS verification and authentication") {
   std::filesystem::remove(tokens);
 }
 
-TEST_CASE("fake-apiserver: informer stays equal to the server across faults, exactly once and in order") {
+TEST_CASE("fake-apiserver: informer stays equal to the server across faults exactly once and in order") {
   FakeApiProcess server({"--bookmark-interval", "1"});
   KubeClient writer = adminClient(server);
   ClientOptions readerOpts;

@@ -120,7 +120,7 @@ TEST_CASE("kubeconfig: explicit context with files relative to the kubeconfig fo
   CHECK(ts.token() == "filetoken");
 }
 
-TEST_CASE("kubeconfig: errors name file, field and problem") {
+TEST_CASE("kubeconfig: errors name file field and problem") {
   TempDir d;
   auto write = [&](const std::string& text) { return d.write("kc", text).string(); };
   std::string base = dataConfig();
@@ -243,7 +243,7 @@ TEST_CASE("in-cluster errors") {
   requireConfigError([&] { loadInClusterConfig(d.path.string()); }, "ca.crt", "PEM");
 }
 
-TEST_CASE("default config: flag, then KUBECONFIG first entry") {
+TEST_CASE("default config: flag then KUBECONFIG first entry") {
   TempDir d;
   auto p = d.write("kc", dataConfig());
   {

@@ -69,7 +69,7 @@ TEST_CASE("real clock: a stop request ends the sleep early") {
   CHECK(std::chrono::steady_clock::now() - start < 2s);
 }
 
-TEST_CASE("backoff doubles up to the cap, jitter within bounds") {
+TEST_CASE("backoff doubles up to the cap jitter within bounds") {
   Backoff mid({100ms, 1000ms, 0.2}, [] { return 0.5; });  // factor exactly 1
   CHECK(mid.next() == 100ms);
   CHECK(mid.next() == 200ms);

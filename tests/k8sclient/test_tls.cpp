@@ -42,7 +42,7 @@ TransportError::Kind failureKind(HttpTransport& t, const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("TLS: trusted CA, bearer token and user agent") {
+TEST_CASE("TLS: trusted CA bearer token and user agent") {
   TlsTestServer server(pki().serverCrt, pki().serverKey);
   auto t = makeCpprestTransport(configFor(server.port()));
   HttpResponse r = t->send(get("/ok"), {});
@@ -67,7 +67,7 @@ TEST_CASE("TLS: a server signed by another CA is refused") {
   CHECK(server.seen().empty());
 }
 
-TEST_CASE("TLS: hostname mismatch is refused; tls-server-name selects the expected name") {
+TEST_CASE("TLS: hostname mismatch is refused - tls-server-name selects the expected name") {
   TlsTestServer server(pki().wrongNameCrt, pki().wrongNameKey);
   auto t = makeCpprestTransport(configFor(server.port()));
   CHECK(failureKind(*t, "/ok") == TransportError::Kind::Tls);
@@ -76,7 +76,7 @@ TEST_CASE("TLS: hostname mismatch is refused; tls-server-name selects the expect
   CHECK(makeCpprestTransport(c)->send(get("/ok"), {}).status == 200);
 }
 
-TEST_CASE("TLS: client certificate from memory is presented; without one the server refuses") {
+TEST_CASE("TLS: client certificate from memory is presented - without one the server refuses") {
   TlsTestServer server(pki().serverCrt, pki().serverKey, pki().caCrt);
   RestConfig c = configFor(server.port());
   c.token.clear();
@@ -103,7 +103,7 @@ TEST_CASE("transport: connection refused is a Connect error") {
   CHECK(failureKind(*t, "/ok") == TransportError::Kind::Connect);
 }
 
-TEST_CASE("transport: non-2xx answers are returned with headers, and the client retries 429") {
+TEST_CASE("transport: non-2xx answers are returned with headers and the client retries 429") {
   TlsTestServer server(pki().serverCrt, pki().serverKey);
   auto t = makeCpprestTransport(configFor(server.port()));
   HttpResponse r = t->send(get("/status/429"), {});
@@ -178,7 +178,7 @@ TEST_CASE("stream: stop_token cancels an open stream within one second") {
   CHECK(t->send(get("/ok"), {}).status == 200);
 }
 
-TEST_CASE("watch over TLS: events decoded as they arrive, ERROR 410 drops the open stream at once") {
+TEST_CASE("watch over TLS: events decoded as they arrive ERROR 410 drops the open stream at once") {
   TlsTestServer server(pki().serverCrt, pki().serverKey);
   auto t = makeCpprestTransport(configFor(server.port()));
   ClientOptions o;

@@ -61,7 +61,7 @@ TEST_CASE("decoder assembles lines from arbitrary pieces") {
   CHECK_THROWS(WatchDecoder::decodeLine("{\"object\":{}}"));
 }
 
-TEST_CASE("watch request path carries resourceVersion, bookmarks, timeout and selectors") {
+TEST_CASE("watch request path carries resourceVersion bookmarks timeout and selectors") {
   WatchFixture f;
   f.transport->onStream = [](const HttpRequest&, const std::function<void(std::string_view)>&, std::stop_token) {
     return k8stest::respond(200, "");
@@ -79,7 +79,7 @@ TEST_CASE("watch request path carries resourceVersion, bookmarks, timeout and se
   CHECK(f.transport->lastIdle == 30s);
 }
 
-TEST_CASE("events are delivered as each piece arrives, before the stream ends") {
+TEST_CASE("events are delivered as each piece arrives before the stream ends") {
   WatchFixture f;
   size_t seenWhenSecondPieceSent = 99;
   f.transport->onStream = [&](const HttpRequest&, const std::function<void(std::string_view)>& onLine, std::stop_token) {
@@ -140,7 +140,7 @@ TEST_CASE("410 response and ERROR events end the watch as Gone or Error") {
   CHECK(r.retryAfter == std::chrono::seconds(2));
 }
 
-TEST_CASE("idle timeout, transport failure, garbage and cancellation") {
+TEST_CASE("idle timeout transport failure garbage and cancellation") {
   WatchFixture f;
   f.transport->queueStream([](const HttpRequest&, const std::function<void(std::string_view)>&, std::stop_token) -> HttpResponse {
     throw TransportError(TransportError::Kind::Timeout, "idle");
