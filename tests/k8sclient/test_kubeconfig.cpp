@@ -191,11 +191,15 @@ TEST_CASE("kubeconfig: insecure-skip-tls-verify is honoured when set") {
 }
 
 TEST_CASE("kubeconfig: unreadable file") {
-  if (geteuid() == 0) return;  // root reads everything; the permission case cannot be staged
   TempDir d;
-  auto p = d.write("kc", dataConfig());
-  fs::permissions(p, fs::perms::none);
-  requireConfigError([&] { loadKubeConfig(p.string()); }, "(file)", "cannot be read");
+  fs::create_directories(d.path / "kcdir");
+  requireConfigError([&] { loadKubeConfig((d.path / "kcdir").string()); }, "(file)", "cannot be read");
+  // Root reads files whatever their mode, so the permission case can only be staged for other users.
+  if (geteuid() != 0) {
+    auto p = d.write("kc", dataConfig());
+    fs::permissions(p, fs::perms::none);
+    requireConfigError([&] { loadKubeConfig(p.string()); }, "(file)", "cannot be read");
+  }
 }
 
 TEST_CASE("kubeconfig: unreadable referenced file (a directory)") {
