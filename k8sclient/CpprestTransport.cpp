@@ -6,6 +6,7 @@
 #include <cpprest/http_client.h>
 #include <cpprest/rawptrstream.h>
 #include <cpprest/containerstream.h>
+#include <pplx/threadpool.h>
 
 #include <algorithm>
 #include <cctype>
@@ -25,6 +26,7 @@ using web::http::client::http_client;
 using web::http::client::http_client_config;
 
 constexpr std::chrono::seconds kRequestTimeout{60};
+constexpr size_t kIoThreads = 4;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -176,6 +178,16 @@ class CpprestTransport : public HttpTransport {
 }  // namespace
 
 std::shared_ptr<HttpTransport> makeCpprestTransport(const RestConfig& config) {
+  // cpprest's shared pool only runs asio I/O and task continuations; callers block on .get() in their
+  // own threads. Its default of 40 threads costs memory (stacks, malloc arenas) for no throughput.
+  static std::once_flag pool;
+  std::call_once(pool, [] {
+    try {
+      crossplat::threadpool::initialize_with_threads(kIoThreads);
+    } catch (const std::exception& e) {
+      spdlog::debug("cpprest thread pool already initialised: {}", e.what());
+    }
+  });
   return std::make_shared<CpprestTransport>(config);
 }
 

@@ -82,6 +82,7 @@ void InformerCore::replace(std::vector<json> items, const std::string& resourceV
     std::unique_lock lock(mu_);
     std::map<std::string, json> fresh;
     for (auto& item : items) {
+      if (options_.transform) options_.transform(item);
       std::string key = keyOf(item);
       fresh[key] = std::move(item);
     }
@@ -112,13 +113,15 @@ void InformerCore::replace(std::vector<json> items, const std::string& resourceV
 }
 
 void InformerCore::apply(const WatchEvent& ev) {
-  const json& obj = ev.object;
-  std::string rv = metaStr(obj, "resourceVersion");
   if (ev.type == WatchEvent::Type::Bookmark) {
-    setResourceVersion(rv);
+    setResourceVersion(metaStr(ev.object, "resourceVersion"));
     return;
   }
   if (ev.type == WatchEvent::Type::Error) return;
+  std::optional<json> transformed;
+  if (options_.transform) options_.transform(transformed.emplace(ev.object));
+  const json& obj = transformed ? *transformed : ev.object;
+  std::string rv = metaStr(obj, "resourceVersion");
   std::string key = keyOf(obj);
   Notification note{Change::Add, json(), json()};
   bool notify = false;

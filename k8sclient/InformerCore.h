@@ -25,6 +25,10 @@ struct InformerOptions {
   std::chrono::seconds idleDeadline{330};
   std::string ns;  // namespaced resources: empty = all namespaces
   BackoffPolicy backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 0.2};
+  // Applied to every listed or watched object before it is cached and handed to the handlers (like
+  // client-go's TransformFunc): a controller drops what it never reads from the cache to keep memory
+  // small. It must keep metadata.name, metadata.namespace and metadata.resourceVersion.
+  std::function<void(nlohmann::json&)> transform;
 };
 
 class InformerCore {

@@ -204,3 +204,24 @@ TEST_CASE("namespaced informer across all namespaces keys by namespace/name") {
   one.core().apply({WatchEvent::Type::Added, l});
   CHECK(one.get("x"));
 }
+
+TEST_CASE("transform shapes what is cached and what handlers see, on list and on watch") {
+  auto transport = std::make_shared<FakeTransport>();
+  ClientOptions o;
+  o.qps = 0;
+  KubeClient client{transport, o};
+  InformerOptions options;
+  options.transform = [](json& obj) { obj["spec"].erase("signerName"); };
+  InformerCore core(client, ResourceRef::of<CertificateSigningRequest>(), {}, options);
+  std::vector<std::string> seen;
+  core.onAdd([&](const json& obj) { seen.push_back(obj["spec"].dump()); });
+  core.onUpdate([&](const json&, const json& now) { seen.push_back(now["spec"].dump()); });
+  core.replace({csr("a", "1")}, "1");
+  core.apply({WatchEvent::Type::Added, csr("b", "2")});
+  core.apply({WatchEvent::Type::Modified, csr("b", "3")});
+  CHECK(seen == std::vector<std::string>{"{}", "{}", "{}"});
+  CHECK(core.get("a")->at("spec") == json::object());
+  CHECK(core.get("b")->at("spec") == json::object());
+  CHECK(core.get("b")->at("metadata").at("resourceVersion") == "3");
+  CHECK(core.lastResourceVersion() == "3");
+}
