@@ -12,6 +12,7 @@
 #include "controller/Metrics.h"
 #include "controller/RequesterRulePolicy.h"
 #include "controller/WorkQueue.h"
+#include "k8sclient/Base64.h"
 #include "k8sclient/Informer.h"
 #include "k8sclient/KubeClient.h"
 #include "signers/CertificateInfo.h"
@@ -62,6 +63,65 @@ void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::tim
                  std::chrono::duration_cast<std::chrono::hours>(left).count() / 24);
 }
 
+// What the caches keep. An undecided CSR is read in full (the policies parse its request), but a
+// decided one is only looked at for its name, signer, requester, conditions and whether it has a
+// certificate: the signer re-reads the CSR from the API before writing, and garbage collection needs
+// only the certificate's NotAfter, kept in a short stand-in. managedFields go everywhere (a PUT
+// without them keeps the server's). This keeps 10,000 cached CSRs within a few megabytes.
+constexpr std::string_view kIssuedStandIn = "csr-operator:issued notAfter=";
+
+bool decided(const nlohmann::json& csr) {
+  const auto status = csr.find("status");
+  if (status == csr.end() || !status->is_object()) return false;
+  const auto conditions = status->find("conditions");
+  if (conditions == status->end() || !conditions->is_array()) return false;
+  for (const auto& c : *conditions) {
+    const std::string type = c.value("type", ""), state = c.value("status", "True");
+    if ((type == "Approved" || type == "Denied" || type == "Failed") && (state.empty() || state == "True")) return true;
+  }
+  return false;
+}
+
+void keepOnly(nlohmann::json& obj, std::initializer_list<const char*> keys) {
+  if (!obj.is_object()) return;
+  nlohmann::json kept = nlohmann::json::object();
+  for (const char* k : keys)
+    if (auto it = obj.find(k); it != obj.end()) kept[k] = std::move(*it);
+  obj = std::move(kept);
+}
+
+void compactCsr(nlohmann::json& csr) {
+  if (auto meta = csr.find("metadata"); meta != csr.end() && meta->is_object()) meta->erase("managedFields");
+  if (!decided(csr)) return;
+  keepOnly(csr, {"metadata", "spec", "status"});
+  keepOnly(csr["metadata"], {"name", "resourceVersion", "creationTimestamp"});
+  keepOnly(csr["spec"], {"signerName", "username"});
+  auto& status = csr["status"];
+  keepOnly(status, {"conditions", "certificate"});
+  for (auto& c : status["conditions"]) keepOnly(c, {"type", "status", "lastUpdateTime"});
+  if (auto cert = status.find("certificate"); cert != status.end() && cert->is_string() && !cert->get_ref<const std::string&>().empty()) {
+    const auto pem = k8s::base64Decode(cert->get_ref<const std::string&>());
+    const auto notAfter = pem ? signers::certificateNotAfter(*pem) : std::nullopt;
+    if (notAfter)
+      *cert = k8s::base64Encode(std::string(kIssuedStandIn) + std::to_string(static_cast<long long>(unixSeconds(*notAfter))));
+  }
+}
+
+void compactNode(nlohmann::json& node) {
+  keepOnly(node, {"metadata", "status"});
+  keepOnly(node["metadata"], {"name", "resourceVersion", "uid"});
+  keepOnly(node["status"], {"addresses"});
+}
+
+// The cached certificate is either the PEM or the stand-in compactCsr left.
+bool cachedCertificateExpired(const std::string& cached) {
+  if (cached.starts_with(kIssuedStandIn)) {
+    const auto now = static_cast<long long>(unixSeconds(std::chrono::system_clock::now()));
+    return std::stoll(cached.substr(kIssuedStandIn.size())) < now;
+  }
+  return signers::certificateExpired(cached);
+}
+
 }  // namespace
 
 int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_token stop, OperatorHooks hooks) {
@@ -105,9 +165,12 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   LeaderElector elector(leaseClient, le, identity);
   auto mayWrite = [&] { return !config.leaderElection.enabled || elector.isLeader(); };
 
-  k8s::Informer<k8s::CertificateSigningRequest> csrs(client);
+  k8s::InformerOptions csrCache, nodeCache;
+  csrCache.transform = compactCsr;
+  nodeCache.transform = compactNode;
+  k8s::Informer<k8s::CertificateSigningRequest> csrs(client, {}, csrCache);
   const bool needNodes = config.approver.enabled && config.approver.kubeletServing.enabled;
-  k8s::Informer<k8s::Node> nodes(client);
+  k8s::Informer<k8s::Node> nodes(client, {}, nodeCache);
 
   InformerNodeDirectory nodeDirectory(nodes, client);
   ApiAccessReviewer reviewer(client);
@@ -199,7 +262,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   }
   if (config.gc.enabled) {
     threads.emplace_back([&](std::stop_token) {
-      CsrCleaner cleaner(client, config.gc, metrics, [](const std::string& pem) { return signers::certificateExpired(pem); });
+      CsrCleaner cleaner(client, config.gc, metrics, cachedCertificateExpired);
       while (!internal.stop_requested()) {
         sleepFor(internal.get_token(), config.gc.interval);
         if (!internal.stop_requested() && mayWrite() && csrs.hasSynced()) cleaner.sweep(csrs.list());
