@@ -205,7 +205,7 @@ TEST_CASE("namespaced informer across all namespaces keys by namespace/name") {
   CHECK(one.get("x"));
 }
 
-TEST_CASE("transform shapes what is cached and what handlers see, on list and on watch") {
+TEST_CASE("transform shapes what is cached and what handlers see on list and on watch") {
   auto transport = std::make_shared<FakeTransport>();
   ClientOptions o;
   o.qps = 0;
