@@ -37,14 +37,16 @@ std::optional<json> InformerCore::get(const std::string& key) const {
   std::shared_lock lock(mu_);
   auto it = cache_.find(key);
   if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  return it->second.decode();
 }
+
+InformerCore::Entry InformerCore::pack(const json& obj) { return Entry{metaStr(obj, "resourceVersion"), json::to_msgpack(obj)}; }
 
 std::vector<json> InformerCore::list() const {
   std::shared_lock lock(mu_);
   std::vector<json> out;
   out.reserve(cache_.size());
-  for (const auto& [k, v] : cache_) out.push_back(v);
+  for (const auto& [k, v] : cache_) out.push_back(v.decode());
   return out;
 }
 
@@ -80,20 +82,18 @@ void InformerCore::replace(std::vector<json> items, const std::string& resourceV
   std::vector<Notification> notes;
   {
     std::unique_lock lock(mu_);
-    std::map<std::string, json> fresh;
+    std::map<std::string, Entry> fresh;
     for (auto& item : items) {
       if (options_.transform) options_.transform(item);
       std::string key = keyOf(item);
-      fresh[key] = std::move(item);
-    }
-    for (auto& [key, now] : fresh) {
       auto it = cache_.find(key);
-      if (it == cache_.end()) notes.push_back({Change::Add, json(), now});
-      else if (metaStr(it->second, "resourceVersion") != metaStr(now, "resourceVersion"))
-        notes.push_back({Change::Update, it->second, now});
+      if (it == cache_.end()) notes.push_back({Change::Add, json(), item});
+      else if (it->second.resourceVersion != metaStr(item, "resourceVersion"))
+        notes.push_back({Change::Update, it->second.decode(), item});
+      fresh[key] = pack(item);
     }
     for (auto& [key, old] : cache_)
-      if (!fresh.count(key)) notes.push_back({Change::Delete, old, json()});
+      if (!fresh.count(key)) notes.push_back({Change::Delete, old.decode(), json()});
     cache_ = std::move(fresh);
     if (!resourceVersion.empty()) resourceVersion_ = resourceVersion;
   }
@@ -130,22 +130,22 @@ void InformerCore::apply(const WatchEvent& ev) {
     auto it = cache_.find(key);
     // A repeated event (same resourceVersion as cached) must not move the resume point backwards.
     bool repeat = it != cache_.end() && ev.type != WatchEvent::Type::Deleted &&
-                  metaStr(it->second, "resourceVersion") == rv;
+                  it->second.resourceVersion == rv;
     if (!repeat && !rv.empty()) resourceVersion_ = rv;
     if (ev.type == WatchEvent::Type::Deleted) {
       if (it != cache_.end()) {
-        note = {Change::Delete, std::move(it->second), json()};
+        note = {Change::Delete, it->second.decode(), json()};
         cache_.erase(it);
         notify = true;
       }
     } else if (it == cache_.end()) {
-      cache_[key] = obj;
+      cache_[key] = pack(obj);
       note = {Change::Add, json(), obj};
       notify = true;
-    } else if (metaStr(it->second, "resourceVersion") != rv) {
+    } else if (it->second.resourceVersion != rv) {
       // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
-      note = {Change::Update, it->second, obj};
-      it->second = obj;
+      note = {Change::Update, it->second.decode(), obj};
+      it->second = pack(obj);
       notify = true;
     }
   }
