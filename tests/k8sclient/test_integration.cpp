@@ -223,9 +223,9 @@ TEST_CASE("fake-apiserver: informer stays equal to the server across faults exac
   });
 
   for (int i = 0; i < 3; ++i) writer.create(newCsr("pre-" + std::to_string(i)));
-  std::stop_source stop;
-  std::jthread runner([&] { informer.run(stop.get_token()); });
-  for (int i = 0; i < 500 && !informer.hasSynced(); ++i) std::this_thread::sleep_for(10ms);
+  // The jthread's own stop source: leaving the test early (a failed REQUIRE) still stops and joins it.
+  std::jthread runner([&](std::stop_token st) { informer.run(st); });
+  for (int i = 0; i < 3000 && !informer.hasSynced(); ++i) std::this_thread::sleep_for(10ms);
   REQUIRE(informer.hasSynced());
 
   auto approve = [&](const std::string& name) {
@@ -286,7 +286,7 @@ TEST_CASE("fake-apiserver: informer stays equal to the server across faults exac
   CHECK(expected.size() == 3 + 5 + 2 + 1 + 1 + 1 - 3);
 
   auto start = std::chrono::steady_clock::now();
-  stop.request_stop();
+  runner.request_stop();
   runner.join();
   CHECK(std::chrono::steady_clock::now() - start < 1s);
 
