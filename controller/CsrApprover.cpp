@@ -16,7 +16,7 @@ CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<Ap
                          EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite)
     : client_(client), policies_(std::move(policies)), denyMode_(denyMode), events_(events), metrics_(metrics), mayWrite_(std::move(mayWrite)) {}
 
-SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr) {
+SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved) {
   if (!csr.status.certificate.empty() || k8s::hasCondition(csr, "Approved") || k8s::hasCondition(csr, "Denied") ||
       k8s::hasCondition(csr, "Failed"))
     return SyncResult::done();
@@ -42,19 +42,21 @@ SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr) {
     case Decision::Skip: return SyncResult::done();
     case Decision::Retry: return SyncResult::again(verdict.reason + ": " + verdict.message);
     case Decision::Approve:
-    case Decision::Deny: return write(csr, verdict);
+    case Decision::Deny: return write(csr, verdict, approved);
   }
   return SyncResult::done();
 }
 
-SyncResult CsrApprover::write(const k8s::CertificateSigningRequest& csr, const Verdict& verdict) {
+SyncResult CsrApprover::write(const k8s::CertificateSigningRequest& csr, const Verdict& verdict,
+                              std::optional<k8s::CertificateSigningRequest>* approved) {
   if (!mayWrite_()) return SyncResult::again("not the leader any more; decision not written");
   const bool approve = verdict.decision == Decision::Approve;
   k8s::CertificateSigningRequest updated = csr;
   const std::string now = k8s::nowRfc3339();
   updated.status.conditions.push_back({approve ? "Approved" : "Denied", "True", verdict.reason, verdict.message, now, now});
   try {
-    client_.updateSubresource(updated, "approval");
+    auto written = client_.updateSubresource(updated, "approval");
+    if (approve && approved) *approved = std::move(written);
   } catch (const k8s::ApiError& e) {
     if (k8s::isConflict(e)) return SyncResult::again("the CSR changed while deciding; deciding again on the new version");
     if (k8s::isNotFound(e)) return SyncResult::done();

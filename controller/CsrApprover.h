@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace csrop {
@@ -20,10 +21,13 @@ class CsrApprover {
   CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode,
               EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite);
 
-  SyncResult sync(const k8s::CertificateSigningRequest& csr);
+  // approved (optional) receives the object the API server returned for an approval, so that
+  // the signer can sign it without reading it again.
+  SyncResult sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved = nullptr);
 
  private:
-  SyncResult write(const k8s::CertificateSigningRequest& csr, const Verdict& verdict);
+  SyncResult write(const k8s::CertificateSigningRequest& csr, const Verdict& verdict,
+                   std::optional<k8s::CertificateSigningRequest>* approved);
 
   k8s::KubeClient& client_;
   std::vector<std::unique_ptr<ApprovalPolicy>> policies_;

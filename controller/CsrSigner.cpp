@@ -41,6 +41,11 @@ SyncResult CsrSigner::sync(const std::string& name) {
     if (k8s::isNotFound(e)) return SyncResult::done();
     return SyncResult::again(std::string("reading the CSR before signing failed: ") + e.what());
   }
+  return signFresh(std::move(csr));
+}
+
+SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
+  const std::string name = csr.metadata.name;
   auto it = signers_.find(csr.spec.signerName);
   if (it == signers_.end() || !readyToSign(csr)) return SyncResult::done();
   if (!mayWrite_()) return SyncResult::again("not the leader any more; not signing");

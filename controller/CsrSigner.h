@@ -24,7 +24,11 @@ class CsrSigner {
 
   // Whether this CSR is one this signer should sign now, judged on the given (cached) copy.
   bool wants(const k8s::CertificateSigningRequest& csr) const;
+  // Reads the CSR from the API server, then signs it if it is ready.
   SyncResult sync(const std::string& name);
+  // Signs this copy, which must come straight from the API server (a GET, or the response to
+  // our own approval write): readiness is judged on it and the write carries its resourceVersion.
+  SyncResult signFresh(k8s::CertificateSigningRequest csr);
 
  private:
   SyncResult markFailed(k8s::CertificateSigningRequest csr, const std::string& message);
