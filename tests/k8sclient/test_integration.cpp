@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "FakeApiProcess.h"
+#include "FakeCluster.h"
 #include "Fakes.h"
 #include "k8sclient/Informer.h"
 #include "k8sclient/KubeConfigLoader.h"
@@ -19,7 +19,7 @@
 using namespace k8s;
 using namespace std::chrono_literals;
 using nlohmann::json;
-using k8stest::FakeApiProcess;
+using itest::FakeCluster;
 
 namespace {
 std::string readFile(const std::string& p) {
@@ -53,7 +53,7 @@ CertificateSigningRequest newCsr(const std::string& name) {
   return c;
 }
 
-KubeClient adminClient(const FakeApiProcess& s, ClientOptions o = {}) {
+KubeClient adminClient(const FakeCluster& s, ClientOptions o = {}) {
   RestConfig cfg = loadKubeConfig(s.adminKubeconfig());
   o.qps = 0;
   return KubeClient(makeCpprestTransport(cfg), o);
@@ -85,7 +85,7 @@ auto retrying(F&& f) {
 }  // namespace
 
 TEST_CASE("fake-apiserver: kubeconfig CRUD selectors approval conflict delete") {
-  FakeApiProcess server;
+  FakeCluster server;
   KubeClient client = adminClient(server);
   auto created = client.create(newCsr("crud-1"));
   CHECK_FALSE(created.metadata.uid.empty());
@@ -134,12 +134,14 @@ TEST_CASE("fake-apiserver: kubeconfig CRUD selectors approval conflict delete") 
 TEST_CASE("fake-apiserver: TLS verification and authentication") {
   std::string tokens = (std::filesystem::temp_directory_path() / ("k8sclient-tokens-" + std::to_string(getpid()))).string();
   std::ofstream(tokens) << "tok-alice-123,alice,uid-alice,\"system:masters\"\n";
-  FakeApiProcess server({"--tokens", tokens});
+  itest::ClusterOptions withTokens;
+  withTokens.extraArgs = {"--tokens", tokens};
+  FakeCluster server(withTokens);
   RestConfig admin = loadKubeConfig(server.adminKubeconfig());
 
   SUBCASE("client certificate") { CHECK(KubeClient(makeCpprestTransport(admin)).listAll<Node>().empty()); }
   SUBCASE("bearer token from a minted kubeconfig") {
-    std::string kc = server.dir() + "/alice.kubeconfig";
+    std::string kc = (server.dir() / "alice.kubeconfig").string();
     server.mint({"--token", "tok-alice-123", "--out", kc});
     RestConfig c = loadKubeConfig(kc);
     CHECK(c.clientCertPem.empty());
@@ -160,9 +162,9 @@ TEST_CASE("fake-apiserver: TLS verification and authentication") {
     }
   }
   SUBCASE("server signed by another CA is refused") {
-    k8stest::FakeApiProcess other;
+    FakeCluster other;
     RestConfig c = admin;
-    c.caPem = readFile(other.dir() + "/ca.crt");
+    c.caPem = readFile((other.dir() / "pki" / "ca.crt").string());
     REQUIRE(c.caPem.find("BEGIN CERTIFICATE") != std::string::npos);
     REQUIRE(c.caPem != admin.caPem);
     try {
@@ -186,7 +188,9 @@ TEST_CASE("fake-apiserver: TLS verification and authentication") {
 }
 
 TEST_CASE("fake-apiserver: informer stays equal to the server across faults exactly once and in order") {
-  FakeApiProcess server({"--bookmark-interval", "1"});
+  itest::ClusterOptions fastBookmarks;
+  fastBookmarks.bookmarkIntervalSeconds = 1;
+  FakeCluster server(fastBookmarks);
   KubeClient writer = adminClient(server);
   ClientOptions readerOpts;
   readerOpts.backoff = {50ms, 1000ms, 0.2};

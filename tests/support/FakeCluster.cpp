@@ -24,6 +24,7 @@ void FakeCluster::start() {
   if (options_.watchWindow) argv.insert(argv.end(), {"--watch-window", std::to_string(options_.watchWindow)});
   if (options_.bookmarkIntervalSeconds)
     argv.insert(argv.end(), {"--bookmark-interval", std::to_string(options_.bookmarkIntervalSeconds)});
+  argv.insert(argv.end(), options_.extraArgs.begin(), options_.extraArgs.end());
   std::filesystem::remove(tmp_.path() / "pki" / "port");
   process_ = Process(argv, (tmp_.path() / "fake-apiserver.log").string());
   if (!process_.waitForLog("LISTENING ", std::chrono::seconds(20)))
@@ -43,15 +44,21 @@ void FakeCluster::restart() {
   start();
 }
 
+void FakeCluster::mint(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {fakeApiserverBinary(), "mint", "--pki-dir", (tmp_.path() / "pki").string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process minting(argv, (tmp_.path() / "mint.log").string());
+  if (minting.wait(std::chrono::seconds(20)) != 0) throw std::runtime_error("minting a kubeconfig failed:\n" + minting.log());
+}
+
 std::string FakeCluster::kubeconfigFor(const std::string& user, const std::vector<std::string>& groups) {
   std::string key = user;
   for (const auto& g : groups) key += "|" + g;
   if (auto it = kubeconfigs_.find(key); it != kubeconfigs_.end()) return it->second;
   const std::string out = (tmp_.path() / ("user-" + std::to_string(kubeconfigs_.size()) + ".kubeconfig")).string();
-  std::vector<std::string> argv = {fakeApiserverBinary(), "mint", "--pki-dir", (tmp_.path() / "pki").string(), "--user", user, "--out", out};
-  for (const auto& g : groups) argv.insert(argv.end(), {"--group", g});
-  Process mint(argv, (tmp_.path() / "mint.log").string());
-  if (mint.wait(std::chrono::seconds(20)) != 0) throw std::runtime_error("minting a kubeconfig failed:\n" + mint.log());
+  std::vector<std::string> args = {"--user", user, "--out", out};
+  for (const auto& g : groups) args.insert(args.end(), {"--group", g});
+  mint(args);
   kubeconfigs_[key] = out;
   return out;
 }

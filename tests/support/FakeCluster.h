@@ -16,6 +16,7 @@ struct ClusterOptions {
   std::vector<std::string> rbacFiles;  // in addition to the fake's bootstrap RBAC
   int watchWindow = 0;                 // 0: the fake's default
   int bookmarkIntervalSeconds = 0;     // 0: the fake's default
+  std::vector<std::string> extraArgs;  // appended to the fake-apiserver command line (e.g. --tokens FILE)
 };
 
 class FakeCluster {
@@ -43,6 +44,8 @@ class FakeCluster {
   k8s::CertificateSigningRequest createCsr(const std::string& kubeconfig, const std::string& name, const std::string& requestPem,
                                            const std::string& signerName, std::vector<std::string> usages,
                                            std::optional<int64_t> expirationSeconds = std::nullopt);
+  // Runs `fake-apiserver mint --pki-dir <this cluster's> ARGS...` (e.g. --token T --out F).
+  void mint(const std::vector<std::string>& args);
   std::string nodeKubeconfig(const std::string& node) { return kubeconfigFor("system:node:" + node, {"system:nodes"}); }
 
   Process& process() { return process_; }
