@@ -83,7 +83,9 @@ std::optional<std::string> WorkQueue::get() {
     if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, delayed_.begin()->first);
+      // A copy: another worker may promote (and free) that entry while this one waits.
+      const auto deadline = delayed_.begin()->first;
+      cv_.wait_until(lock, deadline);
     }
   }
   std::string key = queue_.front();

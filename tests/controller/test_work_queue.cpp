@@ -4,8 +4,17 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
+
+namespace {
+template <class F>
+bool eventually_true(F f) {
+  for (int i = 0; i < 400 && !f(); ++i) std::this_thread::sleep_for(5ms);
+  return f();
+}
+}  // namespace
 
 TEST_CASE("work queue: a key is queued once however often it is added") {
   csrop::WorkQueue q;
@@ -79,4 +88,22 @@ TEST_CASE("work queue: shutdown releases blocked workers") {
   CHECK(released.load());
   q.add("x");
   CHECK(q.depth() == 0);
+}
+
+TEST_CASE("work queue: several workers waiting on delayed items while others promote them") {
+  csrop::WorkQueue q;
+  std::atomic<int> got{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w)
+    workers.emplace_back([&] {
+      while (auto k = q.get()) {
+        ++got;
+        q.done(*k);
+      }
+    });
+  for (int i = 0; i < 200; ++i) q.addAfter("k" + std::to_string(i), std::chrono::milliseconds(1 + i % 7));
+  REQUIRE(eventually_true([&] { return got.load() == 200; }));
+  q.shutDown();
+  for (auto& t : workers) t.join();
+  CHECK(got.load() == 200);
 }
