@@ -37,10 +37,49 @@ if ! podman image exists "$BASE"; then
     rm -rf "$ROOTFS"
     debootstrap --variant=minbase bookworm "$ROOTFS" http://deb.debian.org/debian
   fi
+  # What makes the official image "slim": no downloaded .debs, no package lists, no docs, man
+  # pages or translations (copyright files stay), and dpkg keeps them out of later installs.
+  rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/* \
+    "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* "$ROOTFS"/usr/share/locale/*
+  find "$ROOTFS/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
+  cat > "$ROOTFS/etc/dpkg/dpkg.cfg.d/slim" <<'CFG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/lintian/*
+CFG
+  # The official image's package sources: debootstrap only writes "bookworm main", which would
+  # leave the runtime libraries (libssl3 above all) without security updates.
+  rm -f "$ROOTFS/etc/apt/sources.list"
+  cat > "$ROOTFS/etc/apt/sources.list.d/debian.sources" <<'CFG'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+CFG
+  # The official image's apt configuration: no package caches left behind by apt-get update.
+  cat > "$ROOTFS/etc/apt/apt.conf.d/docker-clean" <<'CFG'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CFG
   tar -C "$ROOTFS" -c . | podman import - "$BASE"
 fi
 
+start=$(date +%s)
 buildah bud --pull=never --network host "${RUN_OPTS[@]}" -t "$TAG" -f "$REPO/Dockerfile" "$REPO"
+echo "== image built in $(( $(date +%s) - start ))s"
+podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$TAG"
 
 WORK=$(mktemp -d)
 CONTAINER=""
@@ -54,6 +93,11 @@ echo "== image runs as non-root"
 uid=$(podman run --rm "${RUN_OPTS[@]}" --entrypoint /usr/bin/id "$TAG" -u)
 [ "$uid" = 65532 ] || { echo "build-image: image user is $uid, want 65532" >&2; exit 1; }
 
+echo "== shared libraries resolve inside the image"
+libs=$(podman run --rm "${RUN_OPTS[@]}" --entrypoint /usr/bin/ldd "$TAG" /usr/local/bin/csr-operator)
+echo "$libs"
+if grep -q "not found" <<<"$libs"; then echo "build-image: a shared library is missing" >&2; exit 1; fi
+
 echo "== csr-operator version"
 podman run --rm "${RUN_OPTS[@]}" "$TAG" version
 
@@ -66,14 +110,18 @@ http:
 leaderElection:
   enabled: false
 YAML
-cat > "$WORK/kubeconfig" <<'YAML'
+# A throwaway CA: the kubeconfig is a normal one (TLS verified), only its server does not exist.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj /CN=build-image-unreachable -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
+rm -f "$WORK/ca.key"
+cat > "$WORK/kubeconfig" <<YAML
 apiVersion: v1
 kind: Config
 clusters:
   - name: none
     cluster:
       server: https://127.0.0.1:1
-      insecure-skip-tls-verify: true
+      certificate-authority-data: $(base64 -w0 "$WORK/ca.crt")
 users:
   - name: none
     user:
@@ -83,23 +131,27 @@ contexts:
     context: {cluster: none, user: none}
 current-context: none
 YAML
+chmod 0755 "$WORK"
 chmod 0644 "$WORK/config.yaml" "$WORK/kubeconfig"
 
 echo "== csr-operator check-config"
 podman run --rm "${RUN_OPTS[@]}" -v "$WORK:/cfg:ro" "$TAG" check-config --config /cfg/config.yaml
 
-echo "== csr-operator run answers /healthz"
-CONTAINER=$(podman run -d "${RUN_OPTS[@]}" --network host --read-only -v "$WORK:/cfg:ro" "$TAG" \
+echo "== csr-operator run answers /healthz (200) and /readyz (503: the API server is unreachable)"
+CONTAINER=$(podman run -d "${RUN_OPTS[@]}" --network host --read-only --cap-drop all \
+  --security-opt no-new-privileges -v "$WORK:/cfg:ro" "$TAG" \
   run --config /cfg/config.yaml --kubeconfig /cfg/kubeconfig)
-ok=0
+healthz=000
 for _ in $(seq 1 40); do
-  if curl -fsS "http://127.0.0.1:$PORT/healthz"; then ok=1; break; fi
+  healthz=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" || true)
+  [ "$healthz" = 200 ] && break
   sleep 0.5
 done
-echo
-if [ $ok -ne 1 ]; then
-  podman logs "$CONTAINER" >&2 || true
-  echo "build-image: /healthz did not answer on port $PORT" >&2
+readyz=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/readyz" || true)
+echo "/healthz $healthz, /readyz $readyz"
+podman logs "$CONTAINER" 2>&1 | tail -n 5
+if [ "$healthz" != 200 ] || [ "$readyz" != 503 ]; then
+  echo "build-image: want /healthz 200 and /readyz 503 on port $PORT" >&2
   exit 1
 fi
 echo "image $TAG starts and answers /healthz"
