@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
   // Two malloc arenas instead of up to eight per core: the workers and cpprest threads allocate
   // in bursts, and every extra arena keeps its own freed memory resident.
   mallopt(M_ARENA_MAX, 2);
+  // A fixed mmap threshold: glibc otherwise raises it after large responses are freed, and the
+  // next large buffers then fragment the heap instead of going back to the kernel when freed.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     return runCommand(csrop::parseCommandLine(args));
