@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -49,6 +51,20 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
     CHECK(*notAfter > std::chrono::system_clock::now() + std::chrono::hours(24 * 300));
     CHECK(op.metric("csr_operator_certificates_issued_total", {"kubernetes.io/kubelet-serving"}) == 1);
     CHECK(op.metric("csr_operator_decisions_total", {"decision=\"approve\""}) == 1);
+    const double caNotAfter = op.metric("csr_operator_ca_not_after_seconds", {"kubernetes.io/kubelet-serving"});
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    CHECK(caNotAfter > now + 300 * 86400.0);
+    auto events = admin.requestJson("GET", "/api/v1/namespaces/default/events");
+    std::vector<std::string> reasons;
+    for (const auto& e : events["items"])
+      if (e["involvedObject"].value("name", "") == "honest") reasons.push_back(e.value("reason", ""));
+    CHECK(std::count(reasons.begin(), reasons.end(), "CSRApproved") == 1);
+    CHECK(eventually([&] {
+      auto again = admin.requestJson("GET", "/api/v1/namespaces/default/events");
+      for (const auto& e : again["items"])
+        if (e["involvedObject"].value("name", "") == "honest" && e.value("reason", "") == "CertificateIssued") return true;
+      return false;
+    }, std::chrono::seconds(5)));
   }
 
   SUBCASE("hostile serving requests are denied with the failed check, and never signed") {
@@ -66,6 +82,7 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
       CAPTURE(c.name);
       auto csr = waitForCsr(admin, c.name, isDecided);
       CHECK(isDenied(csr));
+      CHECK(k8s::findCondition(csr, "Denied")->message.find(c.name == "foreign-ip" ? "10.9.9.9" : "") != std::string::npos);
       CHECK(conditionReason(csr, "Denied") == c.reason);
       CHECK_FALSE(isIssued(csr));
     }
