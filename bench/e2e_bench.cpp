@@ -17,6 +17,7 @@
 #include <barrier>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -36,6 +37,9 @@ struct Options {
   int workers = 4;
   int createThreads = 8;
   int timeoutSeconds = 600;
+  // Gives the API server a core of its own (CPU 0) and everything else the other (CPU 1), so that
+  // on a 2-core machine one can see which side is the bound.
+  bool pin = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -52,9 +56,10 @@ Options parse(int argc, char** argv) {
     else if (flag == "--workers") o.workers = next();
     else if (flag == "--create-threads") o.createThreads = next();
     else if (flag == "--timeout") o.timeoutSeconds = next();
+    else if (flag == "--pin") o.pin = true;
     else
       throw std::runtime_error("unknown flag " + flag +
-                               "; flags: --nodes N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S");
+                               "; flags: --nodes N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S --pin");
   }
   if (o.nodes < 1 || o.nodes > 60000 || o.perNode < 1 || o.rounds < 1 || o.workers < 1 || o.createThreads < 1)
     throw std::runtime_error("every count must be positive (and --nodes at most 60000)");
@@ -274,6 +279,17 @@ int run(const Options& o) {
   if (!itest::eventually([&] { return itest::httpGet(op.port(), "/readyz").first == 200; }, std::chrono::seconds(30)))
     throw std::runtime_error("operator never became ready:\n" + op.log());
   std::this_thread::sleep_for(std::chrono::seconds(3));
+  if (o.pin) {
+    // taskset -a moves every thread of a running process; threads created later inherit it.
+    const auto pin = [](int pid, int cpu) {
+      const std::string cmd = "taskset -a -cp " + std::to_string(cpu) + " " + std::to_string(pid) + " >/dev/null";
+      if (std::system(cmd.c_str()) != 0) throw std::runtime_error("'" + cmd + "' failed; is util-linux installed?");
+    };
+    pin(serverPid, 0);
+    pin(opPid, 1);
+    pin(getpid(), 1);
+    std::printf("pinned: fake-apiserver on CPU 0; csr-operator and the benchmark clients on CPU 1\n");
+  }
   const long idleRss = procStatusKb(opPid, "VmRSS");
   std::printf("operator idle (ready, %d Nodes cached, 0 CSRs): %s\n", o.nodes, memory(opPid).c_str());
 
