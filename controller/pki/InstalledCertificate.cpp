@@ -14,17 +14,18 @@ InstalledCertificate loadInstalled(const PkiTree& tree, const CertProfile& profi
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return out;
   using S = InstalledCertificate::State;
-  if (profile.storage == Storage::PkiFiles) {
-    auto cert = loadCertificateFile(path, out.shownAs);
+  // Either the parsed certificate, or the file marked Invalid with the parser's reason.
+  auto settle = [&out](auto&& cert) {
     if (!cert) {
       out.state = S::Invalid;
       out.error = cert.error();
-      return out;
+    } else {
+      out.cert = std::move(cert.value());
+      out.state = S::Present;
     }
-    out.cert = std::move(cert.value());
-    out.state = S::Present;
-    return out;
-  }
+    return std::move(out);
+  };
+  if (profile.storage == Storage::PkiFiles) return settle(loadCertificateFile(path, out.shownAs));
   auto creds = readKubeconfigFile(path, out.shownAs);
   if (!creds) {
     out.state = S::Invalid;
@@ -34,15 +35,7 @@ InstalledCertificate loadInstalled(const PkiTree& tree, const CertProfile& profi
   out.clientKeyPem = creds.value().clientKeyPem;
   out.clusterCaPem = creds.value().caPem;
   if (creds.value().clientCertPem.empty()) return out;  // a kubeconfig still waiting for its certificate
-  auto cert = parseCertificate(creds.value().clientCertPem, out.shownAs + " client-certificate-data");
-  if (!cert) {
-    out.state = S::Invalid;
-    out.error = cert.error();
-    return out;
-  }
-  out.cert = std::move(cert.value());
-  out.state = S::Present;
-  return out;
+  return settle(parseCertificate(creds.value().clientCertPem, out.shownAs + " client-certificate-data"));
 }
 
 }  // namespace csrop::pki

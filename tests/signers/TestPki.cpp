@@ -66,6 +66,13 @@ std::string TestCa::certPem() const {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
+TestCa makeIntermediate(const TestCa& issuer, const std::string& commonName) {
+  CaOptions o;
+  o.commonName = commonName;
+  o.issuer = &issuer;
+  return makeCa(o);
+}
+
 TestCa makeCa(const CaOptions& o) {
   TestCa ca;
   ca.key = freshKey(o.key);

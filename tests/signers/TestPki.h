@@ -36,6 +36,8 @@ struct TestCa {
 };
 
 TestCa makeCa(const CaOptions& options);
+// An intermediate CA named commonName, signed by issuer.
+TestCa makeIntermediate(const TestCa& issuer, const std::string& commonName = "intermediate");
 
 enum class KeyFormat { Pkcs8, Traditional /* PKCS#1 for RSA, SEC1 for EC */, EncryptedPkcs8, EncryptedTraditional };
 std::string keyPem(EVP_PKEY* key, KeyFormat format = KeyFormat::Pkcs8, const std::string& passphrase = "");

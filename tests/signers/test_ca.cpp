@@ -156,10 +156,7 @@ TEST_CASE("CA load: refusals name the file and say what to do") {
 
 TEST_CASE("CA load: chain files must continue the chain") {
   TestCa root = makeCa({.commonName = "root"});
-  CaOptions io;
-  io.commonName = "intermediate";
-  io.issuer = &root;
-  TestCa inter = makeCa(io);
+  TestCa inter = makeIntermediate(root);
   CaOnDisk d;
   writeCa(d, inter);
   auto rootFile = d.dir.write("root.crt", root.certPem());

@@ -267,10 +267,7 @@ TEST_CASE("issue: custom signer end to end") {
 
 TEST_CASE("issue: chain is appended only when configured") {
   TestCa root = makeCa({.commonName = "root"});
-  CaOptions io;
-  io.commonName = "intermediate";
-  io.issuer = &root;
-  TestCa inter = makeCa(io);
+  TestCa inter = makeIntermediate(root);
   TempDir dir;
   SignerConfig c = SignerFixture::named(kKubeletServingSigner);
   c.caCertFile = dir.write("inter.crt", inter.certPem());

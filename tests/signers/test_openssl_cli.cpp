@@ -55,10 +55,7 @@ TEST_CASE("openssl verify and x509 -text agree with the kubelet-serving profile"
 
 TEST_CASE("openssl verify accepts the chain of an intermediate-issued certificate") {
   TestCa root = makeCa({.commonName = "root"});
-  CaOptions io;
-  io.commonName = "intermediate";
-  io.issuer = &root;
-  TestCa inter = makeCa(io);
+  TestCa inter = makeIntermediate(root);
   TempDir dir;
   SignerConfig c = SignerFixture::named(kKubeletClientSigner);
   c.caCertFile = dir.write("inter.crt", inter.certPem());
