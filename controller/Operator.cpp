@@ -123,11 +123,8 @@ bool cachedCertificateExpired(const std::string& cached) {
   return signers::certificateExpired(cached);
 }
 
-}  // namespace
-
-int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_token stop, OperatorHooks hooks) {
-  Metrics metrics;
-
+// One Signer per configured signer name, each polling its CA files and exporting the CA's NotAfter.
+std::map<std::string, std::unique_ptr<signers::Signer>> loadSigners(const Config& config, Metrics& metrics) {
   std::map<std::string, std::unique_ptr<signers::Signer>> signerSet;
   for (const auto& sc : config.signers) {
     auto signer = signers::Signer::create(sc);
@@ -145,6 +142,33 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
                  static_cast<long long>(unixSeconds(s->caNotAfter())));
     signerSet.emplace(sc.signerName, std::move(signer.value()));
   }
+  return signerSet;
+}
+
+// The approval policies that are switched on, in the order they are asked.
+std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
+                                                           const std::map<std::string, std::unique_ptr<signers::Signer>>& signerSet,
+                                                           NodeDirectory& nodeDirectory, HostResolver& resolver, AccessReviewer& reviewer) {
+  std::vector<std::unique_ptr<ApprovalPolicy>> policies;
+  if (config.approver.enabled) {
+    if (config.approver.kubeletServing.enabled)
+      policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeDirectory, resolver));
+    if (config.approver.kubeletClient.enabled) policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer));
+    if (!config.approver.rules.empty()) {
+      std::map<std::string, const signers::Signer*> byName;
+      for (auto& [name, s] : signerSet) byName[name] = s.get();
+      policies.push_back(std::make_unique<RequesterRulePolicy>(config.approver.rules, byName));
+    }
+  }
+  return policies;
+}
+
+}  // namespace
+
+int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_token stop, OperatorHooks hooks) {
+  Metrics metrics;
+
+  auto signerSet = loadSigners(config, metrics);
 
   k8s::ClientOptions clientOptions;
   clientOptions.qps = config.qps;
@@ -178,17 +202,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   SystemHostResolver resolver;
   EventRecorder events(client, "csr-operator", identity);
 
-  std::vector<std::unique_ptr<ApprovalPolicy>> policies;
-  if (config.approver.enabled) {
-    if (config.approver.kubeletServing.enabled)
-      policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeDirectory, resolver));
-    if (config.approver.kubeletClient.enabled) policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer));
-    if (!config.approver.rules.empty()) {
-      std::map<std::string, const signers::Signer*> byName;
-      for (auto& [name, s] : signerSet) byName[name] = s.get();
-      policies.push_back(std::make_unique<RequesterRulePolicy>(config.approver.rules, byName));
-    }
-  }
+  auto policies = buildPolicies(config, signerSet, nodeDirectory, resolver, reviewer);
   CsrApprover approver(client, std::move(policies), config.approver.denyMode, events, metrics, mayWrite);
   CsrSigner signer(client, signerSet, events, metrics, mayWrite);
 
