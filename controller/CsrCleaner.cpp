@@ -1,18 +1,13 @@
 #include "controller/CsrCleaner.h"
 
+#include "controller/Timestamp.h"
+
 #include "k8sclient/ApiError.h"
 
 #include <spdlog/spdlog.h>
 
-#include <ctime>
 
 namespace csrop {
-
-std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text) {
-  std::tm tm{};
-  if (text.size() < 19 || !strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
 
 std::optional<std::string> garbageReason(const k8s::CertificateSigningRequest& csr, const GcConfig& config,
                                          std::chrono::system_clock::time_point now,

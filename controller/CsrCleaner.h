@@ -36,7 +36,4 @@ class CsrCleaner {
   std::function<bool(const std::string&)> certificateExpired_;
 };
 
-// RFC 3339 timestamp to a time point; nullopt when empty or unparsable.
-std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text);
-
 }  // namespace csrop

@@ -1,12 +1,12 @@
 #include "controller/CsrSigner.h"
 
 #include "controller/CsrApprover.h"
+#include "controller/Timestamp.h"
 #include "k8sclient/ApiError.h"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <ctime>
 
 namespace csrop {
 namespace {
@@ -17,13 +17,6 @@ bool readyToSign(const k8s::CertificateSigningRequest& csr) {
 }
 
 }  // namespace
-
-double secondsSince(const std::string& rfc3339) {
-  std::tm tm{};
-  if (rfc3339.size() < 19 || !strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
-  const auto then = std::chrono::system_clock::from_time_t(timegm(&tm));
-  return std::chrono::duration<double>(std::chrono::system_clock::now() - then).count();
-}
 
 CsrSigner::CsrSigner(k8s::KubeClient& client, std::map<std::string, std::unique_ptr<signers::Signer>>& signers, EventRecorder& events,
                      Metrics& metrics, std::function<bool()> mayWrite)
@@ -75,8 +68,9 @@ SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
     return SyncResult::again(std::string("writing the certificate failed: ") + e.what());
   }
   metrics_.inc(metric::kIssued, {{"signer", csr.spec.signerName}});
-  if (double age = secondsSince(csr.metadata.creationTimestamp); age >= 0)
-    metrics_.observe(metric::kCsrLatency, {{"signer", csr.spec.signerName}}, age);
+  if (auto created = parseRfc3339(csr.metadata.creationTimestamp))
+    metrics_.observe(metric::kCsrLatency, {{"signer", csr.spec.signerName}},
+                     std::chrono::duration<double>(std::chrono::system_clock::now() - *created).count());
   // No Event here: the certificate in the CSR's status is the record users see (kubectl get csr
   // shows Issued), kube-controller-manager's signer writes none either, and an Event per issuance
   // was a quarter of the operator's API requests. Refusals (SignerValidationFailure) do get one.

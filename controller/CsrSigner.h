@@ -40,7 +40,4 @@ class CsrSigner {
   std::function<bool()> mayWrite_;
 };
 
-// Seconds since an RFC 3339 timestamp, or a negative number when it cannot be parsed.
-double secondsSince(const std::string& rfc3339);
-
 }  // namespace csrop
