@@ -1,6 +1,7 @@
 #include "controller/LeaderElector.h"
 
 #include "k8sclient/ApiError.h"
+#include "k8sclient/RateLimiter.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,11 +10,8 @@
 namespace csrop {
 namespace {
 
-void sleepFor(std::stop_token stop, std::chrono::milliseconds d) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(50)));
-}
+// Wakes at once when stop is requested.
+void sleepFor(std::stop_token stop, std::chrono::milliseconds d) { k8s::steadyClock()->sleepFor(d, stop); }
 
 }  // namespace
 

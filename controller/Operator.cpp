@@ -15,6 +15,7 @@
 #include "k8sclient/Base64.h"
 #include "k8sclient/Informer.h"
 #include "k8sclient/KubeClient.h"
+#include "k8sclient/RateLimiter.h"
 #include "signers/CertificateInfo.h"
 #include "signers/IssueCertificate.h"
 
@@ -51,10 +52,8 @@ double unixSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
-void sleepFor(std::stop_token stop, std::chrono::milliseconds d) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-}
+// Wakes at once when stop is requested.
+void sleepFor(std::stop_token stop, std::chrono::milliseconds d) { k8s::steadyClock()->sleepFor(d, stop); }
 
 void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::time_point notAfter, Metrics& metrics) {
   metrics.set(metric::kCaNotAfter, {{"signer", signerName}}, unixSeconds(notAfter));
