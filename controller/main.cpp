@@ -37,11 +37,11 @@ int runCommand(const csrop::CommandLine& cli) {
 
   spdlog::set_level(spdlog::level::from_str(config.logLevel));
   spdlog::info("csr-operator {} starting", CSR_OPERATOR_VERSION);
-  for (std::size_t start = 0, end; start < describeConfig(config).size(); start = end + 1) {
-    const std::string text = describeConfig(config);
-    end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    spdlog::info("config: {}", text.substr(start, end - start));
+  const std::string effective = describeConfig(config);
+  for (std::size_t start = 0, end; start < effective.size(); start = end + 1) {
+    end = effective.find('\n', start);
+    if (end == std::string::npos) end = effective.size();
+    spdlog::info("config: {}", effective.substr(start, end - start));
   }
   k8s::RestConfig rest = k8s::loadDefaultConfig(cli.kubeconfig, cli.context);
   rest.qps = config.qps;
