@@ -39,6 +39,12 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
   OperatorProcess op(s.cluster, "op", s.config(), s.operatorKubeconfig());
   op.start();
   auto& admin = s.cluster.admin();
+  REQUIRE(eventually([&] { return httpGet(op.port(), "/readyz").first == 200; }, std::chrono::seconds(10)));
+  CHECK(httpGet(op.port(), "/healthz").first == 200);
+  CHECK(httpGet(op.port(), "/nope").first == 404);
+  // The effective configuration is logged, but never key material.
+  CHECK(op.log().find("config: signer kubernetes.io/kubelet-serving caCertFile=") != std::string::npos);
+  CHECK(op.log().find("PRIVATE KEY") == std::string::npos);
 
   SUBCASE("an honest serving request is approved and signed with exactly the requested names") {
     s.createServing("honest", "worker-1", Scenario::servingRequest("worker-1", {"worker-1", "worker-1.cluster.internal"}, {"10.0.0.1"}));
@@ -82,6 +88,18 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
       CHECK_FALSE(isIssued(csr));
     }
     CHECK(op.metric("csr_operator_certificates_issued_total") == 0);
+    // The Event follows the Denied condition, so it may arrive a moment later.
+    std::vector<nlohmann::json> denied;
+    eventually([&] {
+      denied.clear();
+      const auto events = admin.requestJson("GET", "/api/v1/namespaces/default/events");
+      for (const auto& e : events["items"])
+        if (e.value("reason", "") == "CSRDenied" && e["involvedObject"].value("name", "") == "foreign-ip") denied.push_back(e);
+      return !denied.empty();
+    }, std::chrono::seconds(5));
+    REQUIRE(denied.size() == 1);
+    CHECK(denied[0].value("type", "") == "Warning");
+    CHECK(denied[0].value("message", "").find("IPNotOwnedByNode") != std::string::npos);
     CHECK(op.log().find("decision csr=foreign-ip signer=kubernetes.io/kubelet-serving requester=system:node:worker-1 "
                         "policy=kubelet-serving decision=deny reason=IPNotOwnedByNode") != std::string::npos);
   }
