@@ -18,7 +18,16 @@ void sleepFor(std::stop_token stop, std::chrono::milliseconds d) { k8s::steadyCl
 LeaderElector::LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity)
     : client_(client), config_(std::move(config)), identity_(std::move(identity)) {}
 
+bool LeaderElector::isLeader() const {
+  if (!leader_.load()) return false;
+  const Clock::time_point renewed{Clock::duration{renewedAt_.load()}};
+  return Clock::now() - renewed < config_.renewDeadline;
+}
+
 bool LeaderElector::tryAcquireOrRenew() {
+  // Others time our lease from when they see it change, which is after we send it, so counting
+  // from before the request keeps our view of leadership the shorter one.
+  const auto attemptStart = Clock::now();
   const auto leaseSeconds = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(config_.leaseDuration).count());
   const std::string now = k8s::nowRfc3339Micro();
   k8s::Lease lease;
@@ -43,6 +52,7 @@ bool LeaderElector::tryAcquireOrRenew() {
       observedRenewTime_ = now;
       observedResourceVersion_ = created.metadata.resourceVersion;
       observedAt_ = Clock::now();
+      renewedAt_ = attemptStart.time_since_epoch().count();
       return true;
     } catch (const std::exception& ce) {
       spdlog::debug("leader election: creating lease failed: {}", ce.what());
@@ -75,6 +85,7 @@ bool LeaderElector::tryAcquireOrRenew() {
     observedRenewTime_ = now;
     observedResourceVersion_ = updated.metadata.resourceVersion;
     observedAt_ = Clock::now();
+    renewedAt_ = attemptStart.time_since_epoch().count();
     return true;
   } catch (const std::exception& e) {
     spdlog::debug("leader election: updating lease failed: {}", e.what());
@@ -107,16 +118,21 @@ void LeaderElector::run(std::stop_token stop, std::function<void()> onAcquired, 
     leader_ = true;
     spdlog::info("leader election: acquired lease {}/{} identity={}", config_.namespace_, config_.leaseName, identity_);
     onAcquired();
-    auto lastRenew = Clock::now();
     while (!stop.stop_requested()) {
       sleepFor(stop, config_.retryPeriod);
       if (stop.stop_requested()) break;
-      if (tryAcquireOrRenew()) {
-        lastRenew = Clock::now();
-      } else if (Clock::now() - lastRenew >= config_.renewDeadline) {
+      if (tryAcquireOrRenew()) continue;
+      // client-go keeps retrying until renewDeadline even when it reads another holder; we stop at
+      // once then, because a lease that names someone else is lost whatever we retry.
+      const bool takenOver = !observedHolder_.empty() && observedHolder_ != identity_;
+      if (takenOver || !isLeader()) {
         leader_ = false;
-        spdlog::error("leader election: lost lease {}/{} identity={}: no renewal within {}ms", config_.namespace_, config_.leaseName,
-                      identity_, config_.renewDeadline.count());
+        if (takenOver)
+          spdlog::error("leader election: lost lease {}/{} identity={}: now held by {}", config_.namespace_, config_.leaseName,
+                        identity_, observedHolder_);
+        else
+          spdlog::error("leader election: lost lease {}/{} identity={}: no renewal within {}ms", config_.namespace_,
+                        config_.leaseName, identity_, config_.renewDeadline.count());
         onLost();
         break;
       }

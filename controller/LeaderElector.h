@@ -27,7 +27,10 @@ class LeaderElector {
   // deadline passes, and tries again. Releases the lease on stop when held.
   void run(std::stop_token stop, std::function<void()> onAcquired, std::function<void()> onLost);
 
-  bool isLeader() const { return leader_.load(); }
+  // True only while the last successful renewal is younger than renewDeadline, checked on every
+  // call: a renewal stuck in a slow or partitioned request ends leadership on time, not when the
+  // request finally returns.
+  bool isLeader() const;
   const std::string& identity() const { return identity_; }
 
   // One acquire-or-renew attempt; public so tests can drive the protocol step by step.
@@ -39,6 +42,7 @@ class LeaderElector {
   LeaderElectionConfig config_;
   std::string identity_;
   std::atomic<bool> leader_{false};
+  std::atomic<Clock::rep> renewedAt_{0};  // start of the last successful acquire or renew
   std::string observedHolder_;
   std::string observedRenewTime_;
   std::string observedResourceVersion_;

@@ -185,6 +185,9 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   // The lease is released after stop is requested, so its client must not be bound to stop.
   k8s::ClientOptions leaseClientOptions = clientOptions;
   leaseClientOptions.stop = {};
+  // The elector's loop is the retry (every retryPeriod); client retries would only hold a failing
+  // renewal past the point where the loop could notice it.
+  leaseClientOptions.maxRetries = 0;
   k8s::KubeClient leaseClient(transport, leaseClientOptions);
   LeaderElector elector(leaseClient, le, identity);
   auto mayWrite = [&] { return !config.leaderElection.enabled || elector.isLeader(); };

@@ -14,8 +14,35 @@ void Faults::throttleNext(int count, int retryAfterSeconds) {
   retryAfter_ = retryAfterSeconds;
 }
 
-std::optional<ApiError> Faults::take() {
+void Faults::failResourceFor(const std::string& resource, int code, std::chrono::milliseconds duration) {
   std::lock_guard<std::mutex> g(mu_);
+  partitionedResource_ = resource;
+  partitionCode_ = code;
+  partitionUntil_ = std::chrono::steady_clock::now() + duration;
+}
+
+namespace {
+
+ApiError injectedError(int code) {
+  static const std::map<int, std::pair<const char*, const char*>> reasons = {
+      {500, {"InternalError", "Internal error occurred: injected fault"}},
+      {503, {"ServiceUnavailable", "the server is currently unable to handle the request"}},
+      {504, {"Timeout", "the server was unable to return a response in the time allotted"}},
+      {429, {"TooManyRequests", "Too many requests, please try again later."}},
+      {410, {"Expired", "too old resource version (injected fault)"}},
+      {409, {"Conflict", "injected conflict"}},
+  };
+  auto it = reasons.find(code);
+  if (it != reasons.end()) return ApiError(code, it->second.first, it->second.second);
+  return ApiError(code, code >= 500 ? "InternalError" : "BadRequest", "injected fault");
+}
+
+}  // namespace
+
+std::optional<ApiError> Faults::take(const std::string& resource) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!partitionedResource_.empty() && resource == partitionedResource_ && std::chrono::steady_clock::now() < partitionUntil_)
+    return injectedError(partitionCode_);
   if (throttleCount_ > 0) {
     --throttleCount_;
     ApiError e(429, "TooManyRequests", "Too many requests, please try again later.",
@@ -25,17 +52,7 @@ std::optional<ApiError> Faults::take() {
   }
   if (failCount_ > 0) {
     --failCount_;
-    static const std::map<int, std::pair<const char*, const char*>> reasons = {
-        {500, {"InternalError", "Internal error occurred: injected fault"}},
-        {503, {"ServiceUnavailable", "the server is currently unable to handle the request"}},
-        {504, {"Timeout", "the server was unable to return a response in the time allotted"}},
-        {429, {"TooManyRequests", "Too many requests, please try again later."}},
-        {410, {"Expired", "too old resource version (injected fault)"}},
-        {409, {"Conflict", "injected conflict"}},
-    };
-    auto it = reasons.find(failCode_);
-    if (it != reasons.end()) return ApiError(failCode_, it->second.first, it->second.second);
-    return ApiError(failCode_, failCode_ >= 500 ? "InternalError" : "BadRequest", "injected fault");
+    return injectedError(failCode_);
   }
   return std::nullopt;
 }
@@ -43,7 +60,10 @@ std::optional<ApiError> Faults::take() {
 json Faults::describe() const {
   std::lock_guard<std::mutex> g(mu_);
   return {{"failNext", {{"count", failCount_}, {"code", failCode_}}},
-          {"throttleNext", {{"count", throttleCount_}, {"retryAfter", retryAfter_}}}};
+          {"throttleNext", {{"count", throttleCount_}, {"retryAfter", retryAfter_}}},
+          {"partition", {{"resource", partitionedResource_},
+                         {"code", partitionCode_},
+                         {"active", !partitionedResource_.empty() && std::chrono::steady_clock::now() < partitionUntil_}}}};
 }
 
 Stats::Stats() : start_(Clock::now()) {}

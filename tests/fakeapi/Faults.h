@@ -16,8 +16,11 @@ class Faults {
  public:
   void failNext(int count, int code);
   void throttleNext(int count, int retryAfterSeconds);
-  // The error to answer the next API request with, if one is armed; consumes one.
-  std::optional<ApiError> take();
+  // Every request for `resource` (as routed, e.g. "leases") fails with `code` for `seconds`:
+  // a partition that cuts one kind of traffic while watches and other writes keep flowing.
+  void failResourceFor(const std::string& resource, int code, std::chrono::milliseconds duration);
+  // The error to answer the next API request for `resource` with, if one is armed; consumes one.
+  std::optional<ApiError> take(const std::string& resource);
   json describe() const;
 
  private:
@@ -26,6 +29,9 @@ class Faults {
   int failCode_ = 500;
   int throttleCount_ = 0;
   int retryAfter_ = 1;
+  std::string partitionedResource_;
+  int partitionCode_ = 503;
+  std::chrono::steady_clock::time_point partitionUntil_{};
 };
 
 class Stats {

@@ -210,13 +210,16 @@ Response Router::fake(const Request& req, const Target& t) {
         faults_.failNext(v.at("count").get<int>(), v.value("code", 500));
       } else if (k == "throttleNext") {
         faults_.throttleNext(v.at("count").get<int>(), v.value("retryAfter", 1));
+      } else if (k == "partition") {
+        faults_.failResourceFor(v.at("resource").get<std::string>(), v.value("code", 503),
+                                std::chrono::milliseconds(v.at("milliseconds").get<int>()));
       } else if (k == "compact") {
         if (v.get<bool>()) store_.compact();
       } else if (k == "silenceWatches") {
         hub_.silence(v.get<int>());
       } else {
         throw badRequest("unknown fault " + json(k).dump() +
-                         "; known: dropWatches, failNext, throttleNext, compact, silenceWatches");
+                         "; known: dropWatches, failNext, throttleNext, partition, compact, silenceWatches");
       }
       applied.push_back(k);
     }
@@ -363,7 +366,7 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
       (verb == "create" && !name.empty()))
     throw ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
 
-  if (auto injected = faults_.take()) throw *injected;
+  if (auto injected = faults_.take(r->resource)) throw *injected;
 
   Attributes attrs;
   attrs.user = *req.user;

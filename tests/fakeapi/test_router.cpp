@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
+
 using namespace fakeapi;
 using fakeapi::testing::csrObject;
 using fakeapi::testing::user;
@@ -246,6 +248,21 @@ TEST_CASE("faults: failNext, throttleNext, admin only, stats") {
   for (const auto& e : stats["requests"]) saw500 |= e["code"] == 500 && e["verb"] == "list";
   CHECK(saw500);
   CHECK(stats["requestsPerSecond"].contains("lastSecond"));
+}
+
+TEST_CASE("faults: a partition fails one resource for a while and nothing else") {
+  Fixture f;
+  const std::string leases = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases";
+  f.ok("POST", "/fake/faults", f.admin, json{{"partition", {{"resource", "leases"}, {"code", 503}, {"milliseconds", 300}}}});
+  auto cut = f.call("GET", leases, f.admin);
+  CHECK(cut.response.status == 503);
+  CHECK(json::parse(cut.response.body)["reason"] == "ServiceUnavailable");
+  CHECK(f.call("GET", kCsrs, f.admin).response.status == 200);
+  CHECK(f.ok("GET", "/fake/faults", f.admin)["partition"]["active"] == true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  CHECK(f.call("GET", leases, f.admin).response.status == 200);
+  CHECK(f.ok("GET", "/fake/faults", f.admin)["partition"]["active"] == false);
+  CHECK(f.call("POST", "/fake/faults", f.admin, json{{"partition", {{"resource", "leases"}}}}).response.status == 400);
 }
 
 TEST_CASE("SubjectAccessReview uses the same authorizer") {

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
+
 using namespace itest;
 
 TEST_CASE("e2e: two replicas never sign a CSR twice and fail over") {
@@ -51,4 +53,80 @@ TEST_CASE("e2e: two replicas never sign a CSR twice and fail over") {
     auto lease = s.cluster.admin().get<k8s::Lease>("csr-operator", "kube-system");
     CHECK(lease.holderIdentity.value_or("") == "");
   }
+}
+
+namespace {
+
+// The CSR stays untouched for `window`: no condition, no certificate.
+bool untouchedFor(k8s::KubeClient& admin, const std::string& name, std::chrono::milliseconds window) {
+  const auto until = std::chrono::steady_clock::now() + window;
+  while (std::chrono::steady_clock::now() < until) {
+    auto csr = admin.get<k8s::CertificateSigningRequest>(name);
+    if (!csr.status.conditions.empty() || !csr.status.certificate.empty()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: a live leader that loses its lease stops writing at once and resumes when it holds it again") {
+  Scenario s;
+  OperatorProcess op(s.cluster, "leader", s.config(true), s.operatorKubeconfig());
+  op.start();
+  REQUIRE(eventually([&] { return op.metric("csr_operator_leader") == 1; }, std::chrono::seconds(10)));
+  s.createServing("before", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+  REQUIRE(isIssued(waitForCsr(s.cluster.admin(), "before", isIssued)));
+
+  SUBCASE("cut off from the lease: leadership ends at renewDeadline while watches still flow") {
+    // Scenario::config: leaseDuration 3s, renewDeadline 2s, retryPeriod 500ms.
+    const auto cutAt = std::chrono::steady_clock::now();
+    s.cluster.fault({{"partition", {{"resource", "leases"}, {"code", 503}, {"milliseconds", 7000}}}});
+    REQUIRE(eventually([&] { return op.metric("csr_operator_leader") == 0; }, std::chrono::seconds(4),
+                       std::chrono::milliseconds(50)));
+    const auto demotedAfter = std::chrono::steady_clock::now() - cutAt;
+    // It must not hold on past the renew deadline (a standby may take over at leaseDuration), nor
+    // give up on the first failed renewal.
+    CHECK(demotedAfter >= std::chrono::milliseconds(1500));
+    CHECK(demotedAfter < std::chrono::milliseconds(3000));
+    // The metric follows isLeader() at once; the elector's own loop logs on its next turn.
+    CHECK(eventually([&] { return op.log().find("no renewal within 2000ms") != std::string::npos; }, std::chrono::seconds(2)));
+
+    s.createServing("during", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+    CHECK(untouchedFor(s.cluster.admin(), "during", std::chrono::seconds(2)));
+    CHECK(op.metric("csr_operator_certificates_issued_total") == 1);
+
+    auto csr = waitForCsr(s.cluster.admin(), "during", isIssued, std::chrono::seconds(15));
+    CHECK(isIssued(csr));
+    CHECK(op.metric("csr_operator_leader") == 1);
+    CHECK(std::chrono::steady_clock::now() - cutAt >= std::chrono::milliseconds(7000));
+  }
+
+  SUBCASE("another holder takes the lease: leadership ends on the next renewal") {
+    auto& admin = s.cluster.admin();
+    auto lease = admin.get<k8s::Lease>("csr-operator", "kube-system");
+    lease.holderIdentity = "intruder";
+    lease.leaseDurationSeconds = 3600;
+    lease.renewTime = k8s::nowRfc3339Micro();
+    const auto takenAt = std::chrono::steady_clock::now();
+    admin.update(lease);
+    REQUIRE(eventually([&] { return op.metric("csr_operator_leader") == 0; }, std::chrono::seconds(3),
+                       std::chrono::milliseconds(50)));
+    // The renew loop runs every retryPeriod (500ms); waiting for renewDeadline would be 2s.
+    CHECK(std::chrono::steady_clock::now() - takenAt < std::chrono::milliseconds(1500));
+    CHECK(eventually([&] { return op.log().find("now held by intruder") != std::string::npos; }, std::chrono::seconds(2)));
+
+    s.createServing("while-held", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+    CHECK(untouchedFor(admin, "while-held", std::chrono::seconds(2)));
+    CHECK(op.metric("csr_operator_decisions_total") == 1);
+
+    lease = admin.get<k8s::Lease>("csr-operator", "kube-system");
+    lease.holderIdentity = std::nullopt;
+    lease.leaseDurationSeconds = 1;
+    admin.update(lease);
+    auto csr = waitForCsr(admin, "while-held", isIssued, std::chrono::seconds(10));
+    CHECK(isIssued(csr));
+    CHECK(op.metric("csr_operator_leader") == 1);
+  }
+  CHECK(op.stop() == 0);
 }
