@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <cstdlib>
 #include <system_error>
 
 #include "k8sclient/HttpTransport.h"
@@ -66,6 +67,9 @@ class CpprestTransport : public HttpTransport {
     c.set_validate_certificates(!cfg_.insecureSkipTlsVerify);
     RestConfig cfg = cfg_;
     c.set_ssl_context_callback([cfg](boost::asio::ssl::context& ctx) {
+      // A watch or a pooled connection sits idle most of the time; without this each keeps its
+      // OpenSSL read and write buffers (about 34 KB) for its whole life.
+      SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
       if (!cfg.caPem.empty()) trustOnly(ctx, cfg.caPem);
       if (!cfg.clientCertPem.empty()) {
         ctx.use_certificate_chain(boost::asio::buffer(cfg.clientCertPem.data(), cfg.clientCertPem.size()));
@@ -140,7 +144,9 @@ class CpprestTransport : public HttpTransport {
       // out complete lines. cpprest's read_line goes through the stream buffer one character at a
       // time, which made reading watch events the operator's largest CPU cost under load.
       auto buffer = resp.body().streambuf();
-      std::vector<uint8_t> chunk(64 * 1024);
+      // Left uninitialised: an idle watch only ever touches the first pages of it.
+      constexpr size_t kChunk = 64 * 1024;
+      auto chunk = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
       std::string pending;
       auto deliver = [&](std::string_view piece) {
         try {
@@ -152,10 +158,10 @@ class CpprestTransport : public HttpTransport {
         }
       };
       for (;;) {
-        const size_t want = std::clamp<size_t>(buffer.in_avail(), 1, chunk.size());
-        const size_t n = buffer.getn(chunk.data(), want).get();
+        const size_t want = std::clamp<size_t>(buffer.in_avail(), 1, kChunk);
+        const size_t n = buffer.getn(chunk.get(), want).get();
         if (n == 0) break;
-        pending.append(reinterpret_cast<const char*>(chunk.data()), n);
+        pending.append(reinterpret_cast<const char*>(chunk.get()), n);
         size_t start = 0;
         for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
           deliver(std::string_view(pending).substr(start, nl - start + 1));
@@ -197,6 +203,15 @@ std::shared_ptr<HttpTransport> makeCpprestTransport(const RestConfig& config) {
       spdlog::debug("cpprest thread pool already initialised: {}", e.what());
     }
   });
+  // cpprest calls set_default_verify_paths() on every new connection's context before our callback
+  // replaces its store (http_client_asio.cpp, asio_connection::upgrade_to_ssl), which parses the whole
+  // system bundle, about 140 certificates, per connection only to throw them away. When a CA is
+  // configured the system store is never consulted, so point OpenSSL's default file at nothing.
+  // It is read with getenv on each connection; the first transport sets it before any connection.
+  if (!config.caPem.empty()) {
+    static std::once_flag noSystemBundle;
+    std::call_once(noSystemBundle, [] { setenv(X509_get_default_cert_file_env(), "/dev/null", 1); });
+  }
   return std::make_shared<CpprestTransport>(config);
 }
 
