@@ -78,35 +78,52 @@ void callSafely(const char* what, const std::string& kind, F&& f) {
 }
 }  // namespace
 
+void InformerCore::admit(json item, std::map<std::string, Entry>& into) const {
+  if (options_.transform) options_.transform(item);
+  into.insert_or_assign(keyOf(item), pack(item));
+}
+
 void InformerCore::replace(std::vector<json> items, const std::string& resourceVersion) {
-  std::vector<Notification> notes;
+  std::map<std::string, Entry> fresh;
+  for (auto& item : items) admit(std::move(item), fresh);
+  replaceWith(std::move(fresh), resourceVersion);
+}
+
+// Handlers get objects decoded one at a time from the packed entries, so a relist of thousands of
+// objects never holds them all as JSON trees at once.
+void InformerCore::replaceWith(std::map<std::string, Entry> fresh, const std::string& resourceVersion) {
+  std::vector<std::pair<Change, std::string>> changes;
+  std::map<std::string, Entry> replaced;  // previous state of updated and deleted objects
   {
     std::unique_lock lock(mu_);
-    std::map<std::string, Entry> fresh;
-    for (auto& item : items) {
-      if (options_.transform) options_.transform(item);
-      std::string key = keyOf(item);
+    for (const auto& [key, entry] : fresh) {
       auto it = cache_.find(key);
-      if (it == cache_.end()) notes.push_back({Change::Add, json(), item});
-      else if (it->second.resourceVersion != metaStr(item, "resourceVersion"))
-        notes.push_back({Change::Update, it->second.decode(), item});
-      fresh[key] = pack(item);
+      if (it == cache_.end()) {
+        changes.emplace_back(Change::Add, key);
+      } else if (it->second.resourceVersion != entry.resourceVersion) {
+        changes.emplace_back(Change::Update, key);
+        replaced.emplace(key, std::move(it->second));
+      }
     }
-    for (auto& [key, old] : cache_)
-      if (!fresh.count(key)) notes.push_back({Change::Delete, old.decode(), json()});
+    for (auto& [key, old] : cache_) {
+      if (fresh.count(key)) continue;
+      changes.emplace_back(Change::Delete, key);
+      replaced.emplace(key, std::move(old));
+    }
     cache_ = std::move(fresh);
     if (!resourceVersion.empty()) resourceVersion_ = resourceVersion;
   }
-  for (const auto& n : notes) {
-    switch (n.change) {
+  // Only this informer's thread writes the cache, so what was just stored is still there.
+  for (const auto& [change, key] : changes) {
+    switch (change) {
       case Change::Add:
-        if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(n.now); });
+        if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(*get(key)); });
         break;
       case Change::Update:
-        if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(n.old, n.now); });
+        if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(replaced.at(key).decode(), *get(key)); });
         break;
       case Change::Delete:
-        if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(n.old); });
+        if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(replaced.at(key).decode()); });
         break;
     }
   }
@@ -172,12 +189,16 @@ bool InformerCore::listOnce(std::stop_token stop) {
   o.resourceVersion.clear();
   o.continueToken.clear();
   if (o.limit <= 0) o.limit = 500;
-  std::string rv;
-  JsonList l = client_.listAllJson(resource_, o, options_.ns, &rv);
+  // Each page is packed as it arrives: a relist of 10,000 CSRs parses 500 at a time instead of
+  // building one tree for the whole list next to the cache it replaces.
+  std::map<std::string, Entry> fresh;
+  const std::string rv = client_.forEachListPage(resource_, o, options_.ns, [&](JsonList&& page) {
+    for (auto& item : page.items) admit(std::move(item), fresh);
+  });
   if (stop.stop_requested()) return false;
-  spdlog::info("informer {}: listed {} object(s) at resourceVersion {}", resource_.kind, l.items.size(), rv);
+  spdlog::info("informer {}: listed {} object(s) at resourceVersion {}", resource_.kind, fresh.size(), rv);
   relists_.fetch_add(1);
-  replace(std::move(l.items), rv);
+  replaceWith(std::move(fresh), rv);
   synced_.store(true);
   return true;
 }

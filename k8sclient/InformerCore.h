@@ -81,6 +81,9 @@ class InformerCore {
     Json decode() const { return Json::from_msgpack(packed); }
   };
   static Entry pack(const Json& obj);
+  // Adds a listed item to a cache being built: transform applied, then packed.
+  void admit(Json item, std::map<std::string, Entry>& into) const;
+  void replaceWith(std::map<std::string, Entry> fresh, const std::string& resourceVersion);
   std::map<std::string, Entry> cache_;
   std::string resourceVersion_;
   std::atomic<bool> synced_{false};

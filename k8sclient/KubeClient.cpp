@@ -149,19 +149,26 @@ JsonList KubeClient::listJson(const ResourceRef& res, const ListOptions& o, cons
   return out;
 }
 
-JsonList KubeClient::listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns,
-                                 std::string* rvOut) {
-  JsonList all;
+std::string KubeClient::forEachListPage(const ResourceRef& res, const ListOptions& opts, const std::string& ns,
+                                        const std::function<void(JsonList&&)>& onPage) {
   ListOptions o = opts;
   for (;;) {
     JsonList page = listJson(res, o, ns);
-    for (auto& i : page.items) all.items.push_back(std::move(i));
-    all.resourceVersion = page.resourceVersion;
-    if (page.continueToken.empty()) break;
-    o.continueToken = page.continueToken;
+    std::string rv = page.resourceVersion, next = page.continueToken;
+    onPage(std::move(page));
+    if (next.empty()) return rv;
+    o.continueToken = next;
     // The continue token pins the snapshot; resourceVersion must not be sent with it.
     o.resourceVersion.clear();
   }
+}
+
+JsonList KubeClient::listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns,
+                                 std::string* rvOut) {
+  JsonList all;
+  all.resourceVersion = forEachListPage(res, opts, ns, [&](JsonList&& page) {
+    for (auto& i : page.items) all.items.push_back(std::move(i));
+  });
   if (rvOut) *rvOut = all.resourceVersion;
   return all;
 }

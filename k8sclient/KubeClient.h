@@ -94,6 +94,10 @@ class KubeClient {
   // JSON core used by the templates, WatchStream and Informer.
   nlohmann::json getJson(const ResourceRef& res, const std::string& name, const std::string& ns = "");
   JsonList listJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns = "");
+  // Follows continue tokens, handing each page over as it arrives (so only one page is parsed at a
+  // time); returns the list's resourceVersion.
+  std::string forEachListPage(const ResourceRef& res, const ListOptions& opts, const std::string& ns,
+                              const std::function<void(JsonList&&)>& onPage);
   JsonList listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns = "",
                        std::string* rvOut = nullptr);
   nlohmann::json createJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& ns = "");

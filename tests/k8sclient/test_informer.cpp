@@ -147,6 +147,25 @@ TEST_CASE("run: list watch resume from bookmark 410 relist ERROR relist delete w
   CHECK(t.requests[0].path.find("limit=500") != std::string::npos);
 }
 
+TEST_CASE("run: the initial list follows continue tokens page by page and watches from the list's resourceVersion") {
+  InformerFixture f;
+  auto& t = *f.transport;
+  json first = json::parse(listBody({csr("a", "1"), csr("b", "2")}, "9"));
+  first["metadata"]["continue"] = "page2";
+  t.queueSend(200, first.dump());
+  t.queueSend(200, listBody({csr("c", "3")}, "9"));
+  f.stopAfterScript();
+  f.informer.run(f.stop.get_token());
+
+  CHECK(f.log == std::vector<std::string>{"add a@1", "add b@2", "add c@3"});
+  CHECK(f.informer.size() == 3);
+  REQUIRE(t.requests.size() == 2);
+  CHECK(t.requests[1].path.find("continue=page2") != std::string::npos);
+  CHECK(t.requests[1].path.find("resourceVersion=") == std::string::npos);
+  REQUIRE(t.streams.size() == 1);
+  CHECK(t.streams[0].path.find("resourceVersion=9") != std::string::npos);
+}
+
 TEST_CASE("run: list failures and watch errors back off Retry-After respected") {
   InformerFixture f;
   auto& t = *f.transport;
