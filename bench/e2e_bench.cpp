@@ -86,13 +86,14 @@ double cpuSeconds(int pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-double mb(long kb) { return static_cast<double>(kb) / 1024.0; }
+// /proc reports KiB; figures are printed in MiB (what ps, top and Kubernetes' "Mi" use).
+double mib(long kib) { return static_cast<double>(kib) / 1024.0; }
 
-// "VmRSS 12.3 MB (anon 4.5, file 7.8), VmHWM 13.0 MB, 12 threads"
+// "VmRSS 12.3 MiB (anon 4.5, file 7.8), VmHWM 13.0 MiB, 12 threads"
 std::string memory(int pid) {
   char buf[160];
-  std::snprintf(buf, sizeof buf, "VmRSS %.1f MB (anon %.1f, file %.1f), VmHWM %.1f MB, %d threads", mb(procStatusKb(pid, "VmRSS")),
-                mb(procStatusKb(pid, "RssAnon")), mb(procStatusKb(pid, "RssFile")), mb(procStatusKb(pid, "VmHWM")),
+  std::snprintf(buf, sizeof buf, "VmRSS %.1f MiB (anon %.1f, file %.1f), VmHWM %.1f MiB, %d threads", mib(procStatusKb(pid, "VmRSS")),
+                mib(procStatusKb(pid, "RssAnon")), mib(procStatusKb(pid, "RssFile")), mib(procStatusKb(pid, "VmHWM")),
                 static_cast<int>(procStatusKb(pid, "Threads")));
   return buf;
 }
@@ -385,8 +386,8 @@ int run(const Options& o) {
     }
   }
   const double issuedMetric = op.metric("csr_operator_certificates_issued_total");
-  std::printf("\noperator: idle VmRSS %.1f MB, peak VmHWM %.1f MB, VmRSS with %zu CSRs cached %.1f MB, certificates issued %.0f\n",
-              mb(idleRss), mb(procStatusKb(opPid, "VmHWM")), expected, mb(procStatusKb(opPid, "VmRSS")), issuedMetric);
+  std::printf("\noperator: idle VmRSS %.1f MiB (%.2f MB), peak VmHWM %.1f MiB, VmRSS with %zu CSRs cached %.1f MiB, certificates issued %.0f\n",
+              mib(idleRss), static_cast<double>(idleRss) * 1024.0 / 1e6, mib(procStatusKb(opPid, "VmHWM")), expected, mib(procStatusKb(opPid, "VmRSS")), issuedMetric);
   const auto code = op.stop(std::chrono::seconds(10));
   std::printf("operator exit code after SIGTERM: %d\n", code ? *code : -1);
   return issuedMetric == static_cast<double>(expected) ? 0 : 1;
