@@ -66,6 +66,8 @@ std::string usageText() {
          "  version                                                  print the version\n"
          "run flags (override the file): --log-level L --workers N --kube-api-qps Q --kube-api-burst B\n"
          "  --http-bind-address ADDR --leader-elect=true|false\n"
+         "  --set PATH=VALUE   any key of the configuration file, e.g. --set gc.enabled=true or\n"
+         "                     --set approver.kubeletServing.allowedCIDRs=[10.0.0.0/8] (repeatable)\n"
          "kubelet-csr-approver compatible (flag / env): --max-expiration-sec MAX_EXPIRATION_SEC,\n"
          "  --allowed-dns-names ALLOWED_DNS_NAMES, --provider-ip-prefixes PROVIDER_IP_PREFIXES,\n"
          "  --skip-deny-step SKIP_DENY_STEP, --ignore-non-system-node IGNORE_NON_SYSTEM_NODE,\n"
@@ -113,6 +115,13 @@ CommandLine parseCommandLine(const std::vector<std::string>& args) {
     else if (flag == "--skip-deny-step") cli.skipDenyStep = value ? convert<bool>(flag, *value) : true;
     else if (flag == "--ignore-non-system-node") cli.ignoreNonSystemNode = value ? convert<bool>(flag, *value) : true;
     else if (flag == "--bypass-dns-resolution") cli.bypassDnsResolution = value ? convert<bool>(flag, *value) : true;
+    else if (flag == "--set") {
+      const std::string assignment = next();
+      const auto eq = assignment.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError("--set expects path=value, e.g. --set approver.kubeletServing.maxDNSNames=3; got '" + assignment + "'");
+      cli.sets.push_back({assignment.substr(0, eq), assignment.substr(eq + 1)});
+    }
     else throw UsageError("unknown flag '" + flag + "' for " + cli.command);
   }
   if (cli.configFile.empty())

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "controller/Config.h"
+#include "controller/ConfigLoader.h"
 
 #include <cstdint>
 #include <optional>
@@ -35,6 +36,8 @@ struct CommandLine {
   std::optional<bool> skipDenyStep;
   std::optional<bool> ignoreNonSystemNode;
   std::optional<bool> bypassDnsResolution;
+  // --set path=value, in order; applied to the file before it is read (see ConfigOverride).
+  std::vector<ConfigOverride> sets;
   std::vector<std::string> rest;  // arguments after the command that it handles itself (pki)
 };
 

@@ -10,16 +10,30 @@
 namespace csrop {
 namespace {
 
-[[noreturn]] void failAt(const std::string& source, const std::string& path, const YAML::Node& at, const std::string& what) {
+// The file being read and the paths that --set wrote over it, so that a problem is reported where
+// the user can fix it: the file and line, or the --set that wrote the value.
+struct ConfigSource {
+  std::string name;
+  std::vector<std::string> overridden;
+
+  std::string locate(const std::string& path, const YAML::Node& at) const {
+    for (const auto& o : overridden)
+      if (path == o || path.rfind(o + ".", 0) == 0 || path.rfind(o + "[", 0) == 0) return "--set " + o;
+    return name + ":" + std::to_string(at.Mark().line + 1);
+  }
+};
+
+[[noreturn]] void failAt(const ConfigSource& source, const std::string& path, const YAML::Node& at, const std::string& what,
+                         const std::string& locatedBy = "") {
   std::ostringstream msg;
-  msg << source << ":" << (at.Mark().line + 1) << ": " << (path.empty() ? "<root>" : path) << " " << what;
+  msg << source.locate(locatedBy.empty() ? path : locatedBy, at) << ": " << (path.empty() ? "<root>" : path) << " " << what;
   throw ConfigFileError(msg.str());
 }
 
 // Wraps one YAML mapping; every key read is remembered so that leftovers are reported as unknown.
 class Section {
  public:
-  Section(const YAML::Node& node, std::string path, const std::string& source)
+  Section(const YAML::Node& node, std::string path, const ConfigSource& source)
       : node_(node), path_(std::move(path)), source_(source) {
     if (node_ && !node_.IsNull() && !node_.IsMap()) fail(node_, "must be a mapping");
   }
@@ -90,7 +104,7 @@ class Section {
 
   Section sub(const std::string& key) { return Section(child(key), keyPath(key), source_); }
   const YAML::Node& node() const { return node_; }
-  const std::string& source() const { return source_; }
+  const ConfigSource& source() const { return source_; }
 
   // Reports the first key that no reader asked for.
   void finish() const {
@@ -100,7 +114,7 @@ class Section {
       if (!seen_.count(key)) {
         std::string known;
         for (const auto& s : seen_) known += (known.empty() ? "" : ", ") + s;
-        fail(kv.first, "has unknown key '" + key + "'; known keys here: " + known);
+        failAt(source_, path_, kv.first, "has unknown key '" + key + "'; known keys here: " + known, keyPath(key));
       }
     }
   }
@@ -108,7 +122,7 @@ class Section {
  private:
   YAML::Node node_;
   std::string path_;
-  const std::string& source_;
+  const ConfigSource& source_;
   std::set<std::string> seen_;
 };
 
@@ -283,15 +297,56 @@ std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) 
   return std::chrono::milliseconds(static_cast<int64_t>(total));
 }
 
-Config parseConfigText(const std::string& yamlText, const std::string& sourceName) {
+namespace {
+
+void applyOverride(YAML::Node& root, const ConfigOverride& o) {
+  const std::string flag = "--set " + o.path + "=" + o.value;
+  static const std::regex keyPath("[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*");
+  if (!std::regex_match(o.path, keyPath))
+    throw ConfigFileError(flag + ": the path must be keys joined by dots, e.g. approver.kubeletServing.maxDNSNames");
+  YAML::Node value;
+  try {
+    value = YAML::Load(o.value);
+  } catch (const YAML::Exception& e) {
+    throw ConfigFileError(flag + ": the value is not valid YAML: " + e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  // yaml-cpp nodes are handles: assigning a child handle to `at` would overwrite the parent, so the
+  // walk resets it instead.
+  std::vector<YAML::Node> chain{root};
+  std::string walked;
+  for (std::size_t start = 0;;) {
+    const auto dot = o.path.find('.', start);
+    const std::string key = o.path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!chain.back().IsMap())
+      throw ConfigFileError(flag + ": " + (walked.empty() ? "the configuration" : walked) + " is not a mapping, so it has no key '" + key + "'");
+    walked += (walked.empty() ? "" : ".") + key;
+    if (dot == std::string::npos) {
+      chain.back()[key] = value;
+      return;
+    }
+    if (!chain.back()[key] || chain.back()[key].IsNull()) chain.back()[key] = YAML::Node(YAML::NodeType::Map);
+    chain.push_back(chain.back()[key]);
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+Config parseConfigText(const std::string& yamlText, const std::string& sourceName, const std::vector<ConfigOverride>& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(yamlText);
   } catch (const YAML::Exception& e) {
     throw ConfigFileError(sourceName + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
+  ConfigSource source{sourceName, {}};
+  for (const auto& o : overrides) {
+    applyOverride(root, o);
+    source.overridden.push_back(o.path);
+  }
   Config config;
-  Section s(root, "", sourceName);
+  Section s(root, "", source);
   s.readEnum("logLevel", config.logLevel,
              {{"trace", std::string("trace")}, {"debug", std::string("debug")}, {"info", std::string("info")},
               {"warn", std::string("warn")}, {"error", std::string("error")}});
@@ -347,12 +402,12 @@ void validateConfig(const Config& config, const std::string& sourceName) {
     fail("neither the approver nor any signer is enabled; enable approver.enabled or list signers.list");
 }
 
-Config loadConfigFile(const std::string& path) {
+Config loadConfigFile(const std::string& path, const std::vector<ConfigOverride>& overrides) {
   std::ifstream in(path);
   if (!in) throw ConfigFileError(path + ": cannot read the configuration file; check the path given to --config");
   std::stringstream buf;
   buf << in.rdbuf();
-  return parseConfigText(buf.str(), path);
+  return parseConfigText(buf.str(), path, overrides);
 }
 
 }  // namespace csrop

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace csrop {
 
@@ -16,8 +17,17 @@ class ConfigFileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-Config loadConfigFile(const std::string& path);
-Config parseConfigText(const std::string& yamlText, const std::string& sourceName);
+// One `--set path=value` override, Helm style: a dotted path of mapping keys and a YAML value
+// (a scalar, or a flow list/mapping such as [10.0.0.0/8]). It goes through the same strict reading
+// as the file, so every option of the file can be set this way.
+struct ConfigOverride {
+  std::string path;
+  std::string value;
+};
+
+Config loadConfigFile(const std::string& path, const std::vector<ConfigOverride>& overrides = {});
+Config parseConfigText(const std::string& yamlText, const std::string& sourceName,
+                       const std::vector<ConfigOverride>& overrides = {});
 
 // Go-style durations as Kubernetes users write them: "90s", "15m", "8760h", "1h30m", "500ms".
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text);

@@ -28,7 +28,7 @@ int runCommand(const csrop::CommandLine& cli) {
   }
   if (cli.command == "pki") return runPkiCommand(cli.rest);
 
-  Config config = loadConfigFile(cli.configFile);
+  Config config = loadConfigFile(cli.configFile, cli.sets);
   applyOverrides(cli, config);
   if (cli.command == "check-config") {
     std::cout << "configuration " << cli.configFile << " is valid\n" << describeConfig(config) << "\n";

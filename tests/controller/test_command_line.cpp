@@ -69,3 +69,15 @@ TEST_CASE("command line: kubelet-csr-approver's flags and environment variables"
   CHECK_THROWS_WITH_AS(csrop::applyOverrides(bad, config), "--provider-ip-prefixes has 'banana', which is not a CIDR (e.g. 10.0.0.0/8)",
                        csrop::UsageError);
 }
+
+TEST_CASE("command line: --set collects path=value overrides in order") {
+  auto cli = csrop::parseCommandLine({"run", "--config", "c.yaml", "--set", "gc.enabled=true", "--set=approver.kubeletServing.allowedCIDRs=[10.0.0.0/8]"});
+  REQUIRE(cli.sets.size() == 2);
+  CHECK(cli.sets[0].path == "gc.enabled");
+  CHECK(cli.sets[0].value == "true");
+  CHECK(cli.sets[1].path == "approver.kubeletServing.allowedCIDRs");
+  CHECK(cli.sets[1].value == "[10.0.0.0/8]");
+  CHECK_THROWS_WITH_AS(csrop::parseCommandLine({"run", "--config", "c.yaml", "--set", "gc.enabled"}),
+                       "--set expects path=value, e.g. --set approver.kubeletServing.maxDNSNames=3; got 'gc.enabled'", csrop::UsageError);
+  CHECK_THROWS_AS(csrop::parseCommandLine({"run", "--config", "c.yaml", "--set", "=1"}), csrop::UsageError);
+}

@@ -121,3 +121,50 @@ TEST_CASE("config: a missing file is a clear error") {
   CHECK_THROWS_WITH_AS(csrop::loadConfigFile("/nonexistent/cfg.yaml"),
                        "/nonexistent/cfg.yaml: cannot read the configuration file; check the path given to --config", ConfigFileError);
 }
+
+TEST_CASE("config: --set overrides any key of the file, through the same strict reading") {
+  using csrop::ConfigOverride;
+  const std::string file = "workers: 4\napprover:\n  kubeletServing:\n    maxDNSNames: 5\n";
+  auto config = parseConfigText(file, "cfg.yaml",
+                                {{"workers", "9"},
+                                 {"approver.kubeletServing.maxDNSNames", "2"},
+                                 {"approver.kubeletServing.allowedCIDRs", "[10.0.0.0/8, 'fd00::/8']"},
+                                 {"approver.kubeletServing.checks.dnsNames", "false"},
+                                 {"gc.enabled", "true"},
+                                 {"leaderElection.renewDeadline", "20s"},
+                                 {"leaderElection.leaseDuration", "30s"}});
+  CHECK(config.workers == 9);
+  CHECK(config.approver.kubeletServing.maxDNSNames == 2);
+  REQUIRE(config.approver.kubeletServing.allowedCIDRs.size() == 2);
+  CHECK_FALSE(config.approver.kubeletServing.checks.dnsNames);
+  CHECK(config.approver.kubeletServing.checks.ipAddresses);
+  CHECK(config.gc.enabled);
+  CHECK(config.leaderElection.renewDeadline == std::chrono::seconds(20));
+  // Later --set of the same key wins; an empty file takes overrides too.
+  CHECK(parseConfigText("", "cfg.yaml", {{"workers", "2"}, {"workers", "3"}}).workers == 3);
+
+  auto errorWith = [&](std::vector<ConfigOverride> o) {
+    try {
+      parseConfigText(file, "cfg.yaml", o);
+    } catch (const ConfigFileError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(errorWith({{"workers", "many"}}) == "--set workers: workers has the wrong type: got 'many'");
+  CHECK(errorWith({{"approver.kubeletServing.maxDnsNames", "3"}}).find("--set approver.kubeletServing.maxDnsNames: "
+                                                                       "approver.kubeletServing has unknown key 'maxDnsNames'") == 0);
+  CHECK(errorWith({{"workers.count", "3"}}) == "--set workers.count=3: workers is not a mapping, so it has no key 'count'");
+  CHECK(errorWith({{"approver..x", "3"}}).find("the path must be keys joined by dots") != std::string::npos);
+  CHECK(errorWith({{"workers", "[1"}}).find("--set workers=[1: the value is not valid YAML") == 0);
+  CHECK(errorWith({{"approver.kubeletServing.allowedCIDRs", "[10.0.0.0/33]"}}).find("--set approver.kubeletServing.allowedCIDRs") == 0);
+  // A range check on a value that came from --set names the --set.
+  CHECK(errorWith({{"workers", "2"}, {"client.qps", "-1"}}).find("--set client.qps") == 0);
+  // A problem in the file is still reported at its line when other keys are set.
+  try {
+    parseConfigText("workers: 4\nbogus: 1\n", "cfg.yaml", {{"workers", "2"}});
+    FAIL("an unknown key in the file must still be refused");
+  } catch (const ConfigFileError& e) {
+    CHECK(std::string(e.what()).find("cfg.yaml:2: <root> has unknown key 'bogus'") == 0);
+  }
+}

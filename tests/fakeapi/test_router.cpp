@@ -64,7 +64,7 @@ json approval(json obj, const std::string& type) {
 
 }  // namespace
 
-TEST_CASE("anonymous requests get 401; discovery works for any authenticated user") {
+TEST_CASE("anonymous requests get 401 - discovery works for any authenticated user") {
   Fixture f;
   auto r = f.call("GET", "/api/v1", std::nullopt);
   CHECK(r.response.status == 401);
@@ -206,7 +206,7 @@ TEST_CASE("list: Table output, field selectors, pagination") {
   CHECK(f.call("GET", kCsrs + "?fieldSelector=spec.nope%3D1", f.admin).response.status == 400);
 }
 
-TEST_CASE("watch requests become WatchSpecs; a compacted resourceVersion answers 410") {
+TEST_CASE("watch requests become WatchSpecs - a compacted resourceVersion answers 410") {
   Fixture f;
   auto r = f.call("GET", kCsrs + "?watch=1&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=7", f.node);
   REQUIRE(r.watch);

@@ -56,7 +56,7 @@ bool eventually(F f, int ms = 3000) {
 
 }  // namespace
 
-TEST_CASE("create assigns metadata; AlreadyExists; generateName") {
+TEST_CASE("create assigns metadata - AlreadyExists - generateName") {
   Store s;
   auto a = s.create(nodes(), "", node("n1"));
   CHECK((*a)["metadata"]["resourceVersion"] == "2");
@@ -255,7 +255,7 @@ TEST_CASE("watch: resume from a resourceVersion, 410 when too old, ERROR when fa
   }
 }
 
-TEST_CASE("watch faults: dropAll ends open watches; silence holds events and bookmarks") {
+TEST_CASE("watch faults: dropAll ends open watches - silence holds events and bookmarks") {
   Store s;
   WatchHub hub(s, 1);
   WatchSpec spec;

@@ -163,3 +163,24 @@ TEST_CASE("e2e: approve-only mode never writes Denied, and an approver-only inst
   CHECK(op.log().find("approve-only mode, not denying") != std::string::npos);
   CHECK(op.stop() == 0);
 }
+
+TEST_CASE("e2e: --set changes any configuration key at start - a bad one stops the start naming the flag") {
+  Scenario s;
+  auto& admin = s.cluster.admin();
+  OperatorProcess op(s.cluster, "with-set", s.config(), s.operatorKubeconfig(), {"--set", "approver.kubeletServing.maxDNSNames=1"});
+  op.start();
+  s.createServing("two-names", "worker-1", Scenario::servingRequest("worker-1", {"worker-1", "worker-1.cluster.internal"}, {"10.0.0.1"}));
+  s.createServing("one-name", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+  auto denied = waitForCsr(admin, "two-names", isDecided);
+  CHECK(isDenied(denied));
+  CHECK(conditionReason(denied, "Denied") == "TooManyDNSNames");
+  CHECK(isIssued(waitForCsr(admin, "one-name", isIssued)));
+  CHECK(op.log().find("maxDNSNames=1") != std::string::npos);
+  CHECK(op.stop() == 0);
+
+  OperatorProcess bad(s.cluster, "bad-set", s.config(), s.operatorKubeconfig(), {"--set", "approver.kubeletServing.maxDnsNames=1"});
+  CHECK_THROWS(bad.start());
+  CHECK(bad.process().wait(std::chrono::seconds(5)) == 1);
+  CHECK(bad.log().find("--set approver.kubeletServing.maxDnsNames: approver.kubeletServing has unknown key 'maxDnsNames'") !=
+        std::string::npos);
+}
