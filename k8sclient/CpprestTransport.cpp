@@ -207,7 +207,9 @@ std::shared_ptr<HttpTransport> makeCpprestTransport(const RestConfig& config) {
   // replaces its store (http_client_asio.cpp, asio_connection::upgrade_to_ssl), which parses the whole
   // system bundle, about 140 certificates, per connection only to throw them away. When a CA is
   // configured the system store is never consulted, so point OpenSSL's default file at nothing.
-  // It is read with getenv on each connection; the first transport sets it before any connection.
+  // OpenSSL reads it with getenv on each connection. setenv is not safe against a concurrent getenv,
+  // so it happens once, when the first transport with a CA is made: the operator makes its only
+  // transport before it starts any thread.
   if (!config.caPem.empty()) {
     static std::once_flag noSystemBundle;
     std::call_once(noSystemBundle, [] { setenv(X509_get_default_cert_file_env(), "/dev/null", 1); });
