@@ -311,22 +311,23 @@ void applyOverride(YAML::Node& root, const ConfigOverride& o) {
     throw ConfigFileError(flag + ": the value is not valid YAML: " + e.msg);
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  // yaml-cpp nodes are handles: assigning a child handle to `at` would overwrite the parent, so the
-  // walk resets it instead.
-  std::vector<YAML::Node> chain{root};
+  // yaml-cpp nodes are handles and `=` assigns through them, so the walk rebinds `at` with reset().
+  YAML::Node at;
+  at.reset(root);
   std::string walked;
   for (std::size_t start = 0;;) {
     const auto dot = o.path.find('.', start);
     const std::string key = o.path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!chain.back().IsMap())
+    if (!at.IsMap())
       throw ConfigFileError(flag + ": " + (walked.empty() ? "the configuration" : walked) + " is not a mapping, so it has no key '" + key + "'");
     walked += (walked.empty() ? "" : ".") + key;
     if (dot == std::string::npos) {
-      chain.back()[key] = value;
+      at[key] = value;
       return;
     }
-    if (!chain.back()[key] || chain.back()[key].IsNull()) chain.back()[key] = YAML::Node(YAML::NodeType::Map);
-    chain.push_back(chain.back()[key]);
+    if (!at[key] || at[key].IsNull()) at[key] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node child = at[key];
+    at.reset(child);
     start = dot + 1;
   }
 }

@@ -24,6 +24,14 @@ bool LeaderElector::isLeader() const {
   return Clock::now() - renewed < config_.renewDeadline;
 }
 
+void LeaderElector::recordOwnWrite(const std::string& renewTime, const std::string& resourceVersion, Clock::time_point attemptStart) {
+  observedHolder_ = identity_;
+  observedRenewTime_ = renewTime;
+  observedResourceVersion_ = resourceVersion;
+  observedAt_ = Clock::now();
+  renewedAt_ = attemptStart.time_since_epoch().count();
+}
+
 bool LeaderElector::tryAcquireOrRenew() {
   // Others time our lease from when they see it change, which is after we send it, so counting
   // from before the request keeps our view of leadership the shorter one.
@@ -48,11 +56,7 @@ bool LeaderElector::tryAcquireOrRenew() {
     fresh.leaseTransitions = 0;
     try {
       auto created = client_.create(fresh, config_.namespace_);
-      observedHolder_ = identity_;
-      observedRenewTime_ = now;
-      observedResourceVersion_ = created.metadata.resourceVersion;
-      observedAt_ = Clock::now();
-      renewedAt_ = attemptStart.time_since_epoch().count();
+      recordOwnWrite(now, created.metadata.resourceVersion, attemptStart);
       return true;
     } catch (const std::exception& ce) {
       spdlog::debug("leader election: creating lease failed: {}", ce.what());
@@ -81,11 +85,7 @@ bool LeaderElector::tryAcquireOrRenew() {
   lease.renewTime = now;
   try {
     auto updated = client_.update(lease);
-    observedHolder_ = identity_;
-    observedRenewTime_ = now;
-    observedResourceVersion_ = updated.metadata.resourceVersion;
-    observedAt_ = Clock::now();
-    renewedAt_ = attemptStart.time_since_epoch().count();
+    recordOwnWrite(now, updated.metadata.resourceVersion, attemptStart);
     return true;
   } catch (const std::exception& e) {
     spdlog::debug("leader election: updating lease failed: {}", e.what());

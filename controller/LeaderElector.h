@@ -38,6 +38,9 @@ class LeaderElector {
   void release();
 
  private:
+  // After this replica wrote the lease (created or renewed it) as holder.
+  void recordOwnWrite(const std::string& renewTime, const std::string& resourceVersion, Clock::time_point attemptStart);
+
   k8s::KubeClient& client_;
   LeaderElectionConfig config_;
   std::string identity_;

@@ -10,10 +10,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <cstdlib>
 #include <system_error>
 
 #include "k8sclient/HttpTransport.h"
