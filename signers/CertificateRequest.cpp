@@ -3,7 +3,8 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 
-#include <set>
+#include <algorithm>
+#include <cstdint>
 
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPtr.h"
@@ -15,34 +16,91 @@
 namespace signers {
 namespace {
 
-std::string objectText(const ASN1_OBJECT* obj, bool numeric) {
-  char buf[128];
-  int n = OBJ_obj2txt(buf, sizeof buf, obj, numeric ? 1 : 0);
-  if (n <= 0) return {};
-  return std::string(buf, static_cast<std::size_t>(std::min<int>(n, static_cast<int>(sizeof buf) - 1)));
+// Go's utf8.Valid: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool validUtf8(DerBytes s) {
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = s[i];
+    std::size_t n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
+    if (n == 4 || s.size() - i <= n) return false;
+    uint32_t cp = n == 0 ? c : c & (0x3fu >> n);
+    for (std::size_t k = 1; k <= n; ++k) {
+      if ((s[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3fu);
+    }
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
 }
 
-std::optional<std::string> readSubject(const X509_NAME* name, ParsedRequest& out) {
-  int count = X509_NAME_entry_count(name);
+// encoding/asn1 isPrintable with allowAsterisk and allowAmpersand, as parsePrintableString uses it.
+bool goPrintable(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view(" '()+,-./:=?*&").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// Only the string types that Go and we decode to the same text. Go keeps T61String bytes as they
+// are (OpenSSL converts them from Latin-1), decodes BMPString itself, and leaves UniversalString
+// and other types as nil, which FillFromRDNSequence skips for CN and O: each of those would make
+// the two readers disagree, so they are refused (encoding/asn1/asn1.go parseField).
+std::optional<std::string> subjectValue(const DerTlv& v, const std::string& key) {
+  if (v.cls != V_ASN1_UNIVERSAL || v.constructed) return "subject attribute " + key + " is not a string";
+  bool ok = false;
+  switch (v.tag) {
+    case V_ASN1_UTF8STRING: ok = validUtf8(v.content); break;
+    case V_ASN1_PRINTABLESTRING: ok = std::all_of(v.content.begin(), v.content.end(), goPrintable); break;
+    case V_ASN1_IA5STRING: ok = std::all_of(v.content.begin(), v.content.end(), [](unsigned char c) { return c < 0x80; }); break;
+    default:
+      return "subject attribute " + key +
+             " is not a UTF8String, PrintableString or IA5String (Go reads other string types differently)";
+  }
+  if (!ok) return "subject attribute " + key + " is not a valid string of its type";
+  if (std::find(v.content.begin(), v.content.end(), 0) != v.content.end()) return "subject attribute " + key + " contains a NUL byte";
+  return std::nullopt;
+}
+
+std::string attributeName(const DerTlv& oid) {
+  const unsigned char* p = oid.whole.data();
+  std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)> obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid.whole.size())),
+                                                                  &ASN1_OBJECT_free);
+  int nid = obj ? OBJ_obj2nid(obj.get()) : NID_undef;
+  ERR_clear_error();
+  return nid != NID_undef ? OBJ_nid2sn(nid) : oidToDotted(oid.content);
+}
+
+// Name ::= SEQUENCE OF SET SIZE (1..MAX) OF SEQUENCE { type OID, value ANY }, walked as Go's
+// pkix.RDNSequence is. Go skips empty sets; they serve no request, so they are refused.
+std::optional<std::string> readSubject(DerBytes name, ParsedRequest& out) {
+  const std::string bad = "malformed subject";
+  DerTlv seq;
+  if (!readDerTlv(name, seq) || seq.cls != V_ASN1_UNIVERSAL || seq.tag != V_ASN1_SEQUENCE || !seq.constructed || !name.empty()) {
+    return bad;
+  }
   int commonNames = 0;
-  for (int i = 0; i < count; ++i) {
-    const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
-    const ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(entry);
-    int nid = OBJ_obj2nid(obj);
-    std::string key = nid != NID_undef ? OBJ_nid2sn(nid) : objectText(obj, true);
-    unsigned char* raw = nullptr;
-    int n = ASN1_STRING_to_UTF8(&raw, X509_NAME_ENTRY_get_data(entry));
-    if (n < 0) return "subject attribute " + key + " is not a valid string";
-    std::string value(reinterpret_cast<char*>(raw), static_cast<std::size_t>(n));
-    OPENSSL_free(raw);
-    if (value.find('\0') != std::string::npos) return "subject attribute " + key + " contains a NUL byte";
-    if (nid == NID_commonName) {
-      if (++commonNames > 1) return "subject has more than one common name";
-      out.commonName = value;
-    } else if (nid == NID_organizationName) {
-      out.organizations.push_back(value);
+  for (DerBytes rdns = seq.content; !rdns.empty();) {
+    DerTlv rdn;
+    if (!readDerTlv(rdns, rdn) || rdn.cls != V_ASN1_UNIVERSAL || rdn.tag != V_ASN1_SET || !rdn.constructed) return bad;
+    if (rdn.content.empty()) return bad + " (an empty relative distinguished name)";
+    for (DerBytes atvs = rdn.content; !atvs.empty();) {
+      DerTlv atv, oid, value;
+      if (!readDerTlv(atvs, atv) || atv.cls != V_ASN1_UNIVERSAL || atv.tag != V_ASN1_SEQUENCE || !atv.constructed) return bad;
+      DerBytes parts = atv.content;
+      if (!readDerTlv(parts, oid) || oid.cls != V_ASN1_UNIVERSAL || oid.tag != V_ASN1_OBJECT || oid.constructed ||
+          oidToDotted(oid.content).empty() || !readDerTlv(parts, value) || !parts.empty()) {
+        return bad + " (attribute type or value)";
+      }
+      std::string key = attributeName(oid);
+      if (auto err = subjectValue(value, key)) return err;
+      std::string text(value.content.begin(), value.content.end());
+      if (key == "CN") {
+        if (++commonNames > 1) return "subject has more than one common name";
+        out.commonName = text;
+      } else if (key == "O") {
+        out.organizations.push_back(text);
+      }
+      out.subject.emplace_back(std::move(key), std::move(text));
     }
-    out.subject.emplace_back(std::move(key), std::move(value));
   }
   return std::nullopt;
 }
@@ -68,32 +126,33 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
                    std::to_string(limits.maxPemBytes));
   }
   ERR_clear_error();
-  auto block = decodeFirstPemBlock(pem);
-  if (!block) return R::fail("request is not PEM encoded (no complete PEM block found)");
-  if (block->label != "CERTIFICATE REQUEST") {
-    return R::fail("PEM block type must be CERTIFICATE REQUEST, found " + block->label);
+  auto block = decodeSinglePemBlock(pem);
+  if (!block) return R::fail(block.error());
+  if (block.value().label != "CERTIFICATE REQUEST") {
+    return R::fail("PEM block type must be CERTIFICATE REQUEST, found " + block.value().label);
   }
-  if (block->hasHeaders) return R::fail("PEM headers are not allowed in a certificate request");
   RequestDer der;
-  if (auto err = splitRequestDer(block->der, der)) return R::fail(*err);
+  if (auto err = splitRequestDer(block.value().der, der)) return R::fail(*err);
   auto key = publicKeyFromRequest(der);
   if (!key) return R::fail(key.error());
   if (auto err = verifyRequestSignature(der, key.value())) return R::fail(*err);
 
   ParsedRequest out;
+  // The certificate carries the SubjectPublicKeyInfo re-encoded from the parsed key (identical to
+  // the request's bytes, or the request was refused above), never the requester's copy.
   auto spki = std::make_shared<SubjectPublicKeyInfo>();
-  spki->der.assign(der.spki.begin(), der.spki.end());
-  spki->algorithmDer.assign(der.spkiAlgorithm.begin(), der.spkiAlgorithm.end());
-  spki->publicKey.assign(der.publicKey.begin(), der.publicKey.end());
+  spki->der = std::move(key.value().spkiDer);
+  RequestDer reencoded;
+  reencoded.spki = spki->der;
+  if (!splitSubjectPublicKeyInfo(reencoded)) return R::fail("the re-encoded public key cannot be read back");
+  spki->algorithmDer.assign(reencoded.spkiAlgorithm.begin(), reencoded.spkiAlgorithm.end());
+  spki->publicKey.assign(reencoded.publicKey.begin(), reencoded.publicKey.end());
   out.spki = std::move(spki);
   out.keyType = key.value().type;
   out.keyBits = key.value().bits;
   out.publicKey = std::shared_ptr<EVP_PKEY>(key.value().pkey.release(), EVP_PKEY_free);
 
-  const unsigned char* p = der.subject.data();
-  X509NamePtr subject(d2i_X509_NAME(nullptr, &p, static_cast<long>(der.subject.size())));
-  if (!subject || p != der.subject.data() + der.subject.size()) return R::fail(withOpenSslErrors("malformed subject"));
-  if (auto err = readSubject(subject.get(), out)) return R::fail(*err);
+  if (auto err = readSubject(der.subject, out)) return R::fail(*err);
   if (auto err = readRequestAttributes(der.attributes, limits, out)) return R::fail(*err);
   drainOpenSslErrors();
   return R::ok(std::move(out));

@@ -24,7 +24,8 @@ struct RequestLimits {
   std::size_t maxSans = 100;  // DNS + IP + email + URI together
 };
 
-// The request's SubjectPublicKeyInfo as sent, copied into the certificate without re-encoding.
+// The request's SubjectPublicKeyInfo re-encoded from the parsed key (a request whose bytes differ
+// from that encoding is refused), placed into the certificate.
 struct SubjectPublicKeyInfo {
   std::vector<unsigned char> der;           // the whole SubjectPublicKeyInfo TLV
   std::vector<unsigned char> algorithmDer;  // AlgorithmIdentifier TLV
@@ -53,8 +54,10 @@ struct ParsedRequest {
   }
 };
 
-// The first PEM block must be "CERTIFICATE REQUEST" (no PEM headers, no trailing DER bytes); the
-// self-signature must verify. Errors are single sentences suitable for a CSR condition message.
+// The text must be exactly one PEM block "CERTIFICATE REQUEST" (signers/Pem.h) and the request
+// must read the same to Go's x509.ParseCertificateRequest: anything Go could read differently is
+// refused, never interpreted. The self-signature must verify. Errors are single sentences
+// suitable for a CSR condition message.
 Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const RequestLimits& limits = {});
 
 }  // namespace signers

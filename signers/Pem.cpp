@@ -1,52 +1,111 @@
 #include "signers/Pem.h"
 
-#include <openssl/evp.h>
+#include <array>
+#include <cstdint>
+#include <optional>
 
 namespace signers {
+namespace {
 
-std::optional<PemBlock> decodeFirstPemBlock(std::string_view text) {
-  static constexpr std::string_view kBegin = "-----BEGIN ";
-  static constexpr std::string_view kDashes = "-----";
-  std::size_t begin = text.find(kBegin);
-  while (begin != std::string_view::npos && begin != 0 && text[begin - 1] != '\n') begin = text.find(kBegin, begin + 1);
-  if (begin == std::string_view::npos) return std::nullopt;
-  std::size_t labelStart = begin + kBegin.size();
-  std::size_t labelEnd = text.find(kDashes, labelStart);
-  if (labelEnd == std::string_view::npos) return std::nullopt;
-  PemBlock block;
-  block.label = std::string(text.substr(labelStart, labelEnd - labelStart));
-  if (block.label.find_first_of("\r\n") != std::string::npos) return std::nullopt;
-  std::size_t bodyStart = labelEnd + kDashes.size();
-  if (bodyStart < text.size() && text[bodyStart] == '\r') ++bodyStart;
-  if (bodyStart >= text.size() || text[bodyStart] != '\n') return std::nullopt;
-  ++bodyStart;
-  std::string endLine = "-----END " + block.label + "-----";
-  std::size_t end = text.find(endLine, bodyStart);
-  if (end == std::string_view::npos) return std::nullopt;
-  std::string_view body = text.substr(bodyStart, end - bodyStart);
-  if (body.find(':') != std::string_view::npos) {
-    block.hasHeaders = true;
-    return block;
-  }
-  std::string b64;
-  b64.reserve(body.size());
-  for (char c : body) {
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
-    if (!ok) return std::nullopt;
-    b64.push_back(c);
-  }
-  if (b64.empty() || b64.size() % 4 != 0) return std::nullopt;
+using R = Result<PemBlock>;
+
+constexpr std::string_view kBegin = "-----BEGIN ";
+constexpr std::string_view kEnd = "-----END ";
+constexpr std::string_view kDashes = "-----";
+
+// 0..63 for the base64 alphabet, 64 for '=', 255 for anything else.
+constexpr std::array<unsigned char, 256> kBase64 = [] {
+  std::array<unsigned char, 256> t{};
+  t.fill(255);
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < alphabet.size(); ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<unsigned char>(i);
+  t['='] = 64;
+  return t;
+}();
+
+// Splits off one line ending in "\n" or "\r\n"; false when there is no line break left.
+bool nextLine(std::string_view& text, std::string_view& line) {
+  auto nl = text.find('\n');
+  if (nl == std::string_view::npos) return false;
+  line = text.substr(0, nl);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  text.remove_prefix(nl + 1);
+  return true;
+}
+
+bool onlyWhitespace(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+std::optional<std::string> decodeBase64(std::string_view b64, std::vector<unsigned char>& out) {
+  if (b64.empty() || b64.size() % 4 != 0) return "the PEM body is not a whole number of base64 quads (truncated?)";
   std::size_t padding = 0;
-  if (b64.back() == '=') ++padding;
-  if (b64.size() >= 2 && b64[b64.size() - 2] == '=') ++padding;
-  // '=' is only valid as trailing padding.
-  if (b64.find('=') < b64.size() - padding) return std::nullopt;
-  block.der.resize(b64.size() / 4 * 3);
-  int n = EVP_DecodeBlock(block.der.data(), reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
-  if (n < 0 || static_cast<std::size_t>(n) < padding) return std::nullopt;
-  block.der.resize(static_cast<std::size_t>(n) - padding);
-  return block;
+  while (padding < 2 && b64[b64.size() - 1 - padding] == '=') ++padding;
+  out.clear();
+  out.reserve(b64.size() / 4 * 3);
+  uint32_t acc = 0;
+  std::size_t data = b64.size() - padding;
+  for (std::size_t i = 0; i < data; ++i) {
+    unsigned char v = kBase64[static_cast<unsigned char>(b64[i])];
+    if (v > 63) return "the PEM body has '=' before its end (padding in the middle, or a second block glued on)";
+    acc = (acc << 6) | v;
+    if (i % 4 == 3) {
+      out.push_back(static_cast<unsigned char>(acc >> 16));
+      out.push_back(static_cast<unsigned char>(acc >> 8));
+      out.push_back(static_cast<unsigned char>(acc));
+      acc = 0;
+    }
+  }
+  // One '=' leaves 18 bits (2 bytes + 2 unused), two leave 12 bits (1 byte + 4 unused). Go's
+  // StdEncoding ignores non-zero unused bits; refusing them keeps one text per request.
+  if (padding == 1) {
+    if ((acc & 0x3) != 0) return std::string("the PEM body's base64 padding is not canonical (unused bits set)");
+    out.push_back(static_cast<unsigned char>(acc >> 10));
+    out.push_back(static_cast<unsigned char>(acc >> 2));
+  } else if (padding == 2) {
+    if ((acc & 0xf) != 0) return std::string("the PEM body's base64 padding is not canonical (unused bits set)");
+    out.push_back(static_cast<unsigned char>(acc >> 4));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<PemBlock> decodeSinglePemBlock(std::string_view text) {
+  if (!text.starts_with(kBegin)) {
+    if (text.find(kBegin) != std::string_view::npos) {
+      return R::fail("the PEM text has bytes before its BEGIN line; only one bare PEM block is accepted");
+    }
+    return R::fail("request is not PEM encoded (no BEGIN line)");
+  }
+  std::string_view rest = text;
+  std::string_view line;
+  if (!nextLine(rest, line) || !line.ends_with(kDashes) || line.size() < kBegin.size() + kDashes.size()) {
+    return R::fail("the PEM BEGIN line is malformed (it must be \"-----BEGIN <type>-----\" and a line break)");
+  }
+  PemBlock block;
+  block.label = std::string(line.substr(kBegin.size(), line.size() - kBegin.size() - kDashes.size()));
+  const std::string endLine = std::string(kEnd) + block.label + std::string(kDashes);
+
+  std::string b64;
+  b64.reserve(rest.size());
+  for (int lineNo = 2;; ++lineNo) {
+    if (rest.starts_with(endLine)) break;
+    if (!nextLine(rest, line)) {
+      return R::fail("the PEM END line \"" + endLine + "\" is missing or not on a line of its own (truncated, or glued to the base64)");
+    }
+    if (line.find(':') != std::string_view::npos) return R::fail("PEM headers are not allowed in a certificate request");
+    if (line.empty()) return R::fail("the PEM body has an empty line " + std::to_string(lineNo));
+    for (char c : line) {
+      if (kBase64[static_cast<unsigned char>(c)] == 255) {
+        return R::fail("line " + std::to_string(lineNo) + " of the PEM body is not base64 (spaces, other characters or a second BEGIN line)");
+      }
+    }
+    b64.append(line);
+  }
+  if (!onlyWhitespace(rest.substr(endLine.size()))) {
+    return R::fail("the PEM text continues after its END line (garbage or a second block); send exactly one block");
+  }
+  if (auto err = decodeBase64(b64, block.der)) return R::fail(*err);
+  return R::ok(std::move(block));
 }
 
 }  // namespace signers

@@ -1,7 +1,6 @@
 #include "signers/RequestDer.h"
 
 #include <openssl/asn1.h>
-#include <openssl/err.h>
 
 #include <cstdint>
 
@@ -14,26 +13,31 @@ bool readTlv(DerBytes& in, Tlv& t) { return readDerTlv(in, t); }
 
 }  // namespace
 
+// Our own reader rather than ASN1_get_object, which is BER-lenient: Go's encoding/asn1 and
+// cryptobyte refuse indefinite and non-minimal lengths, so accepting them here would read bytes
+// Go never reads. High tag numbers (>= 31) appear in no PKCS#10 structure and are refused too.
 bool readDerTlv(DerBytes& in, DerTlv& t) {
-  if (in.empty()) return false;
-  const unsigned char* p = in.data();
-  long len = 0;
-  int tag = 0;
-  int cls = 0;
-  int r = ASN1_get_object(&p, &len, &tag, &cls, static_cast<long>(in.size()));
-  if ((r & 0x80) != 0 || r == 0x21) {  // error, or indefinite length (not DER)
-    ERR_clear_error();
-    return false;
+  if (in.size() < 2) return false;
+  unsigned char id = in[0];
+  if ((id & 0x1f) == 0x1f) return false;
+  std::size_t length = in[1];
+  std::size_t header = 2;
+  if (length >= 0x80) {
+    std::size_t octets = length & 0x7f;
+    // 0x80 is the indefinite form; more than 4 octets is beyond any request we accept (64 KiB).
+    if (octets == 0 || octets > 4 || in.size() < 2 + octets || in[2] == 0) return false;
+    length = 0;
+    for (std::size_t i = 0; i < octets; ++i) length = (length << 8) | in[2 + i];
+    if (length < 0x80) return false;  // the short form was required
+    header += octets;
   }
-  auto header = static_cast<std::size_t>(p - in.data());
-  auto total = header + static_cast<std::size_t>(len);
-  if (len < 0 || total > in.size()) return false;
-  t.tag = tag;
-  t.cls = cls;
-  t.constructed = (r & V_ASN1_CONSTRUCTED) != 0;
-  t.whole = in.subspan(0, total);
-  t.content = in.subspan(header, static_cast<std::size_t>(len));
-  in = in.subspan(total);
+  if (length > in.size() - header) return false;
+  t.tag = id & 0x1f;
+  t.cls = id & 0xc0;
+  t.constructed = (id & 0x20) != 0;
+  t.whole = in.subspan(0, header + length);
+  t.content = in.subspan(header, length);
+  in = in.subspan(header + length);
   return true;
 }
 
@@ -41,11 +45,16 @@ std::string oidToDotted(DerBytes content) {
   if (content.empty() || (content.back() & 0x80) != 0) return {};
   std::string out;
   uint64_t value = 0;
+  int octets = 0;
   bool first = true;
   for (std::size_t i = 0; i < content.size(); ++i) {
-    if (value == 0 && content[i] == 0x80) return {};  // non-minimal arc encoding
-    if (value > (UINT64_MAX >> 7)) return {};
+    if (octets == 0 && content[i] == 0x80) return {};  // non-minimal arc encoding
     value = (value << 7) | (content[i] & 0x7f);
+    ++octets;
+    // Go 1.19's asn1.ObjectIdentifier holds ints and refuses arcs above 2^31-1 (and more than
+    // 5 octets per arc); later releases parse bigger OIDs into x509.OID, so refusing is the
+    // stricter of the two (encoding/asn1/asn1.go parseBase128Int).
+    if (octets > 5 || value > 0x7fffffff) return {};
     if ((content[i] & 0x80) != 0) continue;
     if (first) {
       uint64_t a = value < 40 ? 0 : value < 80 ? 1 : 2;
@@ -55,6 +64,7 @@ std::string oidToDotted(DerBytes content) {
       out += "." + std::to_string(value);
     }
     value = 0;
+    octets = 0;
   }
   return out;
 }
@@ -72,6 +82,20 @@ std::optional<DerBytes> bitStringBytes(const Tlv& t) {
 }
 
 }  // namespace
+
+bool splitSubjectPublicKeyInfo(RequestDer& der) {
+  DerBytes whole = der.spki;
+  Tlv spki, alg, key;
+  if (!readTlv(whole, spki) || !isUniversal(spki, V_ASN1_SEQUENCE, true) || !whole.empty()) return false;
+  DerBytes keyParts = spki.content;
+  if (!readTlv(keyParts, alg) || !isUniversal(alg, V_ASN1_SEQUENCE, true)) return false;
+  if (!readTlv(keyParts, key) || !keyParts.empty()) return false;
+  auto keyBytes = bitStringBytes(key);
+  if (!keyBytes || keyBytes->empty()) return false;
+  der.spkiAlgorithm = alg.whole;
+  der.publicKey = *keyBytes;
+  return true;
+}
 
 std::optional<std::string> splitRequestDer(DerBytes der, RequestDer& out) {
   const std::string bad = "malformed PKCS#10 certificate request";
@@ -95,28 +119,19 @@ std::optional<std::string> splitRequestDer(DerBytes der, RequestDer& out) {
   }
   if (!readTlv(fields, subject) || !isUniversal(subject, V_ASN1_SEQUENCE, true)) return bad + " (subject)";
   if (!readTlv(fields, spki) || !isUniversal(spki, V_ASN1_SEQUENCE, true)) return bad + " (public key)";
-  DerBytes attributes;
-  if (!fields.empty()) {
-    Tlv attrs;
-    if (!readTlv(fields, attrs) || attrs.cls != V_ASN1_CONTEXT_SPECIFIC || attrs.tag != 0 || !attrs.constructed ||
-        !fields.empty()) {
-      return bad + " (attributes)";
-    }
-    attributes = attrs.content;
+  // Go's certificateRequest declares RawAttributes `asn1:"tag:0"` without "optional": a request
+  // without the [0] element is refused by x509.ParseCertificateRequest, so it is refused here.
+  Tlv attrs;
+  if (!readTlv(fields, attrs) || attrs.cls != V_ASN1_CONTEXT_SPECIFIC || attrs.tag != 0 || !attrs.constructed ||
+      !fields.empty()) {
+    return bad + " (attributes: the [0] element is missing or followed by other data)";
   }
-
-  DerBytes keyParts = spki.content;
-  Tlv alg, key;
-  if (!readTlv(keyParts, alg) || !isUniversal(alg, V_ASN1_SEQUENCE, true)) return bad + " (public key algorithm)";
-  if (!readTlv(keyParts, key) || !keyParts.empty()) return bad + " (public key)";
-  auto keyBytes = bitStringBytes(key);
-  if (!keyBytes || keyBytes->empty()) return bad + " (public key)";
+  DerBytes attributes = attrs.content;
 
   out.info = info.whole;
   out.subject = subject.whole;
   out.spki = spki.whole;
-  out.spkiAlgorithm = alg.whole;
-  out.publicKey = *keyBytes;
+  if (!splitSubjectPublicKeyInfo(out)) return bad + " (public key)";
   out.attributes = attributes;
   out.signatureAlgorithm = sigAlg.whole;
   out.signature = *sigBytes;

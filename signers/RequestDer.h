@@ -18,10 +18,12 @@ struct DerTlv {
   DerBytes content;
 };
 
-// Reads one definite-length TLV from the front of `in` and advances it. False on any error.
+// Reads one DER TLV (low tag number, minimal definite length) from the front of `in` and advances
+// it. False on any error.
 bool readDerTlv(DerBytes& in, DerTlv& out);
 
-// Dotted text of an OID's content octets ("2.5.29.17"); empty when malformed.
+// Dotted text of an OID's content octets ("2.5.29.17"); empty when malformed, not minimally
+// encoded, or an arc does not fit Go's int32.
 std::string oidToDotted(DerBytes content);
 
 struct RequestDer {
@@ -35,7 +37,11 @@ struct RequestDer {
   DerBytes signature;           // signature BIT STRING contents after the unused-bits octet
 };
 
-// Strict DER: definite lengths, no trailing bytes at any level, version 0.
+// Fills spkiAlgorithm and publicKey from spki (a whole SubjectPublicKeyInfo TLV).
+bool splitSubjectPublicKeyInfo(RequestDer& der);
+
+// Strict DER: minimal definite lengths, no trailing bytes at any level, version 0, the [0]
+// attributes element present (as Go requires).
 std::optional<std::string> splitRequestDer(DerBytes der, RequestDer& out);
 
 }  // namespace signers

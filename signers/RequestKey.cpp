@@ -9,6 +9,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 
@@ -19,13 +20,6 @@ namespace {
 
 using RK = Result<EvpPkeyPtr>;
 using RP = Result<RequestPublicKey>;
-
-X509AlgorPtr parseAlgorithm(DerBytes der) {
-  const unsigned char* p = der.data();
-  X509AlgorPtr alg(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(der.size())));
-  if (alg && p != der.data() + der.size()) alg.reset();
-  return alg;
-}
 
 RK fromData(const char* type, const OSSL_PARAM* params) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
@@ -47,10 +41,12 @@ struct EcGroupDeleter {
 
 // Built once per curve; EC_GROUP_new_by_curve_name costs about as much as the point decoding.
 const EC_GROUP* sharedGroup(int curveNid) {
+  static const std::unique_ptr<EC_GROUP, EcGroupDeleter> p224(EC_GROUP_new_by_curve_name(NID_secp224r1));
   static const std::unique_ptr<EC_GROUP, EcGroupDeleter> p256(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
   static const std::unique_ptr<EC_GROUP, EcGroupDeleter> p384(EC_GROUP_new_by_curve_name(NID_secp384r1));
   static const std::unique_ptr<EC_GROUP, EcGroupDeleter> p521(EC_GROUP_new_by_curve_name(NID_secp521r1));
   switch (curveNid) {
+    case NID_secp224r1: return p224.get();
     case NID_X9_62_prime256v1: return p256.get();
     case NID_secp384r1: return p384.get();
     case NID_secp521r1: return p521.get();
@@ -58,41 +54,72 @@ const EC_GROUP* sharedGroup(int curveNid) {
   }
 }
 
-// The AlgorithmIdentifiers of almost every request, recognised by their bytes so that the common
-// case skips two ASN.1 template decodes.
+// The only AlgorithmIdentifier encodings accepted for a request key: exactly what Go's
+// parsePublicKey accepts (crypto/x509/parser.go): rsaEncryption with NULL parameters, id-ecPublicKey
+// with one of Go's four named curves, Ed25519 without parameters. Any other encoding of the same
+// algorithm (missing or extra parameters) would be read differently by one of the two parsers.
+struct KeyAlgorithm {
+  std::span<const unsigned char> der;
+  int type;  // EVP_PKEY_RSA, EVP_PKEY_ED25519 or the curve NID for EC
+};
+constexpr unsigned char kRsaKeyAlgorithm[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+constexpr unsigned char kP224KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                               0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21};
 constexpr unsigned char kP256KeyAlgorithm[] = {0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
                                                0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-constexpr unsigned char kEcdsaSha256Algorithm[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+constexpr unsigned char kP384KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                               0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+constexpr unsigned char kP521KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                               0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
+constexpr unsigned char kEd25519KeyAlgorithm[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
+constexpr KeyAlgorithm kKeyAlgorithms[] = {{kRsaKeyAlgorithm, EVP_PKEY_RSA},         {kP256KeyAlgorithm, NID_X9_62_prime256v1},
+                                           {kP384KeyAlgorithm, NID_secp384r1},       {kP521KeyAlgorithm, NID_secp521r1},
+                                           {kP224KeyAlgorithm, NID_secp224r1},       {kEd25519KeyAlgorithm, EVP_PKEY_ED25519}};
+
+// The signature AlgorithmIdentifiers accepted, byte for byte: SHA-2 with RSA PKCS#1 v1.5 (NULL
+// parameters, as every encoder writes them), ECDSA with SHA-2 and Ed25519 (parameters absent, as
+// RFC 5758 and RFC 8410 require and Go's getSignatureAlgorithmFromAI checks for Ed25519).
+struct SignatureAlgorithm {
+  std::span<const unsigned char> der;
+  int mdNid;  // NID_undef for pure Ed25519
+  int keyType;
+};
+constexpr unsigned char kRsaSha256[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
+constexpr unsigned char kRsaSha384[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c, 0x05, 0x00};
+constexpr unsigned char kRsaSha512[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d, 0x05, 0x00};
+constexpr unsigned char kEcdsaSha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+constexpr unsigned char kEcdsaSha384[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
+constexpr unsigned char kEcdsaSha512[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04};
+constexpr SignatureAlgorithm kSignatureAlgorithms[] = {
+    {kEcdsaSha256, NID_sha256, EVP_PKEY_EC},  {kEcdsaSha384, NID_sha384, EVP_PKEY_EC}, {kEcdsaSha512, NID_sha512, EVP_PKEY_EC},
+    {kRsaSha256, NID_sha256, EVP_PKEY_RSA},   {kRsaSha384, NID_sha384, EVP_PKEY_RSA},  {kRsaSha512, NID_sha512, EVP_PKEY_RSA},
+    {kEd25519KeyAlgorithm, NID_undef, EVP_PKEY_ED25519}};
 
 bool sameBytes(DerBytes a, std::span<const unsigned char> b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
 
-RP ecKeyOnCurve(int curve, DerBytes bits);
-
-RP ecKey(const X509_ALGOR* alg, DerBytes bits) {
-  int ptype = 0;
-  const void* pval = nullptr;
-  X509_ALGOR_get0(nullptr, &ptype, &pval, alg);
-  if (ptype != V_ASN1_OBJECT) return RP::fail("request has an EC key without a named curve (explicit parameters are not supported)");
-  return ecKeyOnCurve(OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(pval)), bits);
+// Names what is wrong with an AlgorithmIdentifier that matched none of the accepted encodings.
+std::string unsupportedKeyAlgorithm(DerBytes algorithm) {
+  DerTlv seq, oid;
+  DerBytes in = algorithm;
+  if (!readDerTlv(in, seq)) return "request has a malformed public key algorithm";
+  DerBytes parts = seq.content;
+  if (!readDerTlv(parts, oid) || oid.tag != V_ASN1_OBJECT) return "request has a malformed public key algorithm";
+  std::string dotted = oidToDotted(oid.content);
+  if (dotted == "1.2.840.113549.1.1.1") return "request has an RSA key whose algorithm parameters are not exactly NULL";
+  if (dotted == "1.2.840.10045.2.1") {
+    return "request has an EC key that is not on a named curve Go supports (P-224, P-256, P-384, P-521) or has extra parameters";
+  }
+  if (dotted == "1.3.101.112") return "request has an Ed25519 key with algorithm parameters (they must be absent)";
+  return "request has an unsupported public key type" + (dotted.empty() ? std::string() : " (" + dotted + ")");
 }
 
 RP ecKeyOnCurve(int curve, DerBytes bits) {
   const EC_GROUP* group = sharedGroup(curve);
-  if (group == nullptr) {
-    // Other named curves: imported generically, then refused by the key policy.
-    const char* name = curve == NID_undef ? nullptr : OBJ_nid2sn(curve);
-    if (name == nullptr) return RP::fail("request has an EC key on an unknown curve");
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(name), 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<unsigned char*>(bits.data()), bits.size()),
-        OSSL_PARAM_construct_end()};
-    auto key = fromData("EC", params);
-    if (!key) return RP::fail(key.error());
-    RequestPublicKey out;
-    out.bits = EVP_PKEY_get_bits(key.value().get());
-    out.pkey = std::move(key.value());
-    out.type = KeyType::EcOther;
-    return RP::ok(std::move(out));
+  // Go's elliptic.Unmarshal accepts only the uncompressed form 0x04 || X || Y; OpenSSL would also
+  // decode compressed and hybrid points.
+  std::size_t fieldBytes = static_cast<std::size_t>((EC_GROUP_get_degree(group) + 7) / 8);
+  if (bits.size() != 1 + 2 * fieldBytes || bits[0] != 0x04) {
+    return RP::fail("request has an EC public key that is not an uncompressed point (0x04 || X || Y)");
   }
   std::unique_ptr<EC_KEY, EcKeyDeleter> ec(EC_KEY_new());
   // EC_KEY_oct2key refuses points that are not on the curve.
@@ -123,28 +150,38 @@ const EVP_MD* fetchedDigest(int nid) {
   }
 }
 
+// A positive INTEGER in minimal DER (cryptobyte's ReadASN1Integer refuses other encodings).
+std::optional<DerBytes> positiveInteger(DerBytes& in) {
+  DerTlv t;
+  if (!readDerTlv(in, t) || t.cls != V_ASN1_UNIVERSAL || t.tag != V_ASN1_INTEGER || t.constructed || t.content.empty()) {
+    return std::nullopt;
+  }
+  DerBytes v = t.content;
+  if ((v[0] & 0x80) != 0) return std::nullopt;                          // negative
+  if (v.size() > 1 && v[0] == 0 && (v[1] & 0x80) == 0) return std::nullopt;  // non-minimal
+  while (!v.empty() && v[0] == 0) v = v.subspan(1);
+  if (v.empty()) return std::nullopt;  // zero
+  return v;
+}
+
 RK rsaKey(DerBytes bits) {
   // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
-  const unsigned char* p = bits.data();
-  long len = 0;
-  int tag = 0, cls = 0;
-  int r = ASN1_get_object(&p, &len, &tag, &cls, static_cast<long>(bits.size()));
-  if ((r & 0x80) != 0 || r == 0x21 || tag != V_ASN1_SEQUENCE || p + len != bits.data() + bits.size()) {
-    ERR_clear_error();
+  DerTlv seq;
+  if (!readDerTlv(bits, seq) || seq.cls != V_ASN1_UNIVERSAL || seq.tag != V_ASN1_SEQUENCE || !seq.constructed || !bits.empty()) {
     return RK::fail("request has a malformed RSA public key");
   }
-  const unsigned char* end = p + len;
-  Asn1IntegerPtr n(d2i_ASN1_INTEGER(nullptr, &p, end - p));
-  Asn1IntegerPtr e(n ? d2i_ASN1_INTEGER(nullptr, &p, end - p) : nullptr);
-  if (!n || !e || p != end) {
-    drainOpenSslErrors();
-    return RK::fail("request has a malformed RSA public key");
-  }
-  BignumPtr bn(ASN1_INTEGER_to_BN(n.get(), nullptr));
-  BignumPtr be(ASN1_INTEGER_to_BN(e.get(), nullptr));
+  DerBytes fields = seq.content;
+  auto n = positiveInteger(fields);
+  auto e = n ? positiveInteger(fields) : std::nullopt;
+  if (!n || !e || !fields.empty()) return RK::fail("request has a malformed RSA public key");
+  // Exactly 65537, what kubelet, Go, OpenSSL and cfssl generate. A small exponent buys nothing
+  // and e = 1 "verifies" any signature without a private key.
+  static constexpr unsigned char kF4[] = {0x01, 0x00, 0x01};
+  if (!sameBytes(*e, kF4)) return RK::fail("request has an RSA public exponent other than 65537");
+  BignumPtr bn(BN_bin2bn(n->data(), static_cast<int>(n->size()), nullptr));
+  BignumPtr be(BN_bin2bn(e->data(), static_cast<int>(e->size()), nullptr));
   OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
-  if (!bn || !be || !bld || BN_is_negative(bn.get()) || BN_is_negative(be.get()) ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn.get()) != 1 ||
+  if (!bn || !be || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, be.get()) != 1) {
     drainOpenSslErrors();
     return RK::fail("request has a malformed RSA public key");
@@ -154,73 +191,73 @@ RK rsaKey(DerBytes bits) {
   return fromData("RSA", params.get());
 }
 
+RP keyOfType(int type, DerBytes bits) {
+  RequestPublicKey out;
+  if (type == EVP_PKEY_RSA) {
+    auto key = rsaKey(bits);
+    if (!key) return RP::fail(key.error());
+    out.pkey = std::move(key.value());
+    out.type = KeyType::Rsa;
+    out.bits = EVP_PKEY_get_bits(out.pkey.get());
+    return RP::ok(std::move(out));
+  }
+  if (type == EVP_PKEY_ED25519) {
+    if (bits.size() != 32) return RP::fail("request has an Ed25519 public key that is not 32 bytes");
+    EVP_PKEY* key = EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, bits.data(), bits.size());
+    if (key == nullptr) {
+      drainOpenSslErrors();
+      return RP::fail("request has an invalid Ed25519 public key");
+    }
+    out.pkey.reset(key);
+    out.type = KeyType::Ed25519;
+    out.bits = EVP_PKEY_get_bits(key);
+    return RP::ok(std::move(out));
+  }
+  return ecKeyOnCurve(type, bits);
+}
+
+// DER SubjectPublicKeyInfo of the parsed key, written by OpenSSL.
+std::optional<std::vector<unsigned char>> encodeSpki(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(key, &der);
+  if (n <= 0) {
+    drainOpenSslErrors();
+    return std::nullopt;
+  }
+  std::vector<unsigned char> out(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
 }  // namespace
 
 Result<RequestPublicKey> publicKeyFromRequest(const RequestDer& der) {
-  if (sameBytes(der.spkiAlgorithm, kP256KeyAlgorithm)) return ecKeyOnCurve(NID_X9_62_prime256v1, der.publicKey);
-  X509AlgorPtr alg = parseAlgorithm(der.spkiAlgorithm);
-  if (!alg) return RP::fail(withOpenSslErrors("request has a malformed public key algorithm"));
-  const ASN1_OBJECT* obj = nullptr;
-  X509_ALGOR_get0(&obj, nullptr, nullptr, alg.get());
-  RequestPublicKey out;
-  switch (OBJ_obj2nid(obj)) {
-    case NID_X9_62_id_ecPublicKey:
-      return ecKey(alg.get(), der.publicKey);
-    case NID_rsaEncryption: {
-      auto key = rsaKey(der.publicKey);
-      if (!key) return RP::fail(key.error());
-      out.pkey = std::move(key.value());
-      out.type = KeyType::Rsa;
-      out.bits = EVP_PKEY_get_bits(out.pkey.get());
-      return RP::ok(std::move(out));
-    }
-    case NID_ED25519: {
-      EVP_PKEY* key = EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, der.publicKey.data(), der.publicKey.size());
-      if (key == nullptr) {
-        drainOpenSslErrors();
-        return RP::fail("request has an invalid Ed25519 public key");
-      }
-      out.pkey.reset(key);
-      out.type = KeyType::Ed25519;
-      out.bits = EVP_PKEY_get_bits(key);
-      return RP::ok(std::move(out));
-    }
-    default: {
-      const unsigned char* p = der.spki.data();
-      EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.spki.size()));
-      if (key == nullptr) {
-        drainOpenSslErrors();
-        return RP::fail("request has an unsupported public key type");
-      }
-      out.pkey.reset(key);
-      out.type = KeyType::Other;
-      out.bits = EVP_PKEY_get_bits(key);
-      return RP::ok(std::move(out));
-    }
+  const KeyAlgorithm* algorithm = nullptr;
+  for (const auto& a : kKeyAlgorithms) {
+    if (sameBytes(der.spkiAlgorithm, a.der)) algorithm = &a;
   }
+  if (algorithm == nullptr) return RP::fail(unsupportedKeyAlgorithm(der.spkiAlgorithm));
+  auto key = keyOfType(algorithm->type, der.publicKey);
+  if (!key) return key;
+  // Re-encoding closes every encoding the checks above could have missed: the certificate then
+  // carries exactly the key both parsers read.
+  auto spki = encodeSpki(key.value().pkey.get());
+  if (!spki) return RP::fail("the request's public key cannot be re-encoded");
+  if (!sameBytes(der.spki, *spki)) return RP::fail("the request's public key is not in its canonical DER encoding");
+  key.value().spkiDer = std::move(*spki);
+  return key;
 }
 
 std::optional<std::string> verifyRequestSignature(const RequestDer& der, const RequestPublicKey& requestKey) {
   EVP_PKEY* key = requestKey.pkey.get();
-  int mdNid = NID_undef;
-  int pkeyNid = NID_undef;
-  if (sameBytes(der.signatureAlgorithm, kEcdsaSha256Algorithm)) {
-    mdNid = NID_sha256;
-    pkeyNid = NID_X9_62_id_ecPublicKey;
-  } else {
-    X509AlgorPtr alg = parseAlgorithm(der.signatureAlgorithm);
-    if (!alg) {
-      drainOpenSslErrors();
-      return "request has a malformed signature algorithm";
-    }
-    const ASN1_OBJECT* obj = nullptr;
-    X509_ALGOR_get0(&obj, nullptr, nullptr, alg.get());
-    if (OBJ_find_sigid_algs(OBJ_obj2nid(obj), &mdNid, &pkeyNid) != 1) return "request uses an unsupported signature algorithm";
+  const SignatureAlgorithm* algorithm = nullptr;
+  for (const auto& a : kSignatureAlgorithms) {
+    if (sameBytes(der.signatureAlgorithm, a.der)) algorithm = &a;
   }
-  bool strongDigest = mdNid == NID_sha256 || mdNid == NID_sha384 || mdNid == NID_sha512;
-  bool pureEdDsa = mdNid == NID_undef && pkeyNid == NID_ED25519;
-  if (!strongDigest && !pureEdDsa) return "request uses an insecure or unsupported signature algorithm";
-  if (pkeyNid != EVP_PKEY_get_base_id(key)) return "request signature algorithm does not match its public key";
+  if (algorithm == nullptr) return "request uses an insecure or unsupported signature algorithm";
+  int mdNid = algorithm->mdNid;
+  bool pureEdDsa = mdNid == NID_undef;
+  if (algorithm->keyType != EVP_PKEY_get_base_id(key)) return "request signature algorithm does not match its public key";
   if (requestKey.legacyEc) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digestLen = 0;

@@ -3,6 +3,7 @@
 // chains: common key types are imported directly through the key management API.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "signers/CertificateRequest.h"
 #include "signers/OpenSslPtr.h"
@@ -18,10 +19,13 @@ struct RequestPublicKey {
   // Set for EC keys: verified through the EC_KEY directly, which skips the provider export and
   // per-call algorithm fetches of EVP_DigestVerify (most of the non-crypto cost per request).
   bool legacyEc = false;
+  // The SubjectPublicKeyInfo re-encoded from the parsed key; equal to the request's bytes.
+  std::vector<unsigned char> spkiDer;
 };
 
-// RSA, EC (named curves) and Ed25519 are imported directly; anything else goes through the
-// generic (slow) decoder so that it can still be reported by type and refused by the key policy.
+// RSA (exponent 65537), EC on P-224/P-256/P-384/P-521 (uncompressed points) and Ed25519, each
+// only in the one AlgorithmIdentifier encoding Go accepts; the SPKI must equal its re-encoding.
+// Every other key is refused here: Go parses no other type into a usable key either.
 Result<RequestPublicKey> publicKeyFromRequest(const RequestDer& der);
 
 // SHA-256/384/512 with RSA PKCS#1 v1.5 or ECDSA, or pure Ed25519; SHA-1, MD5 and PSS are refused.

@@ -89,24 +89,46 @@ TEST_CASE("issued subject keeps UTF-8 values") {
         "Zürich AG");
 }
 
-TEST_CASE("PEM: strict decoding of the first block") {
-  const std::string body = "-----BEGIN X-----\nAAEC\n-----END X-----\n";
-  auto b = decodeFirstPemBlock("leading text\n" + body);
-  REQUIRE(b);
-  CHECK(b->label == "X");
-  CHECK(b->der == std::vector<unsigned char>{0x00, 0x01, 0x02});
-  auto crlf = decodeFirstPemBlock("-----BEGIN X-----\r\nAAE=\r\n-----END X-----\r\n");
-  REQUIRE(crlf);
-  CHECK(crlf->der == std::vector<unsigned char>{0x00, 0x01});
-  CHECK_FALSE(decodeFirstPemBlock("-----BEGIN X-----\nAAEC\n"));                          // no END
-  CHECK_FALSE(decodeFirstPemBlock("-----BEGIN X-----\nAAEC\n-----END Y-----\n"));          // END of another label
-  CHECK_FALSE(decodeFirstPemBlock("-----BEGIN X-----\nAA=C\n-----END X-----\n"));          // '=' inside
-  CHECK_FALSE(decodeFirstPemBlock("-----BEGIN X-----\nAA*C\n-----END X-----\n"));          // not base64
-  CHECK_FALSE(decodeFirstPemBlock("-----BEGIN X-----\nAAE\n-----END X-----\n"));           // not a multiple of 4
-  CHECK_FALSE(decodeFirstPemBlock("x-----BEGIN X-----\nAAEC\n-----END X-----\n"));         // BEGIN not at line start
-  auto headers = decodeFirstPemBlock("-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END X-----\n");
-  REQUIRE(headers);
-  CHECK(headers->hasHeaders);
+TEST_CASE("PEM: exactly one bare block is decoded") {
+  auto b = decodeSinglePemBlock("-----BEGIN X-----\nAAEC\n-----END X-----\n");
+  REQUIRE_MESSAGE(b, b.error());
+  CHECK(b.value().label == "X");
+  CHECK(b.value().der == std::vector<unsigned char>{0x00, 0x01, 0x02});
+  auto crlf = decodeSinglePemBlock("-----BEGIN X-----\r\nAAE=\r\n-----END X-----\r\n \t\n");
+  REQUIRE_MESSAGE(crlf, crlf.error());
+  CHECK(crlf.value().der == std::vector<unsigned char>{0x00, 0x01});
+  CHECK(decodeSinglePemBlock("-----BEGIN X-----\nAA==\n-----END X-----").ok());  // no final newline
+}
+
+TEST_CASE("PEM: everything Go's pem.Decode could read differently is refused, with the reason") {
+  struct Case { const char* text; const char* reason; };
+  const Case cases[] = {
+      {"-----BEGIN X-----\nAAEC\n", "END line"},                                        // no END
+      {"-----BEGIN X-----\nAAEC\n-----END Y-----\n", "not base64"},                     // END of another label
+      {"-----BEGIN X-----\nAAEC-----END X-----\n", "not base64"},                       // END glued to the base64
+      {"-----BEGIN X-----\nAAEC\n-----END X-----x\n", "continues after its END line"},  // garbage after END
+      {"-----BEGIN X-----\nAAEC\n-----END X-----\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "continues after"},
+      {"leading text\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before its BEGIN line"},
+      {"\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before its BEGIN line"},
+      {"-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END X-----\n", "PEM headers"},
+      {"-----BEGIN X-----\nAA EC\n-----END X-----\n", "not base64"},                    // Go strips spaces
+      {"-----BEGIN X-----\n\nAAEC\n-----END X-----\n", "empty line"},
+      {"-----BEGIN X-----\nAA=C\n-----END X-----\n", "'=' before its end"},
+      {"-----BEGIN X-----\nAA==\nAAEC\n-----END X-----\n", "'=' before its end"},
+      {"-----BEGIN X-----\nAA*C\n-----END X-----\n", "not base64"},
+      {"-----BEGIN X-----\nAAE\n-----END X-----\n", "base64 quads"},
+      {"-----BEGIN X-----\nAB==\n-----END X-----\n", "not canonical"},                  // unused bits set
+      {"-----BEGIN X-----\nAAF=\n-----END X-----\n", "not canonical"},
+      {"-----BEGIN X----- \nAAEC\n-----END X-----\n", "BEGIN line is malformed"},
+      {"-----BEGIN X-----\n-----END X-----\n", "base64 quads"},                          // empty body
+      {"x-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before"},
+      {"not a pem at all", "not PEM encoded"},
+  };
+  for (const auto& c : cases) {
+    auto r = decodeSinglePemBlock(c.text);
+    REQUIRE_FALSE_MESSAGE(r.ok(), c.text);
+    CHECK_MESSAGE(r.error().find(c.reason) != std::string::npos, c.text, " -> ", r.error());
+  }
 }
 
 TEST_CASE("DER: OID content to dotted text") {
@@ -118,4 +140,26 @@ TEST_CASE("DER: OID content to dotted text") {
   CHECK(oidToDotted(truncated).empty());
   const unsigned char nonMinimal[] = {0x2a, 0x80, 0x01};
   CHECK(oidToDotted(nonMinimal).empty());
+  const unsigned char int32Max[] = {0x2a, 0x87, 0xff, 0xff, 0xff, 0x7f};
+  CHECK(oidToDotted(int32Max) == "1.2.2147483647");
+  const unsigned char aboveInt32[] = {0x2a, 0x88, 0x80, 0x80, 0x80, 0x00};  // 2^31: Go 1.19 refuses it
+  CHECK(oidToDotted(aboveInt32).empty());
+}
+
+TEST_CASE("DER: the TLV reader refuses what Go's DER parsers refuse") {
+  auto reads = [](std::vector<unsigned char> bytes) {
+    DerBytes in(bytes);
+    DerTlv t;
+    return readDerTlv(in, t) && in.empty();
+  };
+  CHECK(reads({0x04, 0x01, 0xaa}));
+  std::vector<unsigned char> longForm = {0x04, 0x81, 0x80};
+  longForm.resize(3 + 0x80);
+  CHECK(reads(longForm));
+  CHECK_FALSE(reads({0x04, 0x81, 0x01, 0xaa}));        // long form for a short length
+  CHECK_FALSE(reads({0x04, 0x82, 0x00, 0x01, 0xaa}));  // leading zero length octet
+  CHECK_FALSE(reads({0x30, 0x80, 0x00, 0x00}));        // indefinite length (BER)
+  CHECK_FALSE(reads({0x1f, 0x22, 0x01, 0x00}));        // high tag number form
+  CHECK_FALSE(reads({0x04, 0x02, 0xaa}));              // length beyond the input
+  CHECK_FALSE(reads({0x04}));
 }

@@ -36,9 +36,9 @@ TEST_CASE("hostile: truncations and mutations of valid requests never crash") {
     o.emails = {"a@example.com"};
     o.uris = {"spiffe://x/y"};
     o.extensions = {{"basicConstraints", "critical,CA:FALSE"}, {"keyUsage", "digitalSignature"}};
-    auto block = decodeFirstPemBlock(makeCsr(o));
+    auto block = decodeSinglePemBlock(makeCsr(o));
     REQUIRE(block);
-    const auto& der = block->der;
+    const auto& der = block.value().der;
     REQUIRE(parseCertificateRequest(toPem(der)).ok());
     int accepted = 0;
     for (std::size_t len = 0; len < der.size(); ++len) {

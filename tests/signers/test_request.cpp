@@ -87,9 +87,11 @@ TEST_CASE("parse: garbage, truncated, empty, wrong block type, trailing data") {
   CHECK_FALSE(parseCertificateRequest(corrupted).ok());
 
   TestCa ca = makeCa({});
-  auto wrongType = parseCertificateRequest(ca.certPem() + good);
+  auto wrongType = parseCertificateRequest(ca.certPem());
   REQUIRE_FALSE(wrongType.ok());
   CHECK(wrongType.error() == "PEM block type must be CERTIFICATE REQUEST, found CERTIFICATE");
+  // A certificate first: Go's pem.Decode would return it and kube-apiserver would refuse the CSR.
+  CHECK_FALSE(parseCertificateRequest(ca.certPem() + good).ok());
 
   std::string renamed = good;
   for (std::string from : {"BEGIN CERTIFICATE REQUEST", "END CERTIFICATE REQUEST"}) {
@@ -98,8 +100,11 @@ TEST_CASE("parse: garbage, truncated, empty, wrong block type, trailing data") {
   }
   CHECK_FALSE(parseCertificateRequest(renamed).ok());
 
-  // Two concatenated requests: the first one is used (like Go's pem.Decode).
-  CHECK(parseCertificateRequest(good + good).ok());
+  // Two concatenated requests: refused. Go's pem.Decode skips a malformed first block and reads
+  // the second, so a reader that takes "the first" can see another request than Kubernetes.
+  auto twice = parseCertificateRequest(good + good);
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.error().find("continues after its END line") != std::string::npos);
   // Random DER in a correctly labelled block.
   std::string fake = "-----BEGIN CERTIFICATE REQUEST-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE REQUEST-----\n";
   CHECK_FALSE(parseCertificateRequest(fake).ok());
