@@ -1,7 +1,9 @@
 #include "tests/fakeapi/CsrStrategy.h"
 
+#include "tests/fakeapi/GoPem.h"
+
 #include <openssl/err.h>
-#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <set>
@@ -20,28 +22,11 @@ const char* kApproved = "Approved";
 const char* kDenied = "Denied";
 const char* kFailed = "Failed";
 
-struct PemBlock {
-  std::string type;
-  std::string header;
-  std::string der;
-};
-
-// Reads PEM blocks in order, like Go's pem.Decode loop; stops at the first non-PEM remainder.
-std::vector<PemBlock> pemBlocks(const std::string& data, size_t max = SIZE_MAX) {
-  std::vector<PemBlock> out;
-  BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-  while (out.size() < max) {
-    char* name = nullptr;
-    char* header = nullptr;
-    unsigned char* der = nullptr;
-    long len = 0;
-    if (PEM_read_bio(bio.get(), &name, &header, &der, &len) != 1) break;
-    out.push_back({name, header ? header : "", std::string(reinterpret_cast<char*>(der), static_cast<size_t>(len))});
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(der);
-  }
-  ERR_clear_error();
+// Reads PEM blocks in order with Go's pem.Decode, as kube's validation loops over status.certificate.
+std::vector<gopem::Block> pemBlocks(const std::string& data) {
+  std::vector<gopem::Block> out;
+  std::string_view rest = data;
+  while (auto block = gopem::decode(rest, &rest)) out.push_back(std::move(*block));
   return out;
 }
 
@@ -151,16 +136,19 @@ X509ReqPtr parseRequest(const json& csr, std::string& error) {
     error = "illegal base64 data";
     return nullptr;
   }
-  auto blocks = pemBlocks(pem, 1);
-  if (blocks.empty() || blocks[0].type != "CERTIFICATE REQUEST") {
+  // k8s.io/kubernetes/pkg/apis/certificates/helpers.go ParseCSR: the first block pem.Decode finds
+  // (malformed ones skipped, anything after it ignored) must be a CERTIFICATE REQUEST.
+  auto block = gopem::decode(pem);
+  if (!block || block->type != "CERTIFICATE REQUEST") {
     error = "PEM block type must be CERTIFICATE REQUEST";
     return nullptr;
   }
-  const auto* p = reinterpret_cast<const unsigned char*>(blocks[0].der.data());
-  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(blocks[0].der.size())));
-  if (!req) {
+  const auto* p = reinterpret_cast<const unsigned char*>(block->bytes.data());
+  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(block->bytes.size())));
+  // x509.ParseCertificateRequest refuses trailing data after the request.
+  if (!req || p != reinterpret_cast<const unsigned char*>(block->bytes.data()) + block->bytes.size()) {
     ERR_clear_error();
-    error = "asn1: structure error: malformed certificate request";
+    error = req ? "asn1: syntax error: trailing data" : "asn1: structure error: malformed certificate request";
     return nullptr;
   }
   EVP_PKEY* pub = X509_REQ_get0_pubkey(req.get());
@@ -250,10 +238,10 @@ std::vector<FieldError> validateCertificate(const json& csr) {
   auto blocks = pemBlocks(data);
   for (const auto& b : blocks) {
     if (b.type != "CERTIFICATE") return fail("only CERTIFICATE PEM blocks are allowed, found \"" + b.type + "\"");
-    if (!b.header.empty()) return fail("no PEM block headers are permitted");
-    if (b.der.empty()) return fail("found CERTIFICATE PEM block containing 0 certificates");
-    const auto* p = reinterpret_cast<const unsigned char*>(b.der.data());
-    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(b.der.size())));
+    if (!b.headers.empty()) return fail("no PEM block headers are permitted");
+    if (b.bytes.empty()) return fail("found CERTIFICATE PEM block containing 0 certificates");
+    const auto* p = reinterpret_cast<const unsigned char*>(b.bytes.data());
+    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(b.bytes.size())));
     if (!cert) {
       ERR_clear_error();
       return fail("x509: malformed certificate");
@@ -325,8 +313,9 @@ void admitNodeRestriction(const json& csr, const UserInfo& user) {
   std::string why;
   auto req = parseRequest(csr, why);
   if (!req) throw forbiddenObject(csrResource(), name, "unable to parse csr: " + why);
+  // Go's pkix.Name.CommonName is the last CN of the subject (FillFromRDNSequence).
   auto cn = nameEntries(X509_REQ_get_subject_name(req.get()), NID_commonName);
-  if (cn.empty() || cn.front() != user.name)
+  if (cn.empty() || cn.back() != user.name)
     throw forbiddenObject(csrResource(), name, "can only create a node CSR with CN=" + user.name);
 }
 
