@@ -1,0 +1,159 @@
+#include "controller/AddressIndex.h"
+#include "tests/controller/IdentityFixtures.h"
+
+#include <doctest/doctest.h>
+
+using csrop::AddressIndex;
+using identity::node;
+
+namespace {
+
+signers::IpAddress ip(const char* text) { return *signers::IpAddress::parse(text); }
+
+struct Indexed {
+  std::shared_ptr<identity::ManualClock> clock = std::make_shared<identity::ManualClock>();
+  csrop::Metrics metrics;
+  AddressIndex index{AddressIndex::Options{}, clock, &metrics};
+};
+
+}  // namespace
+
+TEST_CASE("AddressIndex: the first Node to list an address owns it, and a newcomer never blocks the holder") {
+  Indexed t;
+  t.index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1", "Hostname=worker-1.example.com"}));
+  t.index.nodeAdded(node("worker-2", {"InternalIP=10.0.0.1", "InternalDNS=worker-1.example.com"}));
+
+  CHECK_FALSE(t.index.otherOwner("worker-1", ip("10.0.0.1")).has_value());
+  CHECK_FALSE(t.index.otherOwner("worker-1", "worker-1.example.com").has_value());
+  CHECK(t.index.holds("worker-1", ip("10.0.0.1")));
+  CHECK(t.index.otherOwner("worker-2", ip("10.0.0.1")) == std::optional<std::string>("worker-1"));
+  CHECK(t.index.otherOwner("worker-2", "worker-1.example.com") == std::optional<std::string>("worker-1"));
+  CHECK_FALSE(t.index.holds("worker-2", ip("10.0.0.1")));
+  CHECK(t.index.conflicts() == 2);
+  CHECK(t.metrics.value(csrop::metric::kAddressConflicts) == 2);
+}
+
+TEST_CASE("AddressIndex: an address nobody lists has no owner and is held by nobody") {
+  Indexed t;
+  t.index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1"}));
+  CHECK_FALSE(t.index.otherOwner("worker-2", ip("10.0.0.9")).has_value());
+  CHECK_FALSE(t.index.holds("worker-2", ip("10.0.0.9")));
+  CHECK(t.index.conflicts() == 0);
+}
+
+TEST_CASE("AddressIndex: one spelling per identity (case, trailing dot, IPv6 text, IPv4-mapped IPv6)") {
+  struct Row {
+    const char* listed;
+    const char* claimedDns;  // or null
+    const char* claimedIp;   // or null
+  };
+  const Row rows[] = {
+      {"InternalDNS=Worker-1.Example.COM", "worker-1.example.com", nullptr},
+      {"InternalDNS=worker-1.example.com", "WORKER-1.example.com.", nullptr},
+      {"ExternalDNS=worker-1.example.com.", "worker-1.example.com", nullptr},
+      {"InternalIP=fd00:0:0:0:0:0:0:1", nullptr, "fd00::1"},
+      {"InternalIP=10.0.0.1", nullptr, "::ffff:10.0.0.1"},
+      {"Hostname=10.0.0.1", nullptr, "10.0.0.1"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.listed);
+    Indexed t;
+    t.index.nodeAdded(node("worker-1", {row.listed}));
+    auto other = row.claimedDns ? t.index.otherOwner("worker-2", row.claimedDns) : t.index.otherOwner("worker-2", ip(row.claimedIp));
+    CHECK(other == std::optional<std::string>("worker-1"));
+  }
+}
+
+TEST_CASE("AddressIndex: a released or deleted holder keeps its addresses for the history window") {
+  for (bool deleted : {false, true}) {
+    CAPTURE(deleted);
+    Indexed t;
+    t.index.nodeAdded(node("victim", {"InternalIP=10.0.0.1"}));
+    if (deleted) t.index.nodeDeleted(node("victim", {"InternalIP=10.0.0.1"}));
+    else t.index.nodeUpdated(node("victim", {"InternalIP=10.0.0.7"}));
+    t.clock->advance(std::chrono::hours(1));
+    t.index.nodeAdded(node("attacker", {"InternalIP=10.0.0.1"}));
+
+    CHECK(t.index.otherOwner("attacker", ip("10.0.0.1")) == std::optional<std::string>("victim"));
+    CHECK_FALSE(t.index.holds("attacker", ip("10.0.0.1")));
+    t.clock->advance(std::chrono::hours(22));
+    CHECK(t.index.otherOwner("attacker", ip("10.0.0.1")) == std::optional<std::string>("victim"));
+
+    t.clock->advance(std::chrono::hours(2));  // 24 h since the release
+    CHECK_FALSE(t.index.otherOwner("attacker", ip("10.0.0.1")).has_value());
+    CHECK(t.index.holds("attacker", ip("10.0.0.1")));
+  }
+}
+
+TEST_CASE("AddressIndex: the former holder takes its address back within the window") {
+  Indexed t;
+  t.index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1"}));
+  t.index.nodeDeleted(node("worker-1", {"InternalIP=10.0.0.1"}));
+  t.index.nodeAdded(node("worker-2", {"InternalIP=10.0.0.1"}));
+  t.clock->advance(std::chrono::minutes(5));
+  t.index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1"}));  // same Node name re-registers
+  CHECK(t.index.holds("worker-1", ip("10.0.0.1")));
+  CHECK(t.index.otherOwner("worker-2", ip("10.0.0.1")) == std::optional<std::string>("worker-1"));
+}
+
+TEST_CASE("AddressIndex: a shorter window lets a new claimant win sooner") {
+  auto clock = std::make_shared<identity::ManualClock>();
+  AddressIndex index(AddressIndex::Options{std::chrono::minutes(10)}, clock, nullptr);
+  index.nodeAdded(node("old", {"InternalIP=10.0.0.1"}));
+  index.nodeDeleted(node("old", {"InternalIP=10.0.0.1"}));
+  index.nodeAdded(node("replacement", {"InternalIP=10.0.0.1"}));
+  clock->advance(std::chrono::minutes(9));
+  CHECK_FALSE(index.holds("replacement", ip("10.0.0.1")));
+  clock->advance(std::chrono::minutes(1));
+  CHECK(index.holds("replacement", ip("10.0.0.1")));
+}
+
+TEST_CASE("AddressIndex: a Node's name belongs to the Node of that name, even if another listed it first") {
+  Indexed t;
+  t.index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1", "Hostname=worker-2"}));
+  CHECK(t.index.holds("worker-1", "worker-2"));  // nobody else has it yet
+  t.index.nodeAdded(node("worker-2", {"InternalIP=10.0.0.2"}));
+  CHECK(t.index.holds("worker-2", "worker-2"));
+  CHECK(t.index.otherOwner("worker-1", "worker-2") == std::optional<std::string>("worker-2"));
+  CHECK(t.index.conflicts() == 1);
+}
+
+TEST_CASE("AddressIndex: a deleted Node's name is not granted to another Node within the window") {
+  Indexed t;
+  t.index.nodeAdded(node("worker-2", {"InternalIP=10.0.0.2"}));
+  t.index.nodeDeleted(node("worker-2", {"InternalIP=10.0.0.2"}));
+  t.index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1", "InternalDNS=worker-2"}));
+  CHECK(t.index.otherOwner("worker-1", "worker-2") == std::optional<std::string>("worker-2"));
+}
+
+TEST_CASE("AddressIndex: a Node changing its own addresses is counted, its first report is not") {
+  Indexed t;
+  t.index.nodeAdded(node("worker-1", {}));
+  t.index.nodeUpdated(node("worker-1", {"InternalIP=10.0.0.1"}));
+  CHECK(t.metrics.value(csrop::metric::kNodeAddressChanges) == 0);
+  t.index.nodeUpdated(node("worker-1", {"InternalIP=10.0.0.1"}));
+  CHECK(t.metrics.value(csrop::metric::kNodeAddressChanges) == 0);
+  t.index.nodeUpdated(node("worker-1", {"InternalIP=10.0.0.1", "ExternalIP=203.0.113.5"}));
+  CHECK(t.metrics.value(csrop::metric::kNodeAddressChanges) == 1);
+  t.index.nodeDeleted(node("worker-1", {}));
+  CHECK(t.metrics.value(csrop::metric::kNodeAddressChanges) == 1);
+}
+
+TEST_CASE("AddressIndex: addresses beyond the per-node cap are never owned by that node") {
+  auto clock = std::make_shared<identity::ManualClock>();
+  AddressIndex::Options options;
+  options.maxAddressesPerNode = 2;
+  AddressIndex index(options, clock, nullptr);
+  index.nodeAdded(node("greedy", {"InternalIP=10.0.0.1", "InternalIP=10.0.0.2", "InternalIP=10.0.0.3"}));
+  CHECK(index.holds("greedy", ip("10.0.0.2")));
+  CHECK_FALSE(index.holds("greedy", ip("10.0.0.3")));
+  index.nodeAdded(node("honest", {"InternalIP=10.0.0.3"}));
+  CHECK(index.holds("honest", ip("10.0.0.3")));
+}
+
+TEST_CASE("AddressIndex::keysOf maps address types as the kubelet's CSR template does") {
+  auto keys = AddressIndex::keysOf(node("w", {"InternalIP=10.0.0.1", "ExternalIP=10.0.0.1", "Hostname=10.0.0.2",
+                                              "Hostname=W.example", "InternalDNS=i.example", "ExternalDNS=e.example",
+                                              "InternalIP=not-an-ip", "Other=x.example"}));
+  CHECK(keys == std::vector<std::string>{"dns:w", "ip:10.0.0.1", "ip:10.0.0.2", "dns:w.example", "dns:i.example", "dns:e.example"});
+}
