@@ -8,6 +8,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <csignal>
+#include <ctime>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +33,29 @@ struct SslCtxFree {
 };
 struct SslFree {
   void operator()(SSL* p) const { SSL_free(p); }
+};
+
+// A kubelet that resets the connection mid-handshake must not kill the operator: OpenSSL writes
+// with write(2), which raises SIGPIPE on a broken socket. SIGPIPE is blocked on this thread for
+// the dial, and one raised meanwhile is consumed before the mask is restored.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+  }
+  ~SigpipeBlocked() {
+    const timespec zero{0, 0};
+    while (sigtimedwait(&pipe_, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t pipe_{}, previous_{};
 };
 
 // Waits for `events` on fd until deadline; false on timeout or error.
@@ -82,6 +108,7 @@ std::string connectSocket(Fd& sock, const signers::IpAddress& ip, uint16_t port,
 
 ChainResult OpenSslTlsDialer::peerChain(const signers::IpAddress& ip, uint16_t port, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
+  SigpipeBlocked noSigpipe;
   Fd sock;
   if (auto error = connectSocket(sock, ip, port, deadline); !error.empty()) return ChainResult::fail(error);
 

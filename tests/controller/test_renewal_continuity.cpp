@@ -10,6 +10,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <csignal>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -201,6 +203,10 @@ class KubeletStandIn {
     SSL_CTX_use_certificate(ctx_, cert);
     SSL_CTX_use_PrivateKey(ctx_, key);
     thread_ = std::thread([this] {
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);  // the dialer hangs up right after the handshake
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 5000) != 1) return;
       const int client = ::accept(fd_, nullptr, nullptr);
