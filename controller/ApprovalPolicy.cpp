@@ -1,5 +1,8 @@
 #include "controller/ApprovalPolicy.h"
 
+#include "signers/IssueCertificate.h"
+#include "signers/Profiles.h"
+
 #include <algorithm>
 #include <set>
 
@@ -23,6 +26,20 @@ std::string joinUsages(const std::vector<std::string>& usages) {
 
 bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::optional<Verdict> signerWouldRefuse(const signers::Signer* signer, const k8s::CertificateSigningRequest& csr,
+                                         const signers::ParsedRequest& request) {
+  const signers::Requester requester{csr.spec.username, csr.spec.groups};
+  std::optional<std::string> violation;
+  if (signer) {
+    violation = signer->validate(request, csr.spec.usages, requester);
+  } else if (signers::isKubernetesSignerName(csr.spec.signerName)) {
+    violation = signers::validateKubernetesProfile(csr.spec.signerName, request, csr.spec.usages, requester, signers::KeyPolicy{});
+  }
+  if (!violation) return std::nullopt;
+  return Verdict::deny("SignerConstraintsViolated",
+                       "the request breaks signer \"" + csr.spec.signerName + "\" constraints: " + *violation);
 }
 
 const char* decisionName(Decision decision) {

@@ -5,9 +5,15 @@
 #include "controller/Verdict.h"
 #include "k8sclient/Objects.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace signers {
+struct ParsedRequest;
+class Signer;
+}  // namespace signers
 
 namespace csrop {
 
@@ -27,5 +33,12 @@ bool usagesEqual(const std::vector<std::string>& got, const std::vector<std::str
 bool usagesMatchOneOf(const std::vector<std::string>& got, const std::vector<std::vector<std::string>>& allowed);
 std::string joinUsages(const std::vector<std::string>& usages);
 bool contains(const std::vector<std::string>& list, std::string_view value);
+
+// The approver refuses what the signer would mark Failed. signer is this instance's Signer for
+// the CSR's signerName (its own key policy and profile), or nullptr when this instance does not
+// sign it: then a kubernetes.io signer's built-in profile is checked, and a custom signer's
+// (unknown) profile is not. Deny with reason SignerConstraintsViolated and the profile's message.
+std::optional<Verdict> signerWouldRefuse(const signers::Signer* signer, const k8s::CertificateSigningRequest& csr,
+                                         const signers::ParsedRequest& request);
 
 }  // namespace csrop

@@ -1,7 +1,16 @@
 #include "controller/ConfigLoader.h"
 
+#include "controller/NodeNameRegexes.h"
+#include "signers/FileUtil.h"
+#include "signers/OpenSslPtr.h"
+#include "signers/Profiles.h"
+
+#include <openssl/pem.h>
+
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -66,7 +75,7 @@ class Section {
     read(key, text);
     if (text.empty()) return;
     auto d = parseDuration(text);
-    if (!d) failKey(key, "is not a duration: '" + text + "'; write e.g. 15s, 10m or 8760h");
+    if (!d) failKey(key, "is not a duration of at most 100 years: '" + text + "'; write e.g. 15s, 10m or 8760h");
     out = *d;
   }
   void readDuration(const std::string& key, std::chrono::seconds& out) {
@@ -167,13 +176,8 @@ void parseKubeletServing(Section s, KubeletServingConfig& k) {
       s.failKey("dnsNamePatterns", "has '" + p + "' without {node}; a pattern must be anchored to the node name (use dnsNameRegexes for anything else)");
   }
   s.readStrings("dnsNameRegexes", k.dnsNameRegexes);
-  for (const auto& r : k.dnsNameRegexes) {
-    try {
-      std::regex re(r);
-    } catch (const std::regex_error& e) {
-      s.failKey("dnsNameRegexes", "has an invalid regex '" + r + "': " + e.what());
-    }
-  }
+  for (const auto& r : k.dnsNameRegexes)
+    if (auto problem = NodeNameRegexes::check(r)) s.failKey("dnsNameRegexes", "has '" + r + "', which " + *problem);
   s.read("maxDNSNames", k.maxDNSNames);
   requireRange(s, "maxDNSNames", k.maxDNSNames, 1, 100);
   Section dns = s.sub("dnsResolution");
@@ -283,15 +287,19 @@ void parseSigners(Section s, Config& config) {
 
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) {
   static const std::regex part(R"((\d+(?:\.\d+)?)(ms|s|m|h))");
-  if (text.empty()) return std::nullopt;
+  // Nothing configurable needs more than a century; the bound keeps every sum far from
+  // int64 overflow (9999999999999h once became negative).
+  constexpr double kMaxMs = 100 * 365.25 * 24 * 3.6e6;
+  if (text.empty() || text.size() > 64) return std::nullopt;
   double total = 0;
   std::size_t pos = 0;
   for (std::sregex_iterator it(text.begin(), text.end(), part), end; it != end; ++it) {
     if (static_cast<std::size_t>(it->position()) != pos) return std::nullopt;
     pos += it->length();
-    double v = std::stod((*it)[1]);
+    const double v = std::strtod((*it)[1].str().c_str(), nullptr);
     const std::string unit = (*it)[2];
     total += unit == "ms" ? v : unit == "s" ? v * 1e3 : unit == "m" ? v * 6e4 : v * 3.6e6;
+    if (!std::isfinite(total) || total > kMaxMs) return std::nullopt;
   }
   if (pos != text.size()) return std::nullopt;
   return std::chrono::milliseconds(static_cast<int64_t>(total));
@@ -386,6 +394,45 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   return config;
 }
 
+namespace {
+
+// DER of the first certificate in a PEM file; empty when the file cannot be read or parsed (the
+// signer's own start reports that), so then only the paths are compared.
+std::string firstCertificateDer(const std::string& path) {
+  auto pem = signers::readSmallFile(path);
+  if (!pem) return {};
+  signers::BioPtr bio(BIO_new_mem_buf(pem.value().data(), static_cast<int>(pem.value().size())));
+  if (!bio) return {};
+  signers::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return {};
+  unsigned char* der = nullptr;
+  const int length = i2d_X509(cert.get(), &der);
+  if (length <= 0) return {};
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length));
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> caSharingWarnings(const Config& config) {
+  std::vector<std::string> warnings;
+  for (const auto& custom : config.signers) {
+    if (signers::isKubernetesSignerName(custom.signerName)) continue;
+    const std::string customDer = firstCertificateDer(custom.caCertFile);
+    for (const auto& builtIn : config.signers) {
+      if (!signers::isKubernetesSignerName(builtIn.signerName)) continue;
+      const bool samePath = custom.caCertFile == builtIn.caCertFile;
+      if (!samePath && (customDer.empty() || customDer != firstCertificateDer(builtIn.caCertFile))) continue;
+      warnings.push_back("custom signer " + custom.signerName + " signs with the same CA as " + builtIn.signerName + " (" +
+                         (samePath ? "the same caCertFile " + custom.caCertFile : "the same certificate") +
+                         "): whoever trusts that CA for " + builtIn.signerName +
+                         " also accepts the custom signer's certificates; give the custom signer its own CA");
+    }
+  }
+  return warnings;
+}
+
 void validateConfig(const Config& config, const std::string& sourceName) {
   const auto& le = config.leaderElection;
   auto fail = [&](const std::string& what) { throw ConfigFileError(sourceName + ": " + what); };
@@ -401,6 +448,7 @@ void validateConfig(const Config& config, const std::string& sourceName) {
     fail("gc.interval must be at least 10s");
   if (!config.approver.enabled && config.signers.empty())
     fail("neither the approver nor any signer is enabled; enable approver.enabled or list signers.list");
+  for (const auto& warning : caSharingWarnings(config)) spdlog::warn("{}: {}", sourceName, warning);
 }
 
 Config loadConfigFile(const std::string& path, const std::vector<ConfigOverride>& overrides) {

@@ -30,7 +30,12 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
                        const std::vector<ConfigOverride>& overrides = {});
 
 // Go-style durations as Kubernetes users write them: "90s", "15m", "8760h", "1h30m", "500ms".
+// Longer than 100 years, or not a finite number: nullopt, never a wrapped value.
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text);
+
+// One warning per custom signer that shares its CA (the same caCertFile, or the same certificate
+// in another file) with a kubernetes.io signer. validateConfig logs them; they do not stop the start.
+std::vector<std::string> caSharingWarnings(const Config& config);
 
 // Cross-field rules (lease timings, signer/approver consistency). Throws ConfigFileError.
 void validateConfig(const Config& config, const std::string& sourceName);

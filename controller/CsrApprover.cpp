@@ -1,6 +1,7 @@
 #include "controller/CsrApprover.h"
 
 #include "k8sclient/ApiError.h"
+#include "signers/LogText.h"
 
 #include <spdlog/spdlog.h>
 
@@ -15,6 +16,15 @@ std::string missingPermissionHint(const std::string& verb, const std::string& su
 CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode,
                          EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite)
     : client_(client), policies_(std::move(policies)), denyMode_(denyMode), events_(events), metrics_(metrics), mayWrite_(std::move(mayWrite)) {}
+
+std::string decisionLogLine(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict) {
+  using signers::escapeForLog;
+  // Every value the requester can influence is escaped: one decision is always one line.
+  return "decision csr=" + escapeForLog(csr.metadata.name) + " signer=" + escapeForLog(csr.spec.signerName) +
+         " requester=" + escapeForLog(csr.spec.username) + " policy=" + std::string(policy) +
+         " decision=" + decisionName(verdict.decision) + " reason=" + verdict.reason + " message=\"" +
+         escapeForLog(verdict.message) + "\"";
+}
 
 SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved) {
   if (!csr.status.certificate.empty() || k8s::hasCondition(csr, "Approved") || k8s::hasCondition(csr, "Denied") ||
@@ -34,8 +44,7 @@ SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::opt
   if (verdict.decision == Decision::Deny && denyMode_ == DenyMode::Skip)
     verdict = Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
 
-  spdlog::info("decision csr={} signer={} requester={} policy={} decision={} reason={} message=\"{}\"", csr.metadata.name,
-               csr.spec.signerName, csr.spec.username, policy->name(), decisionName(verdict.decision), verdict.reason, verdict.message);
+  spdlog::info("{}", decisionLogLine(csr, policy->name(), verdict));
   metrics_.inc(metric::kDecisions, {{"signer", csr.spec.signerName}, {"decision", decisionName(verdict.decision)}, {"reason", verdict.reason}});
 
   switch (verdict.decision) {

@@ -37,6 +37,10 @@ class CsrApprover {
   std::function<bool()> mayWrite_;
 };
 
+// The one log line per decision: decision csr=... signer=... requester=... policy=... decision=...
+// reason=... message="...", with every requester-controlled value escaped (signers::escapeForLog).
+std::string decisionLogLine(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict);
+
 // Reason to give an operator when the API server refuses a write for lack of permission.
 std::string missingPermissionHint(const std::string& verb, const std::string& subresource, const std::string& signerName);
 

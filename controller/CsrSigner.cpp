@@ -44,7 +44,8 @@ SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
   if (!mayWrite_()) return SyncResult::again("not the leader any more; not signing");
 
   const auto started = std::chrono::steady_clock::now();
-  auto outcome = it->second->issue({csr.spec.request, csr.spec.signerName, csr.spec.usages, csr.spec.expirationSeconds},
+  auto outcome = it->second->issue({csr.spec.request, csr.spec.signerName, csr.spec.usages, csr.spec.expirationSeconds,
+                                    {csr.spec.username, csr.spec.groups}},
                                    std::chrono::system_clock::now());
   if (auto* error = std::get_if<signers::IssueError>(&outcome)) {
     if (error->kind == signers::IssueErrorKind::Transient) {

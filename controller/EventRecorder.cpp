@@ -1,8 +1,23 @@
 #include "controller/EventRecorder.h"
 
+#include "signers/LogText.h"
+
 #include <spdlog/spdlog.h>
 
 namespace csrop {
+
+std::string eventMessage(const std::string& message) {
+  constexpr std::size_t kMaxMessage = 1024;
+  std::string escaped = signers::escapeForLog(message);
+  if (escaped.size() <= kMaxMessage) return escaped;
+  // The longest prefix of the original whose escaped form fits, so no escape sequence is cut.
+  std::size_t fits = 0, tooLong = message.size();
+  while (tooLong - fits > 1) {
+    const std::size_t mid = fits + (tooLong - fits) / 2;
+    (signers::escapeForLog(std::string_view(message).substr(0, mid)).size() <= kMaxMessage - 3 ? fits : tooLong) = mid;
+  }
+  return signers::escapeForLog(std::string_view(message).substr(0, fits)) + "...";
+}
 
 void EventRecorder::record(const k8s::CertificateSigningRequest& csr, const std::string& type, const std::string& reason,
                            const std::string& message, const std::string& action) {
@@ -13,7 +28,7 @@ void EventRecorder::record(const k8s::CertificateSigningRequest& csr, const std:
                        csr.metadata.resourceVersion};
   ev.type = type;
   ev.reason = reason;
-  ev.message = message.size() > 1024 ? message.substr(0, 1021) + "..." : message;
+  ev.message = eventMessage(message);
   ev.source.component = component_;
   ev.reportingComponent = component_;
   ev.reportingInstance = instance_;

@@ -9,6 +9,10 @@
 
 namespace csrop {
 
+// The Event message: escaped (signers::escapeForLog, the same as the decision log line) so a
+// requester cannot forge lines in `kubectl describe`, then cut to 1024 bytes.
+std::string eventMessage(const std::string& message);
+
 class EventRecorder {
  public:
   EventRecorder(k8s::KubeClient& client, std::string component, std::string instance)

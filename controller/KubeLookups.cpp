@@ -12,10 +12,15 @@
 
 namespace csrop {
 
+Lookup<k8s::Node> existingNode(k8s::Node node) {
+  if (!node.metadata.deletionTimestamp.empty()) return Lookup<k8s::Node>::notFound();
+  return Lookup<k8s::Node>::found(std::move(node));
+}
+
 Lookup<k8s::Node> InformerNodeDirectory::find(const std::string& name) {
-  if (auto node = informer_.get(name)) return Lookup<k8s::Node>::found(std::move(*node));
+  if (auto node = informer_.get(name)) return existingNode(std::move(*node));
   try {
-    return Lookup<k8s::Node>::found(client_.get<k8s::Node>(name));
+    return existingNode(client_.get<k8s::Node>(name));
   } catch (const std::exception& e) {
     if (k8s::isNotFound(e)) return Lookup<k8s::Node>::notFound();
     return Lookup<k8s::Node>::failed(e.what());

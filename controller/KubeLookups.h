@@ -7,6 +7,10 @@
 
 namespace csrop {
 
+// A Node being deleted (metadata.deletionTimestamp set) does not count as existing: its name and
+// addresses are about to be free for another machine. The Node cache must keep that field.
+Lookup<k8s::Node> existingNode(k8s::Node node);
+
 // Reads Nodes from the informer cache; a node missing there (just created, cache behind) is
 // fetched live so that a new node's first CSR is not denied by a race.
 class InformerNodeDirectory : public NodeDirectory {

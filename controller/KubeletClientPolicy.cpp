@@ -39,6 +39,7 @@ Verdict KubeletClientPolicy::evaluate(const k8s::CertificateSigningRequest& csr)
   if (!parsed) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + parsed.error());
   if (auto why = notKubeletClientRequest(parsed.value(), csr.spec.usages))
     return Verdict::skip("NotKubeletClientRequest", "not a kubelet client request (" + *why + "); left for a human");
+  if (auto refusal = signerWouldRefuse(signer_, csr, parsed.value())) return *refusal;
 
   struct Recognizer {
     const char* subresource;

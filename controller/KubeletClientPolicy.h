@@ -3,10 +3,16 @@
 // client requests, approve only when a SubjectAccessReview for
 // certificatesigningrequests/selfnodeclient or /nodeclient allows the requester. Like KCM it
 // never denies a request that a SubjectAccessReview does not allow; it leaves it for a human.
+// Unlike KCM, a recognised request that the signer would mark Failed (weak key, CA request,
+// control characters, a node asking for another node's CN) is denied before any review.
 #pragma once
 
 #include "controller/ApprovalPolicy.h"
 #include "controller/Lookups.h"
+
+namespace signers {
+class Signer;
+}
 
 namespace csrop {
 
@@ -14,7 +20,9 @@ class KubeletClientPolicy : public ApprovalPolicy {
  public:
   static constexpr std::string_view kSignerName = "kubernetes.io/kube-apiserver-client-kubelet";
 
-  explicit KubeletClientPolicy(AccessReviewer& reviewer) : reviewer_(reviewer) {}
+  // signer: this instance's signer for kube-apiserver-client-kubelet, or nullptr when it only approves.
+  explicit KubeletClientPolicy(AccessReviewer& reviewer, const signers::Signer* signer = nullptr)
+      : reviewer_(reviewer), signer_(signer) {}
 
   std::string_view name() const override { return "kubelet-client"; }
   bool handles(const std::string& signerName) const override { return signerName == kSignerName; }
@@ -22,6 +30,7 @@ class KubeletClientPolicy : public ApprovalPolicy {
 
  private:
   AccessReviewer& reviewer_;
+  const signers::Signer* signer_;
 };
 
 }  // namespace csrop

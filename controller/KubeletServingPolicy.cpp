@@ -2,6 +2,7 @@
 
 #include "signers/CertificateRequest.h"
 #include "signers/IpAddress.h"
+#include "signers/Profiles.h"
 
 #include <algorithm>
 #include <cctype>
@@ -27,16 +28,6 @@ namespace {
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-std::string regexEscape(const std::string& text) {
-  static const std::string special = R"(\^$.|?*+()[]{})";
-  std::string out;
-  for (char c : text) {
-    if (special.find(c) != std::string::npos) out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
@@ -70,8 +61,9 @@ std::optional<Verdict> nodeLookupFailure(KubeletServingPolicy::Context& c, const
 
 }  // namespace
 
-KubeletServingPolicy::KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver)
-    : config_(std::move(config)), nodes_(nodes), resolver_(resolver) {
+KubeletServingPolicy::KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver,
+                                           const signers::Signer* signer)
+    : config_(std::move(config)), nodes_(nodes), resolver_(resolver), signer_(signer), dnsNameRegexes_(config_.dnsNameRegexes) {
   checks_ = buildChecks();
 }
 
@@ -138,6 +130,13 @@ std::vector<KubeletServingPolicy::NamedCheck> KubeletServingPolicy::buildChecks(
     return std::nullopt;
   }});
 
+  // Always on, before anything that looks a name up or matches it: what the signer would mark
+  // Failed is denied here (bounded lengths, valid DNS names, no reserved IPs, no duplicates, no CA
+  // request, no weak key, the node's own CN), so nothing is approved only to fail.
+  checks.push_back({"signerProfile", true, [this](Context& c) -> std::optional<Verdict> {
+    return signerWouldRefuse(signer_, c.csr, c.request);
+  }});
+
   checks.push_back({"nodeExists", on.nodeExists, [](Context& c) -> std::optional<Verdict> {
     if (c.nodeName.empty())
       return Verdict::deny("NodeUnknown", "neither spec.username nor the common name names a node (system:node:<name>)");
@@ -179,9 +178,8 @@ std::vector<KubeletServingPolicy::NamedCheck> KubeletServingPolicy::buildChecks(
     for (const auto& raw : c.request.dnsNames) {
       const std::string name = lower(raw);
       if (std::find(owned.begin(), owned.end(), name) != owned.end()) continue;
-      const bool byRegex = std::any_of(config_.dnsNameRegexes.begin(), config_.dnsNameRegexes.end(), [&](const std::string& r) {
-        return std::regex_match(name, std::regex(replaceAll(r, "{node}", regexEscape(lower(c.nodeName))), std::regex::icase));
-      });
+      // signerProfile has refused names over 253 characters already; the bound keeps this check safe on its own.
+      const bool byRegex = name.size() <= signers::kMaxDnsNameChars && dnsNameRegexes_.matches(name, c.nodeName);
       if (!byRegex)
         return Verdict::deny("DNSNameNotOwnedByNode", "DNS subjectAltName \"" + raw + "\" is neither the node name, a DNS address of Node \"" +
                                                           c.nodeName + "\", nor allowed by a configured pattern");

@@ -2,19 +2,21 @@
 // node that asks: the requester is that node, the subject and usages are exactly what a
 // kubelet sends, and every IP and DNS name is one the Node object (or a configured pattern
 // anchored to the node name) says is that node's. Each check is a named unit that can be
-// switched off on its own; switching one off never skips another.
+// switched off on its own; switching one off never skips another. Whatever the checks, nothing is
+// approved that the signer would refuse (signerProfile, always on).
 #pragma once
 
 #include "controller/ApprovalPolicy.h"
 #include "controller/Config.h"
 #include "controller/Lookups.h"
+#include "controller/NodeNameRegexes.h"
 
 #include <functional>
 #include <optional>
-#include <regex>
 
 namespace signers {
 struct ParsedRequest;
+class Signer;
 }
 
 namespace csrop {
@@ -23,7 +25,10 @@ class KubeletServingPolicy : public ApprovalPolicy {
  public:
   static constexpr std::string_view kSignerName = "kubernetes.io/kubelet-serving";
 
-  KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver);
+  // signer: this instance's signer for kubelet-serving, or nullptr when it only approves (then the
+  // built-in kubernetes.io profile decides what the signer would refuse).
+  KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver,
+                       const signers::Signer* signer = nullptr);
 
   std::string_view name() const override { return "kubelet-serving"; }
   bool handles(const std::string& signerName) const override { return signerName == kSignerName; }
@@ -43,6 +48,8 @@ class KubeletServingPolicy : public ApprovalPolicy {
   KubeletServingConfig config_;
   NodeDirectory& nodes_;
   HostResolver& resolver_;
+  const signers::Signer* signer_;
+  NodeNameRegexes dnsNameRegexes_;
   std::vector<NamedCheck> checks_;
 };
 

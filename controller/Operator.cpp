@@ -150,9 +150,16 @@ std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
                                                            NodeDirectory& nodeDirectory, HostResolver& resolver, AccessReviewer& reviewer) {
   std::vector<std::unique_ptr<ApprovalPolicy>> policies;
   if (config.approver.enabled) {
+    // Each policy gets the Signer this instance runs for its signer (or none), to refuse what it would refuse.
+    const auto signerFor = [&](std::string_view name) -> const signers::Signer* {
+      auto it = signerSet.find(std::string(name));
+      return it == signerSet.end() ? nullptr : it->second.get();
+    };
     if (config.approver.kubeletServing.enabled)
-      policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeDirectory, resolver));
-    if (config.approver.kubeletClient.enabled) policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer));
+      policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeDirectory, resolver,
+                                                                signerFor(KubeletServingPolicy::kSignerName)));
+    if (config.approver.kubeletClient.enabled)
+      policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer, signerFor(KubeletClientPolicy::kSignerName)));
     if (!config.approver.rules.empty()) {
       std::map<std::string, const signers::Signer*> byName;
       for (auto& [name, s] : signerSet) byName[name] = s.get();

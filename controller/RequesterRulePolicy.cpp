@@ -38,10 +38,8 @@ Verdict RequesterRulePolicy::evaluate(const k8s::CertificateSigningRequest& csr)
   auto parsed = signers::parseCertificateRequest(csr.spec.request);
   if (!parsed) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + parsed.error());
   auto signer = signers_.find(csr.spec.signerName);
-  if (signer != signers_.end() && signer->second) {
-    if (auto violation = signer->second->validate(parsed.value(), csr.spec.usages))
-      return Verdict::deny("SignerConstraintsViolated", "the request breaks signer \"" + csr.spec.signerName + "\" constraints: " + *violation);
-  }
+  if (signer != signers_.end() && signer->second)
+    if (auto refusal = signerWouldRefuse(signer->second, csr, parsed.value())) return *refusal;
   return Verdict::approve("AutoApproved", "requester \"" + csr.spec.username + "\" is allowed by a rule for signer \"" + csr.spec.signerName + "\"");
 }
 

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <re2/re2.h>
+
 #include "signers/Profiles.h"
 
 namespace signers {
@@ -14,6 +16,19 @@ std::string lower(std::string s) {
 bool matchesSuffix(const std::string& name, const std::string& suffix) {
   if (name == suffix) return true;
   return name.size() > suffix.size() + 1 && name.ends_with(suffix) && name[name.size() - suffix.size() - 1] == '.';
+}
+
+constexpr std::string_view kSystemMasters = "system:masters";
+
+// RE2 refuses nothing at match time and runs in time linear in the input; errors are reported
+// here, once, at load.
+Result<std::shared_ptr<const re2::RE2>> compileRegex(const std::string& pattern, bool caseSensitive) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  options.set_case_sensitive(caseSensitive);
+  auto re = std::make_shared<const re2::RE2>(pattern, options);
+  if (!re->ok()) return Result<std::shared_ptr<const re2::RE2>>::fail(re->error());
+  return Result<std::shared_ptr<const re2::RE2>>::ok(std::move(re));
 }
 
 }  // namespace
@@ -43,16 +58,20 @@ Result<std::shared_ptr<const CustomProfile>> CustomProfile::compile(const Signer
     p->dnsSuffixes_.push_back(suffix);
   }
   for (const auto& r : config.dnsRegexes) {
-    try {
-      p->dnsRegexes_.emplace_back(r, std::regex::ECMAScript | std::regex::icase);
-    } catch (const std::regex_error& e) {
-      return R::fail(who + "dnsRegexes entry \"" + r + "\" is not a valid regex: " + e.what());
-    }
+    auto re = compileRegex(r, false);
+    if (!re) return R::fail(who + "dnsRegexes entry \"" + r + "\" is not a valid RE2 regex: " + re.error());
+    p->dnsRegexes_.push_back(std::move(re.value()));
   }
   for (const auto& c : config.ipCidrs) {
     auto cidr = Cidr::parse(c);
     if (!cidr) return R::fail(who + "ipCidrs entry \"" + c + "\" is not a CIDR such as 10.0.0.0/8 or fd00::/8");
     p->ipCidrs_.push_back(*cidr);
+  }
+  p->permitSystemMasters_ = config.permitSystemMasters;
+  const auto& orgs = config.allowedOrganizations;
+  if (!p->permitSystemMasters_ && std::find(orgs.begin(), orgs.end(), kSystemMasters) != orgs.end()) {
+    return R::fail(who + "allowedOrganizations may not contain system:masters: that group bypasses RBAC, and no signer of "
+                         "csr-operator issues it; remove it");
   }
   if (config.allowedOrganizations.size() == 1 && config.allowedOrganizations[0] == "*") {
     p->anyOrganization_ = true;
@@ -60,11 +79,12 @@ Result<std::shared_ptr<const CustomProfile>> CustomProfile::compile(const Signer
     p->allowedOrganizations_ = config.allowedOrganizations;
   }
   if (!config.commonNameRegex.empty()) {
-    try {
-      p->commonNameRegex_.emplace(config.commonNameRegex, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return R::fail(who + "commonNameRegex is not a valid regex: " + e.what());
-    }
+    auto re = compileRegex(config.commonNameRegex, true);
+    if (!re) return R::fail(who + "commonNameRegex is not a valid RE2 regex: " + re.error());
+    p->commonNameRegex_ = std::move(re.value());
+  } else if (p->allowedUsages_.contains("client auth")) {
+    return R::fail(who + "commonNameRegex is required when allowedUsages contains \"client auth\": the common name is the "
+                         "user name the certificate authenticates as; set e.g. commonNameRegex: \"app-[a-z0-9-]+\"");
   }
   if (config.maxSans < 0) return R::fail(who + "maxSans must not be negative");
   p->maxSans_ = static_cast<std::size_t>(config.maxSans);
@@ -87,11 +107,12 @@ std::optional<std::string> CustomProfile::validate(const ParsedRequest& req, con
   if (!req.emailAddresses.empty() && !allowEmail_) return "Email subjectAltNames are not allowed";
   if (!req.uris.empty() && !allowUri_) return "URI subjectAltNames are not allowed";
   for (const auto& dns : req.dnsNames) {
-    if (!isWellFormedDnsName(dns)) return "DNS subjectAltName \"" + dns + "\" is not a valid DNS name";
+    // isWellFormedDnsName bounds the length (253) before any suffix or regex sees the name.
+    if (!isWellFormedDnsName(dns)) return "DNS subjectAltName \"" + dns.substr(0, 64) + "\" is not a valid DNS name";
     if (dnsSuffixes_.empty() && dnsRegexes_.empty()) continue;
     std::string name = lower(dns);
     bool ok = std::any_of(dnsSuffixes_.begin(), dnsSuffixes_.end(), [&](const auto& s) { return matchesSuffix(name, s); }) ||
-              std::any_of(dnsRegexes_.begin(), dnsRegexes_.end(), [&](const auto& r) { return std::regex_match(dns, r); });
+              std::any_of(dnsRegexes_.begin(), dnsRegexes_.end(), [&](const auto& r) { return re2::RE2::FullMatch(dns, *r); });
     if (!ok) return "DNS subjectAltName \"" + dns + "\" is not allowed by this signer";
   }
   if (!ipCidrs_.empty()) {
@@ -100,6 +121,9 @@ std::optional<std::string> CustomProfile::validate(const ParsedRequest& req, con
       if (!ok) return "IP subjectAltName " + ip.toString() + " is not inside an allowed range";
     }
   }
+  for (const auto& o : req.organizations) {
+    if (o == kSystemMasters && !permitSystemMasters_) return "subject organization \"system:masters\" is never issued by a custom signer";
+  }
   if (!anyOrganization_) {
     for (const auto& o : req.organizations) {
       if (std::find(allowedOrganizations_.begin(), allowedOrganizations_.end(), o) == allowedOrganizations_.end()) {
@@ -107,7 +131,7 @@ std::optional<std::string> CustomProfile::validate(const ParsedRequest& req, con
       }
     }
   }
-  if (commonNameRegex_ && !std::regex_match(req.commonName, *commonNameRegex_)) {
+  if (commonNameRegex_ && !re2::RE2::FullMatch(req.commonName, *commonNameRegex_)) {
     return "subject common name \"" + req.commonName + "\" is not allowed by this signer";
   }
   return std::nullopt;

@@ -11,6 +11,7 @@
 
 #include "signers/CertificateAuthority.h"
 #include "signers/CertificateRequest.h"
+#include "signers/Profiles.h"
 #include "signers/Result.h"
 #include "signers/SignerConfig.h"
 
@@ -21,6 +22,7 @@ struct IssueRequest {
   std::string signerName;   // spec.signerName; must equal the Signer's name
   std::vector<std::string> usages;
   std::optional<int64_t> expirationSeconds;
+  Requester requester{};  // spec.username / spec.groups: the kubelet signers issue a node only its own CN
 };
 
 struct IssuedCertificate {
@@ -57,8 +59,9 @@ class Signer {
   // Parses and verifies the request, validates it, then issues. Thread-safe.
   std::variant<IssuedCertificate, IssueError> issue(const IssueRequest& request,
                                                     std::chrono::system_clock::time_point now) const;
-  // Validation alone (profile rules, then csr-operator's common rules). Thread-safe.
-  std::optional<std::string> validate(const ParsedRequest& request, const std::vector<std::string>& usages) const;
+  // Validation alone (subject text, profile rules, then csr-operator's common rules). Thread-safe.
+  std::optional<std::string> validate(const ParsedRequest& request, const std::vector<std::string>& usages,
+                                      const Requester& requester = {}) const;
   // The request limits this signer parses with (maxSans from the config).
   RequestLimits requestLimits() const;
 

@@ -3,7 +3,6 @@
 // message the controller puts in the Failed/SignerValidationFailure condition.
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -12,6 +11,10 @@
 #include "signers/Result.h"
 #include "signers/SignerConfig.h"
 #include "signers/Usages.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace signers {
 
@@ -29,6 +32,39 @@ std::optional<std::string> validateKubeletServing(const ParsedRequest& req, cons
 std::optional<std::string> validateKubeletClient(const ParsedRequest& req, const UsageSet& usages);
 std::optional<std::string> validateApiServerClient(const ParsedRequest& req, const std::vector<std::string>& usages);
 std::optional<std::string> validateLegacyUnknown(const ParsedRequest& req, const std::vector<std::string>& usages);
+
+// Who asked for the certificate: spec.username and spec.groups, set by the API server. Empty when
+// unknown (then only the rules that do not depend on the requester apply).
+struct Requester {
+  std::string username;
+  std::vector<std::string> groups;
+};
+
+// X.520 upper bounds (ub-common-name, ub-organization-name): 64 characters.
+inline constexpr std::size_t kMaxSubjectValueChars = 64;
+// RFC 1035 section 2.3.4: a name of at most 253 characters (255 octets on the wire), labels of 63.
+inline constexpr std::size_t kMaxDnsNameChars = 253;
+inline constexpr std::size_t kMaxDnsLabelChars = 63;
+
+// ---- csr-operator's hardening, stricter than kube-controller-manager on purpose (docs/security.md,
+// "Signing profile hardening"). The approver calls the same functions before it approves. ----
+
+// CN and every O: at most 64 characters, no C0 control, DEL or C1 control character. Checked
+// before any other rule so that nothing matches an unbounded or forged value.
+std::optional<std::string> validateSubjectText(const ParsedRequest& req);
+// kubernetes.io/kubelet-serving SANs: every DNS name a valid lower-case-able DNS name (no
+// wildcard, no trailing dot, no empty label), no DNS name or IP twice, and no unspecified,
+// loopback, link-local, multicast, broadcast, IPv4-mapped or IPv4-compatible address.
+std::optional<std::string> validateServingNames(const ParsedRequest& req);
+// A requester system:node:<n> in system:nodes gets only CN=system:node:<n> from the kubelet
+// signers; bootstrap and other requesters keep kube-controller-manager's rule.
+std::optional<std::string> validateNodeCommonName(const ParsedRequest& req, const Requester& requester);
+// What a Signer for one of the four kubernetes.io signers checks, in its order: subject text, the
+// kube-controller-manager profile, the hardening above that applies to it, then the common rules.
+// The approver runs it for kubernetes.io signers this instance does not sign (default KeyPolicy).
+std::optional<std::string> validateKubernetesProfile(const std::string& signerName, const ParsedRequest& req,
+                                                     const std::vector<std::string>& usages, const Requester& requester,
+                                                     const KeyPolicy& policy);
 
 // csr-operator's additions, checked on every signer after the profile: the key policy, no CA
 // request, no cert sign / crl sign / any, every usage known, at least one usage.
@@ -48,11 +84,13 @@ class CustomProfile {
   UsageSet requiredUsages_;
   bool allowDns_ = false, allowIp_ = false, allowEmail_ = false, allowUri_ = false;
   std::vector<std::string> dnsSuffixes_;
-  std::vector<std::regex> dnsRegexes_;
+  // RE2 (linear time), compiled once here: a hostile request can never make matching expensive.
+  std::vector<std::shared_ptr<const re2::RE2>> dnsRegexes_;
   std::vector<Cidr> ipCidrs_;
   std::vector<std::string> allowedOrganizations_;
   bool anyOrganization_ = false;
-  std::optional<std::regex> commonNameRegex_;
+  bool permitSystemMasters_ = false;
+  std::shared_ptr<const re2::RE2> commonNameRegex_;
   std::size_t maxSans_ = 100;
 };
 

@@ -7,23 +7,11 @@
 
 namespace signers {
 
-// The signer-specific half of validation, chosen once at create().
+// The signer-specific half of validation, chosen once at create(): a compiled custom profile, or
+// none for the kubernetes.io signers, whose rules are fixed (validateKubernetesProfile).
 class ProfileRules {
  public:
-  enum class Kind { KubeletServing, KubeletClient, ApiServerClient, LegacyUnknown, Custom };
-  Kind kind = Kind::Custom;
   std::shared_ptr<const CustomProfile> custom;
-
-  std::optional<std::string> validate(const ParsedRequest& req, const std::vector<std::string>& usages) const {
-    switch (kind) {
-      case Kind::KubeletServing: return validateKubeletServing(req, toUsageSet(usages));
-      case Kind::KubeletClient: return validateKubeletClient(req, toUsageSet(usages));
-      case Kind::ApiServerClient: return validateApiServerClient(req, usages);
-      case Kind::LegacyUnknown: return validateLegacyUnknown(req, usages);
-      case Kind::Custom: return custom->validate(req, toUsageSet(usages));
-    }
-    return std::string("unknown signer profile");
-  }
 };
 
 namespace {
@@ -65,15 +53,9 @@ Result<std::unique_ptr<Signer>> Signer::create(const SignerConfig& config) {
     if (auto field = customFieldsSet(config)) {
       return R::fail(who + *field + " applies to custom signers only; kubernetes.io signers follow fixed rules");
     }
-    using K = ProfileRules::Kind;
-    rules->kind = config.signerName == kKubeletServingSigner  ? K::KubeletServing
-                  : config.signerName == kKubeletClientSigner ? K::KubeletClient
-                  : config.signerName == kApiServerClientSigner ? K::ApiServerClient
-                                                                : K::LegacyUnknown;
   } else {
     auto custom = CustomProfile::compile(config);
     if (!custom) return R::fail(custom.error());
-    rules->kind = ProfileRules::Kind::Custom;
     rules->custom = std::move(custom.value());
   }
   auto authority = ReloadingCertificateAuthority::create(
@@ -90,9 +72,13 @@ RequestLimits Signer::requestLimits() const {
   return limits;
 }
 
-std::optional<std::string> Signer::validate(const ParsedRequest& request, const std::vector<std::string>& usages) const {
-  // Profile first so requests KCM refuses get KCM's exact message; then csr-operator's rules.
-  if (auto err = rules_->validate(request, usages)) return err;
+std::optional<std::string> Signer::validate(const ParsedRequest& request, const std::vector<std::string>& usages,
+                                            const Requester& requester) const {
+  if (!rules_->custom) return validateKubernetesProfile(config_.signerName, request, usages, requester, config_.keyPolicy);
+  // Subject text first so no regex ever sees an unbounded or forged CN; then the profile, so
+  // requests it refuses get its exact message; then csr-operator's common rules.
+  if (auto err = validateSubjectText(request)) return err;
+  if (auto err = rules_->custom->validate(request, toUsageSet(usages))) return err;
   return validateCommonRules(request, usages, config_.keyPolicy);
 }
 
@@ -104,7 +90,7 @@ std::variant<IssuedCertificate, IssueError> Signer::issue(const IssueRequest& re
   }
   auto parsed = parseCertificateRequest(request.requestPem, requestLimits());
   if (!parsed) return IssueError{K::ValidationFailed, "invalid certificate request: " + parsed.error()};
-  if (auto err = validate(parsed.value(), request.usages)) return IssueError{K::ValidationFailed, *err};
+  if (auto err = validate(parsed.value(), request.usages, request.requester)) return IssueError{K::ValidationFailed, *err};
 
   // One snapshot of the CA for the whole issuance, so a concurrent reload cannot mix two CAs.
   auto ca = authority_->current();

@@ -38,16 +38,22 @@ struct SignerConfig {
   bool allowEmail = false;
   bool allowUri = false;
   // When allowDns: each DNS SAN must equal a suffix or end with "." + suffix, or fully match a
-  // regex (ECMAScript, case-insensitive). Both empty: any well-formed DNS name.
+  // regex (RE2 syntax, case-insensitive). Both empty: any well-formed DNS name.
   std::vector<std::string> dnsSuffixes;
   std::vector<std::string> dnsRegexes;
   // When allowIp and non-empty: each IP SAN must be inside one of them (families strict).
   std::vector<std::string> ipCidrs;
-  // Each O must be listed. Empty: no O allowed at all. The single entry "*" allows any O.
+  // Each O must be listed. Empty: no O allowed at all. The single entry "*" allows any O except
+  // system:masters, which is refused unless permitSystemMasters.
   std::vector<std::string> allowedOrganizations;
-  // When non-empty, the CN must fully match (ECMAScript).
+  // When non-empty, the CN must fully match (RE2 syntax). Required when allowedUsages has
+  // "client auth": a client certificate's CN is the user name it authenticates as.
   std::string commonNameRegex;
   int maxSans = 100;
+  // Set only in code, by `pki sign` for kubeadm's super-admin.conf and apiserver-kubelet-client
+  // profiles; never read from the configuration file, so no configured signer can issue
+  // system:masters (the group that bypasses RBAC).
+  bool permitSystemMasters = false;
 };
 
 }  // namespace signers

@@ -70,6 +70,8 @@ std::chrono::seconds parseDuration(const std::string& text) {
       throw bad();
     }
     total += n * unit;
+    // A century bounds every sum far below int64 overflow; no certificate should live longer.
+    if (total > 100 * 365 * 86400LL + 25 * 86400LL) throw PkiUsageError("duration \"" + text + "\" is longer than 100 years");
     any = true;
   }
   return std::chrono::seconds(total);

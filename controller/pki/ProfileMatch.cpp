@@ -1,8 +1,11 @@
 #include "controller/pki/ProfileMatch.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
-#include <regex>
 #include <set>
+
+#include "signers/Profiles.h"
 
 namespace csrop::pki {
 namespace {
@@ -13,21 +16,20 @@ std::string quoteList(const std::vector<std::string>& v) {
   return out.empty() ? "none" : out;
 }
 
-std::string regexEscape(const std::string& s) {
-  static const std::string special = R"(\^$.|?*+()[]{})";
-  std::string out;
-  for (char c : s) {
-    if (special.find(c) != std::string::npos) out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
+// The pattern is one of KubeadmProfiles' built-in ones; the CN is the requester's, so it is bounded
+// first and matched by RE2 (linear time). `pki` checks one file per run, so compiling here is once.
+bool matchesPattern(const std::string& pattern, const std::string& commonName) {
+  if (commonName.size() > signers::kMaxSubjectValueChars) return false;
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  const re2::RE2 re(pattern, options);
+  return re.ok() && re2::RE2::FullMatch(commonName, re);
 }
 
 }  // namespace
 
 std::optional<std::string> checkCommonName(const CertProfile& p, const std::string& commonName) {
-  bool ok = p.commonNamePattern.empty() ? commonName == p.commonName
-                                        : std::regex_match(commonName, std::regex(p.commonNamePattern));
+  bool ok = p.commonNamePattern.empty() ? commonName == p.commonName : matchesPattern(p.commonNamePattern, commonName);
   if (ok) return std::nullopt;
   return "CN is \"" + commonName + "\", expected " + p.commonNameHint;
 }
@@ -81,7 +83,9 @@ signers::SignerConfig signerConfigFor(const CertProfile& p, const std::string& c
   std::set<std::string> orgs;
   for (const auto& choice : p.organizationChoices) orgs.insert(choice.begin(), choice.end());
   c.allowedOrganizations.assign(orgs.begin(), orgs.end());
-  c.commonNameRegex = p.commonNamePattern.empty() ? regexEscape(p.commonName) : p.commonNamePattern;
+  c.commonNameRegex = p.commonNamePattern.empty() ? re2::RE2::QuoteMeta(p.commonName) : p.commonNamePattern;
+  // kubeadm's super-admin.conf and apiserver-kubelet-client carry system:masters by design.
+  c.permitSystemMasters = orgs.contains("system:masters");
   return c;
 }
 

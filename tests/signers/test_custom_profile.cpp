@@ -99,8 +99,8 @@ TEST_CASE("custom profile: IP CIDRs are family-strict") {
 TEST_CASE("custom profile: organizations, CN regex, SAN count") {
   auto p = compiled();
   auto r = goodReq();
-  r.organizations = {"mesh", "system:masters"};
-  CHECK(p->validate(r, kUsages) == "subject organization \"system:masters\" is not allowed by this signer");
+  r.organizations = {"mesh", "other"};
+  CHECK(p->validate(r, kUsages) == "subject organization \"other\" is not allowed by this signer");
   r = goodReq();
   r.commonName = "Web1";
   CHECK(p->validate(r, kUsages));
@@ -130,4 +130,52 @@ TEST_CASE("custom profile: bad configuration is refused at compile") {
   CHECK_FALSE(bad([](SignerConfig& c) { c.ipCidrs = {"10.0.0.1"}; }).ok());
   CHECK_FALSE(bad([](SignerConfig& c) { c.dnsSuffixes = {"bad suffix"}; }).ok());
   CHECK_FALSE(bad([](SignerConfig& c) { c.maxSans = -1; }).ok());
+}
+
+TEST_CASE("custom profile: system:masters is never issued, even with allowedOrganizations [*]") {
+  SignerConfig any = customConfig();
+  any.allowedOrganizations = {"*"};
+  auto r = goodReq();
+  r.organizations = {"system:masters"};
+  CHECK(compiled(any)->validate(r, kUsages) == "subject organization \"system:masters\" is never issued by a custom signer");
+  SignerConfig listed = customConfig();
+  listed.allowedOrganizations = {"mesh", "system:masters"};
+  auto refused = CustomProfile::compile(listed);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().find("may not contain system:masters") != std::string::npos);
+  listed.permitSystemMasters = true;
+  CHECK_FALSE(compiled(listed)->validate(r, kUsages));
+}
+
+TEST_CASE("custom profile: allowing client auth requires commonNameRegex") {
+  SignerConfig c = customConfig();
+  c.commonNameRegex.clear();
+  auto refused = CustomProfile::compile(c);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().find("commonNameRegex is required") != std::string::npos);
+  c.allowedUsages = {"digital signature", "server auth"};
+  CHECK(CustomProfile::compile(c).ok());
+}
+
+TEST_CASE("custom profile: regexes are RE2, linear on hostile input") {
+  SignerConfig c = customConfig();
+  c.dnsSuffixes.clear();
+  c.dnsRegexes = {"(a+)+b"};
+  c.commonNameRegex = "(x+x+)+y";
+  auto p = compiled(c);
+  auto r = goodReq();
+  r.dnsNames = {std::string(200, 'a') + ".example"};
+  r.commonName = std::string(60, 'x');
+  CHECK(p->validate(r, kUsages));  // std::regex backtracks exponentially here; RE2 answers at once
+  r = goodReq();
+  r.dnsNames = {"aaab"};
+  r.commonName = std::string(60, 'x');
+  CHECK(p->validate(r, kUsages) == "subject common name \"" + std::string(60, 'x') + "\" is not allowed by this signer");
+  auto backreference = CustomProfile::compile([] {
+    SignerConfig b = customConfig();
+    b.dnsRegexes = {"(a)\\1"};
+    return b;
+  }());
+  REQUIRE_FALSE(backreference.ok());
+  CHECK(backreference.error().find("not a valid RE2 regex") != std::string::npos);
 }

@@ -254,6 +254,7 @@ TEST_CASE("issue: custom signer end to end") {
   c.allowDns = true;
   c.dnsSuffixes = {"svc.cluster.local"};
   c.allowedOrganizations = {"*"};
+  c.commonNameRegex = "[a-z]+";
   SignerFixture f(c);
   CsrOptions o;
   o.subject = {{"CN", "web"}};
@@ -370,4 +371,42 @@ TEST_CASE("issue: signing keeps working while the CA is swapped underneath") {
   CHECK(failures == 0);
   CHECK(byFirst > 0);
   CHECK(bySecond > 0);
+}
+
+TEST_CASE("issue: the kubelet signers issue a node requester only its own CN") {
+  const Requester worker1{"system:node:worker-1", {"system:nodes", "system:authenticated"}};
+  SignerFixture serving(SignerFixture::named(kKubeletServingSigner));
+  auto own = servingRequest();
+  own.requester = worker1;
+  mustIssue(*serving.signer, own);
+  auto forOther = IssueRequest{makeCsr(nodeServingCsr("worker-2")), kKubeletServingSigner, kServingUsages, {}, worker1};
+  auto err = mustFail(*serving.signer, forOther);
+  CHECK(err.kind == IssueErrorKind::ValidationFailed);
+  CHECK(err.message.find("is not the requesting node") != std::string::npos);
+
+  SignerFixture client(SignerFixture::named(kKubeletClientSigner));
+  const std::vector<std::string> clientUsages{"digital signature", "client auth"};
+  CHECK(mustFail(*client.signer, IssueRequest{makeCsr(nodeClientCsr("worker-2")), kKubeletClientSigner, clientUsages, {}, worker1})
+            .message.find("is not the requesting node") != std::string::npos);
+  const Requester bootstrap{"system:bootstrap:abcdef", {"system:bootstrappers"}};
+  mustIssue(*client.signer, IssueRequest{makeCsr(nodeClientCsr("worker-2")), kKubeletClientSigner, clientUsages, {}, bootstrap});
+}
+
+TEST_CASE("issue: kubelet-serving refuses duplicate, wildcard and loopback SANs and control characters in the CN") {
+  SignerFixture serving(SignerFixture::named(kKubeletServingSigner));
+  auto refused = [&](const CsrOptions& o) {
+    return mustFail(*serving.signer, IssueRequest{makeCsr(o), kKubeletServingSigner, kServingUsages, {}}).message;
+  };
+  auto twice = nodeServingCsr();
+  twice.dnsNames = {"worker-1", "Worker-1"};
+  CHECK(refused(twice).find("listed more than once") != std::string::npos);
+  auto wildcard = nodeServingCsr();
+  wildcard.dnsNames = {"*.cluster.local"};
+  CHECK(refused(wildcard).find("wildcard") != std::string::npos);
+  auto loopback = nodeServingCsr();
+  loopback.ips = {"127.0.0.1"};
+  CHECK(refused(loopback).find("loopback") != std::string::npos);
+  auto control = nodeServingCsr();
+  control.subject = {{"O", "system:nodes"}, {"CN", "system:node:worker-1\nforged"}};
+  CHECK(refused(control).find("control character") != std::string::npos);
 }

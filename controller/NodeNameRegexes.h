@@ -1,0 +1,48 @@
+// approver.kubeletServing.dnsNameRegexes: RE2 (linear time), case-insensitive, full match, where
+// "{node}" stands for the requesting node's name. Patterns without {node} are compiled once here;
+// those with it once per node name (the name RE2-escaped), kept in a bounded cache.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace re2 {
+class RE2;
+}
+
+namespace csrop {
+
+class NodeNameRegexes {
+ public:
+  // Why the pattern cannot be used, or nullopt. Compiled with {node} replaced by a sample node name,
+  // exactly as it is compiled for a real one.
+  static std::optional<std::string> check(const std::string& pattern);
+
+  // Precondition: every pattern passed check() (the configuration loader ensures it); a pattern
+  // that does not compile matches nothing.
+  explicit NodeNameRegexes(std::vector<std::string> patterns);
+  ~NodeNameRegexes();
+
+  bool empty() const { return fixed_.empty() && templates_.empty(); }
+  // dnsName must already be bounded (<= 253 characters); nodeName longer than that matches nothing.
+  bool matches(std::string_view dnsName, const std::string& nodeName);
+
+  static constexpr std::size_t kMaxCachedNodes = 1024;
+
+ private:
+  using Compiled = std::vector<std::shared_ptr<const re2::RE2>>;
+  std::shared_ptr<const Compiled> forNode(const std::string& nodeName);
+
+  Compiled fixed_;
+  std::vector<std::string> templates_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const Compiled>> perNode_;
+};
+
+}  // namespace csrop
