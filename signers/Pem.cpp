@@ -92,6 +92,11 @@ Result<PemBlock> decodeSinglePemBlock(std::string_view text) {
     if (!nextLine(rest, line)) {
       return R::fail("the PEM END line \"" + endLine + "\" is missing or not on a line of its own (truncated, or glued to the base64)");
     }
+    if (auto at = line.find(kEnd); at == 0) {
+      return R::fail("the PEM END line does not match its BEGIN line (expected \"" + endLine + "\")");
+    } else if (at != std::string_view::npos) {
+      return R::fail("the PEM END line is glued to the base64 on line " + std::to_string(lineNo) + "; it must start a line of its own");
+    }
     if (line.find(':') != std::string_view::npos) return R::fail("PEM headers are not allowed in a certificate request");
     if (line.empty()) return R::fail("the PEM body has an empty line " + std::to_string(lineNo));
     for (char c : line) {

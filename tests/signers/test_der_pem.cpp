@@ -104,8 +104,8 @@ TEST_CASE("PEM: everything Go's pem.Decode could read differently is refused, wi
   struct Case { const char* text; const char* reason; };
   const Case cases[] = {
       {"-----BEGIN X-----\nAAEC\n", "END line"},                                        // no END
-      {"-----BEGIN X-----\nAAEC\n-----END Y-----\n", "not base64"},                     // END of another label
-      {"-----BEGIN X-----\nAAEC-----END X-----\n", "not base64"},                       // END glued to the base64
+      {"-----BEGIN X-----\nAAEC\n-----END Y-----\n", "does not match its BEGIN line"},  // END of another label
+      {"-----BEGIN X-----\nAAEC-----END X-----\n", "glued to the base64"},              // END glued to the base64
       {"-----BEGIN X-----\nAAEC\n-----END X-----x\n", "continues after its END line"},  // garbage after END
       {"-----BEGIN X-----\nAAEC\n-----END X-----\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "continues after"},
       {"leading text\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before its BEGIN line"},
@@ -126,8 +126,8 @@ TEST_CASE("PEM: everything Go's pem.Decode could read differently is refused, wi
   };
   for (const auto& c : cases) {
     auto r = decodeSinglePemBlock(c.text);
-    REQUIRE_FALSE_MESSAGE(r.ok(), c.text);
-    CHECK_MESSAGE(r.error().find(c.reason) != std::string::npos, c.text, " -> ", r.error());
+    REQUIRE_FALSE_MESSAGE(r.ok(), std::string(c.text));
+    CHECK_MESSAGE(r.error().find(c.reason) != std::string::npos, std::string(c.text), " -> ", r.error());
   }
 }
 
