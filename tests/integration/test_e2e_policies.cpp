@@ -184,3 +184,34 @@ TEST_CASE("e2e: --set changes any configuration key at start - a bad one stops t
   CHECK(bad.log().find("--set approver.kubeletServing.maxDnsNames: approver.kubeletServing has unknown key 'maxDnsNames'") !=
         std::string::npos);
 }
+
+TEST_CASE("e2e: what the signer would refuse is Denied, never Approved,Failed; a {node} regex from the config file works") {
+  Scenario s;
+  const std::string extra = "approver:\n  kubeletServing:\n    dnsNameRegexes: ['{node}\\.nodes\\.example\\.com']\n";
+  OperatorProcess op(s.cluster, "hardened", s.config(false, extra), s.operatorKubeconfig());
+  op.start();
+  auto& admin = s.cluster.admin();
+  auto request = [](auto mutate) {
+    testpki::CsrOptions o;
+    o.subject = {{"O", "system:nodes"}, {"CN", "system:node:worker-1"}};
+    o.dnsNames = {"worker-1"};
+    o.ips = {"10.0.0.1"};
+    mutate(o);
+    return testpki::makeCsr(o);
+  };
+  s.createServing("by-regex", "worker-1", request([](auto& o) { o.dnsNames = {"worker-1.nodes.example.com"}; }));
+  s.createServing("ca-true", "worker-1", request([](auto& o) { o.basicConstraintsCa = true; }));
+  s.createServing("rsa-1024", "worker-1", request([](auto& o) { o.key = testpki::KeyKind::Rsa1024; }));
+  s.createServing("sans-twice", "worker-1", request([](auto& o) { o.dnsNames = {"worker-1", "WORKER-1"}; }));
+  auto issued = waitForCsr(admin, "by-regex", isIssued);
+  CHECK(isIssued(issued));
+  CHECK(sansOf(issued.status.certificate) == "DNS:worker-1.nodes.example.com IP ");
+  for (const char* name : {"ca-true", "rsa-1024", "sans-twice"}) {
+    CAPTURE(name);
+    auto csr = waitForCsr(admin, name, isDecided);
+    CHECK(conditionReason(csr, "Denied") == "SignerConstraintsViolated");
+    CHECK_FALSE(k8s::hasCondition(csr, "Approved"));
+    CHECK_FALSE(k8s::hasCondition(csr, "Failed"));
+  }
+  CHECK(op.stop() == 0);
+}
