@@ -56,6 +56,10 @@ const std::vector<ResourceInfo>& resources() {
       {"", "v1", "nodes", "Node", false, all, {"status"}, {"no"}},
       {"", "v1", "events", "Event", true, all, {}, {"ev"}},
       {"coordination.k8s.io", "v1", "leases", "Lease", true, all, {}, {}},
+      {"", "v1", "services", "Service", true, all, {"status"}, {"svc"}},
+      {"discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true, all, {}, {}},
+      {"cluster.x-k8s.io", "v1beta1", "machines", "Machine", true, all, {"status"}, {"ma"}},
+      {"machine.openshift.io", "v1beta1", "machines", "Machine", true, all, {"status"}, {}},
       {"authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false, {"create"}, {}, {}},
   };
   return list;

@@ -1,6 +1,7 @@
 #include "tests/fakeapi/Router.h"
 
 #include "tests/fakeapi/CsrStrategy.h"
+#include "tests/fakeapi/NodeRestriction.h"
 #include "tests/fakeapi/Protobuf.h"
 #include "tests/fakeapi/Table.h"
 
@@ -119,10 +120,15 @@ std::optional<Response> Router::discovery(const std::string& path) const {
     return jsonResponse(200, {{"kind", "APIVersions"}, {"versions", {"v1"}},
                               {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", serverAddress}}}}});
   std::vector<std::string> groups;
+  std::map<std::string, std::string> versionOf;  // one version per group
   for (const auto& r : resources())
-    if (!r.group.empty() && std::find(groups.begin(), groups.end(), r.group) == groups.end()) groups.push_back(r.group);
-  auto groupJson = [](const std::string& g) {
-    json v = {{"groupVersion", g + "/v1"}, {"version", "v1"}};
+    if (!r.group.empty() && std::find(groups.begin(), groups.end(), r.group) == groups.end()) {
+      groups.push_back(r.group);
+      versionOf[r.group] = r.version;
+    }
+  auto groupJson = [&versionOf](const std::string& g) {
+    const std::string& version = versionOf.at(g);
+    json v = {{"groupVersion", g + "/" + version}, {"version", version}};
     return json{{"name", g}, {"versions", {v}}, {"preferredVersion", v}};
   };
   if (path == "/apis" || path == "/apis/") {
@@ -277,7 +283,9 @@ json Router::updated(const ResourceInfo& r, const std::string& sub, json incomin
       throw forbiddenObject(r, name, "user not permitted to sign requests with signerName " + json(signer).dump());
     return obj;
   }
-  if (r.resource == "nodes") {
+  // Objects with a status subresource: the main resource keeps the stored status, /status keeps
+  // everything but the status.
+  if (std::find(r.subresources.begin(), r.subresources.end(), "status") != r.subresources.end()) {
     if (sub.empty()) {
       if (cur.contains("status")) incoming["status"] = cur["status"];
       else incoming.erase("status");
@@ -287,6 +295,7 @@ json Router::updated(const ResourceInfo& r, const std::string& sub, json incomin
       incoming["metadata"] = cur["metadata"];
     }
   }
+  if (r.resource == "nodes") noderestriction::admitNodeUpdate(user, incoming, cur);
   return incoming;
 }
 
@@ -377,6 +386,7 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
   attrs.name = name;
   attrs.ns = ns;
   if (!authz_.authorize(attrs)) throw Authorizer::forbiddenError(attrs);
+  if (r->resource == "nodes" && verb != "create") noderestriction::admitNodeRequest(*req.user, verb, name);
 
   const UserInfo& user = *req.user;
   bool table = wantsTable(req.accept);
@@ -463,6 +473,7 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
     } else if (!metaErrs.empty()) {
       throw invalidObject(*r, objName, metaErrs);
     }
+    if (r->resource == "nodes") noderestriction::admitNodeCreate(user, obj);
     out.response = jsonResponse(201, *store_.create(*r, ns, std::move(obj)));
     return out;
   }

@@ -124,7 +124,7 @@ Store::Store(size_t window) : window_(std::max<size_t>(window, 1)) {}
 
 ObjPtr Store::get(const ResourceInfo& r, const std::string& ns, const std::string& name) const {
   std::lock_guard<std::mutex> g(mu_);
-  auto b = objects_.find(r.resource);
+  auto b = objects_.find(r.qualified());
   if (b != objects_.end()) {
     auto it = b->second.find(key(ns, name));
     if (it != b->second.end()) return it->second;
@@ -153,7 +153,7 @@ Store::ListResult Store::list(const ResourceInfo& r, const std::string& ns, cons
                     "new list without the continue parameter.");
   } else {
     Snapshot snap{rv_, {}};
-    auto b = objects_.find(r.resource);
+    auto b = objects_.find(r.qualified());
     if (b != objects_.end())
       for (const auto& [k, obj] : b->second) {
         if (!ns.empty() && (*obj)["metadata"].value("namespace", "") != ns) continue;
@@ -212,7 +212,7 @@ ObjPtr Store::create(const ResourceInfo& r, const std::string& ns, json obj) {
   obj["kind"] = r.kind;
   auto ptr = std::make_shared<const json>(std::move(obj));
   b[key(ns, name)] = ptr;
-  recordLocked({rv_, "ADDED", r.resource, ns, ptr, nullptr});
+  recordLocked({rv_, "ADDED", r.qualified(), ns, ptr, nullptr});
   return ptr;
 }
 
@@ -240,7 +240,7 @@ ObjPtr Store::update(const ResourceInfo& r, const std::string& ns, const std::st
   auto ptr = std::make_shared<const json>(std::move(next));
   ObjPtr prev = it->second;
   it->second = ptr;
-  recordLocked({rv_, "MODIFIED", r.resource, ns, ptr, prev});
+  recordLocked({rv_, "MODIFIED", r.qualified(), ns, ptr, prev});
   return ptr;
 }
 
@@ -254,7 +254,7 @@ ObjPtr Store::remove(const ResourceInfo& r, const std::string& ns, const std::st
   auto ptr = std::make_shared<const json>(std::move(gone));
   ObjPtr prev = it->second;
   b.erase(it);
-  recordLocked({rv_, "DELETED", r.resource, ns, ptr, prev});
+  recordLocked({rv_, "DELETED", r.qualified(), ns, ptr, prev});
   return ptr;
 }
 
@@ -281,7 +281,7 @@ bool Store::eventsSinceLocked(uint64_t after, std::vector<Event>& out) const {
 
 std::vector<ObjPtr> Store::snapshotLocked(const ResourceInfo& r, const std::string& ns) const {
   std::vector<ObjPtr> out;
-  auto b = objects_.find(r.resource);
+  auto b = objects_.find(r.qualified());
   if (b == objects_.end()) return out;
   for (const auto& [k, obj] : b->second)
     if (ns.empty() || (*obj)["metadata"].value("namespace", "") == ns) out.push_back(obj);

@@ -35,7 +35,7 @@ class Selector {
 struct Event {
   uint64_t rv = 0;
   std::string type;  // ADDED, MODIFIED, DELETED
-  std::string resource;
+  std::string resource;  // ResourceInfo::qualified()
   std::string ns;
   ObjPtr object;
   ObjPtr prev;  // the object before the change; null for ADDED
@@ -86,7 +86,8 @@ class Store {
   static std::string key(const std::string& ns, const std::string& name) { return ns.empty() ? name : ns + "/" + name; }
   void recordLocked(Event e);
   using Bucket = std::map<std::string, ObjPtr>;
-  Bucket& bucket(const ResourceInfo& r) { return objects_[r.resource]; }
+  // By plural.group: machines.cluster.x-k8s.io and machines.machine.openshift.io are different objects.
+  Bucket& bucket(const ResourceInfo& r) { return objects_[r.qualified()]; }
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;

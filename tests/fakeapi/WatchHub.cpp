@@ -96,7 +96,7 @@ void WatchHub::serve(const WatchSpec& spec, WatchSink& sink) {
     }
     for (const auto& e : events) {
       last = e.rv;
-      if (e.resource != r.resource || !nsMatches(spec, e)) continue;
+      if (e.resource != r.qualified() || !nsMatches(spec, e)) continue;
       bool now = spec.selector.matches(*e.object);
       bool before = e.prev && spec.selector.matches(*e.prev);
       std::string type;

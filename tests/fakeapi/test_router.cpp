@@ -77,7 +77,7 @@ TEST_CASE("anonymous requests get 401 - discovery works for any authenticated us
   CHECK(certs["resources"][0]["name"] == "certificatesigningrequests");
   CHECK(certs["resources"][0]["shortNames"] == json({"csr"}));
   CHECK(certs["resources"][1]["name"] == "certificatesigningrequests/approval");
-  CHECK(f.ok("GET", "/apis", f.node)["groups"].size() == 3);
+  CHECK(f.ok("GET", "/apis", f.node)["groups"].size() == 6);
   CHECK(f.ok("GET", "/version", f.node)["major"] == "1");
   CHECK(f.call("GET", "/openapi/v2", f.node).response.status == 404);
   CHECK(f.call("GET", "/openapi/v3", f.node).response.status == 404);
