@@ -1,5 +1,6 @@
 #include "signers/Pem.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -106,7 +107,14 @@ Result<PemBlock> decodeSinglePemBlock(std::string_view text) {
     }
     b64.append(line);
   }
-  if (!onlyWhitespace(rest.substr(endLine.size()))) {
+  // Go's getLine ends the END line at "\n" (dropping one "\r" right before it) and then allows
+  // only spaces and tabs on it; a lone "\r" makes Go skip the block.
+  std::string_view after = rest.substr(endLine.size());
+  after.remove_prefix(std::min(after.size(), after.find_first_not_of(" \t")));
+  if (after.starts_with("\r\n")) after.remove_prefix(2);
+  else if (after.starts_with("\n")) after.remove_prefix(1);
+  else if (!after.empty()) return R::fail("the PEM END line ends in a character other than spaces, tabs and a line break");
+  if (!onlyWhitespace(after)) {
     return R::fail("the PEM text continues after its END line (garbage or a second block); send exactly one block");
   }
   if (auto err = decodeBase64(b64, block.der)) return R::fail(*err);

@@ -1,6 +1,7 @@
 #include "tests/goparity/RequestBuilder.h"
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <map>
@@ -11,21 +12,92 @@
 
 namespace goparity {
 
+namespace {
+
+// Fixed test keys (generated with openssl genpkey for this test only) so that the corpus is the
+// same on every run: the PEM-level and byte-level mutations then edit the same text each time.
+const char* testKeyPem(Key key) {
+  switch (key) {
+    case Key::P256:
+      return R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzh/7wrBVED19kvka
+LaqmC/TCmIxnGeElXiv82Cuxg3ShRANCAATTU9BXmrgkTu2XcS6h7FIsQCn2Lnvo
+31fLZNeILJrsMzU0L4z9nibscxquwnElBfv/rAO0grfIc5VdWec3EyHS
+-----END PRIVATE KEY-----
+)";
+    case Key::P384:
+      return R"(-----BEGIN PRIVATE KEY-----
+MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDCJDPWRlo7BezhFIwpy
+ABSu1FQRzxzF1oWu9osRCDIg5w7+gKDD2R+YfWKCVLuxFNChZANiAAS+dm35LHWQ
+Zh1mNPSb3WXKC5sBdtQ6MO9MtDipsVlK/klgyQvMd1sSaVI28weojesaEt9p4Vyk
++sGQJ5VAreV3/QxZw7Aczz3wEBsJmkQ6X/pCosTVX8R/aydJp4pM41U=
+-----END PRIVATE KEY-----
+)";
+    case Key::P224:
+      return R"(-----BEGIN PRIVATE KEY-----
+MHgCAQAwEAYHKoZIzj0CAQYFK4EEACEEYTBfAgEBBBwRDeWyxc1Gbg8o1Qw5ZFqC
+bB5WBQZElN0nNgfNoTwDOgAEVkQ3KbuqyZq3sC216tfJy9adnXobWddQHIJJNFFW
+6Cr3KHBpWr/APD76y2vJbEhUrmUvjR0p1ug=
+-----END PRIVATE KEY-----
+)";
+    case Key::Secp256k1:
+      return R"(-----BEGIN PRIVATE KEY-----
+MIGEAgEAMBAGByqGSM49AgEGBSuBBAAKBG0wawIBAQQg9OcpWBuBbX7IXhjAyUY0
+Xh9Vr+9dzryhvPYCSRjSVT2hRANCAARQxNA7TsRzshX12xvhrMEl4E0kcVqJXgUX
+8BDIJrxde0Yu4/VXcfdr4M89SC1I+itATKWtChRdjKsYDhX9Xl08
+-----END PRIVATE KEY-----
+)";
+    case Key::Rsa2048:
+      return R"(-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDkdRK8j3FstDOZ
+CV6vjsLdLE0/SdRUpATtzz+B3vjW65Ufz93bSm9c8FCZA1TOthWM6h5X3CeMicVk
+FjhnEIHekobC6BpPXisQyvz3KDylIxKo5/0tzF4rXwoV5rtJhmVkGtDVRl44yQH9
+3QIqWLPOmQ0QBjKYYunscVttWHB/dpJv8RjmVcOaKgUZbN/wXQen7gpMvPQ+p+Mo
+FXIX7+vLK7Tih2yAfybjH3ZX0dVkgvc22NgprSVhRHWM3wSbQgQL4SOHME4Nv3/c
+I4XraQzQEroj6PizAWWgN2y8A4jNjKYeWpSpy02cI7F5Ifw0thUlGartVuhALC4R
+W+TqSIjbAgMBAAECggEAG9KsQP2hPTFnFUzAVNYookIKeFo3+0Tser/iRqFOofIX
++8NXjCTxEhsMXc47jl87malLn7ymrmV6/jj8joTCpEYpFmSpC6B20zk9fKZQWHZA
+iASU33aDw3l0I32xsn8lKv9fDpJe2ECWtwGrCVg7Mb6PCjQPBmMJhSu7DEKYlNUz
+kD+rAgGVuiL9TzkKFB+ykr399EJV1kO3NPEU5+YaeHL4YAvtyJ5YB5rJmFynSQlO
+glqXCPH15tDjaB+Yi2gIZfWw+t8dm77lrwm+9BIS8uyG5RR1VxLDvlEc0k9j0xnm
+cYCZ3Hoz0FRN/31rhc5j7rOUJse5pNl3f5H79gwXhQKBgQD1AmCGI2OPTOLwk82U
+OJyaZK0r9He16D6Q+fJ8EST7WvZMw+uDpCWY+L5fkf/g21EfJ5OZ0WFCk+8y7LE+
+3q9LdZ6/2BXdE8ZnMiZZd4JKsUucOycTvHNFRj89e1Mfsbt9jTTa8v+K363IyR2p
+56zplK8yOFrxluDkJk5bRb4KFQKBgQDutJ4dzCX/Ib79vhPgLxMjyGAJ0DPbMW2e
+sCfv+y58T+VSub32N9ZZpv9N734XsvwBit14m0R3N2i43eOxFK2ra7XHNUhS9aB2
+LafbS4DLOrcV5z0T6y54lbpv9v3t9c1KxvdmD+Vc0ck+QIN+w7aKGYx1dLpDE1wd
+1L7wW/izLwKBgQDBUinVTZEeHf2m9AivHmg6zptxZkkayHCttfql+GUky6Yx9hkb
+2uYrqIGWKT4sLwD4QyMMqJBElzOTC/3i7JSGRv2GxDqkIRlYjdKCn3C3/OL7GBWC
+VhziGUaG/YseJAAbVdLRvBD0g/+8wSvdx0bBW6dNSfhATduPScZj8Ei97QKBgQCf
+DkERj9d9smnGQCKUTinNvRWpVE9Jbh0iETT7Zn6qHL6sqdGXP8uXf3w83SlC92OO
+T46Vb7hmS8h+7nNqqmGyiJnefHWNudfLB08DA8N1J9GZSbTcEeisNvC87HJ1XkUF
+36A4JL1rZOpYjbpQ/G4khTOfjEEUstC9m+YC2PXVxwKBgHvkxsMXK4WYgcaALtOd
+1CPshAW7F4HzyCRMtWkN5ICsMgElJ82jtAmC24tWVRydoR5yd/0Dm3FBwRxrYY8x
+i/U49v8GdizIxq704r0gLIVHblhLsP6U7LSvUcQuIBoo9Hl5AhwcCydl2t0iiZhk
+O0Jw4GRCOt4x3dqdJwrgY0rz
+-----END PRIVATE KEY-----
+)";
+    case Key::Ed25519:
+      return R"(-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIAjIQwzlBtFGZhsxwWwC5beiL2iIJ2eLJ0OawdK+LMxQ
+-----END PRIVATE KEY-----
+)";
+  }
+  return "";
+}
+
+}  // namespace
+
 EVP_PKEY* testKey(Key key) {
   static std::mutex mu;
   static std::map<Key, signers::EvpPkeyPtr> keys;
   std::lock_guard lock(mu);
   auto& slot = keys[key];
   if (!slot) {
-    switch (key) {
-      case Key::P256: slot.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")); break;
-      case Key::P384: slot.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384")); break;
-      case Key::P224: slot.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-224")); break;
-      case Key::Secp256k1: slot.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp256k1")); break;
-      case Key::Rsa2048: slot.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))); break;
-      case Key::Ed25519: slot.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")); break;
-    }
-    if (!slot) throw std::runtime_error("test key generation failed");
+    const char* text = testKeyPem(key);
+    signers::BioPtr bio(BIO_new_mem_buf(text, -1));
+    slot.reset(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (!slot) throw std::runtime_error("cannot read a fixed test key");
   }
   return slot.get();
 }

@@ -15,7 +15,7 @@ namespace goparity {
 using Bytes = std::vector<unsigned char>;
 
 enum class Key { P256, P384, P224, Secp256k1, Rsa2048, Ed25519 };
-// Generated once per kind; shared.
+// Fixed keys, one per kind (shared).
 EVP_PKEY* testKey(Key key);
 
 Bytes tlv(unsigned char tag, const Bytes& content);

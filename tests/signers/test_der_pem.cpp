@@ -106,7 +106,9 @@ TEST_CASE("PEM: everything Go's pem.Decode could read differently is refused, wi
       {"-----BEGIN X-----\nAAEC\n", "END line"},                                        // no END
       {"-----BEGIN X-----\nAAEC\n-----END Y-----\n", "does not match its BEGIN line"},  // END of another label
       {"-----BEGIN X-----\nAAEC-----END X-----\n", "glued to the base64"},              // END glued to the base64
-      {"-----BEGIN X-----\nAAEC\n-----END X-----x\n", "continues after its END line"},  // garbage after END
+      {"-----BEGIN X-----\nAAEC\n-----END X-----x\n", "END line ends in a character"},  // garbage after END
+      {"-----BEGIN X-----\nAAEC\n-----END X-----\r", "END line ends in a character"},   // Go skips this block
+      {"-----BEGIN X-----\nAAEC\n-----END X----- \r \n", "END line ends in a character"},
       {"-----BEGIN X-----\nAAEC\n-----END X-----\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "continues after"},
       {"leading text\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before its BEGIN line"},
       {"\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before its BEGIN line"},
