@@ -48,6 +48,21 @@ void AddressIndex::nodeDeleted(const k8s::Node& node) {
   applyLocked(node.metadata.name, {}, true);
 }
 
+void AddressIndex::initialListDone() {
+  std::lock_guard lock(mu_);
+  if (initialListDone_) return;
+  initialListDone_ = true;
+  for (auto& [key, e] : entries_) {
+    if (!e.holder.empty() || e.claimants.empty()) continue;
+    if (e.claimants.size() == 1) {
+      e.holder = e.claimants.front();
+      continue;
+    }
+    e.contested = true;
+    for (std::size_t i = 1; i < e.claimants.size(); ++i) recordConflict(e.claimants[i], key, e.claimants.front());
+  }
+}
+
 void AddressIndex::applyLocked(const std::string& node, std::vector<std::string> keys, bool deleted) {
   if (node.empty()) return;
   pruneLocked(clock_->now());
@@ -86,6 +101,7 @@ void AddressIndex::claimLocked(const std::string& node, const std::string& key, 
   settleLocked(key, e, clock_->now());
   if (e.holder == node) return;
   if (ownName) {
+    e.contested = false;
     // The API server keeps Node names unique: whoever listed this name before the Node existed loses it.
     if (!e.holder.empty()) recordConflict(e.holder, key, node);
     else if (!e.formerHolder.empty() && e.formerHolder != node) recordConflict(e.formerHolder, key, node);
@@ -93,7 +109,9 @@ void AddressIndex::claimLocked(const std::string& node, const std::string& key, 
     e.formerHolder.clear();
     return;
   }
+  if (!initialListDone_) return;
   if (!e.holder.empty()) return recordConflict(node, key, e.holder);
+  if (e.contested) return recordConflict(node, key, e.claimants.front());
   if (!e.formerHolder.empty() && e.formerHolder != node) return recordConflict(node, key, e.formerHolder);
   e.holder = node;
   e.formerHolder.clear();
@@ -104,7 +122,11 @@ void AddressIndex::releaseLocked(const std::string& node, const std::string& key
   if (it == entries_.end()) return;
   auto& e = it->second;
   e.claimants.erase(std::remove(e.claimants.begin(), e.claimants.end(), node), e.claimants.end());
-  if (e.holder == node) {
+  // A contest ends like a hold: the one who left keeps the address for the window, so an attacker
+  // that outlasts its victim in a contest does not win the address at once.
+  const bool contestEnds = e.contested && e.claimants.size() <= 1;
+  if (contestEnds) e.contested = false;
+  if (e.holder == node || contestEnds) {
     e.holder.clear();
     e.formerHolder = node;
     e.releasedAt = clock_->now();
@@ -142,6 +164,9 @@ std::optional<std::string> AddressIndex::otherOwnerLocked(const std::string& nod
   auto& e = it->second;
   settleLocked(key, e, now);
   if (!e.holder.empty()) return e.holder == nodeName ? std::nullopt : std::optional(e.holder);
+  if (e.contested)
+    for (const auto& claimant : e.claimants)
+      if (claimant != nodeName) return claimant;
   if (!e.formerHolder.empty() && e.formerHolder != nodeName) return e.formerHolder;
   return std::nullopt;
 }

@@ -9,7 +9,11 @@
 // address stays its for historyWindow: a node that waits for its victim to go away and then lists
 // the victim's IP does not win it. The price is that an IP reused by a replacement Node with a
 // different name is refused for that window (a replacement with the same name is not affected).
-// The history is in memory: a restart starts it afresh from the Nodes as they are.
+// The history is in memory: a restart starts it afresh from the Nodes as they are. The order in
+// which Nodes listed an address before the index started cannot be known, so an address that
+// several Nodes list in the initial list is contested: nobody holds it (each claimant is told
+// another Node claims it) until all but one drop it, and then for the history window. Claims
+// seen before initialListDone() are the initial list.
 #pragma once
 
 #include "controller/Metrics.h"
@@ -44,6 +48,8 @@ class AddressIndex {
 
   // Node informer handlers.
   void nodeAdded(const k8s::Node& node);
+  // Call once the Node informer has synced; until then nothing is held by anybody.
+  void initialListDone();
   void nodeUpdated(const k8s::Node& now);
   void nodeDeleted(const k8s::Node& node);
 
@@ -68,6 +74,7 @@ class AddressIndex {
   struct Entry {
     std::string holder;                  // empty: nobody holds it now
     std::vector<std::string> claimants;  // Nodes listing it now, in the order the index saw them
+    bool contested = false;              // listed by several Nodes in the initial list
     std::string formerHolder;            // set while the last holder's hold is within the window
     k8s::Clock::time_point releasedAt{};
   };
@@ -90,6 +97,7 @@ class AddressIndex {
   std::map<std::string, std::set<std::string>> keysByNode_;
   std::deque<std::pair<k8s::Clock::time_point, std::string>> releases_;  // in time order, for pruning
   uint64_t conflicts_ = 0;
+  bool initialListDone_ = false;
 };
 
 }  // namespace csrop

@@ -10,10 +10,12 @@ namespace {
 
 signers::IpAddress ip(const char* text) { return *signers::IpAddress::parse(text); }
 
+// An index whose initial list was empty: every Node is seen joining.
 struct Indexed {
   std::shared_ptr<identity::ManualClock> clock = std::make_shared<identity::ManualClock>();
   csrop::Metrics metrics;
   AddressIndex index{AddressIndex::Options{}, clock, &metrics};
+  Indexed() { index.initialListDone(); }
 };
 
 }  // namespace
@@ -99,6 +101,7 @@ TEST_CASE("AddressIndex: the former holder takes its address back within the win
 TEST_CASE("AddressIndex: a shorter window lets a new claimant win sooner") {
   auto clock = std::make_shared<identity::ManualClock>();
   AddressIndex index(AddressIndex::Options{std::chrono::minutes(10)}, clock, nullptr);
+  index.initialListDone();
   index.nodeAdded(node("old", {"InternalIP=10.0.0.1"}));
   index.nodeDeleted(node("old", {"InternalIP=10.0.0.1"}));
   index.nodeAdded(node("replacement", {"InternalIP=10.0.0.1"}));
@@ -144,11 +147,44 @@ TEST_CASE("AddressIndex: addresses beyond the per-node cap are never owned by th
   AddressIndex::Options options;
   options.maxAddressesPerNode = 2;
   AddressIndex index(options, clock, nullptr);
+  index.initialListDone();
   index.nodeAdded(node("greedy", {"InternalIP=10.0.0.1", "InternalIP=10.0.0.2", "InternalIP=10.0.0.3"}));
   CHECK(index.holds("greedy", ip("10.0.0.2")));
   CHECK_FALSE(index.holds("greedy", ip("10.0.0.3")));
   index.nodeAdded(node("honest", {"InternalIP=10.0.0.3"}));
   CHECK(index.holds("honest", ip("10.0.0.3")));
+}
+
+TEST_CASE("AddressIndex: nothing is held before the initial list is done; a lone claimant holds it after") {
+  auto clock = std::make_shared<identity::ManualClock>();
+  AddressIndex index(AddressIndex::Options{}, clock, nullptr);
+  index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1"}));
+  CHECK_FALSE(index.holds("worker-1", ip("10.0.0.1")));
+  CHECK(index.holds("worker-1", "worker-1"));  // a Node's name is its own from the start
+  index.initialListDone();
+  CHECK(index.holds("worker-1", ip("10.0.0.1")));
+}
+
+TEST_CASE("AddressIndex: an address several Nodes list in the initial list is contested, then held back for the window") {
+  for (const char* leaver : {"a-attacker", "z-victim"}) {
+    CAPTURE(leaver);
+    auto clock = std::make_shared<identity::ManualClock>();
+    AddressIndex index(AddressIndex::Options{}, clock, nullptr);
+    index.nodeAdded(node("a-attacker", {"InternalIP=10.0.0.1"}));
+    index.nodeAdded(node("z-victim", {"InternalIP=10.0.0.1"}));
+    index.initialListDone();
+    CHECK(index.conflicts() == 1);
+    CHECK(index.otherOwner("a-attacker", ip("10.0.0.1")) == std::optional<std::string>("z-victim"));
+    CHECK(index.otherOwner("z-victim", ip("10.0.0.1")) == std::optional<std::string>("a-attacker"));
+    CHECK_FALSE(index.holds("a-attacker", ip("10.0.0.1")));
+    CHECK_FALSE(index.holds("z-victim", ip("10.0.0.1")));
+
+    const std::string stayer = std::string(leaver) == "a-attacker" ? "z-victim" : "a-attacker";
+    index.nodeDeleted(node(leaver, {"InternalIP=10.0.0.1"}));
+    CHECK(index.otherOwner(stayer, ip("10.0.0.1")) == std::optional<std::string>(leaver));
+    clock->advance(std::chrono::hours(24));
+    CHECK(index.holds(stayer, ip("10.0.0.1")));
+  }
 }
 
 TEST_CASE("AddressIndex::keysOf maps address types as the kubelet's CSR template does") {

@@ -25,6 +25,8 @@ struct Source {
   }();
   csrop::NodeAddressAuthority authority{cached, fresh, index, options};
 
+  Source() { index.initialListDone(); }
+
   // The Node as the cache, the API server and the index all see it.
   void join(const k8s::Node& n) {
     cached.nodes[n.metadata.name] = n;
