@@ -4,7 +4,8 @@
 // Kubernetes reads spec.request with Go's pem.Decode, which skips a malformed block and decodes
 // the next one (encoding/pem/pem.go). A lenient reader here would then see a different request
 // than kube-apiserver, kubectl and kube-controller-manager, so anything a Go reader could read in
-// another way is refused instead of repaired.
+// another way is refused instead of repaired. Later Go releases changed how Decode searches
+// (go.dev/cl/709858, golang/go#75950); the one form accepted here is read alike by all of them.
 #include <string>
 #include <string_view>
 #include <vector>
