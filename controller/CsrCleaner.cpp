@@ -6,7 +6,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 namespace csrop {
 
 std::optional<std::string> garbageReason(const k8s::CertificateSigningRequest& csr, const GcConfig& config,
@@ -37,14 +36,23 @@ int CsrCleaner::sweep(const std::vector<k8s::CertificateSigningRequest>& csrs) {
   for (const auto& csr : csrs) {
     auto reason = garbageReason(csr, config_, now, certificateExpired_);
     if (!reason) continue;
+    if (csr.metadata.uid.empty()) {
+      spdlog::warn("garbage collection of csr={} skipped: the cached copy has no metadata.uid to delete it by", csr.metadata.name);
+      continue;
+    }
     try {
-      client_.remove<k8s::CertificateSigningRequest>(csr.metadata.name);
+      // The decision was made on a cached copy: delete only that very object in that very state, so
+      // a CSR re-created under the same name, or changed since (issued, approved), is never removed.
+      client_.remove<k8s::CertificateSigningRequest>(csr.metadata.name, {csr.metadata.uid, csr.metadata.resourceVersion});
       ++deleted;
       metrics_.inc(metric::kGcDeleted, {{"reason", *reason}});
       spdlog::info("garbage collected csr={} signer={} requester={} decision=deleted reason=\"{}\"", csr.metadata.name,
                    csr.spec.signerName, csr.spec.username, *reason);
     } catch (const std::exception& e) {
-      if (!k8s::isNotFound(e)) spdlog::warn("garbage collection of csr={} failed: {}", csr.metadata.name, e.what());
+      if (k8s::isConflict(e))
+        spdlog::info("garbage collection of csr={} skipped: it changed since it was cached ({}); the next sweep looks again",
+                     csr.metadata.name, e.what());
+      else if (!k8s::isNotFound(e)) spdlog::warn("garbage collection of csr={} failed: {}", csr.metadata.name, e.what());
     }
   }
   return deleted;

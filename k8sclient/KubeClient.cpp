@@ -184,8 +184,17 @@ json KubeClient::updateJson(const ResourceRef& res, const json& obj, const std::
   return requestJson("PUT", resourcePath(res, metaStr(obj, "namespace"), name, subresource), obj);
 }
 
-void KubeClient::removeJson(const ResourceRef& res, const std::string& name, const std::string& ns) {
-  requestJson("DELETE", resourcePath(res, ns, name));
+void KubeClient::removeJson(const ResourceRef& res, const std::string& name, const std::string& ns,
+                            const DeletePreconditions* preconditions) {
+  if (!preconditions) {
+    requestJson("DELETE", resourcePath(res, ns, name));
+    return;
+  }
+  json pre = json::object();
+  if (!preconditions->uid.empty()) pre["uid"] = preconditions->uid;
+  if (!preconditions->resourceVersion.empty()) pre["resourceVersion"] = preconditions->resourceVersion;
+  requestJson("DELETE", resourcePath(res, ns, name),
+              json{{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"preconditions", std::move(pre)}});
 }
 
 }  // namespace k8s

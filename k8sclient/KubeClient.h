@@ -24,6 +24,13 @@ struct ListOptions {
   int limit = 0;
 };
 
+// DeleteOptions.preconditions: the server deletes only the object with this uid and, when set,
+// this resourceVersion, and answers 409 Conflict otherwise (so a sweep never deletes an object that
+// was replaced or changed after it was read).
+struct DeletePreconditions {
+  std::string uid, resourceVersion;
+};
+
 template <class T>
 struct ObjectList {
   std::vector<T> items;
@@ -90,6 +97,11 @@ class KubeClient {
   void remove(const std::string& name, const std::string& ns = "") {
     removeJson(ResourceRef::of<T>(), name, ns);
   }
+  // A stale uid or resourceVersion gives ApiError 409 Conflict.
+  template <class T>
+  void remove(const std::string& name, const DeletePreconditions& preconditions, const std::string& ns = "") {
+    removeJson(ResourceRef::of<T>(), name, ns, &preconditions);
+  }
 
   // JSON core used by the templates, WatchStream and Informer.
   nlohmann::json getJson(const ResourceRef& res, const std::string& name, const std::string& ns = "");
@@ -102,7 +114,8 @@ class KubeClient {
                        std::string* rvOut = nullptr);
   nlohmann::json createJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& ns = "");
   nlohmann::json updateJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& subresource);
-  void removeJson(const ResourceRef& res, const std::string& name, const std::string& ns = "");
+  void removeJson(const ResourceRef& res, const std::string& name, const std::string& ns = "",
+                  const DeletePreconditions* preconditions = nullptr);
 
   // Raw escape hatch: any verb and path (including query). Throws ApiError for non-2xx.
   nlohmann::json requestJson(const std::string& method, const std::string& path,

@@ -1,11 +1,8 @@
 #include "controller/pki/PemFiles.h"
 
 #include <algorithm>
-#include <fstream>
-#include <system_error>
 
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 
 #include "signers/FileUtil.h"
 #include "signers/IpAddress.h"
@@ -207,32 +204,7 @@ CertificateFacts certificateFacts(X509* cert) {
 }
 
 Result<bool> writeFileAtomically(const fs::path& path, const std::string& content, fs::perms permissions) {
-  unsigned char rnd[6];
-  RAND_bytes(rnd, sizeof rnd);
-  std::string suffix = ".tmp-";
-  for (unsigned char c : rnd) suffix += "0123456789abcdef"[c % 16];
-  fs::path tmp = path;
-  tmp += suffix;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Result<bool>::fail("cannot create " + tmp.string());
-    std::error_code ec;
-    fs::permissions(tmp, permissions, fs::perm_options::replace, ec);
-    out << content;
-    out.flush();
-    if (!out) {
-      fs::remove(tmp, ec);
-      return Result<bool>::fail("cannot write " + tmp.string());
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    return Result<bool>::fail("cannot replace " + path.string() + ": " + ec.message());
-  }
-  return Result<bool>::ok(true);
+  return signers::writeFileAtomically(path.string(), content, static_cast<mode_t>(permissions & fs::perms::mask));
 }
 
 }  // namespace csrop::pki

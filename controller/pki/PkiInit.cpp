@@ -1,13 +1,13 @@
 #include "controller/pki/PkiInit.h"
 
 #include <ostream>
-#include <system_error>
 
 #include "controller/pki/CaCertificate.h"
 #include "controller/pki/KubeadmProfiles.h"
 #include "controller/pki/PemFiles.h"
 #include "controller/pki/PkiTree.h"
 #include "signers/CertificateAuthority.h"
+#include "signers/FileUtil.h"
 
 namespace csrop::pki {
 
@@ -19,13 +19,10 @@ constexpr auto kKeyPerms = fs::perms::owner_read | fs::perms::owner_write;
 constexpr auto kCertPerms = kKeyPerms | fs::perms::group_read | fs::perms::others_read;
 
 bool ensureDirectory(const fs::path& dir, std::ostream& err) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    err << "error: cannot create " << dir.string() << ": " << ec.message() << "\n";
-    return false;
-  }
-  return true;
+  // 0700 like kubeadm's certificate directories: the tree holds private keys.
+  auto made = signers::createDirectories(dir.string(), 0700);
+  if (!made) err << "error: " << made.error() << "\n";
+  return made.ok();
 }
 
 // Creates one CA pair unless one is there already. Returns false on error.

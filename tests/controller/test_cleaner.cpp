@@ -1,5 +1,7 @@
 #include "controller/CsrCleaner.h"
 
+#include "tests/k8sclient/Fakes.h"
+
 #include <doctest/doctest.h>
 
 #include <ctime>
@@ -55,4 +57,37 @@ TEST_CASE("gc: missing or unparsable timestamps are never old") {
   CHECK_FALSE(csrop::garbageReason(csr, {}, now, [](const std::string&) { return false; }));
   csr.status.conditions[0].lastUpdateTime = "yesterday";
   CHECK_FALSE(csrop::garbageReason(csr, {}, now, [](const std::string&) { return false; }));
+}
+
+TEST_CASE("gc: sweep deletes with uid and resourceVersion preconditions; a 409 Conflict is not counted") {
+  auto transport = std::make_shared<k8stest::FakeTransport>();
+  k8s::ClientOptions options;
+  options.maxRetries = 0;
+  k8s::KubeClient client(transport, options);
+  csrop::Metrics metrics;
+  csrop::GcConfig config;
+  csrop::CsrCleaner cleaner(client, config, metrics, [](const std::string&) { return false; });
+  const auto longAgo = Clock::now() - std::chrono::hours(48);
+  auto changed = csrWith({{"Denied", longAgo}}, false, longAgo);
+  changed.metadata.name = "changed";
+  changed.metadata.uid = "uid-1";
+  changed.metadata.resourceVersion = "7";
+  auto due = changed;
+  due.metadata.name = "due";
+  due.metadata.uid = "uid-2";
+  due.metadata.resourceVersion = "9";
+  auto noUid = due;
+  noUid.metadata.name = "no-uid";
+  noUid.metadata.uid.clear();
+  transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"Precondition failed"})");
+  transport->queueSend(200, R"({"kind":"Status","status":"Success"})");
+  CHECK(cleaner.sweep({changed, due, noUid}) == 1);
+  REQUIRE(transport->requests.size() == 2);  // the CSR without a uid is never deleted blindly
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto body = nlohmann::json::parse(transport->requests[i].body);
+    CHECK(transport->requests[i].method == "DELETE");
+    CHECK(body["preconditions"]["uid"] == (i == 0 ? "uid-1" : "uid-2"));
+    CHECK(body["preconditions"]["resourceVersion"] == (i == 0 ? "7" : "9"));
+  }
+  CHECK(metrics.value(csrop::metric::kGcDeleted, {{"reason", "denied"}}) == 1);
 }

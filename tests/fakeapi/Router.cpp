@@ -6,6 +6,7 @@
 #include "tests/fakeapi/Table.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 namespace fakeapi {
@@ -73,6 +74,29 @@ std::vector<FieldError> validatePathName(const std::string& name) {
   if (name.find('/') != std::string::npos) return {invalid("metadata.name", name, "may not contain '/'")};
   if (name.find('%') != std::string::npos) return {invalid("metadata.name", name, "may not contain '%'")};
   return {};
+}
+
+struct Preconditions {
+  std::optional<std::string> uid, resourceVersion;
+};
+
+// The DeleteOptions body of a DELETE (kubectl and client-go send one; an empty body is allowed).
+Preconditions deletePreconditions(const std::string& body) {
+  Preconditions p;
+  if (body.empty()) return p;
+  const json options = json::parse(body, nullptr, false);
+  if (options.is_discarded() || !options.is_object())
+    throw badRequest("the body of the request could not be decoded as DeleteOptions");
+  const auto pre = options.find("preconditions");
+  if (pre == options.end() || pre->is_null()) return p;
+  if (!pre->is_object()) throw badRequest("DeleteOptions.preconditions must be an object");
+  for (auto [key, into] : {std::pair{"uid", &p.uid}, std::pair{"resourceVersion", &p.resourceVersion}}) {
+    const auto v = pre->find(key);
+    if (v == pre->end() || v->is_null()) continue;
+    if (!v->is_string()) throw badRequest(std::string("DeleteOptions.preconditions.") + key + " must be a string");
+    *into = v->get<std::string>();
+  }
+  return p;
 }
 
 json resourceEntry(const ResourceInfo& r) {
@@ -521,7 +545,18 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
     return out;
   }
   // delete
-  out.response = jsonResponse(200, *store_.remove(*r, ns, name));
+  const auto preconditions = deletePreconditions(req.body);
+  out.response = jsonResponse(200, *store_.remove(*r, ns, name, [&](const json& cur) {
+    // Preconditions.Check in k8s.io/apiserver/pkg/storage/interfaces.go; the storage error becomes a
+    // 409 Conflict (interpretStorageError in registry/generic/registry/store.go).
+    const json& md = cur["metadata"];
+    if (preconditions.uid && *preconditions.uid != md.value("uid", ""))
+      throw conflict(*r, name, "Precondition failed: UID in precondition: " + *preconditions.uid +
+                                   ", UID in object meta: " + md.value("uid", ""));
+    if (preconditions.resourceVersion && *preconditions.resourceVersion != md.value("resourceVersion", ""))
+      throw conflict(*r, name, "Precondition failed: ResourceVersion in precondition: " + *preconditions.resourceVersion +
+                                   ", ResourceVersion in object meta: " + md.value("resourceVersion", ""));
+  }));
   return out;
 }
 

@@ -244,11 +244,13 @@ ObjPtr Store::update(const ResourceInfo& r, const std::string& ns, const std::st
   return ptr;
 }
 
-ObjPtr Store::remove(const ResourceInfo& r, const std::string& ns, const std::string& name) {
+ObjPtr Store::remove(const ResourceInfo& r, const std::string& ns, const std::string& name,
+                     const std::function<void(const json& current)>& check) {
   std::lock_guard<std::mutex> g(mu_);
   Bucket& b = bucket(r);
   auto it = b.find(key(ns, name));
   if (it == b.end()) throw notFound(r, name);
+  if (check) check(*it->second);
   json gone = *it->second;
   gone["metadata"]["resourceVersion"] = std::to_string(++rv_);
   auto ptr = std::make_shared<const json>(std::move(gone));

@@ -63,7 +63,10 @@ class Store {
   using Mutator = std::function<json(const json& current)>;
   ObjPtr update(const ResourceInfo& r, const std::string& ns, const std::string& name, const std::string& expectedRv,
                 const Mutator& mutate);
-  ObjPtr remove(const ResourceInfo& r, const std::string& ns, const std::string& name);
+  // check (optional) sees the stored object under the store lock and throws to refuse the delete
+  // (DeleteOptions.preconditions).
+  ObjPtr remove(const ResourceInfo& r, const std::string& ns, const std::string& name,
+                const std::function<void(const json& current)>& check = {});
 
   uint64_t currentRv() const;
   // Every resourceVersion older than now becomes unusable for watches and continue tokens.

@@ -206,6 +206,26 @@ TEST_CASE("list: Table output, field selectors, pagination") {
   CHECK(f.call("GET", kCsrs + "?fieldSelector=spec.nope%3D1", f.admin).response.status == 400);
 }
 
+TEST_CASE("DELETE honours DeleteOptions preconditions on uid and resourceVersion with 409 Conflict") {
+  Fixture f;
+  json created = f.ok("POST", kCsrs, f.admin, csrObject("a", "example.com/one", "x"), 201);
+  const std::string uid = created["metadata"]["uid"], rv = created["metadata"]["resourceVersion"];
+  auto del = [&](const json& pre) {
+    return f.call("DELETE", kCsrs + "/a", f.admin, json{{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"preconditions", pre}});
+  };
+  auto wrongUid = del({{"uid", "other"}});
+  CHECK(wrongUid.response.status == 409);
+  CHECK(json::parse(wrongUid.response.body)["message"].get<std::string>().find("Precondition failed: UID in precondition: other") !=
+        std::string::npos);
+  auto staleRv = del({{"uid", uid}, {"resourceVersion", "1"}});
+  CHECK(staleRv.response.status == 409);
+  CHECK(json::parse(staleRv.response.body)["reason"] == "Conflict");
+  f.ok("GET", kCsrs + "/a", f.admin);  // still there
+  CHECK(f.call("DELETE", kCsrs + "/a", f.admin, "not json").response.status == 400);
+  CHECK(del({{"uid", uid}, {"resourceVersion", rv}}).response.status == 200);
+  CHECK(f.call("GET", kCsrs + "/a", f.admin).response.status == 404);
+}
+
 TEST_CASE("watch requests become WatchSpecs - a compacted resourceVersion answers 410") {
   Fixture f;
   auto r = f.call("GET", kCsrs + "?watch=1&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=7", f.node);

@@ -129,6 +129,19 @@ TEST_CASE("create update updateSubresource remove use the right verbs and paths"
   CHECK(f.transport->requests[3].method == "DELETE");
 }
 
+TEST_CASE("remove with preconditions sends DeleteOptions with the uid and resourceVersion; 409 is not retried") {
+  Fixture f;
+  f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"Precondition failed: UID in precondition: u1, UID in object meta: u2"})");
+  CHECK_THROWS_AS(f.client.remove<CertificateSigningRequest>("c1", DeletePreconditions{"u1", "42"}), ApiError);
+  REQUIRE(f.transport->requests.size() == 1);
+  const auto& sent = f.transport->requests[0];
+  CHECK(sent.method == "DELETE");
+  CHECK(sent.path == "/apis/certificates.k8s.io/v1/certificatesigningrequests/c1");
+  const json body = json::parse(sent.body);
+  CHECK(body["kind"] == "DeleteOptions");
+  CHECK(body["preconditions"] == json{{"uid", "u1"}, {"resourceVersion", "42"}});
+}
+
 TEST_CASE("409 on update is a Conflict and is not retried") {
   Fixture f;
   f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"the object has been modified"})");
