@@ -62,6 +62,9 @@ struct RequesterRule {
 struct ApproverConfig {
   bool enabled = true;
   DenyMode denyMode = DenyMode::Deny;
+  // Flood guard (PendingIndex): of one requester's pending CSRs for one signer, only the newest
+  // this many are handled; older ones are left alone until newer ones are decided.
+  int maxPendingPerRequester = 10;
   KubeletServingConfig kubeletServing;
   KubeletClientConfig kubeletClient;
   std::vector<RequesterRule> rules;

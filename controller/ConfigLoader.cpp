@@ -193,6 +193,8 @@ void parseKubeletServing(Section s, KubeletServingConfig& k) {
 void parseApprover(Section s, ApproverConfig& a) {
   s.read("enabled", a.enabled);
   s.readEnum("denyMode", a.denyMode, {{"deny", DenyMode::Deny}, {"skip", DenyMode::Skip}});
+  s.read("maxPendingPerRequester", a.maxPendingPerRequester);
+  requireRange(s, "maxPendingPerRequester", a.maxPendingPerRequester, 1, 10000);
   parseKubeletServing(s.sub("kubeletServing"), a.kubeletServing);
   Section client = s.sub("kubeletClient");
   client.read("enabled", a.kubeletClient.enabled);

@@ -1,90 +1,214 @@
 #include "controller/HealthServer.h"
 
-#include <cpprest/http_listener.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include <atomic>
+#include <list>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 namespace csrop {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
 namespace {
 
-// cpprest cannot report the port it bound, so port 0 is resolved by asking the kernel first.
-int freePort(const std::string& host) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = 0;
-  inet_pton(AF_INET, host == "0.0.0.0" ? "0.0.0.0" : host.c_str(), &addr.sin_addr);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("cannot find a free port on " + host);
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+struct Reply {
+  http::status status;
+  std::string body;
+  const char* contentType = "text/plain";
+  bool close = false;
+};
 
 }  // namespace
 
+// Everything below runs on the one I/O thread, so the session list needs no lock.
 struct HealthServer::Impl {
-  std::unique_ptr<web::http::experimental::listener::http_listener> listener;
+  class Session;
+
+  Impl(std::function<bool()> r, std::function<std::string()> m, HealthServerLimits l)
+      : ready(std::move(r)), metrics(std::move(m)), limits(l) {}
+
+  void accept();
+  void admit(tcp::socket socket);
+  Reply route(const http::request<http::empty_body>& req) const;
+
+  std::function<bool()> ready;
+  std::function<std::string()> metrics;
+  HealthServerLimits limits;
+  std::list<Session*> sessions;  // oldest first; each session removes itself when it ends
+  std::atomic<std::size_t> open{0};
+  net::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
   int port = 0;
+  std::thread thread;
 };
 
-HealthServer::HealthServer(const std::string& bindAddress, std::function<bool()> ready, std::function<std::string()> metrics)
-    : impl_(std::make_unique<Impl>()) {
+class HealthServer::Impl::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)), buffer_(server.limits.maxHeaderBytes) {
+    position_ = server_.sessions.insert(server_.sessions.end(), this);
+    server_.open.fetch_add(1);
+  }
+  ~Session() {
+    server_.sessions.erase(position_);
+    server_.open.fetch_sub(1);
+  }
+
+  void start() { readRequest(); }
+  bool waitingForRequest() const { return waiting_; }
+  void evict() {
+    beast::error_code ec;
+    stream_.socket().close(ec);
+  }
+
+ private:
+  void readRequest() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.limits.maxHeaderBytes));
+    parser_->body_limit(0);  // any announced body fails at the header (body_limit), before a byte of it is read
+    waiting_ = true;
+    stream_.expires_after(server_.limits.requestTimeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
+  }
+
+  void onHeader(beast::error_code ec) {
+    waiting_ = false;
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+      return send({http::status::request_header_fields_too_large, "request header too large\n", "text/plain", true}, 11);
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset)
+      return close();
+    // Nothing here takes a body; it is never read, so it cannot take memory either.
+    if (ec == http::error::body_limit)
+      return send({http::status::payload_too_large, "request bodies are not accepted\n", "text/plain", true}, 11);
+    if (ec) return send({http::status::bad_request, "malformed request\n", "text/plain", true}, 11);
+    const auto& req = parser_->get();
+    if (parser_->chunked())
+      return send({http::status::payload_too_large, "request bodies are not accepted\n", "text/plain", true}, req.version());
+    Reply reply = server_.route(req);
+    reply.close = reply.close || !req.keep_alive();
+    send(std::move(reply), req.version(), req.method() == http::verb::head);
+  }
+
+  void send(Reply reply, unsigned version, bool headOnly = false) {
+    response_ = {};
+    response_.version(version);
+    response_.result(reply.status);
+    response_.set(http::field::content_type, reply.contentType);
+    response_.keep_alive(!reply.close);
+    response_.content_length(reply.body.size());
+    if (!headOnly) response_.body() = std::move(reply.body);
+    close_ = reply.close;
+    stream_.expires_after(server_.limits.writeTimeout);
+    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec || self->close_) return self->close();
+      self->readRequest();
+    });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  Impl& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;  // capped at maxHeaderBytes: a header that does not fit is refused
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  http::response<http::string_body> response_;
+  bool waiting_ = false, close_ = false;
+  std::list<Session*>::iterator position_;
+};
+
+Reply HealthServer::Impl::route(const http::request<http::empty_body>& req) const {
+  if (req.method() != http::verb::get && req.method() != http::verb::head)
+    return {http::status::method_not_allowed, "method not allowed\n"};
+  const std::string_view target(req.target().data(), req.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/healthz") return {http::status::ok, "ok\n"};
+  if (path == "/readyz") {
+    const bool ok = ready();
+    return {ok ? http::status::ok : http::status::service_unavailable, ok ? "ok\n" : "informers not synced\n"};
+  }
+  if (path == "/metrics") return {http::status::ok, metrics(), "text/plain; version=0.0.4; charset=utf-8"};
+  return {http::status::not_found, "not found\n"};
+}
+
+void HealthServer::Impl::admit(tcp::socket socket) {
+  if (sessions.size() >= limits.maxConnections) {
+    Session* oldestIdle = nullptr;
+    for (Session* s : sessions)
+      if (s->waitingForRequest()) {
+        oldestIdle = s;
+        break;
+      }
+    if (!oldestIdle) {
+      beast::error_code ec;
+      socket.close(ec);  // every slot is busy answering; the client retries
+      return;
+    }
+    oldestIdle->evict();
+  }
+  std::make_shared<Session>(*this, std::move(socket))->start();
+}
+
+void HealthServer::Impl::accept() {
+  acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;
+    if (!ec) admit(std::move(socket));
+    accept();
+  });
+}
+
+HealthServer::HealthServer(const std::string& bindAddress, std::function<bool()> ready, std::function<std::string()> metrics,
+                           HealthServerLimits limits)
+    : impl_(std::make_unique<Impl>(std::move(ready), std::move(metrics), limits)) {
   const auto colon = bindAddress.rfind(':');
   if (colon == std::string::npos)
     throw std::runtime_error("http.bindAddress '" + bindAddress + "' must be host:port or :port");
   std::string host = bindAddress.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
-  int port = 0;
+  int port = -1;
   try {
-    port = std::stoi(bindAddress.substr(colon + 1));
+    std::size_t used = 0;
+    port = std::stoi(bindAddress.substr(colon + 1), &used);
+    if (used != bindAddress.size() - colon - 1) port = -1;
   } catch (const std::exception&) {
-    throw std::runtime_error("http.bindAddress '" + bindAddress + "' has no valid port");
+    port = -1;
   }
-  if (port == 0) port = freePort(host);
-  impl_->port = port;
-  using namespace web::http;
-  impl_->listener = std::make_unique<experimental::listener::http_listener>("http://" + host + ":" + std::to_string(port));
-  impl_->listener->support([ready, metrics](http_request req) {
-    const auto path = req.relative_uri().path();
-    if (req.method() != methods::GET && req.method() != methods::HEAD) {
-      req.reply(status_codes::MethodNotAllowed, "method not allowed\n", "text/plain");
-      return;
-    }
-    if (path == "/healthz") {
-      req.reply(status_codes::OK, "ok\n", "text/plain");
-    } else if (path == "/readyz") {
-      const bool ok = ready();
-      req.reply(ok ? status_codes::OK : status_codes::ServiceUnavailable, ok ? "ok\n" : "informers not synced\n", "text/plain");
-    } else if (path == "/metrics") {
-      req.reply(status_codes::OK, metrics(), "text/plain; version=0.0.4; charset=utf-8");
-    } else {
-      req.reply(status_codes::NotFound, "not found\n", "text/plain");
-    }
-  });
-  try {
-    impl_->listener->open().wait();
-  } catch (const std::exception& e) {
-    throw std::runtime_error("cannot serve http on " + bindAddress + ": " + e.what() + "; choose another http.bindAddress");
-  }
+  if (port < 0 || port > 65535) throw std::runtime_error("http.bindAddress '" + bindAddress + "' has no valid port");
+  beast::error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("http.bindAddress '" + bindAddress + "': '" + host + "' is not an IP address");
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot serve http on " + bindAddress + ": " + ec.message() + "; choose another http.bindAddress");
+  impl_->port = acceptor.local_endpoint().port();
+  impl_->accept();
+  impl_->thread = std::thread([impl = impl_.get()] { impl->ioc.run(); });
 }
 
 HealthServer::~HealthServer() {
-  try {
-    impl_->listener->close().wait();
-  } catch (const std::exception&) {
-    // Closing at exit: nothing useful to do with a failure here.
-  }
+  impl_->ioc.stop();
+  impl_->thread.join();
 }
 
 int HealthServer::port() const { return impl_->port; }
+
+std::size_t HealthServer::openConnections() const { return impl_->open.load(); }
 
 }  // namespace csrop

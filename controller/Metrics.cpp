@@ -48,6 +48,7 @@ Metrics::Metrics() {
   declare(metric::kLeader, "gauge", "1 while this replica holds the leader lease.");
   declare(metric::kApiRequests, "counter", "Kubernetes API requests by verb and HTTP code (0: transport error).");
   declare(metric::kGcDeleted, "counter", "CSRs deleted by garbage collection, by reason.");
+  declare(metric::kPendingCsrs, "gauge", "CSRs without a decision, by signer (only the signers this instance handles).");
   declare(metric::kAddressConflicts, "counter", "Times a Node listed an address or name that another Node owns.");
   declare(metric::kNodeAddressChanges, "counter", "Times a Node changed the addresses in its status.");
 }

@@ -49,6 +49,7 @@ inline constexpr const char* kQueueDepth = "csr_operator_queue_depth";
 inline constexpr const char* kLeader = "csr_operator_leader";
 inline constexpr const char* kApiRequests = "csr_operator_api_requests_total";
 inline constexpr const char* kGcDeleted = "csr_operator_gc_deleted_total";
+inline constexpr const char* kPendingCsrs = "csr_operator_pending_csrs";
 inline constexpr const char* kAddressConflicts = "csr_operator_address_conflicts_total";
 inline constexpr const char* kNodeAddressChanges = "csr_operator_node_address_changes_total";
 }  // namespace metric

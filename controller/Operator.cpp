@@ -10,13 +10,16 @@
 #include "controller/KubeletServingPolicy.h"
 #include "controller/LeaderElector.h"
 #include "controller/Metrics.h"
+#include "controller/PendingIndex.h"
 #include "controller/RequesterRulePolicy.h"
+#include "controller/SignerCaches.h"
 #include "controller/WorkQueue.h"
 #include "k8sclient/Base64.h"
 #include "k8sclient/Informer.h"
 #include "k8sclient/KubeClient.h"
 #include "k8sclient/RateLimiter.h"
 #include "signers/CertificateInfo.h"
+#include "signers/CertificateRequest.h"
 #include "signers/IssueCertificate.h"
 
 #include <spdlog/spdlog.h>
@@ -24,6 +27,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <random>
+#include <set>
 #include <thread>
 #include <malloc.h>
 #include <unistd.h>
@@ -66,9 +70,20 @@ void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::tim
 // What the caches keep. An undecided CSR is read in full (the policies parse its request), but a
 // decided one is only looked at for its name, signer, requester, conditions and whether it has a
 // certificate: the signer re-reads the CSR from the API before writing, and garbage collection needs
-// only the certificate's NotAfter, kept in a short stand-in. managedFields go everywhere (a PUT
-// without them keeps the server's). This keeps 10,000 cached CSRs within a few megabytes.
+// only the uid, resourceVersion and the certificate's NotAfter, kept in a short stand-in.
+// managedFields, labels, annotations and ownerReferences go everywhere (a requester controls the
+// last three and could make every cached CSR big), and so does a spec.request larger than the
+// request parser accepts: it is replaced by kOversizedRequest. This keeps 10,000 cached CSRs
+// within a few megabytes, and a flood of big CSRs within a few bytes each.
 constexpr std::string_view kIssuedStandIn = "csr-operator:issued notAfter=";
+constexpr std::string_view kOversizedRequest = "csr-operator:request too large, bytes=";
+// Set (top level, so it never reaches the typed object or the API) on a cached undecided CSR that
+// lost something to the transform that a decision needs or that a write would carry back: the
+// oversized request, or labels, annotations or ownerReferences an approval PUT built from the cache
+// would erase. The sync step reads such a CSR from the API before deciding, so the approver sees the
+// real request (and denies it as InvalidRequest with the parser's "more than the limit" message) and
+// the write keeps the metadata. One such read per decision, bounded by the flood guard.
+constexpr const char* kRereadMark = "csrOperatorReread";
 
 bool decided(const nlohmann::json& csr) {
   const auto status = csr.find("status");
@@ -90,11 +105,43 @@ void keepOnly(nlohmann::json& obj, std::initializer_list<const char*> keys) {
   obj = std::move(kept);
 }
 
+// Decoded size of a base64 text, without decoding it.
+std::size_t base64DecodedSize(const std::string& text) {
+  std::size_t padding = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '=' && padding < 2; ++it) ++padding;
+  return text.size() / 4 * 3 - std::min(padding, text.size() / 4 * 3);
+}
+
+// True when something a write or a decision needs was taken out.
+bool dropRequesterMetadata(nlohmann::json& csr) {
+  auto meta = csr.find("metadata");
+  if (meta == csr.end() || !meta->is_object()) return false;
+  meta->erase("managedFields");
+  bool dropped = false;
+  for (const char* key : {"labels", "annotations", "ownerReferences"}) dropped = meta->erase(key) > 0 || dropped;
+  return dropped;
+}
+
+bool replaceOversizedRequest(nlohmann::json& csr) {
+  auto spec = csr.find("spec");
+  if (spec == csr.end() || !spec->is_object()) return false;
+  auto request = spec->find("request");
+  if (request == spec->end() || !request->is_string()) return false;
+  const std::size_t bytes = base64DecodedSize(request->get_ref<const std::string&>());
+  if (bytes <= signers::RequestLimits{}.maxPemBytes) return false;
+  *request = k8s::base64Encode(std::string(kOversizedRequest) + std::to_string(bytes));
+  return true;
+}
+
 void compactCsr(nlohmann::json& csr) {
-  if (auto meta = csr.find("metadata"); meta != csr.end() && meta->is_object()) meta->erase("managedFields");
-  if (!decided(csr)) return;
+  const bool droppedMetadata = dropRequesterMetadata(csr);
+  if (!decided(csr)) {
+    const bool droppedRequest = replaceOversizedRequest(csr);
+    if (droppedMetadata || droppedRequest) csr[kRereadMark] = true;
+    return;
+  }
   keepOnly(csr, {"metadata", "spec", "status"});
-  keepOnly(csr["metadata"], {"name", "resourceVersion", "creationTimestamp"});
+  keepOnly(csr["metadata"], {"name", "uid", "resourceVersion", "creationTimestamp"});
   keepOnly(csr["spec"], {"signerName", "username"});
   auto& status = csr["status"];
   keepOnly(status, {"conditions", "certificate"});
@@ -109,7 +156,8 @@ void compactCsr(nlohmann::json& csr) {
 
 void compactNode(nlohmann::json& node) {
   keepOnly(node, {"metadata", "status"});
-  keepOnly(node["metadata"], {"name", "resourceVersion", "uid"});
+  // deletionTimestamp: a Node being deleted no longer vouches for its names and addresses.
+  keepOnly(node["metadata"], {"name", "resourceVersion", "uid", "deletionTimestamp"});
   keepOnly(node["status"], {"addresses"});
 }
 
@@ -169,6 +217,19 @@ std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
   return policies;
 }
 
+// The signers this instance acts on: those of the enabled approval policies and the configured
+// signers. Only their CSRs are listed and watched.
+std::set<std::string> handledSigners(const Config& config) {
+  std::set<std::string> names;
+  if (config.approver.enabled) {
+    if (config.approver.kubeletServing.enabled) names.emplace(KubeletServingPolicy::kSignerName);
+    if (config.approver.kubeletClient.enabled) names.emplace(KubeletClientPolicy::kSignerName);
+    for (const auto& rule : config.approver.rules) names.insert(rule.signerName);
+  }
+  for (const auto& sc : config.signers) names.insert(sc.signerName);
+  return names;
+}
+
 }  // namespace
 
 int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_token stop, OperatorHooks hooks) {
@@ -201,8 +262,15 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
 
   k8s::InformerOptions csrCache, nodeCache;
   csrCache.transform = compactCsr;
+  // Small list pages: a page is held twice (body and parsed) before compaction, and a hostile
+  // requester can make each CSR about a megabyte; 10 per page keeps a relist within the memory limit.
+  csrCache.listPageSize = 10;
   nodeCache.transform = compactNode;
-  k8s::Informer<k8s::CertificateSigningRequest> csrs(client, {}, csrCache);
+  const auto signerNames = handledSigners(config);
+  SignerCaches csrs(client, signerNames, csrCache);
+  std::string watched;
+  for (const auto& n : signerNames) watched += (watched.empty() ? "" : ",") + n;
+  spdlog::info("watching CSRs of signers [{}] only", watched);
   const bool needNodes = config.approver.enabled && config.approver.kubeletServing.enabled;
   k8s::Informer<k8s::Node> nodes(client, {}, nodeCache);
 
@@ -216,10 +284,18 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   CsrSigner signer(client, signerSet, events, metrics, mayWrite);
 
   WorkQueue queue;
-  auto enqueue = [&](const k8s::CertificateSigningRequest& csr) { queue.add(csr.metadata.name); };
+  PendingIndex pending(static_cast<std::size_t>(config.approver.maxPendingPerRequester));
+  // The index first, so a worker that picks the name up sees its standing.
+  auto enqueue = [&](const k8s::CertificateSigningRequest& csr) {
+    pending.update(csr);
+    queue.add(csr.metadata.name);
+  };
   csrs.onAdd(enqueue);
   csrs.onUpdate([&](const k8s::CertificateSigningRequest&, const k8s::CertificateSigningRequest& now) { enqueue(now); });
-  csrs.onDelete([&](const k8s::CertificateSigningRequest& csr) { queue.forget(csr.metadata.name); });
+  csrs.onDelete([&](const k8s::CertificateSigningRequest& csr) {
+    if (auto promoted = pending.remove(csr.metadata.name)) queue.add(*promoted);
+    queue.forget(csr.metadata.name);
+  });
 
   HealthServer health(
       config.bindAddress, [&] { return csrs.hasSynced() && (!needNodes || nodes.hasSynced()); },
@@ -228,6 +304,11 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
         metrics.set(metric::kLeader, {}, mayWrite() ? 1 : 0);
         metrics.set(metric::kWatchRestarts, {{"resource", "certificatesigningrequests"}}, static_cast<double>(csrs.watchRestarts()));
         if (needNodes) metrics.set(metric::kWatchRestarts, {{"resource", "nodes"}}, static_cast<double>(nodes.watchRestarts()));
+        const auto bySigner = pending.pendingBySigner();
+        for (const auto& n : signerNames) {
+          const auto it = bySigner.find(n);
+          metrics.set(metric::kPendingCsrs, {{"signer", n}}, it == bySigner.end() ? 0 : static_cast<double>(it->second));
+        }
         return metrics.render();
       });
   spdlog::info("serving /healthz /readyz /metrics on port {}", health.port());
@@ -240,15 +321,25 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   if (needNodes) threads.emplace_back([&](std::stop_token) { nodes.run(internal.get_token()); });
 
   auto sync = [&](const std::string& name) -> SyncResult {
-    auto csr = csrs.get(name);
-    if (!csr) return SyncResult::done();
+    const auto cached = csrs.getJson(name);
+    if (!cached) return SyncResult::done();
+    auto csr = cached->get<k8s::CertificateSigningRequest>();
+    if (config.approver.enabled && isPending(csr)) {
+      if (const auto standing = pending.standing(name); !standing.handled) {
+        spdlog::warn("flood guard: leaving csr={} alone: requester={} has {} pending CSRs for signer={}, more than "
+                     "approver.maxPendingPerRequester={}; only the newest are handled, this one when newer ones are decided",
+                     name, csr.spec.username, standing.pending, csr.spec.signerName, pending.maxPerRequester());
+        return SyncResult::done();
+      }
+      if (cached->contains(kRereadMark)) csr = client.get<k8s::CertificateSigningRequest>(name);
+    }
     if (config.approver.enabled) {
       std::optional<k8s::CertificateSigningRequest> approved;
-      auto r = approver.sync(*csr, &approved);
+      auto r = approver.sync(csr, &approved);
       if (r.retry) return r;
       if (approved && signer.wants(*approved)) return signer.signFresh(std::move(*approved));
     }
-    if (signer.wants(*csr)) return signer.sync(name);
+    if (signer.wants(csr)) return signer.sync(name);
     return SyncResult::done();
   };
   for (int i = 0; i < config.workers; ++i) {

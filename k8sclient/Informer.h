@@ -46,6 +46,7 @@ class Informer {
   size_t size() const { return core_.size(); }
   uint64_t watchRestarts() const { return core_.watchRestarts(); }
   InformerCore& core() { return core_; }
+  const InformerCore& core() const { return core_; }
 
  private:
   InformerCore core_;

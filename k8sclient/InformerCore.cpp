@@ -188,7 +188,7 @@ bool InformerCore::listOnce(std::stop_token stop) {
   ListOptions o = selectors_;
   o.resourceVersion.clear();
   o.continueToken.clear();
-  if (o.limit <= 0) o.limit = 500;
+  if (o.limit <= 0) o.limit = options_.listPageSize;
   // Each page is packed as it arrives: a relist of 10,000 CSRs parses 500 at a time instead of
   // building one tree for the whole list next to the cache it replaces.
   std::map<std::string, Entry> fresh;

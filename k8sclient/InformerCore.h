@@ -24,6 +24,9 @@ struct InformerOptions {
   // (about a minute on kube-apiserver).
   std::chrono::seconds idleDeadline{330};
   std::string ns;  // namespaced resources: empty = all namespaces
+  // Objects per list page. A page is held as the response body and as parsed JSON before the
+  // transform shrinks it, so big objects want small pages.
+  int listPageSize = 500;
   BackoffPolicy backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 0.2};
   // Applied to every listed or watched object before it is cached and handed to the handlers (like
   // client-go's TransformFunc): a controller drops what it never reads from the cache to keep memory

@@ -100,9 +100,18 @@ void HttpServer::Impl::session(tcp::socket sock) {
   beast::flat_buffer buffer;
   while (true) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
+    // kube-apiserver's --max-request-bytes default (3 MiB, MaxRequestBodyBytes in
+    // k8s.io/apiserver/pkg/server/config.go), answered as its limitedReadBody does.
+    constexpr std::uint64_t kMaxRequestBodyBytes = 3 * 1024 * 1024;
+    parser.body_limit(kMaxRequestBodyBytes);
     parser.header_limit(64 * 1024);
     http::read(stream, buffer, parser, ec);
+    if (ec == http::error::body_limit) {
+      Response tooLarge = errorResponse(ApiError(413, "RequestEntityTooLarge",
+                                                 "Request entity too large: limit is " + std::to_string(kMaxRequestBodyBytes)));
+      send<http::string_body>(stream, tooLarge, parser.get().version(), false, ec);
+      break;
+    }
     if (ec) break;
     auto& msg = parser.get();
     Request req;

@@ -1,0 +1,208 @@
+// The health/metrics listener against hostile clients: it is unauthenticated, so nothing a client
+// sends may cost the process more than a bounded amount of memory, descriptors or time.
+#include "controller/HealthServer.h"
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Socket {
+ public:
+  explicit Socket(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~Socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  Socket(Socket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+
+  // False once the server closed or reset the connection.
+  bool send(const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  // Everything the server sends until it closes the connection or the deadline passes.
+  std::string readUntilClosed(std::chrono::milliseconds within, bool* closed = nullptr) {
+    std::string got;
+    const auto deadline = Clock::now() + within;
+    while (Clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (::poll(&p, 1, static_cast<int>(std::max<long long>(left, 1))) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        return got;
+      }
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    if (closed) *closed = false;
+    return got;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string get(int port, const std::string& path) {
+  Socket s(port);
+  REQUIRE(s.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  return s.readUntilClosed(5s);
+}
+
+long rssKiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+std::size_t openDescriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// Waits for a condition with a deadline instead of sleeping.
+template <class F>
+bool eventually(F&& condition, std::chrono::milliseconds within = 5000ms) {
+  const auto deadline = Clock::now() + within;
+  while (Clock::now() < deadline)
+    if (condition()) return true;
+  return condition();
+}
+
+csrop::HealthServer makeServer(csrop::HealthServerLimits limits = {}) {
+  return csrop::HealthServer("127.0.0.1:0", [] { return true; }, [] { return std::string("metric 1\n"); }, limits);
+}
+
+}  // namespace
+
+TEST_CASE("health server: answers /healthz, /readyz, /metrics, 404 and 405") {
+  auto server = makeServer();
+  CHECK(get(server.port(), "/healthz").rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(get(server.port(), "/readyz?verbose").rfind("HTTP/1.1 200", 0) == 0);
+  const auto metrics = get(server.port(), "/metrics");
+  CHECK(metrics.find("text/plain; version=0.0.4") != std::string::npos);
+  CHECK(metrics.find("metric 1\n") != std::string::npos);
+  CHECK(get(server.port(), "/nope").rfind("HTTP/1.1 404", 0) == 0);
+  Socket s(server.port());
+  REQUIRE(s.send("DELETE /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  CHECK(s.readUntilClosed(5s).rfind("HTTP/1.1 405", 0) == 0);
+}
+
+TEST_CASE("health server: keep-alive serves several requests on one connection") {
+  auto server = makeServer();
+  Socket s(server.port());
+  REQUIRE(s.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const auto both = s.readUntilClosed(5s);
+  CHECK(both.find("HTTP/1.1 200") != both.rfind("HTTP/1.1 200"));
+}
+
+TEST_CASE("health server: a never-ending header gets 431 after 8 KiB and memory stays flat") {
+  auto server = makeServer();
+  const long before = rssKiB();
+  Socket s(server.port());
+  REQUIRE(s.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Flood: "));
+  // The old listener buffered all of it (273 MB seen); the server must stop reading long before.
+  const std::string chunk(64 * 1024, 'a');
+  std::size_t sent = 0;
+  while (sent < 256u * 1024 * 1024 && s.send(chunk)) sent += chunk.size();
+  bool closed = false;
+  const auto answer = s.readUntilClosed(5s, &closed);
+  CHECK(sent < 64u * 1024 * 1024);
+  CHECK(closed);
+  if (!answer.empty()) CHECK(answer.rfind("HTTP/1.1 431", 0) == 0);
+  CHECK(rssKiB() - before < 16 * 1024);
+  CHECK(get(server.port(), "/healthz").rfind("HTTP/1.1 200", 0) == 0);
+}
+
+TEST_CASE("health server: a request body is refused with 413 before it is read") {
+  auto server = makeServer();
+  const long before = rssKiB();
+  Socket s(server.port());
+  REQUIRE(s.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n"));
+  bool closed = false;
+  const auto answer = s.readUntilClosed(5s, &closed);
+  CHECK(answer.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(closed);
+  const std::string chunk(64 * 1024, 'b');
+  std::size_t sent = 0;
+  while (sent < 256u * 1024 * 1024 && s.send(chunk)) sent += chunk.size();
+  CHECK(sent < 64u * 1024 * 1024);
+  Socket chunked(server.port());
+  REQUIRE(chunked.send("GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  CHECK(chunked.readUntilClosed(5s).rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(rssKiB() - before < 16 * 1024);
+}
+
+TEST_CASE("health server: a silent connection is closed after the request timeout") {
+  csrop::HealthServerLimits limits;
+  limits.requestTimeout = 300ms;
+  auto server = makeServer(limits);
+  Socket idle(server.port());
+  REQUIRE(idle.send("GET /healthz HTTP/1.1\r\n"));  // a header that never ends
+  bool closed = false;
+  const auto started = Clock::now();
+  idle.readUntilClosed(5s, &closed);
+  CHECK(closed);
+  CHECK(Clock::now() - started < 3s);
+}
+
+TEST_CASE("health server: 3,000 idle connections neither lock out /healthz nor hold 3,000 sockets") {
+  rlimit files{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
+  if (files.rlim_cur < 8192 && files.rlim_max > files.rlim_cur) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 8192);
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
+  const std::size_t clients = std::min<std::size_t>(3000, files.rlim_cur > 300 ? files.rlim_cur - 300 : 0);
+  REQUIRE_MESSAGE(clients >= 1000, "RLIMIT_NOFILE too low for this test: ", files.rlim_cur);
+
+  auto server = makeServer();
+  const long before = rssKiB();
+  const std::size_t fdsBefore = openDescriptors();
+  std::vector<Socket> idle;
+  idle.reserve(clients);
+  for (std::size_t i = 0; i < clients; ++i) {
+    idle.emplace_back(server.port());
+    if (i % 2 == 0) REQUIRE(idle.back().send("GET /healthz HTTP/1.1\r\nHo"));  // half a request each
+  }
+  CHECK(eventually([&] { return server.openConnections() <= csrop::HealthServerLimits{}.maxConnections; }));
+  // Our clients hold `clients` descriptors; the server may hold at most its cap on top.
+  CHECK(openDescriptors() - fdsBefore <= clients + csrop::HealthServerLimits{}.maxConnections + 8);
+  for (int i = 0; i < 5; ++i) CHECK(get(server.port(), "/healthz").rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(rssKiB() - before < 16 * 1024);
+}
