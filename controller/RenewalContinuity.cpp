@@ -112,6 +112,19 @@ std::vector<std::string> commonNames(X509* cert) {
   return out;
 }
 
+// The InternalIP is the kubelet's own claim: never let it point the operator at itself, a
+// link-local metadata service or a multicast group.
+bool isDialable(const signers::IpAddress& ip) {
+  static const std::vector<signers::Cidr> refused = [] {
+    std::vector<signers::Cidr> out;
+    for (const char* c : {"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255/32", "::/128", "::1/128",
+                          "fe80::/10", "ff00::/8", "::ffff:0:0/96"})
+      out.push_back(*signers::Cidr::parse(c));
+    return out;
+  }();
+  return std::none_of(refused.begin(), refused.end(), [&](const signers::Cidr& c) { return c.contains(ip); });
+}
+
 }  // namespace
 
 std::optional<std::string> servedCertificateGap(const std::vector<std::string>& chain, const std::string& caBundlePem,
@@ -147,6 +160,7 @@ std::optional<std::string> RenewalContinuity::continuityGap(const AddressRequest
     if (a.type == "InternalIP")
       if ((ip = signers::IpAddress::parse(a.address))) break;
   if (!ip) return "node " + request.nodeName + " has no InternalIP to dial";
+  if (!isDialable(*ip)) return "node " + request.nodeName + "'s InternalIP " + ip->toString() + " is not an address to dial";
   const auto port = k8s::kubeletPort(*node.value);
   if (!port) return "node " + request.nodeName + " publishes no status.daemonEndpoints.kubeletEndpoint.Port";
   auto chain = dialer_.peerChain(*ip, *port, options_.dialTimeout);

@@ -7,7 +7,8 @@
 // (cluster-machine-approver's renewal path, pkg/controller/csr_check.go). Anything else, a request
 // that adds a name, or a dial that fails or times out, goes to the source: a failure here is never
 // a reason to approve. The Node's address and port are the kubelet's own claims, which is safe: the
-// CN and CA checks pin the presented certificate to this node's current one.
+// CN and CA checks pin the presented certificate to this node's current one; loopback, link-local,
+// multicast and unspecified addresses are never dialled.
 #pragma once
 
 #include "controller/AddressAuthority.h"

@@ -91,8 +91,8 @@ struct CountingSource : csrop::AddressAuthority {
   }
 };
 
-k8s::Node kubeletNode(int port = 10250) {
-  auto n = identity::node("worker-1", {"Hostname=worker-1", "ExternalIP=203.0.113.1", "InternalIP=10.0.0.1"});
+k8s::Node kubeletNode(int port = 10250, const std::string& internalIp = "10.0.0.1") {
+  auto n = identity::node("worker-1", {"Hostname=worker-1", "ExternalIP=203.0.113.1", "InternalIP=" + internalIp});
   n.raw = {{"status", {{"daemonEndpoints", {{"kubeletEndpoint", {{"Port", port}}}}}}}};
   return n;
 }
@@ -158,6 +158,22 @@ TEST_CASE("RenewalContinuity: an identical renewal is owned without asking the s
   CHECK(v.outcome == Outcome::NotOwned);
   CHECK(v.reason == "IPNotOwnedByMachine");
   CHECK(source.calls == 1);
+}
+
+TEST_CASE("RenewalContinuity: loopback, link-local, multicast and unspecified InternalIPs are never dialled") {
+  auto same = request({"worker-1"}, {"10.0.0.1"}, "system:node:worker-1");
+  for (const char* internalIp : {"127.0.0.1", "169.254.169.254", "0.0.0.0", "::1", "fe80::1", "224.0.0.1", "::ffff:127.0.0.1"}) {
+    CAPTURE(internalIp);
+    identity::FakeNodes nodes;
+    nodes.nodes["worker-1"] = kubeletNode(10250, internalIp);
+    FakeDialer dialer;
+    auto leaf = makeLeaf(kubeletCa(), {});
+    dialer.answer = signers::Result<std::vector<std::string>>::ok({der(leaf.get())});
+    CountingSource source;
+    csrop::RenewalContinuity continuity(nodes, dialer, [] { return kubeletCa().certPem(); }, source, {});
+    CHECK(continuity.verify(AddressRequest{"worker-1", same, 10s}).outcome == Outcome::NotOwned);
+    CHECK(dialer.dials == 0);
+  }
 }
 
 TEST_CASE("RenewalContinuity: a dial failure or a Node without a kubelet endpoint is never a reason to approve") {
