@@ -77,6 +77,16 @@ struct Rendered {
     return v.front();
   }
   bool has(const std::string& kind) const { return !all(kind).empty(); }
+  // The object of that kind whose name ends with suffix; exactly one.
+  YAML::Node named(const std::string& kind, const std::string& suffix) const {
+    std::vector<YAML::Node> out;
+    for (const auto& d : all(kind)) {
+      const auto name = d["metadata"]["name"].as<std::string>();
+      if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) out.push_back(d);
+    }
+    REQUIRE_MESSAGE(out.size() == 1, "expected exactly one " << kind << " named *" << suffix << ", got " << out.size());
+    return out.front();
+  }
 };
 
 Rendered render(const std::string& args) {
@@ -148,15 +158,29 @@ void checkClusterRole(const Rendered& r, const std::multiset<std::string>& expec
 
 // The Lease Role: create (unnamed) plus get/update on the one Lease; nothing else, nowhere else.
 void checkLeaseRole(const Rendered& r, const std::string& ns, const std::string& lease) {
-  const YAML::Node role = r.one("Role");
+  const YAML::Node role = r.named("Role", "-leader-election");
   CHECK(role["metadata"]["namespace"].as<std::string>() == ns);
   const std::multiset<std::string> expected = {"coordination.k8s.io|leases|create|",
                                                "coordination.k8s.io|leases|get,update|" + lease};
   CHECK(ruleKeys(role) == expected);
-  const YAML::Node binding = r.one("RoleBinding");
+  const YAML::Node binding = r.named("RoleBinding", "-leader-election");
   CHECK(binding["metadata"]["namespace"].as<std::string>() == ns);
   CHECK(binding["roleRef"]["kind"].as<std::string>() == "Role");
   CHECK(binding["roleRef"]["name"].as<std::string>() == role["metadata"]["name"].as<std::string>());
+}
+
+// Events: create/patch in "default" only (where Events about cluster-scoped CSRs go), through a
+// Role bound to the operator's service account; never in the ClusterRole.
+void checkEventsRole(const Rendered& r) {
+  const YAML::Node role = r.named("Role", "-events");
+  CHECK(role["metadata"]["namespace"].as<std::string>() == "default");
+  CHECK(ruleKeys(role) == std::multiset<std::string>{kEvents});
+  const YAML::Node binding = r.named("RoleBinding", "-events");
+  CHECK(binding["metadata"]["namespace"].as<std::string>() == "default");
+  CHECK(binding["roleRef"]["kind"].as<std::string>() == "Role");
+  CHECK(binding["roleRef"]["name"].as<std::string>() == role["metadata"]["name"].as<std::string>());
+  CHECK(binding["subjects"][0]["kind"].as<std::string>() == "ServiceAccount");
+  CHECK(binding["subjects"][0]["namespace"].as<std::string>() == "csr-ops");
 }
 
 YAML::Node podSpec(const Rendered& r) { return r.one("Deployment")["spec"]["template"]["spec"]; }
@@ -314,7 +338,8 @@ void expectFailure(const std::string& args, const std::string& messagePart) {
 
 TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
   const Rendered r = renderFile("approver-only.yaml");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar, kEvents});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar});
+  checkEventsRole(r);
   checkLeaseRole(r, "csr-ops", "csr-operator");
   checkCommonPod(r, false);
   const YAML::Node cfg = configFile(r);
@@ -340,7 +365,8 @@ TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
 TEST_CASE("signer with one CA Secret for every signer") {
   const Rendered r = renderFile("signer-secret.yaml");
   checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}),
-                       kNodes, kSar, kEvents});
+                       kNodes, kSar});
+  checkEventsRole(r);
   checkCommonPod(r, false);
   checkSignerMounts(r, "secret");
   const YAML::Node cfg = configFile(r);
@@ -383,7 +409,8 @@ TEST_CASE("hostPath CA: control-plane nodes, single read-only files, non-root by
     if (v["hostPath"]) CHECK(v["hostPath"]["type"].as<std::string>() == "File");
   CHECK(podSpec(r)["nodeSelector"]["node-role.kubernetes.io/control-plane"].as<std::string>() == "");
   checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}),
-                       kNodes, kSar, kEvents});
+                       kNodes, kSar});
+  checkEventsRole(r);
   checkConfigAccepted(r);
 }
 
@@ -393,7 +420,8 @@ TEST_CASE("hostPath CA with runAsRoot: uid 0 but still no capabilities") {
   checkSignerMounts(r, "hostPath");
   CHECK(volumesByName(r).at("ca-key")["hostPath"]["path"].as<std::string>() == "/etc/kubernetes/pki/ca.key");
   checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing}), kNodes,
-                       kSar, kEvents});
+                       kSar});
+  checkEventsRole(r);
 }
 
 TEST_CASE("runAsRoot has no effect outside hostPath mode") {
@@ -404,7 +432,8 @@ TEST_CASE("runAsRoot has no effect outside hostPath mode") {
 TEST_CASE("custom signer rule only: no kubelet grants, no nodes, no SubjectAccessReview") {
   const Rendered r = renderFile("custom-rule.yaml");
   const std::string custom = "example.com/my-signer";
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({custom}), kStatus, signRule({custom}), kEvents});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({custom}), kStatus, signRule({custom})});
+  checkEventsRole(r);
   checkSignerMounts(r, "secret");
   const YAML::Node cfg = configFile(r);
   CHECK(cfg["approver"]["rules"][0]["signerName"].as<std::string>() == custom);
@@ -414,21 +443,24 @@ TEST_CASE("custom signer rule only: no kubelet grants, no nodes, no SubjectAcces
 
 TEST_CASE("signer only: approver off removes every approval grant") {
   const Rendered r = renderFile("signer-only.yaml");
-  checkClusterRole(r, {kCsrRead, kStatus, signRule({kServing}), kEvents});
+  checkClusterRole(r, {kCsrRead, kStatus, signRule({kServing})});
+  checkEventsRole(r);
   CHECK(configFile(r)["approver"]["enabled"].as<bool>() == false);
 }
 
 TEST_CASE("garbage collection adds delete on CSRs and nothing else") {
   const Rendered r = renderFile("gc.yaml");
-  checkClusterRole(r, {kCsrReadDelete, kApproval, approveRule({kServing, kClient}), kNodes, kSar, kEvents});
+  checkClusterRole(r, {kCsrReadDelete, kApproval, approveRule({kServing, kClient}), kNodes, kSar});
+  checkEventsRole(r);
   CHECK(configFile(r)["gc"]["enabled"].as<bool>());
   CHECK(configFile(r)["gc"]["interval"].as<std::string>() == "30m");
 }
 
 TEST_CASE("leader election off with one replica: no Lease Role, no PDB, no anti-affinity") {
   const Rendered r = renderFile("single-no-le.yaml");
-  CHECK(!r.has("Role"));
-  CHECK(!r.has("RoleBinding"));
+  CHECK(r.all("Role").size() == 1);  // the Events Role only
+  CHECK(r.all("RoleBinding").size() == 1);
+  checkEventsRole(r);
   CHECK(!r.has("PodDisruptionBudget"));
   CHECK(!podSpec(r)["affinity"]);
   CHECK(r.one("Deployment")["spec"]["replicas"].as<int>() == 1);
