@@ -4,6 +4,8 @@
 #include "controller/Timestamp.h"
 #include "k8sclient/ApiError.h"
 
+#include "signers/LogText.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -49,7 +51,8 @@ SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
                                    std::chrono::system_clock::now());
   if (auto* error = std::get_if<signers::IssueError>(&outcome)) {
     if (error->kind == signers::IssueErrorKind::Transient) {
-      spdlog::warn("signing postponed: csr={} signer={} error=\"{}\"", name, csr.spec.signerName, error->message);
+      spdlog::warn("signing postponed: csr={} signer={} error=\"{}\"", name, csr.spec.signerName,
+                   signers::escapeForLog(error->message));
       return SyncResult::again(error->message);
     }
     return markFailed(std::move(csr), error->message);
@@ -76,7 +79,7 @@ SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
   // shows Issued), kube-controller-manager's signer writes none either, and an Event per issuance
   // was a quarter of the operator's API requests. Refusals (SignerValidationFailure) do get one.
   spdlog::info("issued csr={} signer={} requester={} decision=issued serial={} clampedToCaNotAfter={}", name, csr.spec.signerName,
-               csr.spec.username, issued.serialHex, issued.clampedToCaNotAfter);
+               signers::escapeForLog(csr.spec.username), issued.serialHex, issued.clampedToCaNotAfter);
   return SyncResult::done();
 }
 
@@ -91,7 +94,7 @@ SyncResult CsrSigner::markFailed(k8s::CertificateSigningRequest csr, const std::
     return SyncResult::again(std::string("writing the Failed condition failed: ") + e.what());
   }
   spdlog::warn("signing refused csr={} signer={} requester={} decision=failed reason=SignerValidationFailure message=\"{}\"",
-               csr.metadata.name, csr.spec.signerName, csr.spec.username, message);
+               csr.metadata.name, csr.spec.signerName, signers::escapeForLog(csr.spec.username), signers::escapeForLog(message));
   metrics_.inc(metric::kDecisions, {{"signer", csr.spec.signerName}, {"decision", "failed"}, {"reason", "SignerValidationFailure"}});
   events_.record(csr, "Warning", "SignerValidationFailure", message, "Sign");
   return SyncResult::done();

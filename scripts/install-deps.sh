@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates curl unzip
   libcpprest-dev libssl-dev openssl nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev doctest-dev
-  libboost-dev python3
+  libboost-dev python3 libre2-dev golang-go
 )
 # kubectl and helm for the fidelity and chart tests come from npm; a machine that already has
 # npm (e.g. from NodeSource) keeps it, because Debian's npm package conflicts with that nodejs.
