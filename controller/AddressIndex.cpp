@@ -30,9 +30,11 @@ std::vector<std::string> AddressIndex::keysOf(const k8s::Node& node) {
     else if ((a.type == "Hostname" || a.type == "InternalDNS" || a.type == "ExternalDNS") && !a.address.empty())
       keys.push_back(dnsKey(a.address));
   }
+  // A hostile Node may list thousands of addresses: deduplicate in O(n log n), keeping the order.
   std::vector<std::string> unique;
+  std::set<std::string> seen;
   for (auto& k : keys)
-    if (std::find(unique.begin(), unique.end(), k) == unique.end()) unique.push_back(std::move(k));
+    if (seen.insert(k).second) unique.push_back(std::move(k));
   return unique;
 }
 
