@@ -73,16 +73,15 @@ void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::tim
 // only the uid, resourceVersion and the certificate's NotAfter, kept in a short stand-in.
 // managedFields, labels, annotations and ownerReferences go everywhere (a requester controls the
 // last three and could make every cached CSR big), and so does a spec.request larger than the
-// request parser accepts: it is replaced by kOversizedRequest. This keeps 10,000 cached CSRs
+// request parser accepts: it is replaced by signers::kOversizedRequestMarker. This keeps 10,000 cached CSRs
 // within a few megabytes, and a flood of big CSRs within a few bytes each.
 constexpr std::string_view kIssuedStandIn = "csr-operator:issued notAfter=";
-constexpr std::string_view kOversizedRequest = "csr-operator:request too large, bytes=";
 // Set (top level, so it never reaches the typed object or the API) on a cached undecided CSR that
-// lost something to the transform that a decision needs or that a write would carry back: the
-// oversized request, or labels, annotations or ownerReferences an approval PUT built from the cache
-// would erase. The sync step reads such a CSR from the API before deciding, so the approver sees the
-// real request (and denies it as InvalidRequest with the parser's "more than the limit" message) and
-// the write keeps the metadata. One such read per decision, bounded by the flood guard.
+// lost labels, annotations or ownerReferences, which an approval PUT built from the cache would
+// erase: the sync step reads such a CSR from the API before deciding, so the write keeps them.
+// One such read per decision, bounded by the flood guard. (An oversized request needs no read:
+// the parser refuses signers::kOversizedRequestMarker as it refuses the request, and the approval
+// subresource never takes spec from the body.)
 constexpr const char* kRereadMark = "csrOperatorReread";
 
 bool decided(const nlohmann::json& csr) {
@@ -122,22 +121,21 @@ bool dropRequesterMetadata(nlohmann::json& csr) {
   return dropped;
 }
 
-bool replaceOversizedRequest(nlohmann::json& csr) {
+void replaceOversizedRequest(nlohmann::json& csr) {
   auto spec = csr.find("spec");
-  if (spec == csr.end() || !spec->is_object()) return false;
+  if (spec == csr.end() || !spec->is_object()) return;
   auto request = spec->find("request");
-  if (request == spec->end() || !request->is_string()) return false;
+  if (request == spec->end() || !request->is_string()) return;
   const std::size_t bytes = base64DecodedSize(request->get_ref<const std::string&>());
-  if (bytes <= signers::RequestLimits{}.maxPemBytes) return false;
-  *request = k8s::base64Encode(std::string(kOversizedRequest) + std::to_string(bytes));
-  return true;
+  if (bytes <= signers::RequestLimits{}.maxPemBytes) return;
+  *request = k8s::base64Encode(std::string(signers::kOversizedRequestMarker) + std::to_string(bytes));
 }
 
 void compactCsr(nlohmann::json& csr) {
   const bool droppedMetadata = dropRequesterMetadata(csr);
   if (!decided(csr)) {
-    const bool droppedRequest = replaceOversizedRequest(csr);
-    if (droppedMetadata || droppedRequest) csr[kRereadMark] = true;
+    replaceOversizedRequest(csr);
+    if (droppedMetadata) csr[kRereadMark] = true;
     return;
   }
   keepOnly(csr, {"metadata", "spec", "status"});
@@ -262,9 +260,10 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
 
   k8s::InformerOptions csrCache, nodeCache;
   csrCache.transform = compactCsr;
-  // Small list pages: a page is held twice (body and parsed) before compaction, and a hostile
-  // requester can make each CSR about a megabyte; 10 per page keeps a relist within the memory limit.
-  csrCache.listPageSize = 10;
+  // A list page is held twice (body and parsed) before compaction, and a hostile requester can make
+  // each CSR more than a megabyte: pages of about 4 MB keep a relist within the memory limit, and
+  // are still the usual 500 objects for ordinary CSRs.
+  csrCache.maxListPageBytes = 4 * 1024 * 1024;
   nodeCache.transform = compactNode;
   const auto signerNames = handledSigners(config);
   SignerCaches csrs(client, signerNames, csrCache);

@@ -189,6 +189,7 @@ bool InformerCore::listOnce(std::stop_token stop) {
   o.resourceVersion.clear();
   o.continueToken.clear();
   if (o.limit <= 0) o.limit = options_.listPageSize;
+  o.maxPageBytes = options_.maxListPageBytes;
   // Each page is packed as it arrives: a relist of 10,000 CSRs parses 500 at a time instead of
   // building one tree for the whole list next to the cache it replaces.
   std::map<std::string, Entry> fresh;

@@ -24,9 +24,11 @@ struct InformerOptions {
   // (about a minute on kube-apiserver).
   std::chrono::seconds idleDeadline{330};
   std::string ns;  // namespaced resources: empty = all namespaces
-  // Objects per list page. A page is held as the response body and as parsed JSON before the
-  // transform shrinks it, so big objects want small pages.
+  // Objects per list page, and (when > 0) the bytes a page should not exceed: a page is held as
+  // the response body and as parsed JSON before the transform shrinks it, so big objects want
+  // small pages (ListOptions::maxPageBytes).
   int listPageSize = 500;
+  std::size_t maxListPageBytes = 0;
   BackoffPolicy backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 0.2};
   // Applied to every listed or watched object before it is cached and handed to the handlers (like
   // client-go's TransformFunc): a controller drops what it never reads from the cache to keep memory

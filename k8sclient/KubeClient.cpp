@@ -131,8 +131,15 @@ JsonList KubeClient::listJson(const ResourceRef& res, const ListOptions& o, cons
   add("resourceVersion", o.resourceVersion);
   add("continue", o.continueToken);
   if (o.limit > 0) add("limit", std::to_string(o.limit));
-  json j = requestJson("GET", resourcePath(res, ns) + q);
+  const std::string path = resourcePath(res, ns) + q;
   JsonList out;
+  json j;
+  {
+    HttpResponse r = execute("GET", path, nullptr);
+    if (!is2xx(r.status)) throw ApiError::fromResponse(r.status, r.body, "GET", path);
+    out.bodyBytes = r.body.size();
+    j = parseBody(r, "GET", path);
+  }
   if (auto it = j.find("items"); it != j.end() && it->is_array()) {
     out.items.reserve(it->size());
     for (auto& item : *it) {
@@ -152,10 +159,18 @@ JsonList KubeClient::listJson(const ResourceRef& res, const ListOptions& o, cons
 std::string KubeClient::forEachListPage(const ResourceRef& res, const ListOptions& opts, const std::string& ns,
                                         const std::function<void(JsonList&&)>& onPage) {
   ListOptions o = opts;
+  if (opts.maxPageBytes > 0 && opts.limit > 0) o.limit = std::min(opts.limit, ListOptions::kProbePageSize);
+  std::size_t seenBytes = 0, seenItems = 0;
   for (;;) {
     JsonList page = listJson(res, o, ns);
     std::string rv = page.resourceVersion, next = page.continueToken;
+    seenBytes += page.bodyBytes;
+    seenItems += page.items.size();
     onPage(std::move(page));
+    if (opts.maxPageBytes > 0 && opts.limit > 0 && seenItems > 0) {
+      const std::size_t average = std::max<std::size_t>(1, seenBytes / seenItems);
+      o.limit = static_cast<int>(std::clamp<std::size_t>(opts.maxPageBytes / average, 1, static_cast<std::size_t>(opts.limit)));
+    }
     if (next.empty()) return rv;
     o.continueToken = next;
     // The continue token pins the snapshot; resourceVersion must not be sent with it.

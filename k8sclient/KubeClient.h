@@ -22,6 +22,12 @@ namespace k8s {
 struct ListOptions {
   std::string labelSelector, fieldSelector, resourceVersion, continueToken;
   int limit = 0;
+  // forEachListPage only, when > 0: the first page asks for kProbePageSize objects; after each page
+  // the next page's limit becomes as many objects as fit this many bytes at the average size seen
+  // so far (at most `limit`), so a list of big objects is read a few at a time and a list of small
+  // ones in full pages.
+  std::size_t maxPageBytes = 0;
+  static constexpr int kProbePageSize = 4;
 };
 
 // DeleteOptions.preconditions: the server deletes only the object with this uid and, when set,
@@ -40,6 +46,7 @@ struct ObjectList {
 struct JsonList {
   std::vector<nlohmann::json> items;
   std::string resourceVersion, continueToken;
+  std::size_t bodyBytes = 0;  // size of the response body the page came in
 };
 
 struct ClientOptions {

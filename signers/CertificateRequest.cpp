@@ -121,9 +121,13 @@ const char* keyTypeName(KeyType type) {
 
 Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const RequestLimits& limits) {
   using R = Result<ParsedRequest>;
-  if (pem.size() > limits.maxPemBytes) {
-    return R::fail("request is " + std::to_string(pem.size()) + " bytes, more than the limit of " +
-                   std::to_string(limits.maxPemBytes));
+  if (pem.size() > limits.maxPemBytes || pem.starts_with(kOversizedRequestMarker)) {
+    // A requester can send the marker text too: only a plain number is echoed into the message.
+    const auto stated = pem.substr(std::min(pem.size(), kOversizedRequestMarker.size()));
+    const bool number = pem.starts_with(kOversizedRequestMarker) && !stated.empty() && stated.size() <= 20 &&
+                        stated.find_first_not_of("0123456789") == std::string_view::npos;
+    return R::fail("request is " + (number ? std::string(stated) : std::to_string(pem.size())) +
+                   " bytes, more than the limit of " + std::to_string(limits.maxPemBytes));
   }
   ERR_clear_error();
   auto block = decodeSinglePemBlock(pem);

@@ -60,4 +60,9 @@ struct ParsedRequest {
 // suitable for a CSR condition message.
 Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const RequestLimits& limits = {});
 
+// What a cache keeps instead of a request over RequestLimits::maxPemBytes: this prefix and the
+// original size in decimal. parseCertificateRequest refuses it with the same "more than the limit"
+// message as the request itself, so a decision made from the cache is the one the real request gets.
+inline constexpr std::string_view kOversizedRequestMarker = "csr-operator:request too large, bytes=";
+
 }  // namespace signers

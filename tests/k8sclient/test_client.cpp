@@ -142,6 +142,37 @@ TEST_CASE("remove with preconditions sends DeleteOptions with the uid and resour
   CHECK(body["preconditions"] == json{{"uid", "u1"}, {"resourceVersion", "42"}});
 }
 
+TEST_CASE("forEachListPage with maxPageBytes probes with a small page, then sizes pages by the objects' average size") {
+  Fixture f;
+  auto page = [](int items, std::size_t itemBytes, const std::string& cont) {
+    json list = {{"metadata", {{"resourceVersion", "5"}, {"continue", cont}}}, {"items", json::array()}};
+    for (int i = 0; i < items; ++i)
+      list["items"].push_back({{"metadata", {{"name", "c" + std::to_string(i)}}}, {"pad", std::string(itemBytes, 'x')}});
+    return list.dump();
+  };
+  f.transport->queueSend(200, page(4, 100 * 1000, "a"));  // ~100 kB objects: 10 fit in a megabyte
+  f.transport->queueSend(200, page(10, 100 * 1000, "b"));
+  f.transport->queueSend(200, page(1, 100 * 1000, ""));
+  ListOptions o;
+  o.limit = 500;
+  o.maxPageBytes = 1000 * 1000;
+  std::size_t seen = 0;
+  f.client.forEachListPage(ResourceRef::of<CertificateSigningRequest>(), o, "", [&](JsonList&& p) { seen += p.items.size(); });
+  CHECK(seen == 15);
+  REQUIRE(f.transport->requests.size() == 3);
+  CHECK(f.transport->requests[0].path.find("limit=4") != std::string::npos);
+  CHECK(f.transport->requests[1].path.find("limit=9") != std::string::npos);  // 1 MB / ~100 kB, rounded down
+  CHECK(f.transport->requests[2].path.find("limit=9") != std::string::npos);
+
+  // Small objects go back to full pages at once.
+  f.transport->requests.clear();
+  f.transport->queueSend(200, page(4, 10, "a"));
+  f.transport->queueSend(200, page(1, 10, ""));
+  f.client.forEachListPage(ResourceRef::of<CertificateSigningRequest>(), o, "", [](JsonList&&) {});
+  REQUIRE(f.transport->requests.size() == 2);
+  CHECK(f.transport->requests[1].path.find("limit=500") != std::string::npos);
+}
+
 TEST_CASE("409 on update is a Conflict and is not retried") {
   Fixture f;
   f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"the object has been modified"})");
