@@ -1,5 +1,6 @@
 #include "controller/Operator.h"
 
+#include "controller/CacheTransforms.h"
 #include "controller/CsrApprover.h"
 #include "controller/CsrCleaner.h"
 #include "controller/CsrSigner.h"
@@ -14,12 +15,9 @@
 #include "controller/RequesterRulePolicy.h"
 #include "controller/SignerCaches.h"
 #include "controller/WorkQueue.h"
-#include "k8sclient/Base64.h"
 #include "k8sclient/Informer.h"
 #include "k8sclient/KubeClient.h"
 #include "k8sclient/RateLimiter.h"
-#include "signers/CertificateInfo.h"
-#include "signers/CertificateRequest.h"
 #include "signers/IssueCertificate.h"
 
 #include <spdlog/spdlog.h>
@@ -65,107 +63,6 @@ void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::tim
   if (left < std::chrono::hours(24 * 30))
     spdlog::warn("CA of signer {} expires in {} days; rotate it (the operator reloads the files by itself)", signerName,
                  std::chrono::duration_cast<std::chrono::hours>(left).count() / 24);
-}
-
-// What the caches keep. An undecided CSR is read in full (the policies parse its request), but a
-// decided one is only looked at for its name, signer, requester, conditions and whether it has a
-// certificate: the signer re-reads the CSR from the API before writing, and garbage collection needs
-// only the uid, resourceVersion and the certificate's NotAfter, kept in a short stand-in.
-// managedFields, labels, annotations and ownerReferences go everywhere (a requester controls the
-// last three and could make every cached CSR big), and so does a spec.request larger than the
-// request parser accepts: it is replaced by signers::kOversizedRequestMarker. This keeps 10,000 cached CSRs
-// within a few megabytes, and a flood of big CSRs within a few bytes each.
-constexpr std::string_view kIssuedStandIn = "csr-operator:issued notAfter=";
-// Set (top level, so it never reaches the typed object or the API) on a cached undecided CSR that
-// lost labels, annotations or ownerReferences, which an approval PUT built from the cache would
-// erase: the sync step reads such a CSR from the API before deciding, so the write keeps them.
-// One such read per decision, bounded by the flood guard. (An oversized request needs no read:
-// the parser refuses signers::kOversizedRequestMarker as it refuses the request, and the approval
-// subresource never takes spec from the body.)
-constexpr const char* kRereadMark = "csrOperatorReread";
-
-bool decided(const nlohmann::json& csr) {
-  const auto status = csr.find("status");
-  if (status == csr.end() || !status->is_object()) return false;
-  const auto conditions = status->find("conditions");
-  if (conditions == status->end() || !conditions->is_array()) return false;
-  for (const auto& c : *conditions) {
-    const std::string type = c.value("type", ""), state = c.value("status", "True");
-    if ((type == "Approved" || type == "Denied" || type == "Failed") && (state.empty() || state == "True")) return true;
-  }
-  return false;
-}
-
-void keepOnly(nlohmann::json& obj, std::initializer_list<const char*> keys) {
-  if (!obj.is_object()) return;
-  nlohmann::json kept = nlohmann::json::object();
-  for (const char* k : keys)
-    if (auto it = obj.find(k); it != obj.end()) kept[k] = std::move(*it);
-  obj = std::move(kept);
-}
-
-// Decoded size of a base64 text, without decoding it.
-std::size_t base64DecodedSize(const std::string& text) {
-  std::size_t padding = 0;
-  for (auto it = text.rbegin(); it != text.rend() && *it == '=' && padding < 2; ++it) ++padding;
-  return text.size() / 4 * 3 - std::min(padding, text.size() / 4 * 3);
-}
-
-// True when something a write or a decision needs was taken out.
-bool dropRequesterMetadata(nlohmann::json& csr) {
-  auto meta = csr.find("metadata");
-  if (meta == csr.end() || !meta->is_object()) return false;
-  meta->erase("managedFields");
-  bool dropped = false;
-  for (const char* key : {"labels", "annotations", "ownerReferences"}) dropped = meta->erase(key) > 0 || dropped;
-  return dropped;
-}
-
-void replaceOversizedRequest(nlohmann::json& csr) {
-  auto spec = csr.find("spec");
-  if (spec == csr.end() || !spec->is_object()) return;
-  auto request = spec->find("request");
-  if (request == spec->end() || !request->is_string()) return;
-  const std::size_t bytes = base64DecodedSize(request->get_ref<const std::string&>());
-  if (bytes <= signers::RequestLimits{}.maxPemBytes) return;
-  *request = k8s::base64Encode(std::string(signers::kOversizedRequestMarker) + std::to_string(bytes));
-}
-
-void compactCsr(nlohmann::json& csr) {
-  const bool droppedMetadata = dropRequesterMetadata(csr);
-  if (!decided(csr)) {
-    replaceOversizedRequest(csr);
-    if (droppedMetadata) csr[kRereadMark] = true;
-    return;
-  }
-  keepOnly(csr, {"metadata", "spec", "status"});
-  keepOnly(csr["metadata"], {"name", "uid", "resourceVersion", "creationTimestamp"});
-  keepOnly(csr["spec"], {"signerName", "username"});
-  auto& status = csr["status"];
-  keepOnly(status, {"conditions", "certificate"});
-  for (auto& c : status["conditions"]) keepOnly(c, {"type", "status", "lastUpdateTime"});
-  if (auto cert = status.find("certificate"); cert != status.end() && cert->is_string() && !cert->get_ref<const std::string&>().empty()) {
-    const auto pem = k8s::base64Decode(cert->get_ref<const std::string&>());
-    const auto notAfter = pem ? signers::certificateNotAfter(*pem) : std::nullopt;
-    if (notAfter)
-      *cert = k8s::base64Encode(std::string(kIssuedStandIn) + std::to_string(static_cast<long long>(unixSeconds(*notAfter))));
-  }
-}
-
-void compactNode(nlohmann::json& node) {
-  keepOnly(node, {"metadata", "status"});
-  // deletionTimestamp: a Node being deleted no longer vouches for its names and addresses.
-  keepOnly(node["metadata"], {"name", "resourceVersion", "uid", "deletionTimestamp"});
-  keepOnly(node["status"], {"addresses"});
-}
-
-// The cached certificate is either the PEM or the stand-in compactCsr left.
-bool cachedCertificateExpired(const std::string& cached) {
-  if (cached.starts_with(kIssuedStandIn)) {
-    const auto now = static_cast<long long>(unixSeconds(std::chrono::system_clock::now()));
-    return std::stoll(cached.substr(kIssuedStandIn.size())) < now;
-  }
-  return signers::certificateExpired(cached);
 }
 
 // One Signer per configured signer name, each polling its CA files and exporting the CA's NotAfter.
@@ -330,7 +227,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
                      name, csr.spec.username, standing.pending, csr.spec.signerName, pending.maxPerRequester());
         return SyncResult::done();
       }
-      if (cached->contains(kRereadMark)) csr = client.get<k8s::CertificateSigningRequest>(name);
+      if (needsFreshRead(*cached)) csr = client.get<k8s::CertificateSigningRequest>(name);
     }
     if (config.approver.enabled) {
       std::optional<k8s::CertificateSigningRequest> approved;
@@ -341,30 +238,6 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
     if (signer.wants(csr)) return signer.sync(name);
     return SyncResult::done();
   };
-  for (int i = 0; i < config.workers; ++i) {
-    threads.emplace_back([&](std::stop_token) {
-      while (auto key = queue.get()) {
-        if (!mayWrite()) {
-          queue.done(*key);  // the new leader re-reads everything when it takes over
-          continue;
-        }
-        SyncResult r;
-        try {
-          r = sync(*key);
-        } catch (const std::exception& e) {
-          r = SyncResult::again(e.what());
-        }
-        if (r.retry) {
-          auto delay = queue.addRateLimited(*key);
-          spdlog::warn("retrying csr={} in {}ms (attempt {}): {}", *key, delay.count(), queue.failures(*key), r.error);
-        } else {
-          queue.forget(*key);
-        }
-        queue.done(*key);
-      }
-    });
-  }
-
   auto resyncAll = [&] {
     for (const auto& csr : csrs.list()) queue.add(csr.metadata.name);
   };
@@ -389,6 +262,32 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   // Leader or not, a resync after the first sync covers CSRs that arrived before workers started.
   while (!internal.stop_requested() && !csrs.hasSynced()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   spdlog::info("informers synced: {} CSRs cached; workers={} identity={}", csrs.size(), config.workers, identity);
+  // Workers start only now: the flood guard ranks a requester's CSRs, which needs all of them
+  // listed first (the list hands them over one by one, in name order).
+  for (int i = 0; i < config.workers; ++i) {
+    threads.emplace_back([&](std::stop_token) {
+      while (auto key = queue.get()) {
+        if (!mayWrite()) {
+          queue.done(*key);  // the new leader re-reads everything when it takes over
+          continue;
+        }
+        SyncResult r;
+        try {
+          r = sync(*key);
+        } catch (const std::exception& e) {
+          r = SyncResult::again(e.what());
+        }
+        if (r.retry) {
+          auto delay = queue.addRateLimited(*key);
+          spdlog::warn("retrying csr={} in {}ms (attempt {}): {}", *key, delay.count(), queue.failures(*key), r.error);
+        } else {
+          queue.forget(*key);
+        }
+        queue.done(*key);
+      }
+    });
+  }
+
   resyncAll();
 
   // Bursts of CSRs leave freed request and certificate buffers in glibc's per-thread arenas;
