@@ -133,6 +133,21 @@ std::optional<std::string> validateServingNames(const ParsedRequest& req) {
   return std::nullopt;
 }
 
+std::optional<std::string> validateNotServiceName(const ParsedRequest& req, std::string_view clusterDomain) {
+  const std::string domain = lowerAscii(clusterDomain);
+  const std::string serviceDomain = "svc." + domain;
+  for (const auto& dns : req.dnsNames) {
+    std::string name = lowerAscii(dns);
+    if (!name.empty() && name.back() == '.') name.pop_back();
+    if (name == "kubernetes" || name == "kubernetes.default" || name == "kubernetes.default.svc" ||
+        name == "kubernetes.default." + serviceDomain)
+      return "DNS subjectAltName " + shown(dns) + " is the API server's Service name, which no node may claim";
+    const bool underSvc = name == "svc" || name.ends_with(".svc") || (!domain.empty() && (name == serviceDomain || name.ends_with("." + serviceDomain)));
+    if (underSvc) return "DNS subjectAltName " + shown(dns) + " is a Service name (under .svc), which no node may claim";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> validateNodeCommonName(const ParsedRequest& req, const Requester& requester) {
   if (!isNodeRequester(requester) || req.commonName == requester.username) return std::nullopt;
   return "subject common name " + shown(req.commonName) + " is not the requesting node " + shown(requester.username) +
@@ -141,11 +156,12 @@ std::optional<std::string> validateNodeCommonName(const ParsedRequest& req, cons
 
 std::optional<std::string> validateKubernetesProfile(const std::string& signerName, const ParsedRequest& req,
                                                      const std::vector<std::string>& usages, const Requester& requester,
-                                                     const KeyPolicy& policy) {
+                                                     const KeyPolicy& policy, std::string_view clusterDomain) {
   if (auto err = validateSubjectText(req)) return err;
   if (signerName == kKubeletServingSigner) {
     if (auto err = validateKubeletServing(req, toUsageSet(usages))) return err;
     if (auto err = validateServingNames(req)) return err;
+    if (auto err = validateNotServiceName(req, clusterDomain)) return err;
     if (auto err = validateNodeCommonName(req, requester)) return err;
   } else if (signerName == kKubeletClientSigner) {
     if (auto err = validateKubeletClient(req, toUsageSet(usages))) return err;

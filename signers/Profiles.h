@@ -56,6 +56,13 @@ std::optional<std::string> validateSubjectText(const ParsedRequest& req);
 // wildcard, no trailing dot, no empty label), no DNS name or IP twice, and no unspecified,
 // loopback, link-local, multicast, broadcast, IPv4-mapped or IPv4-compatible address.
 std::optional<std::string> validateServingNames(const ParsedRequest& req);
+inline constexpr std::string_view kDefaultClusterDomain = "cluster.local";
+// kubernetes.io/kubelet-serving DNS SANs: never the API server's Service names (kubernetes,
+// kubernetes.default, kubernetes.default.svc, kubernetes.default.svc.<clusterDomain>) nor a name
+// under .svc or .svc.<clusterDomain>: a node with such a certificate from the CA every pod trusts
+// could impersonate the API server or any Service. The signer cannot know the cluster's Service
+// IPs; the approver refuses those (controller/ReservedIdentities.h).
+std::optional<std::string> validateNotServiceName(const ParsedRequest& req, std::string_view clusterDomain);
 // A requester system:node:<n> in system:nodes gets only CN=system:node:<n> from the kubelet
 // signers; bootstrap and other requesters keep kube-controller-manager's rule.
 std::optional<std::string> validateNodeCommonName(const ParsedRequest& req, const Requester& requester);
@@ -64,7 +71,8 @@ std::optional<std::string> validateNodeCommonName(const ParsedRequest& req, cons
 // The approver runs it for kubernetes.io signers this instance does not sign (default KeyPolicy).
 std::optional<std::string> validateKubernetesProfile(const std::string& signerName, const ParsedRequest& req,
                                                      const std::vector<std::string>& usages, const Requester& requester,
-                                                     const KeyPolicy& policy);
+                                                     const KeyPolicy& policy,
+                                                     std::string_view clusterDomain = kDefaultClusterDomain);
 
 // csr-operator's additions, checked on every signer after the profile: the key policy, no CA
 // request, no cert sign / crl sign / any, every usage known, at least one usage.

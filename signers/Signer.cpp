@@ -74,7 +74,8 @@ RequestLimits Signer::requestLimits() const {
 
 std::optional<std::string> Signer::validate(const ParsedRequest& request, const std::vector<std::string>& usages,
                                             const Requester& requester) const {
-  if (!rules_->custom) return validateKubernetesProfile(config_.signerName, request, usages, requester, config_.keyPolicy);
+  if (!rules_->custom) return validateKubernetesProfile(config_.signerName, request, usages, requester, config_.keyPolicy,
+                                                            config_.clusterDomain);
   // Subject text first so no regex ever sees an unbounded or forged CN; then the profile, so
   // requests it refuses get its exact message; then csr-operator's common rules.
   if (auto err = validateSubjectText(request)) return err;

@@ -50,6 +50,9 @@ struct SignerConfig {
   // "client auth": a client certificate's CN is the user name it authenticates as.
   std::string commonNameRegex;
   int maxSans = 100;
+  // kubernetes.io/kubelet-serving refuses the API server's Service names and every name under
+  // .svc.<clusterDomain> (set from approver.kubeletServing.clusterDomain).
+  std::string clusterDomain = "cluster.local";
   // Set only in code, by `pki sign` for kubeadm's super-admin.conf and apiserver-kubelet-client
   // profiles; never read from the configuration file, so no configured signer can issue
   // system:masters (the group that bypasses RBAC).
