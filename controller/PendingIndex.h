@@ -6,11 +6,13 @@
 // first failure). Decided CSRs keep their rank, so deciding the newest does not pull the flood in
 // behind them; only deleting one (the requester, or garbage collection) lets an older one move up.
 // Updated from informer events in O(log n) of that requester's CSR count; thread-safe.
+// A CSR without a parsable creationTimestamp ranks oldest.
 #pragma once
 
 #include "k8sclient/Objects.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -45,23 +47,30 @@ class PendingIndex {
 
  private:
   using GroupKey = std::pair<std::string, std::string>;  // signer, requester
-  using Position = std::pair<std::string, std::string>;  // creationTimestamp (RFC 3339 UTC sorts as text), name
+  // Creation second, then the name (a pointer to byName_'s key, which never moves): one CSR costs
+  // two small nodes and one copy of its name.
+  struct Position {
+    std::int64_t created;
+    const std::string* name;
+    bool operator<(const Position& o) const { return created != o.created ? created < o.created : *name < *o.name; }
+  };
   struct Group {
     std::set<Position> members;
     std::size_t pending = 0;
   };
+  using Groups = std::map<GroupKey, Group>;
   struct Entry {
-    GroupKey group;
-    Position position;
+    Groups::iterator group;
+    std::set<Position>::iterator position;
     bool pending = false;
   };
-  bool inWindowLocked(const Group& g, const Position& p) const;
-  void setPendingLocked(Entry& e, Group& g, bool pending);
+  bool inWindowLocked(const Group& g, std::set<Position>::iterator p) const;
+  void setPendingLocked(Entry& e, bool pending);
 
   const std::size_t max_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> byName_;
-  std::map<GroupKey, Group> groups_;
+  Groups groups_;
   std::map<std::string, std::size_t> pendingPerSigner_;
 };
 
