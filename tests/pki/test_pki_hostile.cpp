@@ -98,6 +98,26 @@ TEST_CASE("truncated, foreign and mismatched files are refused with clear messag
   checkNothingWritten(t);
 }
 
+TEST_CASE("a CSR file Go would read differently is refused with the parser's reason") {
+  // Go's pem.Decode skips a block whose END line is glued to the base64 and reads the next one, so
+  // these files show kubeadm and openssl-in-Go tools another request than the first block.
+  KubeadmTree t;
+  const std::string honest = t.read("pki/apiserver.csr");
+  const std::string other = t.read("pki/front-proxy-client.csr");
+  std::string glued = honest;
+  glued.replace(glued.find("\n-----END"), 1, "");
+  t.write("pki/apiserver.csr", glued + other);
+  t.write("pki/etcd/server.csr", t.read("pki/etcd/server.csr") + other);
+  auto r = sign(t);
+  INFO(r.output);
+  CHECK(r.exitCode == 1);
+  CHECK(r.output.find("refused: pki/apiserver.csr: not a valid certificate request") != std::string::npos);
+  CHECK(r.output.find("refused: pki/etcd/server.csr: not a valid certificate request") != std::string::npos);
+  CHECK(r.output.find("glued to the base64") != std::string::npos);
+  CHECK(r.output.find("continues after its END line") != std::string::npos);
+  checkNothingWritten(t);
+}
+
 TEST_CASE("an existing certificate for another key is only replaced with --force") {
   KubeadmTree t;
   REQUIRE(sign(t).exitCode == 0);
