@@ -1,6 +1,9 @@
 #include "controller/HealthServer.h"
 
+#include "controller/HealthRequestParser.h"
+
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -46,13 +49,15 @@ struct HealthServer::Impl {
   std::atomic<std::size_t> open{0};
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
+  net::steady_timer acceptPause{ioc};
   int port = 0;
   std::thread thread;
 };
 
 class HealthServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)), buffer_(server.limits.maxHeaderBytes) {
+  Session(Impl& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)), buffer_(healthRequestBuffer(server.limits.maxHeaderBytes)) {
     position_ = server_.sessions.insert(server_.sessions.end(), this);
     server_.open.fetch_add(1);
   }
@@ -71,8 +76,7 @@ class HealthServer::Impl::Session : public std::enable_shared_from_this<Session>
  private:
   void readRequest() {
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(server_.limits.maxHeaderBytes));
-    parser_->body_limit(0);  // any announced body fails at the header (body_limit), before a byte of it is read
+    limitHealthRequestParser(*parser_, server_.limits.maxHeaderBytes);
     waiting_ = true;
     stream_.expires_after(server_.limits.requestTimeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -123,7 +127,7 @@ class HealthServer::Impl::Session : public std::enable_shared_from_this<Session>
   Impl& server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;  // capped at maxHeaderBytes: a header that does not fit is refused
-  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::optional<HealthRequestParser> parser_;
   http::response<http::string_body> response_;
   bool waiting_ = false, close_ = false;
   std::list<Session*>::iterator position_;
@@ -164,8 +168,15 @@ void HealthServer::Impl::admit(tcp::socket socket) {
 void HealthServer::Impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
-    if (!ec) admit(std::move(socket));
-    accept();
+    if (!ec) {
+      admit(std::move(socket));
+      return accept();
+    }
+    // Out of descriptors or memory: try again shortly instead of spinning on the error.
+    acceptPause.expires_after(std::chrono::milliseconds(100));
+    acceptPause.async_wait([this](beast::error_code waited) {
+      if (waited != net::error::operation_aborted) accept();
+    });
   });
 }
 
