@@ -15,6 +15,10 @@ namespace csrop {
 enum class DenyMode { Deny, Skip };
 enum class NonNodeRequester { Deny, Ignore };
 enum class ResolutionFailure { Retry, Deny };
+// Who vouches for a node's addresses (docs/node-identity.md): its own Node status checked for
+// uniqueness across Nodes, or the Machine the infrastructure provider writes.
+enum class AddressSource { Node, Machine };
+enum class MachineApiGroup { ClusterApi, OpenShift };
 
 struct KubeletServingChecks {
   bool requesterIsNode = true;
@@ -44,6 +48,21 @@ struct KubeletServingConfig {
   int maxDNSNames = 5;
   DnsResolutionConfig dnsResolution;
   KubeletServingChecks checks;
+
+  // Node identity (issue 11, docs/node-identity.md).
+  AddressSource addressSource = AddressSource::Node;
+  MachineApiGroup machineApiGroup = MachineApiGroup::ClusterApi;
+  std::string machineNamespace;   // empty: every namespace
+  std::string machineKubeconfig;  // empty: the Machines live in this cluster
+  std::chrono::seconds machineDeadline{600};
+  bool renewalContinuity = false;
+  std::chrono::milliseconds renewalDialTimeout{5000};
+  std::string clusterDomain = "cluster.local";
+  std::vector<signers::Cidr> serviceCIDRs;
+  std::vector<signers::Cidr> deniedCIDRs;
+  std::chrono::seconds historyWindow{24 * 3600};
+  std::chrono::seconds addressSettle{300};
+  int maxAddressesPerNode = 64;
 };
 
 struct KubeletClientConfig {

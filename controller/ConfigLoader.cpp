@@ -156,6 +156,64 @@ void parseChecks(Section s, KubeletServingChecks& c) {
   s.finish();
 }
 
+void readCidrs(Section& s, const std::string& key, std::vector<signers::Cidr>& out) {
+  std::vector<std::string> texts;
+  s.readStrings(key, texts);
+  for (const auto& text : texts) {
+    auto cidr = signers::Cidr::parse(text);
+    if (!cidr) s.failKey(key, "has '" + text + "', which is not a CIDR; write e.g. 10.0.0.0/8 or fd00::/64");
+    out.push_back(*cidr);
+  }
+}
+
+template <class D>
+void requireDuration(Section& s, const std::string& key, D value, D lo, D hi, const std::string& lowText, const std::string& highText) {
+  if (value < lo || value > hi) s.failKey(key, "must be between " + lowText + " and " + highText);
+}
+
+// A cluster domain is a plain DNS name: lower-case labels of [a-z0-9-], no leading or trailing dot.
+bool isClusterDomain(const std::string& d) {
+  static const std::regex shape("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+  return !d.empty() && d.size() <= 253 && std::regex_match(d, shape);
+}
+
+void parseNodeIdentity(Section& s, KubeletServingConfig& k) {
+  s.readEnum("addressSource", k.addressSource, {{"node", AddressSource::Node}, {"machine", AddressSource::Machine}});
+  s.readEnum("machineApiGroup", k.machineApiGroup,
+             {{"cluster.x-k8s.io", MachineApiGroup::ClusterApi}, {"machine.openshift.io", MachineApiGroup::OpenShift}});
+  s.read("machineNamespace", k.machineNamespace);
+  s.read("machineKubeconfig", k.machineKubeconfig);
+  s.readDuration("machineDeadline", k.machineDeadline);
+  requireDuration(s, "machineDeadline", k.machineDeadline, std::chrono::seconds(0), std::chrono::seconds(24 * 3600), "0s", "24h");
+  const bool machine = k.addressSource == AddressSource::Machine;
+  // Where the Machines are read from means nothing to the node source: a value there is a mistake.
+  if (!machine && !k.machineNamespace.empty())
+    s.failKey("machineNamespace", "applies only to addressSource: machine; set addressSource: machine or remove the key");
+  if (!machine && !k.machineKubeconfig.empty())
+    s.failKey("machineKubeconfig", "applies only to addressSource: machine; set addressSource: machine or remove the key");
+  // The Machine source compares DNS names with the Machine's addresses only; a pattern would be a
+  // second, node-independent way in (docs/node-identity.md).
+  if (machine && !k.dnsNamePatterns.empty())
+    s.failKey("dnsNamePatterns", "cannot be used with addressSource: machine, where only the Machine's addresses count; remove them");
+  if (machine && !k.dnsNameRegexes.empty())
+    s.failKey("dnsNameRegexes", "cannot be used with addressSource: machine, where only the Machine's addresses count; remove them");
+  s.read("renewalContinuity", k.renewalContinuity);
+  s.readDuration("renewalDialTimeout", k.renewalDialTimeout);
+  requireDuration(s, "renewalDialTimeout", k.renewalDialTimeout, std::chrono::milliseconds(100), std::chrono::milliseconds(30000),
+                  "100ms", "30s");
+  s.read("clusterDomain", k.clusterDomain);
+  if (!isClusterDomain(k.clusterDomain))
+    s.failKey("clusterDomain", "is '" + k.clusterDomain + "', which is not a lower-case DNS name without a trailing dot; write e.g. cluster.local");
+  readCidrs(s, "serviceCIDRs", k.serviceCIDRs);
+  readCidrs(s, "deniedCIDRs", k.deniedCIDRs);
+  s.readDuration("historyWindow", k.historyWindow);
+  requireDuration(s, "historyWindow", k.historyWindow, std::chrono::seconds(60), std::chrono::seconds(30 * 24 * 3600), "1m", "720h");
+  s.readDuration("addressSettle", k.addressSettle);
+  requireDuration(s, "addressSettle", k.addressSettle, std::chrono::seconds(0), std::chrono::seconds(3600), "0s", "1h");
+  s.read("maxAddressesPerNode", k.maxAddressesPerNode);
+  requireRange(s, "maxAddressesPerNode", k.maxAddressesPerNode, 1, 1024);
+}
+
 void parseKubeletServing(Section s, KubeletServingConfig& k) {
   s.read("enabled", k.enabled);
   s.readEnum("nonNodeRequester", k.nonNodeRequester,
@@ -163,13 +221,7 @@ void parseKubeletServing(Section s, KubeletServingConfig& k) {
   s.read("maxExpirationSeconds", k.maxExpirationSeconds);
   if (k.maxExpirationSeconds < 600)
     s.failKey("maxExpirationSeconds", "must be at least 600 (the API server's minimum)");
-  std::vector<std::string> cidrs;
-  s.readStrings("allowedCIDRs", cidrs);
-  for (const auto& text : cidrs) {
-    auto cidr = signers::Cidr::parse(text);
-    if (!cidr) s.failKey("allowedCIDRs", "has '" + text + "', which is not a CIDR; write e.g. 10.0.0.0/8 or fd00::/64");
-    k.allowedCIDRs.push_back(*cidr);
-  }
+  readCidrs(s, "allowedCIDRs", k.allowedCIDRs);
   s.readStrings("dnsNamePatterns", k.dnsNamePatterns);
   for (const auto& p : k.dnsNamePatterns) {
     if (p.find("{node}") == std::string::npos)
@@ -187,6 +239,7 @@ void parseKubeletServing(Section s, KubeletServingConfig& k) {
                {{"retry", ResolutionFailure::Retry}, {"deny", ResolutionFailure::Deny}});
   dns.finish();
   parseChecks(s.sub("checks"), k.checks);
+  parseNodeIdentity(s, k);
   s.finish();
 }
 
@@ -392,6 +445,8 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   gc.readDuration("approvedUnissuedExpiration", config.gc.approvedUnissuedExpiration);
   gc.finish();
   s.finish();
+  // The kubelet-serving signer profile refuses Service names under this cluster's domain too.
+  for (auto& signer : config.signers) signer.clusterDomain = config.approver.kubeletServing.clusterDomain;
   validateConfig(config, sourceName);
   return config;
 }
@@ -450,7 +505,22 @@ void validateConfig(const Config& config, const std::string& sourceName) {
     fail("gc.interval must be at least 10s");
   if (!config.approver.enabled && config.signers.empty())
     fail("neither the approver nor any signer is enabled; enable approver.enabled or list signers.list");
+  const auto& ks = config.approver.kubeletServing;
+  const bool servingApprover = config.approver.enabled && ks.enabled;
+  if (servingApprover && ks.renewalContinuity &&
+      std::none_of(config.signers.begin(), config.signers.end(),
+                   [](const signers::SignerConfig& s) { return s.signerName == signers::kKubeletServingSigner; }))
+    fail("approver.kubeletServing.renewalContinuity needs this instance to sign kubernetes.io/kubelet-serving (the served "
+         "certificate is verified against that signer's CA); add it to signers.list or turn renewalContinuity off");
   for (const auto& warning : caSharingWarnings(config)) spdlog::warn("{}: {}", sourceName, warning);
+  for (const auto& warning : nodeIdentityWarnings(config)) spdlog::warn("{}: {}", sourceName, warning);
+}
+
+std::vector<std::string> nodeIdentityWarnings(const Config& config) {
+  const auto& ks = config.approver.kubeletServing;
+  if (!config.approver.enabled || !ks.enabled || !ks.allowedCIDRs.empty()) return {};
+  return {"approver.kubeletServing.allowedCIDRs is empty: a kubelet serving certificate may name any IP address its node "
+          "holds, in any network; list the node networks (e.g. allowedCIDRs: [10.0.0.0/16]) to bound them"};
 }
 
 Config loadConfigFile(const std::string& path, const std::vector<ConfigOverride>& overrides) {

@@ -37,6 +37,10 @@ std::optional<std::chrono::milliseconds> parseDuration(const std::string& text);
 // in another file) with a kubernetes.io signer. validateConfig logs them; they do not stop the start.
 std::vector<std::string> caSharingWarnings(const Config& config);
 
+// Said once when the configuration is read (check-config and the start log): an empty
+// approver.kubeletServing.allowedCIDRs leaves the IP SANs of serving certificates unbounded.
+std::vector<std::string> nodeIdentityWarnings(const Config& config);
+
 // Cross-field rules (lease timings, signer/approver consistency). Throws ConfigFileError.
 void validateConfig(const Config& config, const std::string& sourceName);
 

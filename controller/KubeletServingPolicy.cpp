@@ -1,5 +1,7 @@
 #include "controller/KubeletServingPolicy.h"
 
+#include "controller/NodeNameRegexes.h"
+#include "controller/Timestamp.h"
 #include "signers/CertificateRequest.h"
 #include "signers/IpAddress.h"
 #include "signers/Profiles.h"
@@ -59,11 +61,43 @@ std::optional<Verdict> nodeLookupFailure(KubeletServingPolicy::Context& c, const
   return std::nullopt;
 }
 
+// Since the CSR was created. A CSR without a readable creationTimestamp (the API server always
+// sets one) counts as old: the sources then decide at once, on a fresh read, instead of waiting.
+std::chrono::seconds ageOf(const k8s::CertificateSigningRequest& csr, std::chrono::system_clock::time_point now) {
+  const auto created = parseRfc3339(csr.metadata.creationTimestamp);
+  if (!created) return std::chrono::seconds::max();
+  return std::max(std::chrono::seconds(0), std::chrono::duration_cast<std::chrono::seconds>(now - *created));
+}
+
+// Only the SAN kinds whose checks are on go to the address source; no key, it looks at names only.
+signers::ParsedRequest namesToVerify(const signers::ParsedRequest& request, const KubeletServingChecks& on) {
+  signers::ParsedRequest names;
+  names.commonName = request.commonName;
+  if (on.dnsNames) names.dnsNames = request.dnsNames;
+  if (on.ipAddresses) names.ipAddresses = request.ipAddresses;
+  return names;
+}
+
 }  // namespace
 
+DnsNameMatcher configuredDnsNames(const KubeletServingConfig& config) {
+  auto regexes = std::make_shared<NodeNameRegexes>(config.dnsNameRegexes);
+  return [patterns = config.dnsNamePatterns, regexes](const std::string& nodeName, const std::string& dnsName) {
+    const std::string name = lower(dnsName);
+    for (const auto& p : patterns)
+      if (lower(replaceAll(p, "{node}", nodeName)) == name) return true;
+    // signerProfile has refused names over 253 characters already; the bound keeps this safe on its own.
+    return name.size() <= signers::kMaxDnsNameChars && regexes->matches(name, nodeName);
+  };
+}
+
 KubeletServingPolicy::KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver,
-                                           const signers::Signer* signer)
-    : config_(std::move(config)), nodes_(nodes), resolver_(resolver), signer_(signer), dnsNameRegexes_(config_.dnsNameRegexes) {
+                                           NodeIdentity identity, const signers::Signer* signer)
+    : config_(std::move(config)),
+      nodes_(nodes),
+      resolver_(resolver),
+      identity_(std::move(identity)),
+      signer_(signer) {
   checks_ = buildChecks();
 }
 
@@ -137,6 +171,12 @@ std::vector<KubeletServingPolicy::NamedCheck> KubeletServingPolicy::buildChecks(
     return signerWouldRefuse(signer_, c.csr, c.request);
   }});
 
+  // Always on: the cluster's own names and addresses are never a node's, whatever it lists.
+  checks.push_back({"reservedIdentities", true, [this](Context& c) -> std::optional<Verdict> {
+    if (auto reserved = identity_.reserved.check(c.request)) return Verdict::deny(reserved->reason, reserved->message);
+    return std::nullopt;
+  }});
+
   checks.push_back({"nodeExists", on.nodeExists, [](Context& c) -> std::optional<Verdict> {
     if (c.nodeName.empty())
       return Verdict::deny("NodeUnknown", "neither spec.username nor the common name names a node (system:node:<name>)");
@@ -152,39 +192,19 @@ std::vector<KubeletServingPolicy::NamedCheck> KubeletServingPolicy::buildChecks(
     return std::nullopt;
   }});
 
-  checks.push_back({"ipAddresses", on.ipAddresses, [](Context& c) -> std::optional<Verdict> {
-    if (c.request.ipAddresses.empty()) return std::nullopt;
-    if (auto failure = nodeLookupFailure(c, "ipAddresses")) return failure;
-    std::vector<signers::IpAddress> owned;
-    for (const auto& a : c.lookupNode().value->addresses)
-      if (auto ip = signers::IpAddress::parse(a.address)) owned.push_back(*ip);
-    for (const auto& ip : c.request.ipAddresses)
-      if (std::find(owned.begin(), owned.end(), ip) == owned.end())
-        return Verdict::deny("IPNotOwnedByNode", "IP subjectAltName " + ip.toString() + " is not an address of Node \"" + c.nodeName + "\"");
-    return std::nullopt;
-  }});
-
-  checks.push_back({"dnsNames", on.dnsNames, [this](Context& c) -> std::optional<Verdict> {
-    if (c.request.dnsNames.empty()) return std::nullopt;
-    if (c.nodeName.empty()) return Verdict::deny("NodeUnknown", "DNS names cannot be checked: the request names no node");
-    std::vector<std::string> owned{lower(c.nodeName)};
-    const auto& node = c.lookupNode();
-    if (node.state == Lookup<k8s::Node>::State::Error)
-      return Verdict::retry("NodeLookupFailed", "could not read Node \"" + c.nodeName + "\" for the dnsNames check: " + node.error);
-    if (node.state == Lookup<k8s::Node>::State::Found)
-      for (const auto& a : node.value->addresses)
-        if (a.type == "Hostname" || a.type == "InternalDNS" || a.type == "ExternalDNS") owned.push_back(lower(a.address));
-    for (const auto& p : config_.dnsNamePatterns) owned.push_back(lower(replaceAll(p, "{node}", c.nodeName)));
-    for (const auto& raw : c.request.dnsNames) {
-      const std::string name = lower(raw);
-      if (std::find(owned.begin(), owned.end(), name) != owned.end()) continue;
-      // signerProfile has refused names over 253 characters already; the bound keeps this check safe on its own.
-      const bool byRegex = name.size() <= signers::kMaxDnsNameChars && dnsNameRegexes_.matches(name, c.nodeName);
-      if (!byRegex)
-        return Verdict::deny("DNSNameNotOwnedByNode", "DNS subjectAltName \"" + raw + "\" is neither the node name, a DNS address of Node \"" +
-                                                          c.nodeName + "\", nor allowed by a configured pattern");
+  // One question to the address source for both SAN kinds (a Machine or a fresh Node read is
+  // fetched once); each kind is asked about only while its check is on.
+  checks.push_back({"addressOwnership", on.ipAddresses || on.dnsNames, [this](Context& c) -> std::optional<Verdict> {
+    if (c.request.ipAddresses.empty() && c.request.dnsNames.empty()) return std::nullopt;
+    if (c.nodeName.empty()) return Verdict::deny("NodeUnknown", "addresses cannot be checked: the request names no node");
+    const auto names = namesToVerify(c.request, config_.checks);
+    auto verdict = identity_.addresses.verify({c.nodeName, names, ageOf(c.csr, identity_.now())});
+    switch (verdict.outcome) {
+      case AddressVerdict::Outcome::Owned: return std::nullopt;
+      case AddressVerdict::Outcome::NotOwned: return Verdict::deny(verdict.reason, verdict.message);
+      case AddressVerdict::Outcome::NotYetKnown: break;
     }
-    return std::nullopt;
+    return Verdict::retry(verdict.reason, verdict.message);
   }});
 
   checks.push_back({"dnsResolution", config_.dnsResolution.enabled, [this](Context& c) -> std::optional<Verdict> {

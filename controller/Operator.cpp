@@ -4,12 +4,14 @@
 #include "controller/CsrApprover.h"
 #include "controller/CsrCleaner.h"
 #include "controller/CsrSigner.h"
+#include "controller/DuplicateRequests.h"
 #include "controller/EventRecorder.h"
 #include "controller/HealthServer.h"
 #include "controller/KubeLookups.h"
 #include "controller/KubeletClientPolicy.h"
 #include "controller/KubeletServingPolicy.h"
 #include "controller/LeaderElector.h"
+#include "controller/NodeIdentitySources.h"
 #include "controller/Metrics.h"
 #include "controller/PendingIndex.h"
 #include "controller/RequesterRulePolicy.h"
@@ -17,6 +19,7 @@
 #include "controller/WorkQueue.h"
 #include "k8sclient/Informer.h"
 #include "k8sclient/KubeClient.h"
+#include "k8sclient/KubeConfigLoader.h"
 #include "k8sclient/RateLimiter.h"
 #include "signers/IssueCertificate.h"
 
@@ -90,7 +93,8 @@ std::map<std::string, std::unique_ptr<signers::Signer>> loadSigners(const Config
 // The approval policies that are switched on, in the order they are asked.
 std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
                                                            const std::map<std::string, std::unique_ptr<signers::Signer>>& signerSet,
-                                                           NodeDirectory& nodeDirectory, HostResolver& resolver, AccessReviewer& reviewer) {
+                                                           NodeDirectory& nodeDirectory, HostResolver& resolver, AccessReviewer& reviewer,
+                                                           NodeIdentitySources* nodeIdentity) {
   std::vector<std::unique_ptr<ApprovalPolicy>> policies;
   if (config.approver.enabled) {
     // Each policy gets the Signer this instance runs for its signer (or none), to refuse what it would refuse.
@@ -100,6 +104,7 @@ std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
     };
     if (config.approver.kubeletServing.enabled)
       policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeDirectory, resolver,
+                                                                nodeIdentity->identity(),
                                                                 signerFor(KubeletServingPolicy::kSignerName)));
     if (config.approver.kubeletClient.enabled)
       policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer, signerFor(KubeletClientPolicy::kSignerName)));
@@ -123,6 +128,23 @@ std::set<std::string> handledSigners(const Config& config) {
   }
   for (const auto& sc : config.signers) names.insert(sc.signerName);
   return names;
+}
+
+// Renewal continuity dials the kubelet's port, which only status.daemonEndpoints tells.
+void compactNodeKeepingKubeletPort(nlohmann::json& node) {
+  nlohmann::json daemonEndpoints;
+  if (auto status = node.find("status"); status != node.end() && status->is_object())
+    if (auto d = status->find("daemonEndpoints"); d != status->end()) daemonEndpoints = std::move(*d);
+  compactNode(node);
+  if (!daemonEndpoints.is_null()) node["status"]["daemonEndpoints"] = std::move(daemonEndpoints);
+}
+
+// The Machine API's client: this cluster's, or the management cluster's of machineKubeconfig.
+std::unique_ptr<k8s::KubeClient> machineApiClient(const KubeletServingConfig& config, const k8s::ClientOptions& options) {
+  if (config.addressSource != AddressSource::Machine || config.machineKubeconfig.empty()) return nullptr;
+  const auto rest = k8s::loadKubeConfig(config.machineKubeconfig);
+  spdlog::info("Machine API: server={} from {}", rest.server, rest.source);
+  return std::make_unique<k8s::KubeClient>(k8s::makeCpprestTransport(rest), options);
 }
 
 }  // namespace
@@ -161,7 +183,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   // each CSR more than a megabyte: pages of about 4 MB keep a relist within the memory limit, and
   // are still the usual 500 objects for ordinary CSRs.
   csrCache.maxListPageBytes = 4 * 1024 * 1024;
-  nodeCache.transform = compactNode;
+  nodeCache.transform = config.approver.kubeletServing.renewalContinuity ? compactNodeKeepingKubeletPort : compactNode;
   const auto signerNames = handledSigners(config);
   SignerCaches csrs(client, signerNames, csrCache);
   std::string watched;
@@ -175,31 +197,51 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   SystemHostResolver resolver;
   EventRecorder events(client, "csr-operator", identity);
 
-  auto policies = buildPolicies(config, signerSet, nodeDirectory, resolver, reviewer);
+  const auto machineClient = needNodes ? machineApiClient(config.approver.kubeletServing, clientOptions) : nullptr;
+  std::unique_ptr<NodeIdentitySources> nodeIdentity;
+  if (needNodes) {
+    const auto servingSigner = signerSet.find(std::string(KubeletServingPolicy::kSignerName));
+    std::function<std::string()> caPem = [] { return std::string(); };
+    if (servingSigner != signerSet.end()) caPem = [s = servingSigner->second.get()] { return currentCaPem(*s); };
+    nodeIdentity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client,
+                                                         machineClient ? *machineClient : client, nodeDirectory, caPem, metrics);
+    nodes.onAdd([&](const k8s::Node& n) { nodeIdentity->nodeAdded(n); });
+    nodes.onUpdate([&](const k8s::Node&, const k8s::Node& n) { nodeIdentity->nodeUpdated(n); });
+    nodes.onDelete([&](const k8s::Node& n) { nodeIdentity->nodeDeleted(n); });
+  }
+  const auto identitySynced = [&] { return !needNodes || (nodes.hasSynced() && nodeIdentity->hasSynced()); };
+
+  auto policies = buildPolicies(config, signerSet, nodeDirectory, resolver, reviewer, nodeIdentity.get());
   CsrApprover approver(client, std::move(policies), config.approver.denyMode, events, metrics, mayWrite);
   CsrSigner signer(client, signerSet, events, metrics, mayWrite);
 
   WorkQueue queue;
   PendingIndex pending(static_cast<std::size_t>(config.approver.maxPendingPerRequester));
   // The index first, so a worker that picks the name up sees its standing.
+  DuplicateRequests duplicates{std::string(KubeletServingPolicy::kSignerName)};
   auto enqueue = [&](const k8s::CertificateSigningRequest& csr) {
     pending.update(csr);
+    if (needNodes && isPending(csr)) duplicates.update(csr);
     queue.add(csr.metadata.name);
   };
   csrs.onAdd(enqueue);
   csrs.onUpdate([&](const k8s::CertificateSigningRequest&, const k8s::CertificateSigningRequest& now) { enqueue(now); });
   csrs.onDelete([&](const k8s::CertificateSigningRequest& csr) {
     if (auto promoted = pending.remove(csr.metadata.name)) queue.add(*promoted);
+    if (auto newest = duplicates.remove(csr.metadata.name)) queue.add(*newest);
     queue.forget(csr.metadata.name);
   });
 
   HealthServer health(
-      config.bindAddress, [&] { return csrs.hasSynced() && (!needNodes || nodes.hasSynced()); },
+      config.bindAddress, [&] { return csrs.hasSynced() && identitySynced(); },
       [&] {
         metrics.set(metric::kQueueDepth, {}, static_cast<double>(queue.depth()));
         metrics.set(metric::kLeader, {}, mayWrite() ? 1 : 0);
         metrics.set(metric::kWatchRestarts, {{"resource", "certificatesigningrequests"}}, static_cast<double>(csrs.watchRestarts()));
         if (needNodes) metrics.set(metric::kWatchRestarts, {{"resource", "nodes"}}, static_cast<double>(nodes.watchRestarts()));
+        if (nodeIdentity)
+          for (const auto& [resource, restarts] : nodeIdentity->watchRestarts())
+            metrics.set(metric::kWatchRestarts, {{"resource", resource}}, static_cast<double>(restarts));
         const auto bySigner = pending.pendingBySigner();
         for (const auto& n : signerNames) {
           const auto it = bySigner.find(n);
@@ -215,6 +257,9 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   std::vector<std::jthread> threads;
   threads.emplace_back([&](std::stop_token) { csrs.run(internal.get_token()); });
   if (needNodes) threads.emplace_back([&](std::stop_token) { nodes.run(internal.get_token()); });
+  if (nodeIdentity)
+    for (auto& loop : nodeIdentity->informerLoops())
+      threads.emplace_back([&internal, loop = std::move(loop)](std::stop_token) { loop(internal.get_token()); });
 
   auto sync = [&](const std::string& name) -> SyncResult {
     const auto cached = csrs.getJson(name);
@@ -225,6 +270,12 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
         spdlog::warn("flood guard: leaving csr={} alone: requester={} has {} pending CSRs for signer={}, more than "
                      "approver.maxPendingPerRequester={}; only the newest are handled, this one when newer ones are decided",
                      name, csr.spec.username, standing.pending, csr.spec.signerName, pending.maxPerRequester());
+        return SyncResult::done();
+      }
+      if (const auto newer = duplicates.newerIdentical(name)) {
+        spdlog::info("duplicate: leaving csr={} alone: csr={} from requester={} asks for the same names and is newer; "
+                     "the kubelet waits only for its newest CSR",
+                     name, *newer, csr.spec.username);
         return SyncResult::done();
       }
       if (needsFreshRead(*cached)) csr = client.get<k8s::CertificateSigningRequest>(name);
@@ -261,6 +312,10 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
 
   // Leader or not, a resync after the first sync covers CSRs that arrived before workers started.
   while (!internal.stop_requested() && !csrs.hasSynced()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Nothing is owned before the index has seen every Node, and no reserved address is known
+  // before the Service and its slices are listed: no kubelet-serving decision before that.
+  while (!internal.stop_requested() && !identitySynced()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (nodeIdentity) nodeIdentity->nodesSynced();
   spdlog::info("informers synced: {} CSRs cached; workers={} identity={}", csrs.size(), config.workers, identity);
   // Workers start only now: the flood guard ranks a requester's CSRs, which needs all of them
   // listed first (the list hands them over one by one, in name order).

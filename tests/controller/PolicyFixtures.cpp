@@ -17,6 +17,14 @@ void FakeNodes::add(const std::string& name, std::vector<k8s::NodeAddress> addre
   nodes[name] = node;
 }
 
+NodeSource::NodeSource(FakeNodes& nodes, const csrop::KubeletServingConfig& config)
+    : reserved({config.clusterDomain, config.serviceCIDRs, config.deniedCIDRs}),
+      index({}, k8s::steadyClock(), nullptr),
+      authority(nodes, nodes, index, {config.addressSettle, csrop::configuredDnsNames(config)}) {
+  for (const auto& [name, node] : nodes.nodes) index.nodeAdded(node);
+  index.initialListDone();
+}
+
 csrop::Lookup<std::vector<std::string>> FakeResolver::resolve(const std::string& host, std::chrono::milliseconds) {
   if (timeout) return csrop::Lookup<std::vector<std::string>>::failed("no answer within 2000ms");
   auto it = answers.find(host);

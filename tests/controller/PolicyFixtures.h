@@ -1,7 +1,11 @@
 // Fakes of the policy lookups and builders of CSR objects for the controller's unit tests.
 #pragma once
 
+#include "controller/AddressIndex.h"
+#include "controller/KubeletServingPolicy.h"
 #include "controller/Lookups.h"
+#include "controller/NodeAddressAuthority.h"
+#include "controller/ReservedIdentities.h"
 #include "k8sclient/Objects.h"
 #include "signers/TestPki.h"
 
@@ -23,6 +27,16 @@ struct FakeNodes : csrop::NodeDirectory {
   int lookups = 0;
   csrop::Lookup<k8s::Node> find(const std::string& name) override;
   void add(const std::string& name, std::vector<k8s::NodeAddress> addresses);
+};
+
+// The default node identity over FakeNodes, as the operator builds it: every Node indexed (each
+// the first to list its addresses), the node address source, no Service or slices seen.
+struct NodeSource {
+  csrop::ReservedIdentities reserved;
+  csrop::AddressIndex index;
+  csrop::NodeAddressAuthority authority;
+  NodeSource(FakeNodes& nodes, const csrop::KubeletServingConfig& config);
+  csrop::NodeIdentity identity() { return {reserved, authority}; }
 };
 
 struct FakeResolver : csrop::HostResolver {

@@ -21,7 +21,8 @@ struct Setup {
   }
 
   csrop::Verdict evaluate(const k8s::CertificateSigningRequest& csr) {
-    KubeletServingPolicy policy(config, nodes, resolver);
+    fixtures::NodeSource source(nodes, config);
+    KubeletServingPolicy policy(config, nodes, resolver, source.identity());
     return policy.evaluate(csr);
   }
 };
@@ -142,12 +143,12 @@ TEST_CASE("kubelet-serving: addresses must belong to the requesting node") {
   SUBCASE("another node's IP") {
     auto o = honest();
     o.ips = {"10.0.0.8"};
-    CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).reason == "IPNotOwnedByNode");
+    CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).reason == "AddressClaimedByOtherNode");
   }
   SUBCASE("another node's DNS name") {
     auto o = honest();
     o.dnsNames = {"worker-2"};
-    CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).reason == "DNSNameNotOwnedByNode");
+    CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).reason == "AddressClaimedByOtherNode");
   }
   SUBCASE("a prefix of the node name is not enough (kubelet-csr-approver's hole)") {
     auto o = honest();
@@ -195,9 +196,9 @@ TEST_CASE("kubelet-serving: addresses must belong to the requesting node") {
     CHECK(v.decision == Decision::Retry);
     CHECK(v.reason == "NodeLookupFailed");
   }
-  SUBCASE("the Node is read once per evaluation") {
+  SUBCASE("an honest request reads the cached Node only: nodeExists and the address source, no fresh read") {
     s.evaluate(fixtures::servingCsr("worker-1", honest()));
-    CHECK(s.nodes.lookups == 1);
+    CHECK(s.nodes.lookups == 2);
   }
 }
 
@@ -221,12 +222,14 @@ TEST_CASE("kubelet-serving: switching one check off never disables another") {
   }
   SUBCASE("nodeExists off still needs the Node to prove IPs") {
     s.config.checks.nodeExists = false;
-    CHECK(s.evaluate(fixtures::servingCsr("ghost", honest("ghost"))).reason == "NodeNotFound");
+    auto ghost = honest("ghost");
+    ghost.ips = {"10.0.0.99"};
+    CHECK(s.evaluate(fixtures::servingCsr("ghost", ghost)).reason == "NodeNotFound");
   }
   SUBCASE("ipAddresses off still checks DNS names") {
     s.config.checks.ipAddresses = false;
     auto o = foreignIp;
-    o.dnsNames = {"worker-2"};
+    o.dnsNames = {"worker-1.attacker.example"};
     CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).reason == "DNSNameNotOwnedByNode");
   }
   SUBCASE("ipAddresses off still applies allowed CIDRs") {

@@ -28,7 +28,8 @@ struct Setup {
   Setup() { nodes.add("worker-1", {{"InternalIP", "10.0.0.7"}, {"Hostname", "worker-1"}}); }
 
   csrop::Verdict evaluate(const k8s::CertificateSigningRequest& csr) {
-    KubeletServingPolicy policy(config, nodes, resolver);
+    fixtures::NodeSource source(nodes, config);
+    KubeletServingPolicy policy(config, nodes, resolver, source.identity());
     return policy.evaluate(csr);
   }
 };

@@ -1,0 +1,49 @@
+// Identical pending kubelet-serving CSRs from one node are decided once, on the newest. The kubelet
+// waits only for the CSR it filed last: when a wait times out it files a new one with a new key
+// (client-go util/certificate/certificate_manager.go, rotateCerts), and while its CSR is unapproved
+// duplicates pile up every 15 minutes. An older duplicate's certificate would be one nobody waits
+// for, so older ones are left alone (no write; garbage collection removes them) and the newest is
+// decided, which is also the one the flood guard (PendingIndex) hands to the workers. Identical
+// means the same requester, usages, subject and DNS/IP SAN sets; the key may differ.
+// Updated from informer events; thread-safe.
+#pragma once
+
+#include "k8sclient/Objects.h"
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace csrop {
+
+class DuplicateRequests {
+ public:
+  explicit DuplicateRequests(std::string signerName) : signerName_(std::move(signerName)) {}
+
+  // Records a CSR of the signer the first time it is seen with a readable request; others are not
+  // tracked (and so never superseded).
+  void update(const k8s::CertificateSigningRequest& csr);
+  // Forgets a deleted CSR; returns the CSR that became the newest of its group because of it.
+  std::optional<std::string> remove(const std::string& name);
+  // The newest identical CSR when it is not this one; nullopt for the newest and for untracked CSRs.
+  std::optional<std::string> newerIdentical(const std::string& name) const;
+
+ private:
+  using Position = std::pair<std::string, std::string>;  // creationTimestamp (RFC 3339 UTC sorts as text), name
+  struct Entry {
+    std::string group;
+    Position position;
+  };
+  static std::optional<std::string> groupOf(const k8s::CertificateSigningRequest& csr);
+
+  std::string signerName_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> byName_;
+  std::map<std::string, std::set<Position>> groups_;
+};
+
+}  // namespace csrop

@@ -1,0 +1,61 @@
+// NodeIdentitySources builds the address source approver.kubeletServing asks for, and exports the
+// node-identity metrics from the start (issue 11). No API server: nothing here is listed.
+#include "PolicyFixtures.h"
+#include "controller/NodeIdentitySources.h"
+#include "tests/k8sclient/Fakes.h"
+
+#include <doctest/doctest.h>
+
+namespace {
+
+struct Built {
+  std::shared_ptr<k8stest::FakeTransport> transport = std::make_shared<k8stest::FakeTransport>();
+  k8s::KubeClient client{transport};
+  fixtures::FakeNodes nodes;
+  csrop::Metrics metrics;
+  csrop::NodeIdentitySources sources;
+  explicit Built(const csrop::KubeletServingConfig& config)
+      : sources(config, client, client, nodes, [] { return std::string(); }, metrics) {}
+};
+
+}  // namespace
+
+TEST_CASE("node identity sources: addressSource and renewalContinuity choose the authority") {
+  csrop::KubeletServingConfig config;
+  CHECK(Built(config).sources.identity().addresses.name() == "node");
+  config.renewalContinuity = true;
+  CHECK(Built(config).sources.identity().addresses.name() == "renewalContinuity+node");
+  config.addressSource = csrop::AddressSource::Machine;
+  CHECK(Built(config).sources.identity().addresses.name() == "renewalContinuity+machine");
+  config.renewalContinuity = false;
+  Built machine(config);
+  CHECK(machine.sources.identity().addresses.name() == "machine");
+  // The Machine informer is one more loop to run, and reported in watch restarts.
+  CHECK(machine.sources.informerLoops().size() == 3);
+  CHECK(Built(csrop::KubeletServingConfig{}).sources.informerLoops().size() == 2);
+}
+
+TEST_CASE("node identity sources: the conflict and address-change counters are on /metrics before anything happens") {
+  Built b{csrop::KubeletServingConfig{}};
+  const auto text = b.metrics.render();
+  CHECK(text.find("csr_operator_address_conflicts_total 0\n") != std::string::npos);
+  CHECK(text.find("csr_operator_node_address_changes_total 0\n") != std::string::npos);
+}
+
+TEST_CASE("node identity sources: Node events feed the index, which holds nothing before the initial list is done") {
+  Built b{csrop::KubeletServingConfig{}};
+  k8s::Node n;
+  n.metadata.name = "worker-1";
+  n.addresses = {{"InternalIP", "10.0.0.7"}};
+  b.sources.nodeAdded(n);
+  const auto ip = *signers::IpAddress::parse("10.0.0.7");
+  CHECK_FALSE(b.sources.index().holds("worker-1", ip));
+  b.sources.nodesSynced();
+  CHECK(b.sources.index().holds("worker-1", ip));
+  k8s::Node thief;
+  thief.metadata.name = "worker-2";
+  thief.addresses = {{"InternalIP", "10.0.0.7"}};
+  b.sources.nodeAdded(thief);
+  CHECK(b.metrics.value(csrop::metric::kAddressConflicts) == 1);
+  CHECK_FALSE(b.sources.hasSynced());  // the Service and slice informers have not listed
+}
