@@ -114,8 +114,10 @@ void InformerCore::replaceWith(std::map<std::string, Entry> fresh, const std::st
     if (!resourceVersion.empty()) resourceVersion_ = resourceVersion;
   }
   // Only this informer's thread writes the cache, so what was just stored is still there.
-  for (const auto& [change, key] : changes) {
-    switch (change) {
+  // Plain references, not a structured binding: clang before 16 cannot capture bindings in lambdas.
+  for (const auto& entry : changes) {
+    const auto& key = entry.second;
+    switch (entry.first) {
       case Change::Add:
         if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(*get(key)); });
         break;

