@@ -119,6 +119,10 @@ class Section {
   void finish() const {
     if (!node_ || !node_.IsMap()) return;
     for (const auto& kv : node_) {
+      // A list or mapping used as a key (`? [a]: b`, `{x}: y`) has no string form; as<std::string>
+      // would throw YAML's bad conversion past ConfigFileError (found by tests/fuzz/fuzz_config_yaml).
+      if (!kv.first.IsScalar())
+        failAt(source_, path_, kv.first, "has a key that is a list or mapping; keys are plain names");
       const auto key = kv.first.as<std::string>();
       if (!seen_.count(key)) {
         std::string known;

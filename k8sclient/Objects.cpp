@@ -1,7 +1,9 @@
 #include "k8sclient/Objects.h"
 
 #include <chrono>
+#include <cstdint>
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 
 #include "k8sclient/Base64.h"
@@ -31,10 +33,20 @@ std::optional<T> getOpt(const json& j, const char* key) {
   if (!f) return std::nullopt;
   if constexpr (std::is_same_v<T, std::string>) {
     if (!f->is_string()) return std::nullopt;
+    return f->get<T>();
   } else {
     if (!f->is_number()) return std::nullopt;
+    // Go's encoding/json refuses a fraction or an out-of-range value for an int32/int64 field, and
+    // converting one here would be undefined behaviour (found by tests/fuzz/fuzz_objects).
+    const bool fits = f->is_number_unsigned()
+                          ? f->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                          : f->is_number_integer() && f->get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                                f->get<std::int64_t>() <= std::numeric_limits<T>::max();
+    if (!fits)
+      throw std::out_of_range(std::string("field ") + key + ": " + f->dump() +
+                              " is not a whole number in the range of its type; the object cannot be read");
+    return f->get<T>();
   }
-  return f->get<T>();
 }
 
 template <class T>

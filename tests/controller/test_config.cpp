@@ -168,3 +168,11 @@ TEST_CASE("config: --set overrides any key of the file, through the same strict 
     CHECK(std::string(e.what()).find("cfg.yaml:2: <root> has unknown key 'bogus'") == 0);
   }
 }
+
+TEST_CASE("config: a list or mapping used as a key is a ConfigFileError, not a YAML exception") {
+  // Found by tests/fuzz/fuzz_config_yaml and fuzz_config_set.
+  CHECK(errorOf("? [workers]\n: 3\n").find("cfg.yaml:1: <root> has a key that is a list or mapping") == 0);
+  CHECK(errorOf("approver:\n  {kubeletServing}: x\n").find("approver has a key that is a list or mapping") !=
+        std::string::npos);
+  CHECK_THROWS_AS(parseConfigText("workers: 2\n", "cfg.yaml", {{"leaderElection", "{a: b}: c"}}), ConfigFileError);
+}

@@ -223,3 +223,21 @@ TEST_CASE("resource traits") {
   CHECK(ResourceRef::of<Node>().apiVersion() == "v1");
   CHECK(ResourceRef::of<Lease>().namespaced);
 }
+
+TEST_CASE("a number that is not a whole value in its field's range is refused, as Go's encoding/json does") {
+  // Found by tests/fuzz/fuzz_objects: 1e300 into an int64 field was undefined behaviour.
+  json csr = csrJson();
+  csr["spec"]["expirationSeconds"] = 1e300;
+  CHECK_THROWS_WITH(csr.get<CertificateSigningRequest>(), doctest::Contains("expirationSeconds"));
+  csr["spec"]["expirationSeconds"] = 3600.5;
+  CHECK_THROWS(csr.get<CertificateSigningRequest>());
+  csr["spec"]["expirationSeconds"] = 3600;
+  CHECK(csr.get<CertificateSigningRequest>().spec.expirationSeconds == 3600);
+
+  json lease = {{"metadata", {{"name", "l"}}}, {"spec", {{"leaseDurationSeconds", 4294967296LL}}}};
+  CHECK_THROWS_WITH(lease.get<Lease>(), doctest::Contains("leaseDurationSeconds"));
+  lease["spec"]["leaseDurationSeconds"] = -2147483649LL;
+  CHECK_THROWS(lease.get<Lease>());
+  lease["spec"]["leaseDurationSeconds"] = 15;
+  CHECK(lease.get<Lease>().leaseDurationSeconds == 15);
+}
