@@ -43,9 +43,9 @@ void DuplicateRequests::update(const k8s::CertificateSigningRequest& csr) {
   auto group = groupOf(csr);
   if (!group) return;
   std::lock_guard lock(mu_);
-  Entry e{*group, {csr.metadata.creationTimestamp, csr.metadata.name}};
+  Entry e{*group, {csr.metadata.creationTimestamp, ++seen_}};
   if (!byName_.emplace(csr.metadata.name, e).second) return;
-  groups_[e.group].insert(e.position);
+  groups_[e.group].emplace(e.position, csr.metadata.name);
 }
 
 std::optional<std::string> DuplicateRequests::remove(const std::string& name) {
@@ -55,7 +55,7 @@ std::optional<std::string> DuplicateRequests::remove(const std::string& name) {
   const Entry e = found->second;
   byName_.erase(found);
   auto group = groups_.find(e.group);
-  const bool wasNewest = *group->second.rbegin() == e.position;
+  const bool wasNewest = group->second.rbegin()->first == e.position;
   group->second.erase(e.position);
   if (group->second.empty()) {
     groups_.erase(group);
@@ -70,7 +70,7 @@ std::optional<std::string> DuplicateRequests::newerIdentical(const std::string& 
   auto found = byName_.find(name);
   if (found == byName_.end()) return std::nullopt;
   const auto& newest = *groups_.at(found->second.group).rbegin();
-  if (newest == found->second.position) return std::nullopt;
+  if (newest.first == found->second.position) return std::nullopt;
   return newest.second;
 }
 

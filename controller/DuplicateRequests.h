@@ -13,7 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -33,7 +33,10 @@ class DuplicateRequests {
   std::optional<std::string> newerIdentical(const std::string& name) const;
 
  private:
-  using Position = std::pair<std::string, std::string>;  // creationTimestamp (RFC 3339 UTC sorts as text), name
+  // creationTimestamp (RFC 3339 UTC sorts as text), then the order the CSRs were seen in: the
+  // timestamp has whole seconds, and within one second the later event is the newer CSR (a name
+  // says nothing about age).
+  using Position = std::pair<std::string, uint64_t>;
   struct Entry {
     std::string group;
     Position position;
@@ -43,7 +46,8 @@ class DuplicateRequests {
   std::string signerName_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> byName_;
-  std::map<std::string, std::set<Position>> groups_;
+  std::map<std::string, std::map<Position, std::string>> groups_;  // group -> position -> name
+  uint64_t seen_ = 0;
 };
 
 }  // namespace csrop

@@ -183,6 +183,18 @@ void checkEventsRole(const Rendered& r) {
   CHECK(binding["subjects"][0]["namespace"].as<std::string>() == "csr-ops");
 }
 
+// Node identity: list/watch of Services and EndpointSlices in "default" only (the API server's own
+// Service and slices), through a Role; never in the ClusterRole.
+void checkNodeIdentityRole(const Rendered& r) {
+  const YAML::Node role = r.named("Role", "-node-identity");
+  CHECK(role["metadata"]["namespace"].as<std::string>() == "default");
+  CHECK(ruleKeys(role) == std::multiset<std::string>{"|services|list,watch|", "discovery.k8s.io|endpointslices|list,watch|"});
+  const YAML::Node binding = r.named("RoleBinding", "-node-identity");
+  CHECK(binding["metadata"]["namespace"].as<std::string>() == "default");
+  CHECK(binding["roleRef"]["name"].as<std::string>() == role["metadata"]["name"].as<std::string>());
+  CHECK(binding["subjects"][0]["namespace"].as<std::string>() == "csr-ops");
+}
+
 YAML::Node podSpec(const Rendered& r) { return r.one("Deployment")["spec"]["template"]["spec"]; }
 YAML::Node container(const Rendered& r) {
   const YAML::Node c = podSpec(r)["containers"];
@@ -340,6 +352,7 @@ TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
   const Rendered r = renderFile("approver-only.yaml");
   checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar});
   checkEventsRole(r);
+  checkNodeIdentityRole(r);
   checkLeaseRole(r, "csr-ops", "csr-operator");
   checkCommonPod(r, false);
   const YAML::Node cfg = configFile(r);
@@ -441,10 +454,26 @@ TEST_CASE("custom signer rule only: no kubelet grants, no nodes, no SubjectAcces
   checkConfigAccepted(r);
 }
 
+TEST_CASE("addressSource machine: get/list/watch on the chosen group's machines, none when they live elsewhere") {
+  const std::string base = "-f " + shellQuote(valuesFile("approver-only.yaml")) + " --set config.approver.kubeletServing.addressSource=machine";
+  const Rendered capi = render(base);
+  checkClusterRole(capi, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar, "cluster.x-k8s.io|machines|get,list,watch|"});
+  checkNodeIdentityRole(capi);
+  checkConfigAccepted(capi);
+  const Rendered openshift = render(base + " --set config.approver.kubeletServing.machineApiGroup=machine.openshift.io");
+  checkClusterRole(openshift,
+                   {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar, "machine.openshift.io|machines|get,list,watch|"});
+  // A management cluster's Machines: that cluster grants the read, not this chart.
+  const Rendered remote = render(base + " --set config.approver.kubeletServing.machineKubeconfig=/etc/mgmt/kubeconfig");
+  checkClusterRole(remote, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar});
+}
+
 TEST_CASE("signer only: approver off removes every approval grant") {
   const Rendered r = renderFile("signer-only.yaml");
   checkClusterRole(r, {kCsrRead, kStatus, signRule({kServing})});
   checkEventsRole(r);
+  CHECK(r.all("Role").size() == r.all("RoleBinding").size());
+  for (const auto& role : r.all("Role")) CHECK(role["metadata"]["name"].as<std::string>().find("node-identity") == std::string::npos);
   CHECK(configFile(r)["approver"]["enabled"].as<bool>() == false);
 }
 

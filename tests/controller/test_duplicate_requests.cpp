@@ -65,3 +65,11 @@ TEST_CASE("duplicates: an unreadable request is not tracked, so it is decided on
   d.update(filed("good", "2026-01-01T00:15:00Z", {"10.0.0.7"}));
   CHECK_FALSE(d.newerIdentical("broken"));
 }
+
+TEST_CASE("duplicates: within one second of creationTimestamp, the CSR seen later is the newer, whatever its name") {
+  csrop::DuplicateRequests d(kServing);
+  d.update(filed("zz-first", "2026-01-01T00:00:00Z", {"10.0.0.7"}));
+  d.update(filed("aa-second", "2026-01-01T00:00:00Z", {"10.0.0.7"}));
+  CHECK(d.newerIdentical("zz-first") == std::optional<std::string>("aa-second"));
+  CHECK_FALSE(d.newerIdentical("aa-second"));
+}

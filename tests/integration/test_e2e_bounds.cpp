@@ -21,8 +21,12 @@ bool logHas(const OperatorProcess& op, const std::string& text) { return op.log(
 TEST_CASE("e2e: flood guard: a node's newest CSRs are handled, the older ones left alone, other nodes unaffected") {
   Scenario s;
   auto& admin = s.cluster.admin();
-  // Names sort in creation order, so "newest" is also the last names when creation times tie.
-  for (int i = 0; i < 6; ++i) s.createServing("flood-" + std::to_string(i), "worker-1", servingFor("worker-1"));
+  // Names sort in creation order, so "newest" is also the last names when creation times tie. Each
+  // asks for other names: identical ones would be decided once, on the newest (DuplicateRequests).
+  const std::vector<std::vector<std::string>> dns = {{"worker-1"}, {"worker-1.cluster.internal"}, {"worker-1", "worker-1.cluster.internal"}};
+  for (int i = 0; i < 6; ++i)
+    s.createServing("flood-" + std::to_string(i), "worker-1",
+                    Scenario::servingRequest("worker-1", dns[i % 3], i < 3 ? std::vector<std::string>{} : std::vector<std::string>{"10.0.0.1"}));
   s.createServing("other-node", "worker-2", servingFor("worker-2"));
   OperatorProcess op(s.cluster, "flood", s.config(false, "approver: {maxPendingPerRequester: 3}\n"), s.operatorKubeconfig());
   op.start();

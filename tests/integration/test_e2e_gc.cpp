@@ -12,7 +12,9 @@ TEST_CASE("e2e: garbage collection deletes what is due and nothing else") {
   // An approver without a signer for kubelet-serving: approved serving CSRs stay unissued.
   const std::string config =
       "leaderElection: {enabled: false}\n"
-      "gc: {enabled: true, interval: 10s, approvedExpiration: 1s, deniedExpiration: 1s, approvedUnissuedExpiration: 1s}\n";
+      "gc: {enabled: true, interval: 10s, approvedExpiration: 1s, deniedExpiration: 1s, approvedUnissuedExpiration: 1s}\n"
+      // "denied" names a DNS name no Node lists: denied at once, not after the default addressSettle.
+      "approver: {kubeletServing: {addressSettle: 0s}}\n";
   s.createServing("unissued", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
   s.createServing("denied", "worker-1", Scenario::servingRequest("worker-1", {"worker-9"}, {}));
   OperatorProcess op(s.cluster, "gc", config, s.operatorKubeconfig());

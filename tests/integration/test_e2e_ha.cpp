@@ -10,8 +10,11 @@ using namespace itest;
 
 TEST_CASE("e2e: two replicas never sign a CSR twice and fail over") {
   Scenario s;
-  OperatorProcess a(s.cluster, "replica-a", s.config(true), s.operatorKubeconfig());
-  OperatorProcess b(s.cluster, "replica-b", s.config(true), s.operatorKubeconfig());
+  // Twelve CSRs from one node at once, each for another name: identical pending ones would be
+  // decided once, on the newest (DuplicateRequests).
+  const std::string names12 = "approver: {kubeletServing: {dnsNameRegexes: ['{node}-[0-9]+\\.ha\\.example']}}\n";
+  OperatorProcess a(s.cluster, "replica-a", s.config(true, names12), s.operatorKubeconfig());
+  OperatorProcess b(s.cluster, "replica-b", s.config(true, names12), s.operatorKubeconfig());
   a.start();
   b.start();
   REQUIRE(eventually([&] { return a.metric("csr_operator_leader") + b.metric("csr_operator_leader") == 1; }, std::chrono::seconds(10)));
@@ -19,7 +22,8 @@ TEST_CASE("e2e: two replicas never sign a CSR twice and fail over") {
   std::vector<std::string> names;
   for (int i = 0; i < 12; ++i) {
     names.push_back("ha-" + std::to_string(i));
-    s.createServing(names.back(), "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+    s.createServing(names.back(), "worker-1",
+                    Scenario::servingRequest("worker-1", {"worker-1-" + std::to_string(i) + ".ha.example"}, {"10.0.0.1"}));
   }
   for (const auto& n : names) REQUIRE(isIssued(waitForCsr(s.cluster.admin(), n, isIssued)));
   CHECK(a.metric("csr_operator_certificates_issued_total") + b.metric("csr_operator_certificates_issued_total") == 12);

@@ -36,7 +36,9 @@ std::string conditionReason(const k8s::CertificateSigningRequest& csr, const std
 
 TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
   Scenario s;
-  OperatorProcess op(s.cluster, "op", s.config(), s.operatorKubeconfig());
+  // Every Node lists its addresses before any CSR: a missing one is denied at once, not after the
+  // default addressSettle (test_e2e_node_identity.cpp covers the wait).
+  OperatorProcess op(s.cluster, "op", s.config(false, "approver: {kubeletServing: {addressSettle: 0s}}\n"), s.operatorKubeconfig());
   op.start();
   auto& admin = s.cluster.admin();
   REQUIRE(eventually([&] { return httpGet(op.port(), "/readyz").first == 200; }, std::chrono::seconds(10)));
@@ -74,8 +76,8 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
     };
     const std::vector<Case> cases = {
         {"foreign-ip", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.9.9.9"}), "IPNotOwnedByNode"},
-        {"other-nodes-ip", "worker-1", Scenario::servingRequest("worker-1", {}, {"10.0.0.2"}), "IPNotOwnedByNode"},
-        {"other-nodes-dns", "worker-1", Scenario::servingRequest("worker-1", {"worker-2"}, {"10.0.0.1"}), "DNSNameNotOwnedByNode"},
+        {"other-nodes-ip", "worker-1", Scenario::servingRequest("worker-1", {}, {"10.0.0.2"}), "AddressClaimedByOtherNode"},
+        {"other-nodes-dns", "worker-1", Scenario::servingRequest("worker-1", {"worker-2"}, {"10.0.0.1"}), "AddressClaimedByOtherNode"},
         {"prefix-dns", "worker-1", Scenario::servingRequest("worker-1", {"worker-1.evil.example"}, {}), "DNSNameNotOwnedByNode"},
     };
     for (const auto& c : cases) s.createServing(c.name, c.node, c.pem);
@@ -147,7 +149,8 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
 
 TEST_CASE("e2e: approve-only mode never writes Denied, and an approver-only install never signs") {
   Scenario s;
-  const std::string config = "leaderElection: {enabled: false}\napprover: {denyMode: skip}\n";
+  // "bad" names an IP no Node lists: decided at once, not after the default addressSettle.
+  const std::string config = "leaderElection: {enabled: false}\napprover: {denyMode: skip, kubeletServing: {addressSettle: 0s}}\n";
   OperatorProcess op(s.cluster, "approver-only", config, s.operatorKubeconfig());
   op.start();
   auto& admin = s.cluster.admin();
