@@ -89,10 +89,21 @@ int main() {
         "  defaults: {caCertFile: " + caCert.string() + ", caKeyFile: " + caKey.string() + "}\n"
         "  list:\n"
         "    - signerName: kubernetes.io/kubelet-serving\n"
-        "    - signerName: kubernetes.io/kube-apiserver-client-kubelet\n";
+        "    - signerName: kubernetes.io/kube-apiserver-client-kubelet\n"
+        // The demo's Nodes list every address before any CSR is filed; a real cluster waits
+        // addressSettle (5m) for addresses that arrive late before it denies.
+        "approver: {kubeletServing: {addressSettle: 0s}}\n";
     OperatorProcess op(cluster, "csr-operator", config, cluster.adminKubeconfig());
     op.start();
     std::cout << "csr-operator is running (log: " << op.process().logFile() << ", metrics: http://127.0.0.1:" << op.port() << "/metrics)\n\n";
+
+    // node-b forges its own Node status (NodeRestriction lets a node write it) to list node-a's IP.
+    {
+      auto nodeB = cluster.clientFor(cluster.nodeKubeconfig("node-b"));
+      auto own = nodeB->get<k8s::Node>("node-b");
+      own.addresses.push_back({"InternalIP", "10.0.0.10"});
+      nodeB->updateSubresource(own, "status");
+    }
 
     std::vector<Request> requests = {
         {"node-a-serving", "honest kubelet serving cert", cluster.nodeKubeconfig("node-a"), "kubernetes.io/kubelet-serving",
@@ -102,7 +113,11 @@ int main() {
         {"node-b-client", "kubelet client renewal", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kube-apiserver-client-kubelet",
          testpki::makeCsr(testpki::nodeClientCsr("node-b")), {"digital signature", "client auth"}, ""},
         {"node-b-foreign-ip", "hostile: an IP node-b does not have", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"node-b"}, {"10.0.0.99"})), {"digital signature", "server auth"}, ""},
+        {"node-b-forged-status", "hostile: node-a's IP in own status", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
          testpki::makeCsr(serving("node-b", {"node-b"}, {"10.0.0.10"})), {"digital signature", "server auth"}, ""},
+        {"node-b-apiserver-name", "hostile: kubernetes.default.svc", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"kubernetes.default.svc"}, {"10.0.0.11"})), {"digital signature", "server auth"}, ""},
         {"node-b-other-dns", "hostile: node-a's DNS name", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
          testpki::makeCsr(serving("node-b", {"node-a.cluster.internal"}, {"10.0.0.11"})), {"digital signature", "server auth"}, ""},
         {"node-b-prefix-dns", "hostile: prefix trick", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
@@ -121,12 +136,12 @@ int main() {
       }
     }
 
-    std::printf("%-22s %-36s %-9s %-22s %-28s %-48s %s\n", "CSR", "STORY", "DECISION", "REASON", "SUBJECT", "SANS", "VALIDITY");
+    std::printf("%-22s %-36s %-9s %-26s %-28s %-48s %s\n", "CSR", "STORY", "DECISION", "REASON", "SUBJECT", "SANS", "VALIDITY");
     int wrong = 0;
     for (const auto& r : requests) {
       const bool hostile = r.story.rfind("hostile", 0) == 0;
       if (!r.refusedAtCreate.empty()) {
-        std::printf("%-22s %-36s %-9s %-22s %s\n", r.name.c_str(), r.story.c_str(), "refused", "API server admission",
+        std::printf("%-22s %-36s %-9s %-26s %s\n", r.name.c_str(), r.story.c_str(), "refused", "API server admission",
                     r.refusedAtCreate.c_str());
         wrong += hostile ? 0 : 1;
         continue;
@@ -144,7 +159,7 @@ int main() {
         validity = validityOf(cert.get());
       }
       if (hostile == isIssued(csr)) ++wrong;
-      std::printf("%-22s %-36s %-9s %-22s %-28s %-48s %s\n", r.name.c_str(), r.story.c_str(), decision.c_str(), reason.c_str(),
+      std::printf("%-22s %-36s %-9s %-26s %-28s %-48s %s\n", r.name.c_str(), r.story.c_str(), decision.c_str(), reason.c_str(),
                   subject.c_str(), sans.c_str(), validity.c_str());
       if (decision == "denied") std::printf("%-22s   why: %s\n", "", k8s::findCondition(csr, "Denied")->message.c_str());
     }
