@@ -487,9 +487,10 @@ TEST_CASE("garbage collection adds delete on CSRs and nothing else") {
 
 TEST_CASE("leader election off with one replica: no Lease Role, no PDB, no anti-affinity") {
   const Rendered r = renderFile("single-no-le.yaml");
-  CHECK(r.all("Role").size() == 1);  // the Events Role only
-  CHECK(r.all("RoleBinding").size() == 1);
+  CHECK(r.all("Role").size() == 2);  // the Events and node-identity Roles only
+  CHECK(r.all("RoleBinding").size() == 2);
   checkEventsRole(r);
+  checkNodeIdentityRole(r);
   CHECK(!r.has("PodDisruptionBudget"));
   CHECK(!podSpec(r)["affinity"]);
   CHECK(r.one("Deployment")["spec"]["replicas"].as<int>() == 1);
