@@ -1,5 +1,7 @@
 #include "controller/NodeIdentitySources.h"
 
+#include "controller/CacheTransforms.h"
+
 #include "signers/IssueCertificate.h"
 #include "signers/OpenSslPtr.h"
 
@@ -93,6 +95,14 @@ std::vector<std::pair<std::string, uint64_t>> NodeIdentitySources::watchRestarts
                                                     {"endpointslices", slices_.watchRestarts()}};
   if (machines_) out.emplace_back("machines", machines_->watchRestarts());
   return out;
+}
+
+void compactNodeKeepingKubeletPort(nlohmann::json& node) {
+  nlohmann::json daemonEndpoints;
+  if (auto status = node.find("status"); status != node.end() && status->is_object())
+    if (auto d = status->find("daemonEndpoints"); d != status->end()) daemonEndpoints = std::move(*d);
+  compactNode(node);
+  if (!daemonEndpoints.is_null()) node["status"]["daemonEndpoints"] = std::move(daemonEndpoints);
 }
 
 std::string currentCaPem(const signers::Signer& signer) {

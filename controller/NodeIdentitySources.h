@@ -63,6 +63,10 @@ class NodeIdentitySources {
   AddressAuthority* authority_ = nullptr;
 };
 
+// compactNode, keeping status.daemonEndpoints: renewal continuity dials the kubelet's port, which
+// only that field tells (the Node cache transform when renewalContinuity is on).
+void compactNodeKeepingKubeletPort(nlohmann::json& node);
+
 // PEM of the CA certificate `signer` signs with now (it is reloaded, so read it on every use).
 std::string currentCaPem(const signers::Signer& signer);
 

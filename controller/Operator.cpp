@@ -130,15 +130,6 @@ std::set<std::string> handledSigners(const Config& config) {
   return names;
 }
 
-// Renewal continuity dials the kubelet's port, which only status.daemonEndpoints tells.
-void compactNodeKeepingKubeletPort(nlohmann::json& node) {
-  nlohmann::json daemonEndpoints;
-  if (auto status = node.find("status"); status != node.end() && status->is_object())
-    if (auto d = status->find("daemonEndpoints"); d != status->end()) daemonEndpoints = std::move(*d);
-  compactNode(node);
-  if (!daemonEndpoints.is_null()) node["status"]["daemonEndpoints"] = std::move(daemonEndpoints);
-}
-
 // The Machine API's client: this cluster's, or the management cluster's of machineKubeconfig.
 std::unique_ptr<k8s::KubeClient> machineApiClient(const KubeletServingConfig& config, const k8s::ClientOptions& options) {
   if (config.addressSource != AddressSource::Machine || config.machineKubeconfig.empty()) return nullptr;

@@ -59,3 +59,21 @@ TEST_CASE("node identity sources: Node events feed the index, which holds nothin
   CHECK(b.metrics.value(csrop::metric::kAddressConflicts) == 1);
   CHECK_FALSE(b.sources.hasSynced());  // the Service and slice informers have not listed
 }
+
+TEST_CASE("node identity sources: with renewal continuity the Node cache keeps the kubelet's port, and nothing else more") {
+  auto node = nlohmann::json::parse(R"({"metadata": {"name": "worker-1", "labels": {"a": "b"}},
+      "spec": {"podCIDR": "10.244.0.0/24"},
+      "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.7"}],
+                 "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}}, "images": [{"names": ["x"]}]}})");
+  csrop::compactNodeKeepingKubeletPort(node);
+  const auto typed = node.get<k8s::Node>();
+  CHECK(k8s::kubeletPort(typed) == std::optional<uint16_t>(10250));
+  CHECK(typed.addresses.size() == 1);
+  CHECK_FALSE(node.contains("spec"));
+  CHECK_FALSE(node["status"].contains("images"));
+  CHECK_FALSE(node["metadata"].contains("labels"));
+  // Without the field there is nothing to keep.
+  auto bare = nlohmann::json::parse(R"({"metadata": {"name": "w"}, "status": {"addresses": []}})");
+  csrop::compactNodeKeepingKubeletPort(bare);
+  CHECK_FALSE(bare["status"].contains("daemonEndpoints"));
+}
