@@ -22,7 +22,7 @@ k8s::CertificateSigningRequest filed(const std::string& name, const std::string&
 
 }  // namespace
 
-TEST_CASE("duplicates: of identical requests only the newest is decided; the others name it") {
+TEST_CASE("duplicates: of identical requests only the newest is decided, the others name it") {
   csrop::DuplicateRequests d(kServing);
   d.update(filed("csr-a", "2026-01-01T00:00:00Z", {"10.0.0.7"}));
   d.update(filed("csr-c", "2026-01-01T00:30:00Z", {"10.0.0.7"}));

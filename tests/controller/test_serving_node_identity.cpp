@@ -140,7 +140,7 @@ TEST_CASE("kubelet-serving identity: an address the Node does not list yet is re
   CHECK(settled.reason == "IPNotOwnedByNode");
 }
 
-TEST_CASE("kubelet-serving identity: the source's verdict decides; only switched-on SAN kinds are asked about") {
+TEST_CASE("kubelet-serving identity: the source's verdict decides, and only switched-on SAN kinds are asked about") {
   Setup s;
   ScriptedSource source;
   csrop::ReservedIdentities reserved({});
