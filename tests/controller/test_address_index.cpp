@@ -155,7 +155,7 @@ TEST_CASE("AddressIndex: addresses beyond the per-node cap are never owned by th
   CHECK(index.holds("honest", ip("10.0.0.3")));
 }
 
-TEST_CASE("AddressIndex: nothing is held before the initial list is done; a lone claimant holds it after") {
+TEST_CASE("AddressIndex: nothing is held before the initial list is done, a lone claimant holds it after") {
   auto clock = std::make_shared<identity::ManualClock>();
   AddressIndex index(AddressIndex::Options{}, clock, nullptr);
   index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1"}));

@@ -59,7 +59,7 @@ TEST_CASE("gc: missing or unparsable timestamps are never old") {
   CHECK_FALSE(csrop::garbageReason(csr, {}, now, [](const std::string&) { return false; }));
 }
 
-TEST_CASE("gc: sweep deletes with uid and resourceVersion preconditions; a 409 Conflict is not counted") {
+TEST_CASE("gc: sweep deletes with uid and resourceVersion preconditions, a 409 Conflict is not counted") {
   auto transport = std::make_shared<k8stest::FakeTransport>();
   k8s::ClientOptions options;
   options.maxRetries = 0;

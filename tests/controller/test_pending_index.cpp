@@ -44,7 +44,7 @@ TEST_CASE("pending index: only a requester's newest N pending CSRs are handled")
   CHECK(index.pendingBySigner().at("kubernetes.io/kubelet-serving") == 6);
 }
 
-TEST_CASE("pending index: deciding the newest keeps the older ones out; deleting one lets the next in") {
+TEST_CASE("pending index: deciding the newest keeps the older ones out, deleting one lets the next in") {
   PendingIndex index(2);
   for (int i = 0; i < 4; ++i) index.update(csr("a" + std::to_string(i), "u", i));
   CHECK_FALSE(index.standing("a1").handled);
@@ -69,7 +69,7 @@ TEST_CASE("pending index: deciding the newest keeps the older ones out; deleting
   CHECK(index.pendingBySigner().at("kubernetes.io/kubelet-serving") == 1);
 }
 
-TEST_CASE("pending index: requesters are counted per signer; repeated events change nothing") {
+TEST_CASE("pending index: requesters are counted per signer, repeated events change nothing") {
   PendingIndex index(1);
   index.update(csr("s1", "u", 1, "example.com/one"));
   index.update(csr("s2", "u", 2, "example.com/two"));

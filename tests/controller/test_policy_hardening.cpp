@@ -141,7 +141,7 @@ TEST_CASE("NodeNameRegexes: checked with a sample node at load, compiled per nod
   CHECK_FALSE(regexes.matches("x.example.com", std::string(300, 'x')));
 }
 
-TEST_CASE("config file: documented {node} regexes load and work; invalid ones name the file and line") {
+TEST_CASE("config file: documented {node} regexes load and work, invalid ones name the file and line") {
   testpki::TempDir dir;
   const auto path = dir.write("config.yaml",
                               "approver:\n"

@@ -48,7 +48,7 @@ TEST_CASE("e2e: flood guard: a node's newest CSRs are handled, the older ones le
   CHECK(op.stop() == 0);
 }
 
-TEST_CASE("e2e: only handled signers are watched; an oversized request is denied with the limit in the message") {
+TEST_CASE("e2e: only handled signers are watched, an oversized request is denied with the limit in the message") {
   Scenario s;
   auto& admin = s.cluster.admin();
   auto mallory = s.cluster.kubeconfigFor("mallory", {"developers"});

@@ -188,7 +188,7 @@ TEST_CASE("e2e: --set changes any configuration key at start - a bad one stops t
         std::string::npos);
 }
 
-TEST_CASE("e2e: what the signer would refuse is Denied, never Approved,Failed; a {node} regex from the config file works") {
+TEST_CASE("e2e: what the signer would refuse is Denied, never Approved,Failed, a {node} regex from the config file works") {
   Scenario s;
   const std::string extra = "approver:\n  kubeletServing:\n    dnsNameRegexes: ['{node}\\.nodes\\.example\\.com']\n";
   OperatorProcess op(s.cluster, "hardened", s.config(false, extra), s.operatorKubeconfig());

@@ -129,7 +129,7 @@ TEST_CASE("create update updateSubresource remove use the right verbs and paths"
   CHECK(f.transport->requests[3].method == "DELETE");
 }
 
-TEST_CASE("remove with preconditions sends DeleteOptions with the uid and resourceVersion; 409 is not retried") {
+TEST_CASE("remove with preconditions sends DeleteOptions with the uid and resourceVersion, 409 is not retried") {
   Fixture f;
   f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"Precondition failed: UID in precondition: u1, UID in object meta: u2"})");
   CHECK_THROWS_AS(f.client.remove<CertificateSigningRequest>("c1", DeletePreconditions{"u1", "42"}), ApiError);

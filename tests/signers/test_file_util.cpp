@@ -92,7 +92,7 @@ TEST_CASE("writeFileAtomically: a missing directory is an error naming the file"
   CHECK(r.error().find("absent") != std::string::npos);
 }
 
-TEST_CASE("createDirectories: new directories are 0700 even with umask 0; existing ones are kept") {
+TEST_CASE("createDirectories: new directories are 0700 even with umask 0, existing ones are kept") {
   testpki::TempDir dir;
   UmaskScope scope(0);
   const auto deep = dir.path() / "pki" / "etcd";

@@ -133,7 +133,7 @@ TEST_CASE("hardening: CN and O are bounded to 64 characters and refuse control c
   CHECK(message->find('\n') == std::string::npos);
 }
 
-TEST_CASE("hardening: a node gets only its own CN from the kubelet signers; bootstrap keeps KCM's rule") {
+TEST_CASE("hardening: a node gets only its own CN from the kubelet signers, bootstrap keeps KCM's rule") {
   auto other = servingReq();
   other.commonName = "system:node:w2";
   CHECK(mentions(servingProfile(other), "not the requesting node"));
