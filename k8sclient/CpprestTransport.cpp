@@ -28,6 +28,7 @@ using web::http::client::http_client_config;
 
 constexpr std::chrono::seconds kRequestTimeout{60};
 constexpr size_t kIoThreads = 4;
+constexpr size_t kChunk = 64 * 1024;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -124,6 +125,25 @@ class CpprestTransport : public HttpTransport {
     return TransportError(TransportError::Kind::Io, what);
   }
 
+  // The whole body, or abandon() once it is known to exceed kMaxResponseBodyBytes: up front from
+  // Content-Length, else as the bytes arrive (chunked), so at most one chunk past the limit is held.
+  template <typename Abandon>
+  static std::string readBounded(web::http::http_response& resp, const HttpResponse& out, const Abandon& abandon) {
+    const std::string tooLarge = "response body larger than " + std::to_string(kMaxResponseBodyBytes) +
+                                 " bytes (k8s::kMaxResponseBodyBytes); list in smaller pages (limit=)";
+    const std::string length = out.header("content-length");
+    if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > kMaxResponseBodyBytes) abandon(tooLarge);
+    auto buffer = resp.body().streambuf();
+    auto chunk = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
+    std::string body;
+    for (;;) {
+      const size_t n = buffer.getn(chunk.get(), kChunk).get();
+      if (n == 0) return body;
+      if (body.size() + n > kMaxResponseBodyBytes) abandon(tooLarge);
+      body.append(reinterpret_cast<const char*>(chunk.get()), n);
+    }
+  }
+
   HttpResponse perform(http_client& client, const HttpRequest& request,
                        const std::function<void(std::string_view)>* onLine, std::stop_token stop) {
     if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled before sending");
@@ -136,8 +156,13 @@ class CpprestTransport : public HttpTransport {
       out.status = resp.status_code();
       for (const auto& [k, v] : resp.headers()) out.headers[lower(k)] = v;
       bool ok = out.status >= 200 && out.status < 300;
+      // Drops the connection: the rest of this body must not be read by the next request on it.
+      auto abandon = [&](const std::string& why) {
+        cts.cancel();
+        throw TransportError(TransportError::Kind::Io, request.method + " " + request.path + ": " + why);
+      };
       if (!onLine || !ok) {
-        out.body = resp.extract_utf8string(true).get();
+        out.body = readBounded(resp, out, abandon);
         return out;
       }
       // Reads whatever has arrived (at least one byte, so an idle watch blocks here) and hands
@@ -145,14 +170,12 @@ class CpprestTransport : public HttpTransport {
       // time, which made reading watch events the operator's largest CPU cost under load.
       auto buffer = resp.body().streambuf();
       // Left uninitialised: an idle watch only ever touches the first pages of it.
-      constexpr size_t kChunk = 64 * 1024;
       auto chunk = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
       std::string pending;
       auto deliver = [&](std::string_view piece) {
         try {
           (*onLine)(piece);
         } catch (...) {
-          // Drop the connection: the rest of this body must not be read by the next request on it.
           cts.cancel();
           throw;
         }
@@ -166,6 +189,9 @@ class CpprestTransport : public HttpTransport {
         for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
           deliver(std::string_view(pending).substr(start, nl - start + 1));
         pending.erase(0, start);
+        if (pending.size() > kMaxStreamLineBytes)
+          abandon("stream line longer than " + std::to_string(kMaxStreamLineBytes) +
+                  " bytes (k8s::kMaxStreamLineBytes) without a newline; the stream was dropped");
       }
       if (!pending.empty()) deliver(pending + '\n');
       if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled");

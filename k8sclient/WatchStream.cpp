@@ -51,12 +51,19 @@ namespace {
 bool blank(std::string_view s) { return s.find_first_not_of(" \r\t\n") == std::string_view::npos; }
 }  // namespace
 
+void WatchDecoder::checkLength(size_t lineBytes) const {
+  if (lineBytes > maxLineBytes_)
+    throw std::runtime_error("watch event line longer than " + std::to_string(maxLineBytes_) +
+                             " bytes (k8s::kMaxStreamLineBytes): ending the watch; the informer watches again");
+}
+
 void WatchDecoder::feed(std::string_view bytes, const std::function<void(WatchEvent&&)>& onEvent) {
   size_t start = 0;
   for (;;) {
     size_t nl = bytes.find('\n', start);
     if (nl == std::string_view::npos) break;
     std::string_view piece = bytes.substr(start, nl - start);
+    checkLength(pending_.size() + piece.size());
     if (pending_.empty()) {
       if (!blank(piece)) onEvent(decodeLine(piece));
     } else {
@@ -67,6 +74,7 @@ void WatchDecoder::feed(std::string_view bytes, const std::function<void(WatchEv
     }
     start = nl + 1;
   }
+  checkLength(pending_.size() + bytes.size() - start);
   pending_.append(bytes.substr(start));
 }
 

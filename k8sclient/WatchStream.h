@@ -23,14 +23,18 @@ const char* to_string(WatchEvent::Type t);
 // Splits arbitrary byte pieces into lines and decodes each complete line into a WatchEvent.
 class WatchDecoder {
  public:
+  explicit WatchDecoder(size_t maxLineBytes = kMaxStreamLineBytes) : maxLineBytes_(maxLineBytes) {}
   // Calls onEvent for each complete line in the data seen so far. Throws std::runtime_error on a
-  // line that is not a watch event.
+  // line that is not a watch event, and on a line (complete or not) longer than maxLineBytes.
   void feed(std::string_view bytes, const std::function<void(WatchEvent&&)>& onEvent);
   // The trailing piece without newline at EOF, if any.
   void finish(const std::function<void(WatchEvent&&)>& onEvent);
   static WatchEvent decodeLine(std::string_view line);
 
  private:
+  void checkLength(size_t lineBytes) const;
+
+  size_t maxLineBytes_;
   std::string pending_;
 };
 

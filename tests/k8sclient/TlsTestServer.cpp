@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <boost/asio.hpp>
+#include <algorithm>
 #include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -124,6 +125,27 @@ struct TlsTestServer::Impl {
       std::string body = R"({"kind":"Status","code":)" + std::to_string(code) + "}";
       write("HTTP/1.1 " + std::to_string(code) + " X\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: " +
             std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    } else if (target.rfind("/big", 0) == 0 || target.rfind("/longline", 0) == 0) {
+      // mib MiB and one byte more, never a newline: /big as a whole body (chunked=1: without a
+      // Content-Length, so the client only learns the size by reading), /longline as a watch stream
+      // that then goes silent.
+      const bool stream = target.rfind("/longline", 0) == 0;
+      const bool chunked = stream || queryInt(target, "chunked", 0) == 1;
+      const size_t total = static_cast<size_t>(queryInt(target, "mib", 1)) * 1024 * 1024 + 1;
+      std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n";
+      head += chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: " + std::to_string(total) + "\r\n\r\n";
+      if (!write(head)) return;
+      const std::string piece(256 * 1024, 'x');
+      for (size_t sent = 0; sent < total && !stopping;) {
+        const std::string part = piece.substr(0, std::min(piece.size(), total - sent));
+        if (!(chunked ? chunk(part) : write(part))) return;
+        sent += part.size();
+      }
+      if (stream) {
+        waitForClientToLeave(tls);
+        return;
+      }
+      if (chunked) write("0\r\n\r\n");
     } else if (target.find("watch=1") != std::string::npos) {
       // Two events, an ERROR 410, then silence: the client has to drop the stream by itself.
       write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");

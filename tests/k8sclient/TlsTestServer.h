@@ -1,7 +1,8 @@
 #pragma once
 // A tiny HTTPS server on 127.0.0.1 for transport tests (boost::asio, one thread per connection).
 // Paths: /ok (200 JSON), /status/<code> (that status, Retry-After: 1), /stream?n=N&ms=M (chunked
-// watch lines M ms apart), /stall (one line, then silence until the client leaves or the server stops).
+// watch lines M ms apart), /stall (one line, then silence until the client leaves or the server stops),
+// /big?mib=N[&chunked=1] (a body of N MiB + 1 byte), /longline?mib=N (a stream of N MiB + 1 byte, no newline).
 #include <atomic>
 #include <memory>
 #include <mutex>

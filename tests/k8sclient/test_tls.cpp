@@ -130,6 +130,41 @@ TEST_CASE("transport: non-2xx answers are returned with headers and the client r
   CHECK(std::chrono::steady_clock::now() - start >= 900ms);
 }
 
+TEST_CASE("transport: a body over kMaxResponseBodyBytes fails the request - with or without Content-Length") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  const std::string mib = std::to_string(kMaxResponseBodyBytes / (1024 * 1024));
+  CHECK(t->send(get("/big?mib=1&chunked=1"), {}).body.size() == 1024 * 1024 + 1);
+  for (const std::string& path : {"/big?mib=" + mib, "/big?chunked=1&mib=" + mib}) {
+    CAPTURE(path);
+    try {
+      t->send(get(path), {});
+      FAIL("an oversized body was accepted");
+    } catch (const TransportError& e) {
+      CHECK(e.kind() == TransportError::Kind::Io);
+      CHECK(std::string(e.what()).find("kMaxResponseBodyBytes") != std::string::npos);
+    }
+  }
+  CHECK(t->send(get("/ok"), {}).status == 200);
+}
+
+TEST_CASE("stream: a line over kMaxStreamLineBytes without a newline drops the stream") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeCpprestTransport(configFor(server.port()));
+  int n = 0;
+  try {
+    // The server goes silent after the line: without the bound this would end only as Timeout.
+    t->stream(get("/longline?mib=" + std::to_string(kMaxStreamLineBytes / (1024 * 1024))),
+              [&](std::string_view) { ++n; }, 20s, {});
+    FAIL("an endless line was accepted");
+  } catch (const TransportError& e) {
+    CHECK(e.kind() == TransportError::Kind::Io);
+    CHECK(std::string(e.what()).find("kMaxStreamLineBytes") != std::string::npos);
+  }
+  CHECK(n == 0);
+  CHECK(t->send(get("/ok"), {}).status == 200);
+}
+
 TEST_CASE("stream: lines arrive as they are sent") {
   TlsTestServer server(pki().serverCrt, pki().serverKey);
   auto t = makeCpprestTransport(configFor(server.port()));

@@ -169,3 +169,38 @@ TEST_CASE("idle timeout transport failure garbage and cancellation") {
   });
   CHECK(f.run("5", ss.get_token()).end == WatchResult::End::Cancelled);
 }
+
+TEST_CASE("decoder refuses a line longer than its limit whole or in pieces") {
+  std::vector<WatchEvent> out;
+  auto sink = [&](WatchEvent&& e) { out.push_back(std::move(e)); };
+  std::string fits = ev("ADDED", "a", "1");
+  WatchDecoder d(fits.size() - 1);
+  d.feed(fits, sink);
+  REQUIRE(out.size() == 1);
+  CHECK_THROWS_WITH(d.feed(std::string(fits.size(), ' ') + "x\n", sink), doctest::Contains("longer than"));
+
+  WatchDecoder pieces(fits.size() - 1);
+  pieces.feed(fits.substr(0, 10), sink);
+  pieces.feed(fits.substr(10, fits.size() - 11), sink);
+  CHECK_THROWS_WITH(pieces.feed("xx", sink), doctest::Contains("kMaxStreamLineBytes"));
+  CHECK(out.size() == 1);
+}
+
+TEST_CASE("a watch line past kMaxStreamLineBytes without a newline ends the watch as Error at once") {
+  WatchFixture f;
+  const std::string mib(1024 * 1024, 'x');
+  size_t delivered = 0;
+  f.transport->queueStream([&](const HttpRequest&, const std::function<void(std::string_view)>& onLine, std::stop_token) {
+    onLine(ev("ADDED", "a", "6"));
+    for (size_t i = 0; i < 64; ++i) {
+      onLine(mib);
+      ++delivered;
+    }
+    return k8stest::respond(200, "");
+  });
+  auto r = f.run();
+  CHECK(r.end == WatchResult::End::Error);
+  CHECK(r.message.find("kMaxStreamLineBytes") != std::string::npos);
+  CHECK(delivered == kMaxStreamLineBytes / mib.size());
+  CHECK(r.lastResourceVersion == "6");
+}
