@@ -57,7 +57,7 @@ struct HealthServer::Impl {
 class HealthServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Impl& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)), buffer_(healthRequestBuffer(server.limits.maxHeaderBytes)) {
+      : server_(server), stream_(std::move(socket)), buffer_(HealthHeaderReader::makeBuffer(server.limits.maxHeaderBytes)) {
     position_ = server_.sessions.insert(server_.sessions.end(), this);
     server_.open.fetch_add(1);
   }
@@ -75,12 +75,25 @@ class HealthServer::Impl::Session : public std::enable_shared_from_this<Session>
 
  private:
   void readRequest() {
-    parser_.emplace();
-    limitHealthRequestParser(*parser_, server_.limits.maxHeaderBytes);
+    reader_.emplace(server_.limits.maxHeaderBytes);
     waiting_ = true;
     stream_.expires_after(server_.limits.requestTimeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
+    parseBuffered();
+  }
+
+  // A pipelined request may already be buffered; otherwise read what the client sends next.
+  void parseBuffered() {
+    switch (reader_->feed(buffer_)) {
+      case HealthHeaderReader::State::Done: return onHeader({});
+      case HealthHeaderReader::State::Failed: return onHeader(reader_->error());
+      case HealthHeaderReader::State::NeedMore: break;
+    }
+    stream_.async_read_some(buffer_.prepare(HealthHeaderReader::room(buffer_)),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->onHeader(ec);
+                              self->buffer_.commit(n);
+                              self->parseBuffered();
+                            });
   }
 
   void onHeader(beast::error_code ec) {
@@ -94,8 +107,8 @@ class HealthServer::Impl::Session : public std::enable_shared_from_this<Session>
     if (ec == http::error::body_limit)
       return send({http::status::payload_too_large, "request bodies are not accepted\n", "text/plain", true}, 11);
     if (ec) return send({http::status::bad_request, "malformed request\n", "text/plain", true}, 11);
-    const auto& req = parser_->get();
-    if (parser_->chunked())
+    const auto& req = reader_->parser().get();
+    if (reader_->parser().chunked())
       return send({http::status::payload_too_large, "request bodies are not accepted\n", "text/plain", true}, req.version());
     Reply reply = server_.route(req);
     reply.close = reply.close || !req.keep_alive();
@@ -127,7 +140,7 @@ class HealthServer::Impl::Session : public std::enable_shared_from_this<Session>
   Impl& server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;  // capped at maxHeaderBytes: a header that does not fit is refused
-  std::optional<HealthRequestParser> parser_;
+  std::optional<HealthHeaderReader> reader_;
   http::response<http::string_body> response_;
   bool waiting_ = false, close_ = false;
   std::list<Session*>::iterator position_;

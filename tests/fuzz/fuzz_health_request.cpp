@@ -1,11 +1,10 @@
-// The health listener's request reading (controller/HealthRequestParser.h): Boost.Beast's
-// read_header over the bytes a client sends, with the listener's header limit, body limit and
-// capped buffer. The first input byte picks how many bytes each read returns, as a slow client
-// would send them. Whatever the bytes: a header that is accepted fits in maxHeaderBytes and
+// The health listener's request reading (controller/HealthRequestParser.h): its HealthHeaderReader
+// over the bytes a client sends, with the listener's header limit, body limit and capped buffer.
+// The first input byte picks how many bytes each read returns, as a slow client would send them. Whatever the bytes: a header that is accepted fits in maxHeaderBytes and
 // announces no body, since the listener never reads one.
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/beast/http/read.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -54,16 +53,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const csrop::HealthServerLimits limits;
   const std::size_t step = 1 + data[0] % 128 * 16;
   BytesStream stream(fuzz::view(data + 1, size - 1), step);
-  auto buffer = csrop::healthRequestBuffer(limits.maxHeaderBytes);
-  csrop::HealthRequestParser parser;
-  csrop::limitHealthRequestParser(parser, limits.maxHeaderBytes);
-  boost::system::error_code ec;
-  const std::size_t used = boost::beast::http::read_header(stream, buffer, parser, ec);
-  fuzz::require(buffer.size() <= limits.maxHeaderBytes, "the read buffer never grows past maxHeaderBytes");
-  if (ec) return 0;
+  auto buffer = csrop::HealthHeaderReader::makeBuffer(limits.maxHeaderBytes);
+  csrop::HealthHeaderReader reader(limits.maxHeaderBytes);
+  auto state = reader.feed(buffer);
+  while (state == csrop::HealthHeaderReader::State::NeedMore) {
+    boost::system::error_code ec;
+    const std::size_t n = stream.read_some(buffer.prepare(csrop::HealthHeaderReader::room(buffer)), ec);
+    if (ec) return 0;
+    buffer.commit(n);
+    fuzz::require(buffer.size() <= limits.maxHeaderBytes, "the read buffer never grows past maxHeaderBytes");
+    state = reader.feed(buffer);
+  }
+  if (state == csrop::HealthHeaderReader::State::Failed) return 0;
+  auto& parser = reader.parser();
   fuzz::require(parser.is_header_done(), "an accepted request has a complete header");
-  if (used > limits.maxHeaderBytes) {
-    std::fprintf(stderr, "header of %zu bytes accepted, limit %zu\n", used, limits.maxHeaderBytes);
+  if (reader.headerBytes() > limits.maxHeaderBytes) {
+    std::fprintf(stderr, "header of %zu bytes accepted, limit %zu\n", reader.headerBytes(), limits.maxHeaderBytes);
     fuzz::fail("an accepted header fits in maxHeaderBytes");
   }
   const auto length = parser.content_length();
