@@ -1,5 +1,6 @@
 // Strategy, validation and admission of certificates.k8s.io/v1 CertificateSigningRequests, following
-// kube-apiserver's registry strategy, validation package and admission plugins (anchors.md, section 3).
+// kube-apiserver's registry strategy, validation package and admission plugins
+// (pkg/registry/certificates/certificates/strategy.go, pkg/apis/certificates/validation).
 #pragma once
 
 #include "tests/fakeapi/Api.h"
