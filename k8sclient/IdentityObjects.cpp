@@ -1,24 +1,18 @@
 #include "k8sclient/IdentityObjects.h"
 
+#include "k8sclient/JsonFields.h"
+
 namespace k8s {
 
 using nlohmann::json;
 
 namespace {
 
-const json* child(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string text(const json& j, const char* key) {
-  const json* f = child(j, key);
-  return f && f->is_string() ? f->get<std::string>() : std::string();
-}
+using json_fields::field;
+using json_fields::getStr;
 
 ObjectMeta metaOf(const json& j) {
-  const json* m = child(j, "metadata");
+  const json* m = field(j, "metadata");
   return m ? m->get<ObjectMeta>() : ObjectMeta{};
 }
 
@@ -38,10 +32,10 @@ std::optional<MachineApi> parseMachineApi(const std::string& name) {
 }
 
 std::optional<uint16_t> kubeletPort(const Node& node) {
-  const json* status = child(node.raw, "status");
-  const json* endpoints = status ? child(*status, "daemonEndpoints") : nullptr;
-  const json* kubelet = endpoints ? child(*endpoints, "kubeletEndpoint") : nullptr;
-  const json* port = kubelet ? child(*kubelet, "Port") : nullptr;
+  const json* status = field(node.raw, "status");
+  const json* endpoints = status ? field(*status, "daemonEndpoints") : nullptr;
+  const json* kubelet = endpoints ? field(*endpoints, "kubeletEndpoint") : nullptr;
+  const json* port = kubelet ? field(*kubelet, "Port") : nullptr;
   if (!port || !port->is_number_integer()) return std::nullopt;
   const auto value = port->get<int64_t>();
   if (value < 1 || value > 65535) return std::nullopt;
@@ -52,14 +46,14 @@ void from_json(const json& j, Service& o) {
   o.raw = j;
   o.metadata = metaOf(j);
   o.clusterIPs.clear();
-  const json* spec = child(j, "spec");
+  const json* spec = field(j, "spec");
   if (!spec) return;
   std::vector<std::string> ips;
-  if (const json* list = child(*spec, "clusterIPs"); list && list->is_array())
+  if (const json* list = field(*spec, "clusterIPs"); list && list->is_array())
     for (const auto& ip : *list)
       if (ip.is_string()) ips.push_back(ip.get<std::string>());
   if (ips.empty())
-    if (auto single = text(*spec, "clusterIP"); !single.empty()) ips.push_back(single);
+    if (auto single = getStr(*spec, "clusterIP"); !single.empty()) ips.push_back(single);
   for (auto& ip : ips)
     if (ip != "None") o.clusterIPs.push_back(std::move(ip));
 }
@@ -67,12 +61,12 @@ void from_json(const json& j, Service& o) {
 void from_json(const json& j, EndpointSlice& o) {
   o.raw = j;
   o.metadata = metaOf(j);
-  o.addressType = text(j, "addressType");
+  o.addressType = getStr(j, "addressType");
   o.addresses.clear();
-  const json* endpoints = child(j, "endpoints");
+  const json* endpoints = field(j, "endpoints");
   if (!endpoints || !endpoints->is_array()) return;
   for (const auto& endpoint : *endpoints)
-    if (const json* addresses = child(endpoint, "addresses"); addresses && addresses->is_array())
+    if (const json* addresses = field(endpoint, "addresses"); addresses && addresses->is_array())
       for (const auto& a : *addresses)
         if (a.is_string()) o.addresses.push_back(a.get<std::string>());
 }
@@ -82,10 +76,10 @@ void from_json(const json& j, Machine& o) {
   o.metadata = metaOf(j);
   o.nodeRefName.clear();
   o.addresses.clear();
-  const json* status = child(j, "status");
+  const json* status = field(j, "status");
   if (!status) return;
-  if (const json* ref = child(*status, "nodeRef")) o.nodeRefName = text(*ref, "name");
-  if (const json* addresses = child(*status, "addresses"); addresses && addresses->is_array())
+  if (const json* ref = field(*status, "nodeRef")) o.nodeRefName = getStr(*ref, "name");
+  if (const json* addresses = field(*status, "addresses"); addresses && addresses->is_array())
     for (const auto& a : *addresses) o.addresses.push_back(a.get<NodeAddress>());
 }
 

@@ -1,5 +1,7 @@
 #include "k8sclient/Objects.h"
 
+#include "k8sclient/JsonFields.h"
+
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -16,16 +18,8 @@ namespace {
 
 const json kEmpty = json::object();
 
-const json* field(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string getStr(const json& j, const char* key) {
-  const json* f = field(j, key);
-  return f && f->is_string() ? f->get<std::string>() : std::string();
-}
+using json_fields::field;
+using json_fields::getStr;
 
 template <class T>
 std::optional<T> getOpt(const json& j, const char* key) {
