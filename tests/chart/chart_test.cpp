@@ -50,7 +50,7 @@ std::string shellQuote(const std::string& s) {
 }
 
 std::string valuesFile(const std::string& name) {
-  return (std::filesystem::path(__FILE__).parent_path() / "values" / name).string();
+  return (std::filesystem::path(CHART_VALUES_DIR) / name).string();
 }
 
 // `helm template` with the given extra arguments (value files, --set, --api-versions).
