@@ -226,5 +226,9 @@ TEST_CASE("health server: 3,000 idle connections neither lock out /healthz nor h
   // Our clients hold `clients` descriptors; the server may hold at most its cap on top.
   CHECK(openDescriptors() - fdsBefore <= clients + csrop::HealthServerLimits{}.maxConnections + 8);
   for (int i = 0; i < 5; ++i) CHECK(get(server.port(), "/healthz").rfind("HTTP/1.1 200", 0) == 0);
+#ifndef __SANITIZE_ADDRESS__
+  // Under ASan every evicted session's memory sits in the allocator's quarantine (256 MB by
+  // default), so RSS says nothing there; the descriptor and connection counts above still bound it.
   CHECK(rssKiB() - before < 16 * 1024);
+#endif
 }
