@@ -214,7 +214,7 @@ TEST_CASE("health server: 3,000 idle connections neither lock out /healthz nor h
   REQUIRE_MESSAGE(clients >= 1000, "RLIMIT_NOFILE too low for this test: ", files.rlim_cur);
 
   auto server = makeServer();
-  const long before = rssKiB();
+  [[maybe_unused]] const long before = rssKiB();
   const std::size_t fdsBefore = openDescriptors();
   std::vector<Socket> idle;
   idle.reserve(clients);
