@@ -1,4 +1,5 @@
 #include "controller/ConfigLoader.h"
+#include "tests/controller/ConfigErrors.h"
 
 #include <doctest/doctest.h>
 
@@ -7,14 +8,7 @@ using csrop::parseConfigText;
 
 namespace {
 
-std::string errorOf(const std::string& yaml) {
-  try {
-    parseConfigText(yaml, "cfg.yaml");
-  } catch (const ConfigFileError& e) {
-    return e.what();
-  }
-  return "";
-}
+using configtest::errorOf;
 
 }  // namespace
 

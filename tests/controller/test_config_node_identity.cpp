@@ -1,5 +1,6 @@
 // approver.kubeletServing node-identity keys (issue 11): defaults, what is read, and what is refused.
 #include "controller/ConfigLoader.h"
+#include "tests/controller/ConfigErrors.h"
 
 #include <doctest/doctest.h>
 
@@ -8,14 +9,7 @@ using csrop::parseConfigText;
 
 namespace {
 
-std::string errorOf(const std::string& yaml) {
-  try {
-    parseConfigText(yaml, "cfg.yaml");
-  } catch (const ConfigFileError& e) {
-    return e.what();
-  }
-  return "";
-}
+using configtest::errorOf;
 
 bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
