@@ -46,12 +46,5 @@ signers::ParsedRequest request(const std::vector<std::string>& dnsNames, const s
   return r;
 }
 
-csrop::Lookup<k8s::Node> FakeNodes::find(const std::string& name) {
-  ++lookups;
-  if (failing) return csrop::Lookup<k8s::Node>::failed("connection refused");
-  auto it = nodes.find(name);
-  if (it == nodes.end()) return csrop::Lookup<k8s::Node>::notFound();
-  return csrop::Lookup<k8s::Node>::found(it->second);
-}
 
 }  // namespace identity

@@ -2,6 +2,7 @@
 // the address sources).
 #pragma once
 
+#include "FakeNodes.h"
 #include "controller/AddressAuthority.h"
 #include "controller/Lookups.h"
 #include "k8sclient/IdentityObjects.h"
@@ -44,11 +45,6 @@ k8s::Machine machine(const std::string& name, const std::string& nodeRef, const 
 signers::ParsedRequest request(const std::vector<std::string>& dnsNames, const std::vector<std::string>& ips,
                                const std::string& commonName = "");
 
-struct FakeNodes : csrop::NodeDirectory {
-  std::map<std::string, k8s::Node> nodes;
-  bool failing = false;
-  int lookups = 0;
-  csrop::Lookup<k8s::Node> find(const std::string& name) override;
-};
+using FakeNodes = fixtures::FakeNodes;
 
 }  // namespace identity

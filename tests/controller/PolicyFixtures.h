@@ -1,6 +1,7 @@
 // Fakes of the policy lookups and builders of CSR objects for the controller's unit tests.
 #pragma once
 
+#include "FakeNodes.h"
 #include "controller/AddressIndex.h"
 #include "controller/KubeletServingPolicy.h"
 #include "controller/Lookups.h"
@@ -20,14 +21,6 @@ inline std::ostream& operator<<(std::ostream& os, Decision d) { return os << dec
 }  // namespace csrop
 
 namespace fixtures {
-
-struct FakeNodes : csrop::NodeDirectory {
-  std::map<std::string, k8s::Node> nodes;
-  bool failing = false;
-  int lookups = 0;
-  csrop::Lookup<k8s::Node> find(const std::string& name) override;
-  void add(const std::string& name, std::vector<k8s::NodeAddress> addresses);
-};
 
 // The default node identity over FakeNodes, as the operator builds it: every Node indexed (each
 // the first to list its addresses), the node address source, no Service or slices seen.
