@@ -24,15 +24,7 @@ struct Cluster {
     cluster.addNode("n1", {{"InternalIP", "10.0.0.1"}});
     cluster.addNode("n2", {{"InternalIP", "10.0.0.2"}, {"InternalDNS", "n2.example.com"}});
     auto& admin = cluster.admin();
-    admin.requestJson("POST", "/api/v1/namespaces/default/services",
-                      nlohmann::json{{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "kubernetes"}}},
-                                     {"spec", {{"clusterIPs", {"10.96.0.1"}}}}});
-    admin.requestJson("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
-                      nlohmann::json{{"apiVersion", "discovery.k8s.io/v1"},
-                                     {"kind", "EndpointSlice"},
-                                     {"metadata", {{"name", "kubernetes"}, {"labels", {{"kubernetes.io/service-name", "kubernetes"}}}}},
-                                     {"addressType", "IPv4"},
-                                     {"endpoints", {{{"addresses", {"192.168.10.5"}}}}}});
+    cluster.addApiServerService("10.96.0.1", "192.168.10.5");
     admin.requestJson("POST", "/apis/cluster.x-k8s.io/v1beta1/namespaces/capi/machines",
                       nlohmann::json{{"apiVersion", "cluster.x-k8s.io/v1beta1"},
                                      {"kind", "Machine"},

@@ -23,18 +23,6 @@ void listOwnAddresses(FakeCluster& cluster, const std::string& node, std::vector
   client->updateSubresource(own, "status");
 }
 
-void createApiServerObjects(k8s::KubeClient& admin) {
-  admin.requestJson("POST", "/api/v1/namespaces/default/services",
-                    nlohmann::json{{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "kubernetes"}}},
-                                   {"spec", {{"clusterIPs", {"10.96.0.1"}}}}});
-  admin.requestJson("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
-                    nlohmann::json{{"apiVersion", "discovery.k8s.io/v1"},
-                                   {"kind", "EndpointSlice"},
-                                   {"metadata", {{"name", "kubernetes"}, {"labels", {{"kubernetes.io/service-name", "kubernetes"}}}}},
-                                   {"addressType", "IPv4"},
-                                   {"endpoints", {{{"addresses", {"192.168.10.5"}}}}}});
-}
-
 void createMachine(k8s::KubeClient& admin, const std::string& name, const std::string& node, const std::vector<std::string>& ips) {
   nlohmann::json addresses = nlohmann::json::array();
   for (const auto& ip : ips) addresses.push_back({{"type", "InternalIP"}, {"address", ip}});
@@ -52,7 +40,7 @@ bool ready(const OperatorProcess& op) { return httpGet(op.port(), "/readyz").fir
 TEST_CASE("e2e node identity: a node that lists other nodes' or the cluster's identities in its own status is denied, never signed") {
   Scenario s;
   auto& admin = s.cluster.admin();
-  createApiServerObjects(admin);
+  s.cluster.addApiServerService("10.96.0.1", "192.168.10.5");
   s.cluster.addNode("worker-3", {{"InternalIP", "10.0.0.3"}, {"Hostname", "worker-3"}});
   OperatorProcess op(s.cluster, "identity", s.config(false, "approver: {kubeletServing: {serviceCIDRs: [10.100.0.0/16]}}\n"),
                      s.operatorKubeconfig());

@@ -84,6 +84,18 @@ void FakeCluster::addNode(const std::string& name, const std::vector<std::pair<s
   admin().requestJson("POST", "/api/v1/nodes", node);
 }
 
+void FakeCluster::addApiServerService(const std::string& clusterIP, const std::string& endpointIP) {
+  admin().requestJson("POST", "/api/v1/namespaces/default/services",
+                      nlohmann::json{{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "kubernetes"}}},
+                                     {"spec", {{"clusterIPs", {clusterIP}}}}});
+  admin().requestJson("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+                      nlohmann::json{{"apiVersion", "discovery.k8s.io/v1"},
+                                     {"kind", "EndpointSlice"},
+                                     {"metadata", {{"name", "kubernetes"}, {"labels", {{"kubernetes.io/service-name", "kubernetes"}}}}},
+                                     {"addressType", "IPv4"},
+                                     {"endpoints", {{{"addresses", {endpointIP}}}}}});
+}
+
 k8s::CertificateSigningRequest FakeCluster::createCsr(const std::string& kubeconfig, const std::string& name, const std::string& requestPem,
                                                       const std::string& signerName, std::vector<std::string> usages,
                                                       std::optional<int64_t> expirationSeconds) {

@@ -39,6 +39,9 @@ class FakeCluster {
   void fault(const nlohmann::json& spec);
   nlohmann::json stats();
   void addNode(const std::string& name, const std::vector<std::pair<std::string, std::string>>& addresses);
+  // The API server's own identity as kube-apiserver publishes it: the default/kubernetes Service
+  // with this ClusterIP and its EndpointSlice with this endpoint address.
+  void addApiServerService(const std::string& clusterIP, const std::string& endpointIP);
 
   // Creates a CSR as `kubeconfig`'s user.
   k8s::CertificateSigningRequest createCsr(const std::string& kubeconfig, const std::string& name, const std::string& requestPem,
