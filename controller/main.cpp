@@ -2,7 +2,7 @@
 #include "controller/CommandLine.h"
 #include "controller/ConfigLoader.h"
 #include "controller/Operator.h"
-#include "controller/pki/PkiCommand.h"
+#include "pki/PkiCommand.h"
 #include "k8sclient/KubeConfigLoader.h"
 
 #include <spdlog/spdlog.h>

@@ -1,9 +1,9 @@
-// The PEM readers of `csr-operator pki` (controller/pki/PemFiles.h) on the contents of a kubeadm
+// The PEM readers of `csr-operator pki` (pki/PemFiles.h) on the contents of a kubeadm
 // tree's files: certificates, private keys and public keys, and the facts `pki verify` reads from
 // a certificate. Every file may be what an attacker with write access to the tree left there.
 #include <string>
 
-#include "controller/pki/PemFiles.h"
+#include "pki/PemFiles.h"
 #include "tests/fuzz/FuzzSupport.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,13 +1,13 @@
-#include "controller/pki/PkiCommand.h"
+#include "pki/PkiCommand.h"
 
 #include <exception>
 #include <iostream>
 
-#include "controller/pki/PkiArgs.h"
-#include "controller/pki/PkiCheckExpiration.h"
-#include "controller/pki/PkiInit.h"
-#include "controller/pki/PkiSign.h"
-#include "controller/pki/PkiVerify.h"
+#include "pki/PkiArgs.h"
+#include "pki/PkiCheckExpiration.h"
+#include "pki/PkiInit.h"
+#include "pki/PkiSign.h"
+#include "pki/PkiVerify.h"
 
 namespace csrop {
 

@@ -1,4 +1,4 @@
-#include "controller/pki/PkiArgs.h"
+#include "pki/PkiArgs.h"
 
 #include <cctype>
 

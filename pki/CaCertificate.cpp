@@ -1,4 +1,4 @@
-#include "controller/pki/CaCertificate.h"
+#include "pki/CaCertificate.h"
 
 #include <ctime>
 

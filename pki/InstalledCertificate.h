@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "controller/pki/KubeadmProfiles.h"
-#include "controller/pki/PkiTree.h"
+#include "pki/KubeadmProfiles.h"
+#include "pki/PkiTree.h"
 #include "signers/OpenSslPtr.h"
 
 namespace csrop::pki {

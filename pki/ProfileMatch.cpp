@@ -1,4 +1,4 @@
-#include "controller/pki/ProfileMatch.h"
+#include "pki/ProfileMatch.h"
 
 #include <re2/re2.h>
 

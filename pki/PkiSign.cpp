@@ -1,15 +1,15 @@
-#include "controller/pki/PkiSign.h"
+#include "pki/PkiSign.h"
 
 #include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
 
-#include "controller/pki/KubeadmProfiles.h"
-#include "controller/pki/KubeconfigEmbed.h"
-#include "controller/pki/PemFiles.h"
-#include "controller/pki/PkiTree.h"
-#include "controller/pki/ProfileMatch.h"
+#include "pki/KubeadmProfiles.h"
+#include "pki/KubeconfigEmbed.h"
+#include "pki/PemFiles.h"
+#include "pki/PkiTree.h"
+#include "pki/ProfileMatch.h"
 #include "signers/CertificateRequest.h"
 #include "signers/FileUtil.h"
 #include "signers/IssueCertificate.h"

@@ -1,8 +1,8 @@
-#include "controller/pki/KubeconfigEmbed.h"
+#include "pki/KubeconfigEmbed.h"
 
 #include <yaml-cpp/yaml.h>
 
-#include "controller/pki/PemFiles.h"
+#include "pki/PemFiles.h"
 #include "signers/FileUtil.h"
 
 namespace csrop::pki {

@@ -1,9 +1,9 @@
-#include "controller/pki/InstalledCertificate.h"
+#include "pki/InstalledCertificate.h"
 
 #include <system_error>
 
-#include "controller/pki/KubeconfigEmbed.h"
-#include "controller/pki/PemFiles.h"
+#include "pki/KubeconfigEmbed.h"
+#include "pki/PemFiles.h"
 
 namespace csrop::pki {
 

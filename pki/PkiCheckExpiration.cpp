@@ -1,4 +1,4 @@
-#include "controller/pki/PkiCheckExpiration.h"
+#include "pki/PkiCheckExpiration.h"
 
 #include <algorithm>
 #include <ctime>
@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/pki/InstalledCertificate.h"
-#include "controller/pki/KubeadmProfiles.h"
-#include "controller/pki/PemFiles.h"
-#include "controller/pki/PkiTree.h"
+#include "pki/InstalledCertificate.h"
+#include "pki/KubeadmProfiles.h"
+#include "pki/PemFiles.h"
+#include "pki/PkiTree.h"
 #include "signers/Validity.h"
 
 namespace csrop::pki {

@@ -1,4 +1,4 @@
-#include "controller/pki/KubeadmProfiles.h"
+#include "pki/KubeadmProfiles.h"
 
 #include <stdexcept>
 #include <tuple>

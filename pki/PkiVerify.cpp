@@ -1,4 +1,4 @@
-#include "controller/pki/PkiVerify.h"
+#include "pki/PkiVerify.h"
 
 #include <algorithm>
 #include <map>
@@ -6,11 +6,11 @@
 #include <system_error>
 #include <vector>
 
-#include "controller/pki/InstalledCertificate.h"
-#include "controller/pki/KubeadmProfiles.h"
-#include "controller/pki/PemFiles.h"
-#include "controller/pki/PkiTree.h"
-#include "controller/pki/ProfileMatch.h"
+#include "pki/InstalledCertificate.h"
+#include "pki/KubeadmProfiles.h"
+#include "pki/PemFiles.h"
+#include "pki/PkiTree.h"
+#include "pki/ProfileMatch.h"
 #include "signers/OpenSslError.h"
 
 namespace csrop::pki {

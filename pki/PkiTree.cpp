@@ -1,4 +1,4 @@
-#include "controller/pki/PkiTree.h"
+#include "pki/PkiTree.h"
 
 #include <algorithm>
 #include <system_error>

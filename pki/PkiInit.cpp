@@ -1,11 +1,11 @@
-#include "controller/pki/PkiInit.h"
+#include "pki/PkiInit.h"
 
 #include <ostream>
 
-#include "controller/pki/CaCertificate.h"
-#include "controller/pki/KubeadmProfiles.h"
-#include "controller/pki/PemFiles.h"
-#include "controller/pki/PkiTree.h"
+#include "pki/CaCertificate.h"
+#include "pki/KubeadmProfiles.h"
+#include "pki/PemFiles.h"
+#include "pki/PkiTree.h"
 #include "signers/CertificateAuthority.h"
 #include "signers/FileUtil.h"
 

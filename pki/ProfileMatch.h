@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/pki/KubeadmProfiles.h"
+#include "pki/KubeadmProfiles.h"
 #include "signers/SignerConfig.h"
 
 namespace csrop::pki {

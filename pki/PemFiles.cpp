@@ -1,4 +1,4 @@
-#include "controller/pki/PemFiles.h"
+#include "pki/PemFiles.h"
 
 #include <algorithm>
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/pki/KubeadmProfiles.h"
+#include "pki/KubeadmProfiles.h"
 
 namespace csrop::pki {
 
