@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <yaml-cpp/yaml.h>
 
-#include "controller/pki/PemFiles.h"
+#include "pki/PemFiles.h"
 
 namespace pkitest {
 

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/pki/PkiCheckExpiration.h"
+#include "pki/PkiCheckExpiration.h"
 #include "tests/pki/KubeadmTree.h"
 
 using pkitest::KubeadmTree;
