@@ -1,5 +1,7 @@
 #include "k8sclient/IdentityObjects.h"
 
+#include <nlohmann/json.hpp>
+
 #include "k8sclient/JsonFields.h"
 
 namespace k8s {
@@ -32,7 +34,7 @@ std::optional<MachineApi> parseMachineApi(const std::string& name) {
 }
 
 std::optional<uint16_t> kubeletPort(const Node& node) {
-  const json* status = field(node.raw, "status");
+  const json* status = field(node.raw.get(), "status");
   const json* endpoints = status ? field(*status, "daemonEndpoints") : nullptr;
   const json* kubelet = endpoints ? field(*endpoints, "kubeletEndpoint") : nullptr;
   const json* port = kubelet ? field(*kubelet, "Port") : nullptr;
@@ -43,7 +45,7 @@ std::optional<uint16_t> kubeletPort(const Node& node) {
 }
 
 void from_json(const json& j, Service& o) {
-  o.raw = j;
+  o.raw.set(j);
   o.metadata = metaOf(j);
   o.clusterIPs.clear();
   const json* spec = field(j, "spec");
@@ -59,7 +61,7 @@ void from_json(const json& j, Service& o) {
 }
 
 void from_json(const json& j, EndpointSlice& o) {
-  o.raw = j;
+  o.raw.set(j);
   o.metadata = metaOf(j);
   o.addressType = getStr(j, "addressType");
   o.addresses.clear();
@@ -72,7 +74,7 @@ void from_json(const json& j, EndpointSlice& o) {
 }
 
 void from_json(const json& j, Machine& o) {
-  o.raw = j;
+  o.raw.set(j);
   o.metadata = metaOf(j);
   o.nodeRefName.clear();
   o.addresses.clear();

@@ -4,7 +4,7 @@
 // kubelet's serving port from Node.status.daemonEndpoints. Kept apart from Objects.h because
 // nothing here is ever written back; each type keeps `raw` like the others.
 #include <cstdint>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +18,7 @@ struct Service {
   // spec.clusterIPs, with the legacy spec.clusterIP first when clusterIPs is absent. "None"
   // (headless) is dropped: it is not an address.
   std::vector<std::string> clusterIPs;
-  nlohmann::json raw;
+  RawJson raw;
 };
 
 struct EndpointSlice {
@@ -26,7 +26,7 @@ struct EndpointSlice {
   std::string addressType;  // IPv4, IPv6 or FQDN
   // Every endpoints[].addresses[] entry, ready or not: a not-ready API server is still the API server.
   std::vector<std::string> addresses;
-  nlohmann::json raw;
+  RawJson raw;
 };
 
 // status.nodeRef and status.addresses are the same shape in cluster.x-k8s.io/v1beta1 and
@@ -35,7 +35,7 @@ struct Machine {
   ObjectMeta metadata;
   std::string nodeRefName;              // status.nodeRef.name; empty until the Node joined
   std::vector<NodeAddress> addresses;   // status.addresses, written by the infrastructure provider
-  nlohmann::json raw;
+  RawJson raw;
 };
 
 enum class MachineApi { ClusterApi, OpenShift };

@@ -2,6 +2,8 @@
 
 #include "k8sclient/JsonFields.h"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -13,6 +15,28 @@
 namespace k8s {
 
 using nlohmann::json;
+
+RawJson::RawJson() noexcept = default;
+RawJson::RawJson(const RawJson& other) : value_(other.value_ ? std::make_unique<json>(*other.value_) : nullptr) {}
+RawJson::RawJson(RawJson&& other) noexcept = default;
+RawJson& RawJson::operator=(const RawJson& other) {
+  if (this != &other) value_ = other.value_ ? std::make_unique<json>(*other.value_) : nullptr;
+  return *this;
+}
+RawJson& RawJson::operator=(RawJson&& other) noexcept = default;
+RawJson::~RawJson() = default;
+
+const json& RawJson::get() const {
+  static const json kNull;
+  return value_ ? *value_ : kNull;
+}
+
+json& RawJson::edit() {
+  if (!value_) value_ = std::make_unique<json>();
+  return *value_;
+}
+
+void RawJson::set(const json& value) { value_ = std::make_unique<json>(value); }
 
 namespace {
 
@@ -188,7 +212,7 @@ void from_json(const json& j, CsrCondition& c) {
 }
 
 void to_json(json& j, const CertificateSigningRequest& o) {
-  j = base(o.raw, "certificates.k8s.io/v1", "CertificateSigningRequest");
+  j = base(o.raw.get(), "certificates.k8s.io/v1", "CertificateSigningRequest");
   to_json(objectAt(j, "metadata"), o.metadata);
   json& spec = objectAt(j, "spec");
   put(spec, "request", o.spec.request.empty() ? std::string() : base64Encode(o.spec.request));
@@ -206,7 +230,7 @@ void to_json(json& j, const CertificateSigningRequest& o) {
 }
 
 void from_json(const json& j, CertificateSigningRequest& o) {
-  o.raw = j;
+  o.raw.set(j);
   o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
   const json* spec = field(j, "spec");
   const json& s = spec ? *spec : kEmpty;
@@ -245,7 +269,7 @@ void from_json(const json& j, NodeAddress& a) {
 }
 
 void to_json(json& j, const Node& o) {
-  j = base(o.raw, "v1", "Node");
+  j = base(o.raw.get(), "v1", "Node");
   to_json(objectAt(j, "metadata"), o.metadata);
   json& status = objectAt(j, "status");
   putContainer(status, "addresses", o.addresses);
@@ -253,7 +277,7 @@ void to_json(json& j, const Node& o) {
 }
 
 void from_json(const json& j, Node& o) {
-  o.raw = j;
+  o.raw.set(j);
   o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
   o.addresses.clear();
   if (const json* st = field(j, "status"))
@@ -262,7 +286,7 @@ void from_json(const json& j, Node& o) {
 }
 
 void to_json(json& j, const Lease& o) {
-  j = base(o.raw, "coordination.k8s.io/v1", "Lease");
+  j = base(o.raw.get(), "coordination.k8s.io/v1", "Lease");
   to_json(objectAt(j, "metadata"), o.metadata);
   json& spec = objectAt(j, "spec");
   putOpt(spec, "holderIdentity", o.holderIdentity);
@@ -273,7 +297,7 @@ void to_json(json& j, const Lease& o) {
 }
 
 void from_json(const json& j, Lease& o) {
-  o.raw = j;
+  o.raw.set(j);
   o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
   const json* spec = field(j, "spec");
   const json& s = spec ? *spec : kEmpty;
@@ -285,7 +309,7 @@ void from_json(const json& j, Lease& o) {
 }
 
 void to_json(json& j, const SubjectAccessReview& o) {
-  j = base(o.raw, "authorization.k8s.io/v1", "SubjectAccessReview");
+  j = base(o.raw.get(), "authorization.k8s.io/v1", "SubjectAccessReview");
   to_json(objectAt(j, "metadata"), o.metadata);
   dropIfEmpty(j, "metadata");
   json& spec = objectAt(j, "spec");
@@ -312,7 +336,7 @@ void to_json(json& j, const SubjectAccessReview& o) {
 }
 
 void from_json(const json& j, SubjectAccessReview& o) {
-  o.raw = j;
+  o.raw.set(j);
   o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
   const json* spec = field(j, "spec");
   const json& s = spec ? *spec : kEmpty;
@@ -339,7 +363,7 @@ void from_json(const json& j, SubjectAccessReview& o) {
 }
 
 void to_json(json& j, const Event& o) {
-  j = base(o.raw, "v1", "Event");
+  j = base(o.raw.get(), "v1", "Event");
   to_json(objectAt(j, "metadata"), o.metadata);
   json& io = objectAt(j, "involvedObject");
   put(io, "kind", o.involvedObject.kind);
@@ -365,7 +389,7 @@ void to_json(json& j, const Event& o) {
 }
 
 void from_json(const json& j, Event& o) {
-  o.raw = j;
+  o.raw.set(j);
   o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
   const json* ioj = field(j, "involvedObject");
   const json& io = ioj ? *ioj : kEmpty;

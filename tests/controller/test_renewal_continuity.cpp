@@ -3,6 +3,7 @@
 #include "tests/controller/IdentityFixtures.h"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -93,7 +94,7 @@ struct CountingSource : csrop::AddressAuthority {
 
 k8s::Node kubeletNode(int port = 10250, const std::string& internalIp = "10.0.0.1") {
   auto n = identity::node("worker-1", {"Hostname=worker-1", "ExternalIP=203.0.113.1", "InternalIP=" + internalIp});
-  n.raw = {{"status", {{"daemonEndpoints", {{"kubeletEndpoint", {{"Port", port}}}}}}}};
+  n.raw.set({{"status", {{"daemonEndpoints", {{"kubeletEndpoint", {{"Port", port}}}}}}}});
   return n;
 }
 

@@ -126,7 +126,7 @@ TEST_CASE("e2e renewal continuity: an identical renewal of the served certificat
     auto client = s.cluster.clientFor(s.cluster.nodeKubeconfig("worker-1"));
     auto own = client->get<k8s::Node>("worker-1");
     own.addresses = {{"InternalIP", ip}, {"Hostname", "worker-1"}};
-    own.raw["status"]["daemonEndpoints"] = {{"kubeletEndpoint", {{"Port", kubelet.port()}}}};
+    own.raw.edit()["status"]["daemonEndpoints"] = {{"kubeletEndpoint", {{"Port", kubelet.port()}}}};
     client->updateSubresource(own, "status");
   }
 

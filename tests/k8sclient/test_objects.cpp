@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 #include "k8sclient/Base64.h"
 #include "k8sclient/Objects.h"
@@ -240,4 +241,18 @@ TEST_CASE("a number that is not a whole value in its field's range is refused, a
   CHECK_THROWS(lease.get<Lease>());
   lease["spec"]["leaseDurationSeconds"] = 15;
   CHECK(lease.get<Lease>().leaseDurationSeconds == 15);
+}
+
+TEST_CASE("a copy of an object owns its raw JSON: editing one leaves the other as read") {
+  const auto original = json{{"metadata", {{"name", "n1"}}}, {"status", {{"nodeInfo", {{"kubeletVersion", "v1.33.0"}}}}}}.get<Node>();
+  Node copy = original;
+  copy.raw.edit()["status"]["nodeInfo"]["kubeletVersion"] = "v1.34.0";
+  Node assigned;
+  assigned = original;
+  assigned.raw.edit().erase("status");
+  CHECK(original.raw.get()["status"]["nodeInfo"]["kubeletVersion"] == "v1.33.0");
+  CHECK(json(copy)["status"]["nodeInfo"]["kubeletVersion"] == "v1.34.0");
+  CHECK(json(original)["status"]["nodeInfo"]["kubeletVersion"] == "v1.33.0");
+  Node moved = std::move(copy);
+  CHECK(json(moved)["status"]["nodeInfo"]["kubeletVersion"] == "v1.34.0");
 }
