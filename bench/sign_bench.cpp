@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "TestPki.h"
-#include "signers/IssueCertificate.h"
+#include "signers/FileCaSigner.h"
 #include "signers/Profiles.h"
 
 using namespace signers;
@@ -35,7 +35,7 @@ double run(KeyKind caKind, const char* label, double seconds) {
   config.signerName = kKubeletServingSigner;
   config.caCertFile = dir.write("ca.crt", ca.certPem());
   config.caKeyFile = dir.write("ca.key", keyPem(ca.key.get()));
-  auto signer = Signer::create(config);
+  auto signer = FileCaSigner::create(config);
   if (!signer) {
     std::fprintf(stderr, "%s\n", signer.error().c_str());
     std::exit(1);

@@ -1,6 +1,6 @@
 #include "controller/ApprovalPolicy.h"
 
-#include "signers/IssueCertificate.h"
+#include "signers/Signer.h"
 #include "signers/Profiles.h"
 
 #include <algorithm>

@@ -9,7 +9,7 @@
 #include "controller/Metrics.h"
 #include "controller/SyncResult.h"
 #include "k8sclient/KubeClient.h"
-#include "signers/IssueCertificate.h"
+#include "signers/Signer.h"
 
 #include <functional>
 #include <map>

@@ -2,10 +2,7 @@
 
 #include "controller/CacheTransforms.h"
 
-#include "signers/IssueCertificate.h"
-#include "signers/OpenSslPtr.h"
-
-#include <openssl/pem.h>
+#include "signers/Signer.h"
 
 namespace csrop {
 namespace {
@@ -105,13 +102,6 @@ void compactNodeKeepingKubeletPort(nlohmann::json& node) {
   if (!daemonEndpoints.is_null()) node["status"]["daemonEndpoints"] = std::move(daemonEndpoints);
 }
 
-std::string currentCaPem(const signers::Signer& signer) {
-  const auto ca = signer.authority().current();
-  signers::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), ca->certificate()) != 1) return {};
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio.get(), &data);
-  return length > 0 ? std::string(data, static_cast<std::size_t>(length)) : std::string();
-}
+std::string currentCaPem(const signers::Signer& signer) { return signer.caPem(); }
 
 }  // namespace csrop

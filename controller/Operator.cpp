@@ -21,7 +21,7 @@
 #include "k8sclient/KubeClient.h"
 #include "k8sclient/KubeConfigLoader.h"
 #include "k8sclient/RateLimiter.h"
-#include "signers/IssueCertificate.h"
+#include "signers/FileCaSigner.h"
 
 #include <spdlog/spdlog.h>
 
@@ -72,18 +72,13 @@ void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::tim
 std::map<std::string, std::unique_ptr<signers::Signer>> loadSigners(const Config& config, Metrics& metrics) {
   std::map<std::string, std::unique_ptr<signers::Signer>> signerSet;
   for (const auto& sc : config.signers) {
-    auto signer = signers::Signer::create(sc);
+    auto signer = signers::FileCaSigner::create(sc);
     if (!signer) throw std::runtime_error("signer " + sc.signerName + " cannot start: " + signer.error());
     auto* s = signer.value().get();
     watchCaExpiry(sc.signerName, s->caNotAfter(), metrics);
-    s->authority().startPolling(config.caReloadInterval, [name = sc.signerName, s, &metrics](const signers::Result<bool>& r) {
-      if (!r) spdlog::error("CA reload for signer {} refused, keeping the previous CA: {}", name, r.error());
-      else if (r.value()) {
-        spdlog::info("CA reloaded for signer {}", name);
-        watchCaExpiry(name, s->caNotAfter(), metrics);
-      }
-    });
-    spdlog::info("signer ready: signer={} ca=\"{}\" caNotAfter={}", sc.signerName, s->authority().current()->subject(),
+    s->startReloading(config.caReloadInterval,
+                      [&metrics](const signers::Signer& changed) { watchCaExpiry(changed.name(), changed.caNotAfter(), metrics); });
+    spdlog::info("signer ready: signer={} ca=\"{}\" caNotAfter={}", sc.signerName, s->caSubject(),
                  static_cast<long long>(unixSeconds(s->caNotAfter())));
     signerSet.emplace(sc.signerName, std::move(signer.value()));
   }
@@ -348,7 +343,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   spdlog::info("shutting down: stopping workers, informers and leader election");
   queue.shutDown();
   for (auto& t : threads) t.join();
-  for (auto& [name, s] : signerSet) s->authority().stopPolling();
+  for (auto& [name, s] : signerSet) s->stopReloading();
   return 0;
 }
 

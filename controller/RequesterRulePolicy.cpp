@@ -1,7 +1,7 @@
 #include "controller/RequesterRulePolicy.h"
 
 #include "signers/CertificateRequest.h"
-#include "signers/IssueCertificate.h"
+#include "signers/Signer.h"
 
 #include <algorithm>
 

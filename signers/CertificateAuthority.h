@@ -1,13 +1,10 @@
 #pragma once
-// A loaded signing CA (immutable) and a holder that swaps in a new pair when the files change.
-#include <atomic>
+// A loaded signing CA, immutable; signers/ReloadingCertificateAuthority.h swaps in a new one when
+// its files change.
 #include <chrono>
-#include <condition_variable>
-#include <functional>
+#include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "signers/OpenSslPtr.h"
@@ -48,6 +45,8 @@ class CertificateAuthority {
   // Signs `data` with the CA key (digest() applied). Thread-safe: each call works on its own copy
   // of a context initialised once at load.
   Result<std::vector<unsigned char>> sign(const unsigned char* data, std::size_t length) const;
+  // The CA certificate alone, PEM-encoded (what a client that trusts this CA needs).
+  const std::string& certificatePem() const { return certificatePem_; }
   // Intermediates loaded from chainFiles, in order, already PEM-encoded.
   const std::string& chainPem() const { return chainPem_; }
   std::size_t chainLength() const { return chainLength_; }
@@ -69,6 +68,7 @@ class CertificateAuthority {
   std::vector<unsigned char> subjectDer_;
   std::vector<unsigned char> signatureAlgorithmDer_;
   EvpMdCtxPtr signTemplate_;
+  std::string certificatePem_;
   std::vector<X509Ptr> chain_;
   std::string chainPem_;
   std::size_t chainLength_ = 0;
@@ -76,46 +76,6 @@ class CertificateAuthority {
   TimePoint notAfter_{};
   std::string subject_;
   CaFiles files_;
-};
-
-// Holds the current CA; readers never block writers for long and always see a complete pair.
-class ReloadingCertificateAuthority {
- public:
-  // The initial load must succeed.
-  static Result<std::unique_ptr<ReloadingCertificateAuthority>> create(const CaFiles& files);
-  ~ReloadingCertificateAuthority();
-  ReloadingCertificateAuthority(const ReloadingCertificateAuthority&) = delete;
-  ReloadingCertificateAuthority& operator=(const ReloadingCertificateAuthority&) = delete;
-
-  std::shared_ptr<const CertificateAuthority> current() const { return current_.load(); }
-
-  // Re-reads every file; when any byte changed, loads the new pair. ok(true): swapped in;
-  // ok(false): unchanged; fail(message): the new files are bad and the old CA stays current
-  // (the same bad content is not retried until it changes again, but keeps being reported).
-  Result<bool> reloadIfChanged();
-
-  // Calls reloadIfChanged() every `interval` on a background thread until stopPolling() or
-  // destruction. onResult (optional) is called from that thread after each attempt.
-  void startPolling(std::chrono::seconds interval,
-                    std::function<void(const Result<bool>&)> onResult = {});
-  void stopPolling();
-
-  // Error of the last reload attempt, empty when it succeeded or nothing changed.
-  std::string lastError() const;
-
- private:
-  explicit ReloadingCertificateAuthority(std::shared_ptr<const CertificateAuthority> initial,
-                                         std::string fingerprint);
-
-  CaFiles files_;
-  std::atomic<std::shared_ptr<const CertificateAuthority>> current_;
-  mutable std::mutex mutex_;     // guards fingerprint_, lastError_ and reload serialisation
-  std::string fingerprint_;      // concatenated file contents of the last attempt
-  std::string lastError_;
-  std::mutex pollMutex_;
-  std::condition_variable pollCv_;
-  bool stopRequested_ = false;
-  std::thread poller_;
 };
 
 }  // namespace signers

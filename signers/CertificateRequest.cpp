@@ -62,8 +62,7 @@ std::optional<std::string> subjectValue(const DerTlv& v, const std::string& key)
 
 std::string attributeName(const DerTlv& oid) {
   const unsigned char* p = oid.whole.data();
-  std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)> obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid.whole.size())),
-                                                                  &ASN1_OBJECT_free);
+  Asn1ObjectPtr obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid.whole.size())));
   int nid = obj ? OBJ_obj2nid(obj.get()) : NID_undef;
   ERR_clear_error();
   return nid != NID_undef ? OBJ_nid2sn(nid) : oidToDotted(oid.content);
@@ -154,7 +153,7 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
   out.spki = std::move(spki);
   out.keyType = key.value().type;
   out.keyBits = key.value().bits;
-  out.publicKey = std::shared_ptr<EVP_PKEY>(key.value().pkey.release(), EVP_PKEY_free);
+  out.publicKey = std::move(key.value().pkey);
 
   if (auto err = readSubject(der.subject, out)) return R::fail(*err);
   if (auto err = readRequestAttributes(der.attributes, limits, out)) return R::fail(*err);

@@ -7,14 +7,12 @@
 #include <vector>
 
 #include "signers/CertificateRequest.h"
+#include "signers/CustomProfile.h"
 #include "signers/IpAddress.h"
+#include "signers/Requester.h"
 #include "signers/Result.h"
 #include "signers/SignerConfig.h"
 #include "signers/Usages.h"
-
-namespace re2 {
-class RE2;
-}
 
 namespace signers {
 
@@ -32,13 +30,6 @@ std::optional<std::string> validateKubeletServing(const ParsedRequest& req, cons
 std::optional<std::string> validateKubeletClient(const ParsedRequest& req, const UsageSet& usages);
 std::optional<std::string> validateApiServerClient(const ParsedRequest& req, const std::vector<std::string>& usages);
 std::optional<std::string> validateLegacyUnknown(const ParsedRequest& req, const std::vector<std::string>& usages);
-
-// Who asked for the certificate: spec.username and spec.groups, set by the API server. Empty when
-// unknown (then only the rules that do not depend on the requester apply).
-struct Requester {
-  std::string username;
-  std::vector<std::string> groups;
-};
 
 // X.520 upper bounds (ub-common-name, ub-organization-name): 64 characters.
 inline constexpr std::size_t kMaxSubjectValueChars = 64;
@@ -79,28 +70,6 @@ std::optional<std::string> validateKubernetesProfile(const std::string& signerNa
 std::optional<std::string> validateKeyPolicy(const ParsedRequest& req, const KeyPolicy& policy);
 std::optional<std::string> validateCommonRules(const ParsedRequest& req, const std::vector<std::string>& usages,
                                                const KeyPolicy& policy);
-
-// A custom signer's rules, compiled once (regexes, CIDRs) from its SignerConfig.
-class CustomProfile {
- public:
-  static Result<std::shared_ptr<const CustomProfile>> compile(const SignerConfig& config);
-  std::optional<std::string> validate(const ParsedRequest& req, const UsageSet& usages) const;
-
- private:
-  CustomProfile() = default;
-  UsageSet allowedUsages_;
-  UsageSet requiredUsages_;
-  bool allowDns_ = false, allowIp_ = false, allowEmail_ = false, allowUri_ = false;
-  std::vector<std::string> dnsSuffixes_;
-  // RE2 (linear time), compiled once here: a hostile request can never make matching expensive.
-  std::vector<std::shared_ptr<const re2::RE2>> dnsRegexes_;
-  std::vector<Cidr> ipCidrs_;
-  std::vector<std::string> allowedOrganizations_;
-  bool anyOrganization_ = false;
-  bool permitSystemMasters_ = false;
-  std::shared_ptr<const re2::RE2> commonNameRegex_;
-  std::size_t maxSans_ = 100;
-};
 
 // Well-formed DNS SAN: labels of [A-Za-z0-9-] (1..63, no leading/trailing '-'), total <= 253,
 // an optional leading "*." wildcard label.

@@ -1,4 +1,5 @@
-#include "signers/CertificateAuthority.h"
+#include "signers/ReloadingCertificateAuthority.h"
+
 #include "signers/FileUtil.h"
 
 namespace signers {
@@ -55,7 +56,7 @@ Result<bool> ReloadingCertificateAuthority::reloadIfChanged() {
   return Result<bool>::ok(true);
 }
 
-void ReloadingCertificateAuthority::startPolling(std::chrono::seconds interval,
+void ReloadingCertificateAuthority::startPolling(std::chrono::milliseconds interval,
                                                  std::function<void(const Result<bool>&)> onResult) {
   stopPolling();
   {

@@ -34,19 +34,16 @@ RK fromData(const char* type, const OSSL_PARAM* params) {
   return RK::ok(EvpPkeyPtr(key));
 }
 
-struct EcKeyDeleter {
-  void operator()(EC_KEY* k) const noexcept { EC_KEY_free(k); }
-};
-struct EcGroupDeleter {
-  void operator()(EC_GROUP* g) const noexcept { EC_GROUP_free(g); }
-};
+// Here, not in OpenSslPtr.h: naming the deprecated EC_KEY_free would warn in every file that
+// includes it.
+using EcKeyPtr = std::unique_ptr<EC_KEY, OpenSslDeleter<&EC_KEY_free>>;
 
 // Built once per curve; EC_GROUP_new_by_curve_name costs about as much as the point decoding.
 const EC_GROUP* sharedGroup(int curveNid) {
-  static const std::unique_ptr<EC_GROUP, EcGroupDeleter> p224(EC_GROUP_new_by_curve_name(NID_secp224r1));
-  static const std::unique_ptr<EC_GROUP, EcGroupDeleter> p256(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
-  static const std::unique_ptr<EC_GROUP, EcGroupDeleter> p384(EC_GROUP_new_by_curve_name(NID_secp384r1));
-  static const std::unique_ptr<EC_GROUP, EcGroupDeleter> p521(EC_GROUP_new_by_curve_name(NID_secp521r1));
+  static const EcGroupPtr p224(EC_GROUP_new_by_curve_name(NID_secp224r1));
+  static const EcGroupPtr p256(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
+  static const EcGroupPtr p384(EC_GROUP_new_by_curve_name(NID_secp384r1));
+  static const EcGroupPtr p521(EC_GROUP_new_by_curve_name(NID_secp521r1));
   switch (curveNid) {
     case NID_secp224r1: return p224.get();
     case NID_X9_62_prime256v1: return p256.get();
@@ -123,7 +120,7 @@ RP ecKeyOnCurve(int curve, DerBytes bits, KeyBits& reencoded) {
   if (bits.size() != 1 + 2 * fieldBytes || bits[0] != 0x04) {
     return RP::fail("request has an EC public key that is not an uncompressed point (0x04 || X || Y)");
   }
-  std::unique_ptr<EC_KEY, EcKeyDeleter> ec(EC_KEY_new());
+  EcKeyPtr ec(EC_KEY_new());
   // EC_KEY_oct2key refuses points that are not on the curve.
   if (!ec || EC_KEY_set_group(ec.get(), group) != 1 || EC_KEY_oct2key(ec.get(), bits.data(), bits.size(), nullptr) != 1) {
     drainOpenSslErrors();

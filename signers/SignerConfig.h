@@ -1,5 +1,5 @@
 #pragma once
-// Per-signer configuration. The controller fills it from YAML; Signer::create validates it.
+// Per-signer configuration. The controller fills it from YAML; FileCaSigner::create validates it.
 #include <chrono>
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 #include "PolicyFixtures.h"
 #include "controller/RequesterRulePolicy.h"
-#include "signers/IssueCertificate.h"
+#include "signers/FileCaSigner.h"
 
 #include <doctest/doctest.h>
 
@@ -53,7 +53,7 @@ TEST_CASE("requester rules: the signer's own constraints are checked before appr
   sc.allowedUsages = {"digital signature", "server auth"};
   sc.allowDns = true;
   sc.dnsSuffixes = {"other.svc"};
-  auto signer = signers::Signer::create(sc);
+  auto signer = signers::FileCaSigner::create(sc);
   REQUIRE_MESSAGE(signer.ok(), signer.error());
   csrop::RequesterRulePolicy policy({rule()}, {{"example.com/my-signer", signer.value().get()}});
   auto v = policy.evaluate(request("alice", {}));

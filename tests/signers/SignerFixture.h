@@ -3,7 +3,7 @@
 #include <string>
 
 #include "TestPki.h"
-#include "signers/IssueCertificate.h"
+#include "signers/FileCaSigner.h"
 
 namespace testpki {
 
@@ -12,7 +12,7 @@ struct SignerFixture {
   TempDir dir;
   TestCa ca;
   std::string certFile, keyFile;
-  std::unique_ptr<signers::Signer> signer;
+  std::unique_ptr<signers::FileCaSigner> signer;
 
   explicit SignerFixture(signers::SignerConfig config, CaOptions caOptions = {})
       : ca(makeCa(caOptions)) {
@@ -20,7 +20,7 @@ struct SignerFixture {
     keyFile = dir.write("ca.key", keyPem(ca.key.get()));
     config.caCertFile = certFile;
     config.caKeyFile = keyFile;
-    auto s = signers::Signer::create(config);
+    auto s = signers::FileCaSigner::create(config);
     if (!s) throw std::runtime_error(s.error());
     signer = std::move(s.value());
   }

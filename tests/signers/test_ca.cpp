@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include "TestPki.h"
 #include "signers/CertificateAuthority.h"
+#include "signers/ReloadingCertificateAuthority.h"
 
 using namespace signers;
 using namespace testpki;
@@ -218,16 +220,25 @@ TEST_CASE("CA reload: the polling thread picks up a change and stops on destruct
   TestCa first = makeCa({.commonName = "first"});
   CaOnDisk d;
   writeCa(d, first);
+  // Before the holder, so the poller is joined before they go even when a REQUIRE throws.
+  std::mutex mutex;
+  std::condition_variable swapped;
+  int swaps = 0;
   auto holder = ReloadingCertificateAuthority::create(CaFiles{d.cert, d.key, "", {}});
   REQUIRE(holder.ok());
-  std::atomic<int> swaps{0};
-  holder.value()->startPolling(std::chrono::seconds(1), [&](const Result<bool>& r) {
-    if (r.ok() && r.value()) ++swaps;
+  holder.value()->startPolling(std::chrono::milliseconds(10), [&](const Result<bool>& r) {
+    if (!r.ok() || !r.value()) return;
+    std::lock_guard lock(mutex);
+    ++swaps;
+    swapped.notify_all();
   });
   TestCa second = makeCa({.commonName = "second"});
   writeCa(d, second);
-  for (int i = 0; i < 50 && swaps == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(swaps == 1);
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(swapped.wait_for(lock, std::chrono::seconds(20), [&] { return swaps > 0; }));
+    CHECK(swaps == 1);
+  }
   CHECK(holder.value()->current()->subject() == "CN=second");
   holder.value().reset();  // joins the poller
 }

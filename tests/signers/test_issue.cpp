@@ -274,11 +274,11 @@ TEST_CASE("issue: chain is appended only when configured") {
   c.caCertFile = dir.write("inter.crt", inter.certPem());
   c.caKeyFile = dir.write("inter.key", keyPem(inter.key.get()));
   c.chainFiles = {dir.write("root.crt", root.certPem())};
-  auto without = Signer::create(c);
+  auto without = FileCaSigner::create(c);
   REQUIRE(without.ok());
   CHECK(countPemCertificates(mustIssue(*without.value(), servingRequest()).pem) == 1);
   c.includeChain = true;
-  auto with = Signer::create(c);
+  auto with = FileCaSigner::create(c);
   REQUIRE(with.ok());
   auto pem = mustIssue(*with.value(), servingRequest()).pem;
   CHECK(countPemCertificates(pem) == 2);
@@ -291,11 +291,11 @@ TEST_CASE("create: configuration errors") {
   SignerConfig c = SignerFixture::named(kKubeletServingSigner);
   c.caCertFile = dir.write("ca.crt", ca.certPem());
   c.caKeyFile = dir.write("ca.key", keyPem(ca.key.get()));
-  CHECK(Signer::create(c).ok());
+  CHECK(FileCaSigner::create(c).ok());
   auto bad = [&](auto mutate) {
     SignerConfig copy = c;
     mutate(copy);
-    return Signer::create(copy);
+    return FileCaSigner::create(copy);
   };
   CHECK_FALSE(bad([](SignerConfig& s) { s.signerName = "kubernetes.io/other"; }).ok());
   CHECK_FALSE(bad([](SignerConfig& s) { s.signerName = "nodomain/x"; }).ok());
@@ -362,7 +362,7 @@ TEST_CASE("issue: signing keeps working while the CA is swapped underneath") {
   std::this_thread::sleep_for(milliseconds(100));
   f.dir.write("ca.crt", second.certPem());
   f.dir.write("ca.key", keyPem(second.key.get()));
-  auto reloaded = f.signer->authority().reloadIfChanged();
+  auto reloaded = f.signer->reloadIfChanged();
   std::this_thread::sleep_for(milliseconds(100));
   stop = true;
   worker.join();

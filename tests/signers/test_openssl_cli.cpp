@@ -60,7 +60,7 @@ TEST_CASE("openssl verify accepts the chain of an intermediate-issued certificat
   SignerConfig c = SignerFixture::named(kKubeletClientSigner);
   c.caCertFile = dir.write("inter.crt", inter.certPem());
   c.caKeyFile = dir.write("inter.key", keyPem(inter.key.get(), KeyFormat::Traditional));
-  auto s = Signer::create(c);
+  auto s = FileCaSigner::create(c);
   REQUIRE(s.ok());
   auto pem = issuePem(*s.value(), IssueRequest{makeCsr(nodeClientCsr()), kKubeletClientSigner, {"digital signature", "client auth"}, {}});
   auto leaf = dir.write("leaf.pem", pem);

@@ -1,7 +1,9 @@
+#include "signers/FileCaSigner.h"
+
 #include <spdlog/spdlog.h>
 
 #include "signers/CertificateBuilder.h"
-#include "signers/IssueCertificate.h"
+#include "signers/CustomProfile.h"
 #include "signers/Profiles.h"
 #include "signers/Validity.h"
 
@@ -33,14 +35,15 @@ std::chrono::system_clock::time_point floorSeconds(std::chrono::system_clock::ti
 
 }  // namespace
 
-Signer::Signer(SignerConfig config, std::unique_ptr<ReloadingCertificateAuthority> authority,
-               std::shared_ptr<const ProfileRules> rules)
+FileCaSigner::FileCaSigner(SignerConfig config, std::unique_ptr<ReloadingCertificateAuthority> authority,
+                           std::shared_ptr<const ProfileRules> rules)
     : config_(std::move(config)), authority_(std::move(authority)), rules_(std::move(rules)) {}
 
-Signer::~Signer() = default;
+// The poller calls report(), which reads onCaChanged_: it must end before the members go.
+FileCaSigner::~FileCaSigner() { stopReloading(); }
 
-Result<std::unique_ptr<Signer>> Signer::create(const SignerConfig& config) {
-  using R = Result<std::unique_ptr<Signer>>;
+Result<std::unique_ptr<FileCaSigner>> FileCaSigner::create(const SignerConfig& config) {
+  using R = Result<std::unique_ptr<FileCaSigner>>;
   if (auto err = checkSignerNameFormat(config.signerName)) return R::fail("signer \"" + config.signerName + "\": " + *err);
   const std::string who = "signer " + config.signerName + ": ";
   if (config.maxDuration < kMinimumTtl) return R::fail(who + "maxDuration must be at least 10m");
@@ -61,19 +64,55 @@ Result<std::unique_ptr<Signer>> Signer::create(const SignerConfig& config) {
   auto authority = ReloadingCertificateAuthority::create(
       CaFiles{config.caCertFile, config.caKeyFile, config.caKeyPassphraseFile, config.chainFiles});
   if (!authority) return R::fail(who + authority.error());
-  return R::ok(std::unique_ptr<Signer>(new Signer(config, std::move(authority.value()), std::move(rules))));
+  return R::ok(std::unique_ptr<FileCaSigner>(new FileCaSigner(config, std::move(authority.value()), std::move(rules))));
 }
 
-std::chrono::system_clock::time_point Signer::caNotAfter() const { return authority_->current()->notAfter(); }
+std::chrono::system_clock::time_point FileCaSigner::caNotAfter() const { return authority_->current()->notAfter(); }
 
-RequestLimits Signer::requestLimits() const {
+std::string FileCaSigner::caPem() const { return authority_->current()->certificatePem(); }
+
+std::string FileCaSigner::caSubject() const { return authority_->current()->subject(); }
+
+void FileCaSigner::startReloading(std::chrono::milliseconds interval, CaChangedCallback onCaChanged) {
+  stopReloading();
+  {
+    std::lock_guard lock(observerMutex_);
+    onCaChanged_ = std::move(onCaChanged);
+  }
+  authority_->startPolling(interval, [this](const Result<bool>& reload) { report(reload); });
+}
+
+void FileCaSigner::stopReloading() { authority_->stopPolling(); }
+
+Result<bool> FileCaSigner::reloadIfChanged() {
+  auto reload = authority_->reloadIfChanged();
+  report(reload);
+  return reload;
+}
+
+void FileCaSigner::report(const Result<bool>& reload) {
+  if (!reload) {
+    spdlog::error("CA reload for signer {} refused, keeping the previous CA: {}", config_.signerName, reload.error());
+    return;
+  }
+  if (!reload.value()) return;
+  spdlog::info("CA reloaded for signer {}", config_.signerName);
+  CaChangedCallback observer;
+  {
+    std::lock_guard lock(observerMutex_);
+    observer = onCaChanged_;
+  }
+  if (observer) observer(*this);
+}
+
+RequestLimits FileCaSigner::requestLimits() const {
   RequestLimits limits;
   if (config_.maxSans >= 0) limits.maxSans = static_cast<std::size_t>(config_.maxSans);
   return limits;
 }
 
-std::optional<std::string> Signer::validate(const ParsedRequest& request, const std::vector<std::string>& usages,
-                                            const Requester& requester) const {
+std::optional<std::string> FileCaSigner::validate(const ParsedRequest& request, const std::vector<std::string>& usages,
+                                                  const Requester& requester) const {
   if (!rules_->custom) return validateKubernetesProfile(config_.signerName, request, usages, requester, config_.keyPolicy,
                                                             config_.clusterDomain);
   // Subject text first so no regex ever sees an unbounded or forged CN; then the profile, so
@@ -83,8 +122,8 @@ std::optional<std::string> Signer::validate(const ParsedRequest& request, const 
   return validateCommonRules(request, usages, config_.keyPolicy);
 }
 
-std::variant<IssuedCertificate, IssueError> Signer::issue(const IssueRequest& request,
-                                                          std::chrono::system_clock::time_point now) const {
+std::variant<IssuedCertificate, IssueError> FileCaSigner::issue(const IssueRequest& request,
+                                                                std::chrono::system_clock::time_point now) const {
   using K = IssueErrorKind;
   if (request.signerName != config_.signerName) {
     return IssueError{K::ValidationFailed, "request is for signer " + request.signerName + ", not " + config_.signerName};
