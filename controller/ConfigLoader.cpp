@@ -1,6 +1,7 @@
 #include "controller/ConfigLoader.h"
 
 #include "controller/NodeNameRegexes.h"
+#include "signers/Duration.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslPtr.h"
 #include "signers/Profiles.h"
@@ -10,7 +11,6 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -345,23 +345,9 @@ void parseSigners(Section s, Config& config) {
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) {
-  static const std::regex part(R"((\d+(?:\.\d+)?)(ms|s|m|h))");
-  // Nothing configurable needs more than a century; the bound keeps every sum far from
-  // int64 overflow (9999999999999h once became negative).
-  constexpr double kMaxMs = 100 * 365.25 * 24 * 3.6e6;
-  if (text.empty() || text.size() > 64) return std::nullopt;
-  double total = 0;
-  std::size_t pos = 0;
-  for (std::sregex_iterator it(text.begin(), text.end(), part), end; it != end; ++it) {
-    if (static_cast<std::size_t>(it->position()) != pos) return std::nullopt;
-    pos += it->length();
-    const double v = std::strtod((*it)[1].str().c_str(), nullptr);
-    const std::string unit = (*it)[2];
-    total += unit == "ms" ? v : unit == "s" ? v * 1e3 : unit == "m" ? v * 6e4 : v * 3.6e6;
-    if (!std::isfinite(total) || total > kMaxMs) return std::nullopt;
-  }
-  if (pos != text.size()) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<int64_t>(total));
+  auto d = signers::parseDuration(text, signers::kConfigDurationUnits);
+  if (!d) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d.value());
 }
 
 namespace {

@@ -1,5 +1,7 @@
 #pragma once
 // Standard base64 (RFC 4648, padded) as used by Kubernetes for []byte fields and kubeconfig *-data.
+// signers/Base64.h is the same codec for signers/ and pki/; k8sclient keeps this one because it
+// must not depend on signers/ (the layering the build checks), and it needs no PEM-only rules.
 #include <optional>
 #include <string>
 #include <string_view>

@@ -4,6 +4,7 @@
 
 #include <openssl/rsa.h>
 
+#include "signers/Asn1Time.h"
 #include "signers/OpenSslError.h"
 
 namespace csrop::pki {
@@ -45,10 +46,10 @@ signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonNa
   std::time_t notBefore = now - 5 * 60;
   std::time_t notAfter = now + static_cast<std::time_t>(std::chrono::seconds(lifetime).count());
   if (issuer.cert != nullptr) {
-    std::time_t issuerEnd = 0;
-    struct tm tm {};
-    if (ASN1_TIME_to_tm(X509_get0_notAfter(issuer.cert), &tm) == 1) issuerEnd = timegm(&tm);
-    if (issuerEnd != 0 && issuerEnd < notAfter) notAfter = issuerEnd;
+    auto issuerEnd = signers::asn1TimeToTimePoint(X509_get0_notAfter(issuer.cert));
+    if (issuerEnd && std::chrono::system_clock::to_time_t(*issuerEnd) < notAfter) {
+      notAfter = std::chrono::system_clock::to_time_t(*issuerEnd);
+    }
   }
   if (X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0, 0, &notBefore) == nullptr ||
       X509_time_adj_ex(X509_getm_notAfter(cert.get()), 0, 0, &notAfter) == nullptr) {

@@ -2,13 +2,16 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "pki/PemFiles.h"
+#include "signers/Base64.h"
 #include "signers/FileUtil.h"
 
 namespace csrop::pki {
 namespace {
 
 using R = signers::Result<KubeconfigCredentials>;
+
+// As client-go reads *-data ([]byte in JSON: Go's StdEncoding), plus folded YAML lines.
+constexpr signers::Base64Rules kKubeconfigBase64{.skipWhitespace = true, .canonicalBits = false};
 
 struct Located {
   YAML::Node user;     // the "user" map of the chosen users[] entry
@@ -59,12 +62,12 @@ std::string decodedField(const YAML::Node& map, const char* key, const std::stri
     error = shownAs + ": " + key + " is not a string";
     return {};
   }
-  auto decoded = base64Decode(map[key].as<std::string>(), shownAs + ": " + key);
-  if (!decoded) {
-    error = decoded.error();
+  std::string decoded;
+  if (signers::base64Decode(map[key].as<std::string>(), kKubeconfigBase64, decoded)) {
+    error = shownAs + ": " + key + " is not valid base64";
     return {};
   }
-  return decoded.value();
+  return decoded;
 }
 
 }  // namespace
@@ -102,11 +105,11 @@ signers::Result<std::string> embedClientCertificate(const std::string& yamlText,
     if (!located) return S::fail(located.error());
     YAML::Node user = located.value().user;
     user.remove("client-certificate");
-    user["client-certificate-data"] = base64Encode(certPem);
+    user["client-certificate-data"] = signers::base64Encode(certPem);
     YAML::Node cluster = located.value().cluster;
     if (cluster && cluster.IsMap() && !cluster["certificate-authority-data"] && !cluster["certificate-authority"] &&
         !caPem.empty()) {
-      cluster["certificate-authority-data"] = base64Encode(caPem);
+      cluster["certificate-authority-data"] = signers::base64Encode(caPem);
     }
     YAML::Emitter out;
     out << doc;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "signers/Duration.h"
+
 namespace csrop::pki {
 
 PkiArgs::PkiArgs(const std::vector<std::string>& args, const std::set<std::string>& valueFlags,
@@ -45,36 +47,9 @@ std::string PkiArgs::required(const std::string& flag) const {
 bool PkiArgs::has(const std::string& flag) const { return switches_.contains(flag); }
 
 std::chrono::seconds parseDuration(const std::string& text) {
-  auto bad = [&] { return PkiUsageError("invalid duration \"" + text + "\" (examples: 30d, 720h, 1h30m)"); };
-  if (text.empty()) throw bad();
-  long long total = 0;
-  std::size_t i = 0;
-  bool any = false;
-  while (i < text.size()) {
-    std::size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == start || i - start > 9) throw bad();
-    long long n = std::stoll(text.substr(start, i - start));
-    long long unit = 1;
-    if (i < text.size()) {
-      switch (text[i]) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        case 'y': unit = 365 * 86400LL; break;
-        default: throw bad();
-      }
-      ++i;
-    } else if (any) {
-      throw bad();
-    }
-    total += n * unit;
-    // A century bounds every sum far below int64 overflow; no certificate should live longer.
-    if (total > 100 * 365 * 86400LL + 25 * 86400LL) throw PkiUsageError("duration \"" + text + "\" is longer than 100 years");
-    any = true;
-  }
-  return std::chrono::seconds(total);
+  auto d = signers::parseDuration(text, signers::kPkiDurationUnits);
+  if (!d) throw PkiUsageError("invalid duration \"" + text + "\": " + d.error() + " (examples: 30d, 720h, 1h30m)");
+  return std::chrono::duration_cast<std::chrono::seconds>(d.value());
 }
 
 int parsePositiveInt(const std::string& flag, const std::string& text) {

@@ -31,7 +31,8 @@ class PkiArgs {
   std::set<std::string> switches_;
 };
 
-// "90d", "720h", "1h30m", "45s", "2y" (365 days), or a bare number of seconds.
+// signers/Duration.h with the pki units: "90d", "720h", "1h30m", "1.5d", "2y" (365 days), or a bare
+// number of seconds. Throws PkiUsageError saying what is wrong.
 std::chrono::seconds parseDuration(const std::string& text);
 int parsePositiveInt(const std::string& flag, const std::string& text);
 

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pki/CertificateFacts.h"
 #include "pki/InstalledCertificate.h"
 #include "pki/KubeadmProfiles.h"
 #include "pki/PemFiles.h"

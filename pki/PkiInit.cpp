@@ -8,6 +8,7 @@
 #include "pki/PkiTree.h"
 #include "signers/CertificateAuthority.h"
 #include "signers/FileUtil.h"
+#include "signers/OpenSslPem.h"
 
 namespace csrop::pki {
 
@@ -15,8 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr auto kKeyPerms = fs::perms::owner_read | fs::perms::owner_write;
-constexpr auto kCertPerms = kKeyPerms | fs::perms::group_read | fs::perms::others_read;
+constexpr mode_t kKeyMode = 0600;
+constexpr mode_t kCertMode = 0644;
 
 bool ensureDirectory(const fs::path& dir, std::ostream& err) {
   // 0700 like kubeadm's certificate directories: the tree holds private keys.
@@ -61,8 +62,9 @@ bool initCa(const PkiTree& tree, const CaProfile& ca, const CaIssuer& issuer, st
     return false;
   }
   // The key first: a certificate without a key would look like External CA mode on the next run.
-  auto wroteKey = writeFileAtomically(keyPath, privateKeyPem(key.value().get()), kKeyPerms);
-  auto wroteCert = wroteKey ? writeFileAtomically(certPath, certificatePem(cert.value().get()), kCertPerms) : wroteKey;
+  auto wroteKey = signers::writeFileAtomically(keyPath.string(), signers::privateKeyPem(key.value().get()), kKeyMode);
+  auto wroteCert =
+      wroteKey ? signers::writeFileAtomically(certPath.string(), signers::certificatePem(cert.value().get()), kCertMode) : wroteKey;
   if (!wroteCert) {
     err << "error: " << wroteCert.error() << "\n";
     return false;
@@ -98,13 +100,13 @@ bool initServiceAccountKeys(const PkiTree& tree, std::ostream& out, std::ostream
       return false;
     }
     key = std::move(generated.value());
-    auto wrote = writeFileAtomically(keyPath, privateKeyPem(key.get()), kKeyPerms);
+    auto wrote = signers::writeFileAtomically(keyPath.string(), signers::privateKeyPem(key.get()), kKeyMode);
     if (!wrote) {
       err << "error: " << wrote.error() << "\n";
       return false;
     }
   }
-  auto wrote = writeFileAtomically(pubPath, publicKeyPem(key.get()), kCertPerms);
+  auto wrote = signers::writeFileAtomically(pubPath.string(), signers::publicKeyPem(key.get()), kCertMode);
   if (!wrote) {
     err << "error: " << wrote.error() << "\n";
     return false;

@@ -12,7 +12,8 @@
 #include "pki/ProfileMatch.h"
 #include "signers/CertificateRequest.h"
 #include "signers/FileUtil.h"
-#include "signers/FileCaSigner.h"
+#include "signers/OpenSslPem.h"
+#include "signers/IssueCertificate.h"
 #include "signers/Validity.h"
 
 namespace csrop::pki {
@@ -21,8 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr auto kCertPerms = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read;
-constexpr auto kConfPerms = fs::perms::owner_read | fs::perms::owner_write;
+constexpr mode_t kCertMode = 0644;
+constexpr mode_t kConfMode = 0600;  // a kubeconfig holds its private key
 
 struct PlannedSignature {
   const CertProfile* profile = nullptr;
@@ -122,7 +123,7 @@ class SignRun {
                         "; the cluster would not trust what this CA signs";
         }
       }
-      if (caCert) state.caPem = certificatePem(caCert.value().get());
+      if (caCert) state.caPem = signers::certificatePem(caCert.value().get());
     }
     return caStates_.emplace(id, std::move(state)).first->second;
   }
@@ -131,7 +132,7 @@ class SignRun {
     auto it = signers_.find(p.name);
     if (it != signers_.end()) return it->second.get();
     const CaProfile& ca = caProfile(p.ca);
-    auto created = signers::FileCaSigner::create(signerConfigFor(p, tree_.caCertPath(ca).string(), tree_.caKeyPath(ca).string(),
+    auto created = signers::Signer::create(signerConfigFor(p, tree_.caCertPath(ca).string(), tree_.caKeyPath(ca).string(),
                                                            std::chrono::hours(24) * options_.days));
     if (!created) {
       error = created.error();
@@ -182,7 +183,7 @@ class SignRun {
       if (fs::exists(keyPath, ec)) {
         auto key = loadPrivateKeyFile(keyPath, tree_.display(keyPath));
         if (!key) return refuse(csr, key.error()), false;
-        if (!samePublicKey(key.value().get(), req.publicKey.get())) {
+        if (!signers::samePublicKey(key.value().get(), req.publicKey.get())) {
           return refuse(csr, "the request's public key does not match " + tree_.display(keyPath)), false;
         }
       }
@@ -202,7 +203,7 @@ class SignRun {
       }
       auto key = parsePrivateKey(creds.value().clientKeyPem, tree_.display(conf) + " client-key-data");
       if (!key) return refuse(csr, key.error()), false;
-      if (!samePublicKey(key.value().get(), req.publicKey.get())) {
+      if (!signers::samePublicKey(key.value().get(), req.publicKey.get())) {
         return refuse(csr, "the request's public key does not match the client-key-data in " + tree_.display(conf)), false;
       }
       if (!creds.value().clientCertPem.empty()) {
@@ -212,7 +213,7 @@ class SignRun {
       }
     }
     if (existing && !options_.force) {
-      if (samePublicKey(X509_get0_pubkey(existing.get()), req.publicKey.get())) {
+      if (signers::samePublicKey(X509_get0_pubkey(existing.get()), req.publicKey.get())) {
         out_ << "already signed: " << tree_.display(tree_.certPath(p)) << " holds a certificate for this request's key\n";
         ++upToDate_;
         return false;
@@ -227,7 +228,7 @@ class SignRun {
     const CertProfile& profile = *p.profile;
     std::string error;
     signers::Signer* signer = signerFor(profile, error);
-    signers::IssueRequest request{p.requestPem, signer->name(), p.usages, int64_t{options_.days} * 86400};
+    signers::IssueRequest request{p.requestPem, signer->signerName(), p.usages, int64_t{options_.days} * 86400};
     auto issued = signer->issue(request, std::chrono::system_clock::now());
     if (auto* e = std::get_if<signers::IssueError>(&issued)) {
       err_ << "error: " << tree_.display(p.csrPath) << ": " << e->message << "\n";
@@ -237,7 +238,7 @@ class SignRun {
     fs::path target = tree_.certPath(profile);
     signers::Result<bool> wrote = signers::Result<bool>::ok(true);
     if (profile.storage == Storage::PkiFiles) {
-      wrote = writeFileAtomically(target, cert.pem, kCertPerms);
+      wrote = signers::writeFileAtomically(target.string(), cert.pem, kCertMode);
     } else {
       auto text = signers::readSmallFile(target.string());
       if (!text) {
@@ -250,8 +251,9 @@ class SignRun {
         return false;
       }
       std::error_code ec;
-      auto perms = fs::status(target, ec).permissions();
-      wrote = writeFileAtomically(target, updated.value(), ec ? kConfPerms : perms);
+      // The kubeconfig keeps the mode it has.
+      const auto perms = fs::status(target, ec).permissions() & fs::perms::mask;
+      wrote = signers::writeFileAtomically(target.string(), updated.value(), ec ? kConfMode : static_cast<mode_t>(perms));
     }
     if (!wrote) {
       err_ << "error: " << wrote.error() << "\n";

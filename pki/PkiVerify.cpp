@@ -6,12 +6,14 @@
 #include <system_error>
 #include <vector>
 
+#include "pki/CertificateFacts.h"
 #include "pki/InstalledCertificate.h"
 #include "pki/KubeadmProfiles.h"
 #include "pki/PemFiles.h"
 #include "pki/PkiTree.h"
 #include "pki/ProfileMatch.h"
 #include "signers/OpenSslError.h"
+#include "signers/OpenSslPem.h"
 
 namespace csrop::pki {
 
@@ -19,16 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct X509StoreDeleter {
-  void operator()(X509_STORE* s) const noexcept { X509_STORE_free(s); }
-};
-struct X509StoreCtxDeleter {
-  void operator()(X509_STORE_CTX* c) const noexcept { X509_STORE_CTX_free(c); }
-};
-
 std::optional<std::string> verifyChain(X509* leaf, X509* ca) {
-  std::unique_ptr<X509_STORE, X509StoreDeleter> store(X509_STORE_new());
-  std::unique_ptr<X509_STORE_CTX, X509StoreCtxDeleter> ctx(X509_STORE_CTX_new());
+  const signers::X509StorePtr store(X509_STORE_new());
+  const signers::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!store || !ctx || X509_STORE_add_cert(store.get(), ca) != 1) return signers::withOpenSslErrors("cannot set up chain verification");
   // The CA may be an intermediate under an offline root: trusting it alone is what the cluster does.
   X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
@@ -88,7 +83,7 @@ class VerifyRun {
     if (fs::exists(keyPath, ec)) {
       auto key = loadPrivateKeyFile(keyPath, tree_.display(keyPath));
       if (!key) report(ca.name, key.error());
-      else if (!samePublicKey(key.value().get(), X509_get0_pubkey(cert.value().get()))) {
+      else if (!signers::samePublicKey(key.value().get(), X509_get0_pubkey(cert.value().get()))) {
         report(ca.name, tree_.display(keyPath) + " does not belong to " + tree_.display(certPath));
       }
     }
@@ -107,7 +102,7 @@ class VerifyRun {
     auto pub = loadPublicKeyFile(pubPath, "pki/sa.pub");
     if (!key) return report("sa", key.error());
     if (!pub) return report("sa", pub.error());
-    if (!samePublicKey(key.value().get(), pub.value().get())) report("sa", "pki/sa.pub is not the public half of pki/sa.key");
+    if (!signers::samePublicKey(key.value().get(), pub.value().get())) report("sa", "pki/sa.pub is not the public half of pki/sa.key");
   }
 
   void checkCert(const CertProfile& p) {
@@ -176,7 +171,7 @@ class VerifyRun {
       if (!fs::exists(keyPath, ec)) return report(p.name, tree_.display(keyPath) + " is missing");
       auto key = loadPrivateKeyFile(keyPath, tree_.display(keyPath));
       if (!key) return report(p.name, key.error());
-      if (!samePublicKey(key.value().get(), X509_get0_pubkey(cert))) {
+      if (!signers::samePublicKey(key.value().get(), X509_get0_pubkey(cert))) {
         report(p.name, tree_.display(keyPath) + " does not belong to " + installed.shownAs);
       }
       return;
@@ -184,7 +179,7 @@ class VerifyRun {
     if (installed.clientKeyPem.empty()) return report(p.name, installed.shownAs + " has no client-key-data");
     auto key = parsePrivateKey(installed.clientKeyPem, installed.shownAs + " client-key-data");
     if (!key) return report(p.name, key.error());
-    if (!samePublicKey(key.value().get(), X509_get0_pubkey(cert))) {
+    if (!signers::samePublicKey(key.value().get(), X509_get0_pubkey(cert))) {
       report(p.name, installed.shownAs + " client-key-data does not belong to its client-certificate-data");
     }
   }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <ctime>
 
+#include "signers/Asn1Time.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslError.h"
 
@@ -16,12 +17,6 @@ namespace signers {
 struct CaLoader {
   using R = Result<std::shared_ptr<const CertificateAuthority>>;
   using TimePoint = CertificateAuthority::TimePoint;
-
-  static std::optional<TimePoint> toTimePoint(const ASN1_TIME* t) {
-    std::tm tm{};
-    if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
-  }
 
   static std::string pemOf(X509* cert) {
     BioPtr bio(BIO_new(BIO_s_mem()));
@@ -41,10 +36,7 @@ struct CaLoader {
       char* header = nullptr;
       unsigned char* data = nullptr;
       long len = 0;
-      const int read = PEM_read_bio(bio.get(), &name, &header, &data, &len);
-      const OpenSslStringPtr ownedName(name), ownedHeader(header);
-      const OpenSslBytesPtr ownedData(data);
-      if (read != 1) {
+      if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
         unsigned long err = ERR_peek_last_error();
         ERR_clear_error();
         if (ERR_GET_REASON(err) == PEM_R_NO_START_LINE) break;
@@ -54,6 +46,9 @@ struct CaLoader {
       const unsigned char* p = data;
       X509Ptr cert(type == "CERTIFICATE" ? d2i_X509(nullptr, &p, len) : nullptr);
       bool trailing = cert && p != data + len;
+      OPENSSL_free(name);
+      OPENSSL_free(header);
+      OPENSSL_free(data);
       if (type != "CERTIFICATE") return RC::fail(file + ": contains a \"" + type + "\" PEM block; it may only hold certificates");
       if (!cert || trailing) return RC::fail(withOpenSslErrors(file + ": a CERTIFICATE block does not parse as X.509"));
       certs.push_back(std::move(cert));
@@ -117,10 +112,10 @@ struct CaLoader {
 
   static std::optional<std::string> prepareSigning(CertificateAuthority& ca) {
     unsigned char* der = nullptr;
-    const int len = i2d_X509_NAME(X509_get_subject_name(ca.cert_.get()), &der);
-    const OpenSslBytesPtr ownedDer(der);
+    int len = i2d_X509_NAME(X509_get_subject_name(ca.cert_.get()), &der);
     if (len <= 0) return withOpenSslErrors("cannot encode the CA subject");
     ca.subjectDer_.assign(der, der + len);
+    OPENSSL_free(der);
 
     ca.signTemplate_.reset(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
@@ -155,7 +150,6 @@ struct CaLoader {
     ca->files_ = files;
     ca->cert_ = std::move(certs.value()[0]);
     X509* cert = ca->cert_.get();
-    ca->certificatePem_ = pemOf(cert);
 
     auto key = readKey(keyText.value(), files.keyFile, files.passphraseFile);
     if (!key) return R::fail(key.error());
@@ -174,8 +168,8 @@ struct CaLoader {
       return R::fail("CA certificate file " + files.certFile + " does not allow certificate signing (KeyUsage keyCertSign missing); use a CA certificate with keyCertSign");
     }
 
-    auto nb = toTimePoint(X509_get0_notBefore(cert));
-    auto na = toTimePoint(X509_get0_notAfter(cert));
+    auto nb = asn1TimeToTimePoint(X509_get0_notBefore(cert));
+    auto na = asn1TimeToTimePoint(X509_get0_notAfter(cert));
     if (!nb || !na) return R::fail("CA certificate file " + files.certFile + ": unreadable validity dates; reissue the CA certificate");
     ca->notBefore_ = *nb;
     ca->notAfter_ = *na;

@@ -1,22 +1,14 @@
 #include "signers/CertificateInfo.h"
 
-#include "signers/OpenSslPtr.h"
-
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include <ctime>
+#include "signers/Asn1Time.h"
+#include "signers/OpenSslPem.h"
 
 namespace signers {
 
 std::optional<std::chrono::system_clock::time_point> certificateNotAfter(const std::string& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return std::nullopt;
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  const X509Ptr cert = readFirstCertificate(pem);
   if (!cert) return std::nullopt;
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return asn1TimeToTimePoint(X509_get0_notAfter(cert.get()));
 }
 
 bool certificateExpired(const std::string& pem, std::chrono::system_clock::time_point now) {

@@ -1,9 +1,9 @@
 #include "signers/Pem.h"
 
 #include <algorithm>
-#include <array>
-#include <cstdint>
 #include <optional>
+
+#include "signers/Base64.h"
 
 namespace signers {
 namespace {
@@ -13,16 +13,6 @@ using R = Result<PemBlock>;
 constexpr std::string_view kBegin = "-----BEGIN ";
 constexpr std::string_view kEnd = "-----END ";
 constexpr std::string_view kDashes = "-----";
-
-// 0..63 for the base64 alphabet, 64 for '=', 255 for anything else.
-constexpr std::array<unsigned char, 256> kBase64 = [] {
-  std::array<unsigned char, 256> t{};
-  t.fill(255);
-  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < alphabet.size(); ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<unsigned char>(i);
-  t['='] = 64;
-  return t;
-}();
 
 // Splits off one line ending in "\n" or "\r\n"; false when there is no line break left.
 bool nextLine(std::string_view& text, std::string_view& line) {
@@ -36,36 +26,25 @@ bool nextLine(std::string_view& text, std::string_view& line) {
 
 bool onlyWhitespace(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
-std::optional<std::string> decodeBase64(std::string_view b64, std::vector<unsigned char>& out) {
-  if (b64.empty() || b64.size() % 4 != 0) return "the PEM body is not a whole number of base64 quads (truncated?)";
-  std::size_t padding = 0;
-  while (padding < 2 && b64[b64.size() - 1 - padding] == '=') ++padding;
-  out.clear();
-  out.reserve(b64.size() / 4 * 3);
-  uint32_t acc = 0;
-  std::size_t data = b64.size() - padding;
-  for (std::size_t i = 0; i < data; ++i) {
-    unsigned char v = kBase64[static_cast<unsigned char>(b64[i])];
-    if (v > 63) return "the PEM body has '=' before its end (padding in the middle, or a second block glued on)";
-    acc = (acc << 6) | v;
-    if (i % 4 == 3) {
-      out.push_back(static_cast<unsigned char>(acc >> 16));
-      out.push_back(static_cast<unsigned char>(acc >> 8));
-      out.push_back(static_cast<unsigned char>(acc));
-      acc = 0;
-    }
+// The body's lines are checked for the alphabet before, so its length and padding are what can
+// still be wrong. Canonical bits: Go's StdEncoding ignores non-zero unused bits; refusing them keeps
+// one text per request.
+std::optional<std::string> decodeBody(std::string_view b64, std::vector<unsigned char>& der) {
+  if (b64.empty()) return "the PEM body is not a whole number of base64 quads (truncated?)";
+  std::string bytes;
+  const auto problem = base64Decode(b64, Base64Rules{.skipWhitespace = false, .canonicalBits = true}, bytes);
+  if (!problem) {
+    der.assign(bytes.begin(), bytes.end());
+    return std::nullopt;
   }
-  // One '=' leaves 18 bits (2 bytes + 2 unused), two leave 12 bits (1 byte + 4 unused). Go's
-  // StdEncoding ignores non-zero unused bits; refusing them keeps one text per request.
-  if (padding == 1) {
-    if ((acc & 0x3) != 0) return std::string("the PEM body's base64 padding is not canonical (unused bits set)");
-    out.push_back(static_cast<unsigned char>(acc >> 10));
-    out.push_back(static_cast<unsigned char>(acc >> 2));
-  } else if (padding == 2) {
-    if ((acc & 0xf) != 0) return std::string("the PEM body's base64 padding is not canonical (unused bits set)");
-    out.push_back(static_cast<unsigned char>(acc >> 4));
+  switch (*problem) {
+    case Base64Problem::NotQuads: return "the PEM body is not a whole number of base64 quads (truncated?)";
+    case Base64Problem::NotAlphabet: return "the PEM body is not base64";
+    case Base64Problem::PaddingInside:
+      return "the PEM body has '=' before its end (padding in the middle, or a second block glued on)";
+    case Base64Problem::NonCanonicalBits: return "the PEM body's base64 padding is not canonical (unused bits set)";
   }
-  return std::nullopt;
+  return "the PEM body is not base64";
 }
 
 }  // namespace
@@ -101,7 +80,7 @@ Result<PemBlock> decodeSinglePemBlock(std::string_view text) {
     if (line.find(':') != std::string_view::npos) return R::fail("PEM headers are not allowed in a certificate request");
     if (line.empty()) return R::fail("the PEM body has an empty line " + std::to_string(lineNo));
     for (char c : line) {
-      if (kBase64[static_cast<unsigned char>(c)] == 255) {
+      if (!isBase64Character(c)) {
         return R::fail("line " + std::to_string(lineNo) + " of the PEM body is not base64 (spaces, other characters or a second BEGIN line)");
       }
     }
@@ -117,7 +96,7 @@ Result<PemBlock> decodeSinglePemBlock(std::string_view text) {
   if (!onlyWhitespace(after)) {
     return R::fail("the PEM text continues after its END line (garbage or a second block); send exactly one block");
   }
-  if (auto err = decodeBase64(b64, block.der)) return R::fail(*err);
+  if (auto err = decodeBody(b64, block.der)) return R::fail(*err);
   return R::ok(std::move(block));
 }
 

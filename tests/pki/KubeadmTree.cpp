@@ -11,7 +11,8 @@
 #include <openssl/pem.h>
 #include <yaml-cpp/yaml.h>
 
-#include "pki/PemFiles.h"
+#include "signers/Base64.h"
+#include "signers/OpenSslPem.h"
 
 namespace pkitest {
 
@@ -23,7 +24,7 @@ signers::EvpPkeyPtr makeKey(bool rsa) {
   return key;
 }
 
-std::string keyPem(EVP_PKEY* key) { return csrop::pki::privateKeyPem(key); }
+std::string keyPem(EVP_PKEY* key) { return signers::privateKeyPem(key); }
 
 std::string makeCsrPem(EVP_PKEY* key, const CsrSpec& spec) {
   signers::X509ReqPtr req(X509_REQ_new());
@@ -98,11 +99,11 @@ const std::vector<KubeconfigSpec>& kubeconfigRequests() {
 
 std::string kubeconfigText(const std::string& user, const std::string& caPem, const std::string& keyPem) {
   std::ostringstream s;
-  s << "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: " << csrop::pki::base64Encode(caPem)
+  s << "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: " << signers::base64Encode(caPem)
     << "\n    server: https://192.168.10.11:6443\n  name: kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n"
     << "    user: " << user << "\n  name: " << user << "@kubernetes\ncurrent-context: " << user
     << "@kubernetes\nkind: Config\npreferences: {}\nusers:\n- name: " << user
-    << "\n  user:\n    client-key-data: " << csrop::pki::base64Encode(keyPem) << "\n";
+    << "\n  user:\n    client-key-data: " << signers::base64Encode(keyPem) << "\n";
   return s.str();
 }
 
@@ -161,9 +162,9 @@ std::string KubeadmTree::extractClientCertificate(const std::string& conf) const
   YAML::Node doc = YAML::Load(read(conf));
   YAML::Node data = doc["users"][0]["user"]["client-certificate-data"];
   if (!data) return "";
-  auto pem = csrop::pki::base64Decode(data.as<std::string>(), conf);
-  if (!pem) return "";
-  write(conf + ".pem", pem.value());
+  std::string pem;
+  if (signers::base64Decode(data.as<std::string>(), signers::Base64Rules{.skipWhitespace = true}, pem)) return "";
+  write(conf + ".pem", pem);
   return path(conf + ".pem");
 }
 
