@@ -13,7 +13,7 @@
 #include "signers/CertificateRequest.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslPem.h"
-#include "signers/IssueCertificate.h"
+#include "signers/FileCaSigner.h"
 #include "signers/Validity.h"
 
 namespace csrop::pki {
@@ -132,7 +132,7 @@ class SignRun {
     auto it = signers_.find(p.name);
     if (it != signers_.end()) return it->second.get();
     const CaProfile& ca = caProfile(p.ca);
-    auto created = signers::Signer::create(signerConfigFor(p, tree_.caCertPath(ca).string(), tree_.caKeyPath(ca).string(),
+    auto created = signers::FileCaSigner::create(signerConfigFor(p, tree_.caCertPath(ca).string(), tree_.caKeyPath(ca).string(),
                                                            std::chrono::hours(24) * options_.days));
     if (!created) {
       error = created.error();
@@ -228,7 +228,7 @@ class SignRun {
     const CertProfile& profile = *p.profile;
     std::string error;
     signers::Signer* signer = signerFor(profile, error);
-    signers::IssueRequest request{p.requestPem, signer->signerName(), p.usages, int64_t{options_.days} * 86400};
+    signers::IssueRequest request{p.requestPem, signer->name(), p.usages, int64_t{options_.days} * 86400};
     auto issued = signer->issue(request, std::chrono::system_clock::now());
     if (auto* e = std::get_if<signers::IssueError>(&issued)) {
       err_ << "error: " << tree_.display(p.csrPath) << ": " << e->message << "\n";

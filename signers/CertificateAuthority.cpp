@@ -36,7 +36,10 @@ struct CaLoader {
       char* header = nullptr;
       unsigned char* data = nullptr;
       long len = 0;
-      if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      const int read = PEM_read_bio(bio.get(), &name, &header, &data, &len);
+      const OpenSslStringPtr ownedName(name), ownedHeader(header);
+      const OpenSslBytesPtr ownedData(data);
+      if (read != 1) {
         unsigned long err = ERR_peek_last_error();
         ERR_clear_error();
         if (ERR_GET_REASON(err) == PEM_R_NO_START_LINE) break;
@@ -46,9 +49,6 @@ struct CaLoader {
       const unsigned char* p = data;
       X509Ptr cert(type == "CERTIFICATE" ? d2i_X509(nullptr, &p, len) : nullptr);
       bool trailing = cert && p != data + len;
-      OPENSSL_free(name);
-      OPENSSL_free(header);
-      OPENSSL_free(data);
       if (type != "CERTIFICATE") return RC::fail(file + ": contains a \"" + type + "\" PEM block; it may only hold certificates");
       if (!cert || trailing) return RC::fail(withOpenSslErrors(file + ": a CERTIFICATE block does not parse as X.509"));
       certs.push_back(std::move(cert));
@@ -112,10 +112,10 @@ struct CaLoader {
 
   static std::optional<std::string> prepareSigning(CertificateAuthority& ca) {
     unsigned char* der = nullptr;
-    int len = i2d_X509_NAME(X509_get_subject_name(ca.cert_.get()), &der);
+    const int len = i2d_X509_NAME(X509_get_subject_name(ca.cert_.get()), &der);
+    const OpenSslBytesPtr ownedDer(der);
     if (len <= 0) return withOpenSslErrors("cannot encode the CA subject");
     ca.subjectDer_.assign(der, der + len);
-    OPENSSL_free(der);
 
     ca.signTemplate_.reset(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
@@ -150,6 +150,7 @@ struct CaLoader {
     ca->files_ = files;
     ca->cert_ = std::move(certs.value()[0]);
     X509* cert = ca->cert_.get();
+    ca->certificatePem_ = pemOf(cert);
 
     auto key = readKey(keyText.value(), files.keyFile, files.passphraseFile);
     if (!key) return R::fail(key.error());
