@@ -200,7 +200,6 @@ bool InformerCore::listOnce(std::stop_token stop) {
   });
   if (stop.stop_requested()) return false;
   spdlog::info("informer {}: listed {} object(s) at resourceVersion {}", resource_.kind, fresh.size(), rv);
-  relists_.fetch_add(1);
   replaceWith(std::move(fresh), rv);
   synced_.store(true);
   return true;

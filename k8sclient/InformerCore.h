@@ -53,7 +53,6 @@ class InformerCore {
   std::vector<Json> list() const;
   size_t size() const;
   uint64_t watchRestarts() const { return watchRestarts_.load(); }
-  uint64_t relists() const { return relists_.load(); }
   std::string lastResourceVersion() const;
 
   // Cache key: the name; "namespace/name" for namespaced objects when watching all namespaces.
@@ -92,7 +91,7 @@ class InformerCore {
   std::map<std::string, Entry> cache_;
   std::string resourceVersion_;
   std::atomic<bool> synced_{false};
-  std::atomic<uint64_t> watchRestarts_{0}, relists_{0};
+  std::atomic<uint64_t> watchRestarts_{0};
 };
 
 }  // namespace k8s

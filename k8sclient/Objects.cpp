@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "k8sclient/Base64.h"
+#include "k8sclient/Rfc3339.h"
 
 namespace k8s {
 
@@ -145,27 +146,10 @@ void dropIfEmpty(json& j, const char* key) {
   if (it != j.end() && it->is_object() && it->empty()) j.erase(it);
 }
 
-std::string formatNow(bool micro) {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  if (micro) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-    char frac[16];
-    std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(us));
-    out += frac;
-  }
-  return out + "Z";
-}
-
 }  // namespace
 
-std::string nowRfc3339() { return formatNow(false); }
-std::string nowRfc3339Micro() { return formatNow(true); }
+std::string nowRfc3339() { return formatRfc3339(std::chrono::system_clock::now()); }
+std::string nowRfc3339Micro() { return formatRfc3339Micro(std::chrono::system_clock::now()); }
 
 void to_json(json& j, const ObjectMeta& m) {
   if (!j.is_object()) j = json::object();

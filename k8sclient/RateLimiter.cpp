@@ -1,29 +1,8 @@
 #include "k8sclient/RateLimiter.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <thread>
 
 namespace k8s {
-
-namespace {
-class SteadyClock : public Clock {
- public:
-  time_point now() override { return std::chrono::steady_clock::now(); }
-  bool sleepFor(duration d, std::stop_token stop) override {
-    if (d <= duration::zero()) return !stop.stop_requested();
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock lock(m);
-    return !cv.wait_for(lock, stop, d, [] { return false; }) && !stop.stop_requested();
-  }
-};
-}  // namespace
-
-std::shared_ptr<Clock> steadyClock() {
-  static auto clock = std::make_shared<SteadyClock>();
-  return clock;
-}
 
 RateLimiter::RateLimiter(double qps, int burst, std::shared_ptr<Clock> clock)
     : qps_(qps), burst_(std::max(1, burst)), clock_(clock ? std::move(clock) : steadyClock()), tokens_(burst_),

@@ -1,23 +1,12 @@
 #pragma once
 // Client-side token bucket (QPS + burst), like client-go's flowcontrol. qps <= 0 means unlimited.
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <stop_token>
 
+#include "k8sclient/Clock.h"
+
 namespace k8s {
-
-class Clock {
- public:
-  using duration = std::chrono::steady_clock::duration;
-  using time_point = std::chrono::steady_clock::time_point;
-  virtual ~Clock() = default;
-  virtual time_point now() = 0;
-  // Returns early (false) when stop is requested.
-  virtual bool sleepFor(duration d, std::stop_token stop) = 0;
-};
-
-std::shared_ptr<Clock> steadyClock();
 
 class RateLimiter {
  public:

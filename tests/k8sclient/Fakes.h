@@ -1,5 +1,6 @@
 #pragma once
-// Test doubles: a scripted HttpTransport and a manual clock.
+// Test doubles: a scripted HttpTransport and a manual clock whose sleeps pass at once (for a clock
+// that blocks sleepers until advanced, see tests/support/FakeClock.h).
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -24,6 +25,10 @@ class FakeClock : public k8s::Clock {
   time_point now() override {
     std::lock_guard l(mu);
     return t;
+  }
+  system_time_point systemNow() override {
+    std::lock_guard l(mu);
+    return system_time_point{} + std::chrono::duration_cast<system_time_point::duration>(t.time_since_epoch());
   }
   bool sleepFor(duration d, std::stop_token stop) override {
     std::lock_guard l(mu);

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <future>
 #include <thread>
 
 #include "Fakes.h"
@@ -67,6 +68,24 @@ TEST_CASE("real clock: a stop request ends the sleep early") {
   CHECK_FALSE(rl.wait(ss.get_token()));
   t.join();
   CHECK(std::chrono::steady_clock::now() - start < 2s);
+}
+
+TEST_CASE("real clock: a sleep without a deadline lasts until stop, one to a past deadline returns at once") {
+  auto clock = steadyClock();
+  std::stop_source ss;
+  auto forever = std::async(std::launch::async, [&] { return clock->sleepUntil(Clock::time_point::max(), ss.get_token()); });
+  ss.request_stop();
+  REQUIRE(forever.wait_for(10s) == std::future_status::ready);
+  CHECK_FALSE(forever.get());
+  CHECK(clock->sleepUntil(clock->now() - 1s, {}));
+  CHECK(clock->sleepUntil(clock->now() + 1ms, {}));
+}
+
+TEST_CASE("real clock: wall time is the system clock's") {
+  const auto before = std::chrono::system_clock::now();
+  const auto wall = steadyClock()->systemNow();
+  CHECK(wall >= before);
+  CHECK(wall <= std::chrono::system_clock::now());
 }
 
 TEST_CASE("backoff doubles up to the cap jitter within bounds") {
