@@ -10,24 +10,26 @@
 namespace csrop {
 namespace {
 
-constexpr std::string_view kIssuedStandIn = "csr-operator:issued notAfter=";
-// Top level, so it never reaches the typed object or the API.
-constexpr const char* kRereadMark = "csrOperatorReread";
+// Top level, so they never reach the typed object or the API.
+constexpr const char* kFacts = "csrOperatorFacts";
+constexpr const char* kIssued = "issued";
+constexpr const char* kNotAfter = "certificateNotAfter";
+constexpr const char* kReread = "reread";
 
-double unixSeconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration<double>(t.time_since_epoch()).count();
+// Read from the JSON without decoding the whole object: spec.request may be megabytes.
+std::pair<std::vector<k8s::CsrCondition>, std::string> conditionsAndCertificate(const nlohmann::json& csr) {
+  std::pair<std::vector<k8s::CsrCondition>, std::string> out;
+  const auto status = csr.find("status");
+  if (status == csr.end() || !status->is_object()) return out;
+  if (const auto c = status->find("conditions"); c != status->end() && c->is_array()) out.first = c->get<std::vector<k8s::CsrCondition>>();
+  if (const auto cert = status->find("certificate"); cert != status->end() && cert->is_string()) out.second = cert->get<std::string>();
+  return out;
 }
 
-bool decided(const nlohmann::json& csr) {
-  const auto status = csr.find("status");
-  if (status == csr.end() || !status->is_object()) return false;
-  const auto conditions = status->find("conditions");
-  if (conditions == status->end() || !conditions->is_array()) return false;
-  for (const auto& c : *conditions) {
-    const std::string type = c.value("type", ""), state = c.value("status", "True");
-    if ((type == "Approved" || type == "Denied" || type == "Failed") && (state.empty() || state == "True")) return true;
-  }
-  return false;
+std::optional<std::chrono::system_clock::time_point> notAfterOf(const std::string& base64Pem) {
+  if (base64Pem.empty()) return std::nullopt;
+  const auto pem = k8s::base64Decode(base64Pem);
+  return pem ? signers::certificateNotAfter(*pem) : std::nullopt;
 }
 
 void keepOnly(nlohmann::json& obj, std::initializer_list<const char*> keys) {
@@ -69,39 +71,45 @@ void replaceOversizedRequest(nlohmann::json& csr) {
 
 void compactCsr(nlohmann::json& csr) {
   const bool droppedMetadata = dropRequesterMetadata(csr);
-  if (!decided(csr)) {
+  const auto [conditions, certificate] = conditionsAndCertificate(csr);
+  if (phaseOf(conditions, !certificate.empty()) == CsrPhase::Pending) {
     replaceOversizedRequest(csr);
-    if (droppedMetadata) csr[kRereadMark] = true;
+    if (droppedMetadata) csr[kFacts] = {{kReread, true}};
     return;
   }
+  nlohmann::json facts = {{kIssued, !certificate.empty()}};
+  if (const auto notAfter = notAfterOf(certificate))
+    facts[kNotAfter] = std::chrono::duration_cast<std::chrono::seconds>(notAfter->time_since_epoch()).count();
   keepOnly(csr, {"metadata", "spec", "status"});
   keepOnly(csr["metadata"], {"name", "uid", "resourceVersion", "creationTimestamp"});
   keepOnly(csr["spec"], {"signerName", "username"});
   auto& status = csr["status"];
-  keepOnly(status, {"conditions", "certificate"});
+  keepOnly(status, {"conditions"});
   for (auto& c : status["conditions"]) keepOnly(c, {"type", "status", "lastUpdateTime"});
-  if (auto cert = status.find("certificate"); cert != status.end() && cert->is_string() && !cert->get_ref<const std::string&>().empty()) {
-    const auto pem = k8s::base64Decode(cert->get_ref<const std::string&>());
-    const auto notAfter = pem ? signers::certificateNotAfter(*pem) : std::nullopt;
-    if (notAfter)
-      *cert = k8s::base64Encode(std::string(kIssuedStandIn) + std::to_string(static_cast<long long>(unixSeconds(*notAfter))));
-  }
+  csr[kFacts] = std::move(facts);
 }
 
-bool needsFreshRead(const nlohmann::json& cachedCsr) { return cachedCsr.contains(kRereadMark); }
+CachedCsr readCachedCsr(const nlohmann::json& cached) {
+  CachedCsr out;
+  out.csr = cached.get<k8s::CertificateSigningRequest>();
+  const auto facts = cached.find(kFacts);
+  if (facts == cached.end() || !facts->is_object()) {
+    out.phase = phaseOf(out.csr);
+    if (!out.csr.status.certificate.empty()) out.certificateNotAfter = signers::certificateNotAfter(out.csr.status.certificate);
+    return out;
+  }
+  out.phase = phaseOf(out.csr.status.conditions, facts->value(kIssued, false));
+  if (const auto notAfter = facts->find(kNotAfter); notAfter != facts->end() && notAfter->is_number_integer())
+    out.certificateNotAfter = std::chrono::system_clock::time_point(std::chrono::seconds(notAfter->get<std::int64_t>()));
+  out.needsFreshRead = facts->value(kReread, false);
+  if (out.csr.raw.get().is_object()) out.csr.raw.edit().erase(kFacts);
+  return out;
+}
 
 void compactNode(nlohmann::json& node) {
   keepOnly(node, {"metadata", "status"});
   keepOnly(node["metadata"], {"name", "resourceVersion", "uid", "deletionTimestamp"});
   keepOnly(node["status"], {"addresses"});
-}
-
-bool cachedCertificateExpired(const std::string& cached) {
-  if (cached.starts_with(kIssuedStandIn)) {
-    const auto now = static_cast<long long>(unixSeconds(std::chrono::system_clock::now()));
-    return std::stoll(cached.substr(kIssuedStandIn.size())) < now;
-  }
-  return signers::certificateExpired(cached);
 }
 
 }  // namespace csrop

@@ -1,17 +1,12 @@
 #include "controller/CsrApprover.h"
 
-#include "k8sclient/ApiError.h"
+#include "controller/CsrPhase.h"
+#include "controller/WriteFailures.h"
 #include "signers/LogText.h"
 
 #include <spdlog/spdlog.h>
 
 namespace csrop {
-
-std::string missingPermissionHint(const std::string& verb, const std::string& subresource, const std::string& signerName) {
-  return "csr-operator is not allowed to write certificatesigningrequests/" + subresource +
-         "; grant update on that subresource and verb '" + verb + "' on certificates.k8s.io signers with resourceNames [" +
-         signerName + "] (see deploy/rbac.yaml)";
-}
 
 CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode,
                          EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite)
@@ -27,9 +22,7 @@ std::string decisionLogLine(const k8s::CertificateSigningRequest& csr, std::stri
 }
 
 SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved) {
-  if (!csr.status.certificate.empty() || k8s::hasCondition(csr, "Approved") || k8s::hasCondition(csr, "Denied") ||
-      k8s::hasCondition(csr, "Failed"))
-    return SyncResult::done();
+  if (phaseOf(csr) != CsrPhase::Pending) return SyncResult::done();
   ApprovalPolicy* policy = nullptr;
   for (auto& p : policies_)
     if (p->handles(csr.spec.signerName)) {
@@ -66,16 +59,8 @@ SyncResult CsrApprover::write(const k8s::CertificateSigningRequest& csr, const V
   try {
     auto written = client_.updateSubresource(updated, "approval");
     if (approve && approved) *approved = std::move(written);
-  } catch (const k8s::ApiError& e) {
-    if (k8s::isConflict(e)) return SyncResult::again("the CSR changed while deciding; deciding again on the new version");
-    if (k8s::isNotFound(e)) return SyncResult::done();
-    if (k8s::isForbidden(e)) {
-      spdlog::error("permission missing: csr={} signer={} {}: {}", csr.metadata.name, csr.spec.signerName,
-                    missingPermissionHint("approve", "approval", csr.spec.signerName), e.what());
-    }
-    return SyncResult::again(std::string("writing the decision failed: ") + e.what());
   } catch (const std::exception& e) {
-    return SyncResult::again(std::string("writing the decision failed: ") + e.what());
+    return afterFailedWrite(e, {csr.metadata.name, csr.spec.signerName, "writing the decision", "approve", "approval"});
   }
   events_.record(csr, approve ? "Normal" : "Warning", approve ? "CSRApproved" : "CSRDenied", verdict.reason + ": " + verdict.message,
                  approve ? "Approve" : "Deny");

@@ -41,7 +41,4 @@ class CsrApprover {
 // reason=... message="...", with every requester-controlled value escaped (signers::escapeForLog).
 std::string decisionLogLine(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict);
 
-// Reason to give an operator when the API server refuses a write for lack of permission.
-std::string missingPermissionHint(const std::string& verb, const std::string& subresource, const std::string& signerName);
-
 }  // namespace csrop

@@ -3,37 +3,34 @@
 // issued (KCM keeps those forever).
 #pragma once
 
+#include "controller/CachedCsr.h"
 #include "controller/Config.h"
 #include "controller/Metrics.h"
 #include "k8sclient/KubeClient.h"
 
 #include <chrono>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace csrop {
 
-// Why a CSR should be deleted now, or nothing. certificateExpired tells whether the issued
-// certificate's NotAfter has passed (false when it cannot be parsed, as KCM does).
-std::optional<std::string> garbageReason(const k8s::CertificateSigningRequest& csr, const GcConfig& config,
-                                         std::chrono::system_clock::time_point now,
-                                         const std::function<bool(const std::string& pem)>& certificateExpired);
+// Why a CSR should be deleted now, or nothing. An issued certificate whose NotAfter is unknown
+// (it did not parse) never counts as expired, as in KCM.
+std::optional<std::string> garbageReason(const CachedCsr& csr, const GcConfig& config, std::chrono::system_clock::time_point now);
 
 class CsrCleaner {
  public:
-  CsrCleaner(k8s::KubeClient& client, GcConfig config, Metrics& metrics, std::function<bool(const std::string&)> certificateExpired)
-      : client_(client), config_(std::move(config)), metrics_(metrics), certificateExpired_(std::move(certificateExpired)) {}
+  CsrCleaner(k8s::KubeClient& client, GcConfig config, Metrics& metrics)
+      : client_(client), config_(std::move(config)), metrics_(metrics) {}
 
-  // Deletes every CSR in `csrs` that is due; returns how many were deleted.
-  int sweep(const std::vector<k8s::CertificateSigningRequest>& csrs);
+  // Deletes every CSR in `csrs` that is due at `now`; returns how many were deleted.
+  int sweep(const std::vector<CachedCsr>& csrs, std::chrono::system_clock::time_point now);
 
  private:
   k8s::KubeClient& client_;
   GcConfig config_;
   Metrics& metrics_;
-  std::function<bool(const std::string&)> certificateExpired_;
 };
 
 }  // namespace csrop

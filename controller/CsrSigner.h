@@ -8,6 +8,7 @@
 #include "controller/EventRecorder.h"
 #include "controller/Metrics.h"
 #include "controller/SyncResult.h"
+#include "k8sclient/Clock.h"
 #include "k8sclient/KubeClient.h"
 #include "signers/Signer.h"
 
@@ -20,10 +21,10 @@ namespace csrop {
 class CsrSigner {
  public:
   CsrSigner(k8s::KubeClient& client, std::map<std::string, std::unique_ptr<signers::Signer>>& signers, EventRecorder& events,
-            Metrics& metrics, std::function<bool()> mayWrite);
+            Metrics& metrics, std::function<bool()> mayWrite, std::shared_ptr<k8s::Clock> clock = k8s::steadyClock());
 
-  // Whether this CSR is one this signer should sign now, judged on the given (cached) copy.
-  bool wants(const k8s::CertificateSigningRequest& csr) const;
+  // Whether this instance signs for signerName.
+  bool signs(const std::string& signerName) const;
   // Reads the CSR from the API server, then signs it if it is ready.
   SyncResult sync(const std::string& name);
   // Signs this copy, which must come straight from the API server (a GET, or the response to
@@ -38,6 +39,7 @@ class CsrSigner {
   EventRecorder& events_;
   Metrics& metrics_;
   std::function<bool()> mayWrite_;
+  std::shared_ptr<k8s::Clock> clock_;  // validity from its wall time, signing duration from its steady time
 };
 
 }  // namespace csrop

@@ -3,6 +3,7 @@
 #include "controller/CacheTransforms.h"
 #include "controller/CsrApprover.h"
 #include "controller/CsrCleaner.h"
+#include "controller/CsrController.h"
 #include "controller/CsrSigner.h"
 #include "controller/DuplicateRequests.h"
 #include "controller/EventRecorder.h"
@@ -11,9 +12,11 @@
 #include "controller/KubeletClientPolicy.h"
 #include "controller/KubeletServingPolicy.h"
 #include "controller/LeaderElector.h"
+#include "controller/MemoryTrimmer.h"
 #include "controller/NodeIdentitySources.h"
 #include "controller/Metrics.h"
 #include "controller/PendingIndex.h"
+#include "controller/Periodic.h"
 #include "controller/RequesterRulePolicy.h"
 #include "controller/SignerCaches.h"
 #include "controller/WorkQueue.h"
@@ -26,39 +29,15 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <random>
 #include <set>
 #include <thread>
-#include <malloc.h>
-#include <unistd.h>
 
 namespace csrop {
 namespace {
 
-std::string defaultIdentity() {
-  if (const char* pod = std::getenv("POD_NAME"); pod && *pod) return pod;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  std::random_device rd;
-  char suffix[9];
-  std::snprintf(suffix, sizeof suffix, "%08x", rd());
-  return std::string(host) + "_" + suffix;
-}
-
-std::string leaseNamespace(const Config& config, const k8s::RestConfig& rest) {
-  if (!config.leaderElection.namespace_.empty()) return config.leaderElection.namespace_;
-  if (!rest.namespace_.empty()) return rest.namespace_;
-  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) return ns;
-  return "kube-system";
-}
-
 double unixSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
-
-// Wakes at once when stop is requested.
-void sleepFor(std::stop_token stop, std::chrono::milliseconds d) { k8s::steadyClock()->sleepFor(d, stop); }
 
 void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::time_point notAfter, Metrics& metrics) {
   metrics.set(metric::kCaNotAfter, {{"signer", signerName}}, unixSeconds(notAfter));
@@ -133,11 +112,47 @@ std::unique_ptr<k8s::KubeClient> machineApiClient(const KubeletServingConfig& co
   return std::make_unique<k8s::KubeClient>(k8s::makeCpprestTransport(rest), options);
 }
 
+// The gauges /metrics shows that are read at scrape time rather than counted as they happen.
+struct ScrapeTimeGauges {
+  const WorkQueue& queue;
+  const SignerCaches& csrs;
+  const k8s::Informer<k8s::Node>* nodes;
+  const NodeIdentitySources* nodeIdentity;
+  const PendingIndex& pending;
+  const std::set<std::string>& signerNames;
+  std::function<bool()> leading;
+
+  void update(Metrics& metrics) const {
+    metrics.set(metric::kQueueDepth, {}, static_cast<double>(queue.depth()));
+    metrics.set(metric::kLeader, {}, leading() ? 1 : 0);
+    metrics.set(metric::kWatchRestarts, {{"resource", "certificatesigningrequests"}}, static_cast<double>(csrs.watchRestarts()));
+    if (nodes) metrics.set(metric::kWatchRestarts, {{"resource", "nodes"}}, static_cast<double>(nodes->watchRestarts()));
+    if (nodeIdentity)
+      for (const auto& [resource, restarts] : nodeIdentity->watchRestarts())
+        metrics.set(metric::kWatchRestarts, {{"resource", resource}}, static_cast<double>(restarts));
+    const auto bySigner = pending.pendingBySigner();
+    for (const auto& n : signerNames) {
+      const auto it = bySigner.find(n);
+      metrics.set(metric::kPendingCsrs, {{"signer", n}}, it == bySigner.end() ? 0 : static_cast<double>(it->second));
+    }
+  }
+};
+
+k8s::InformerOptions csrCacheOptions() {
+  k8s::InformerOptions options;
+  options.transform = compactCsr;
+  // A list page is held twice (body and parsed) before compaction, and a hostile requester can make
+  // each CSR more than a megabyte: pages of about 4 MB keep a relist within the memory limit, and
+  // are still the usual 500 objects for ordinary CSRs.
+  options.maxListPageBytes = 4 * 1024 * 1024;
+  return options;
+}
+
 }  // namespace
 
 int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_token stop, OperatorHooks hooks) {
+  const auto clock = k8s::steadyClock();
   Metrics metrics;
-
   auto signerSet = loadSigners(config, metrics);
 
   k8s::ClientOptions clientOptions;
@@ -150,9 +165,10 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   auto transport = k8s::makeCpprestTransport(rest);
   k8s::KubeClient client(transport, clientOptions);
 
-  const std::string identity = config.leaderElection.identity.empty() ? defaultIdentity() : config.leaderElection.identity;
-  LeaderElectionConfig le = config.leaderElection;
-  le.namespace_ = leaseNamespace(config, rest);
+  const std::string& identity = config.leaderElection.identity;
+  if (identity.empty() || config.leaderElection.namespace_.empty())
+    throw std::invalid_argument("leaderElection.identity and leaderElection.namespace must be set before the operator starts "
+                                "(main fills them in with fillRuntimeDefaults)");
   // The lease is released after stop is requested, so its client must not be bound to stop.
   k8s::ClientOptions leaseClientOptions = clientOptions;
   leaseClientOptions.stop = {};
@@ -160,24 +176,19 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   // renewal past the point where the loop could notice it.
   leaseClientOptions.maxRetries = 0;
   k8s::KubeClient leaseClient(transport, leaseClientOptions);
-  LeaderElector elector(leaseClient, le, identity);
+  LeaderElector elector(leaseClient, config.leaderElection, identity);
   auto mayWrite = [&] { return !config.leaderElection.enabled || elector.isLeader(); };
 
-  k8s::InformerOptions csrCache, nodeCache;
-  csrCache.transform = compactCsr;
-  // A list page is held twice (body and parsed) before compaction, and a hostile requester can make
-  // each CSR more than a megabyte: pages of about 4 MB keep a relist within the memory limit, and
-  // are still the usual 500 objects for ordinary CSRs.
-  csrCache.maxListPageBytes = 4 * 1024 * 1024;
-  nodeCache.transform = config.approver.kubeletServing.renewalContinuity ? compactNodeKeepingKubeletPort : compactNode;
   const auto signerNames = handledSigners(config);
-  SignerCaches csrs(client, signerNames, csrCache);
+  SignerCaches csrs(client, signerNames, csrCacheOptions());
   std::string watched;
   for (const auto& n : signerNames) watched += (watched.empty() ? "" : ",") + n;
   spdlog::info("watching CSRs of signers [{}] only", watched);
-  const bool needNodes = config.approver.enabled && config.approver.kubeletServing.enabled;
-  k8s::Informer<k8s::Node> nodes(client, {}, nodeCache);
 
+  const bool needNodes = config.approver.enabled && config.approver.kubeletServing.enabled;
+  k8s::InformerOptions nodeCache;
+  nodeCache.transform = config.approver.kubeletServing.renewalContinuity ? compactNodeKeepingKubeletPort : compactNode;
+  k8s::Informer<k8s::Node> nodes(client, {}, nodeCache);
   InformerNodeDirectory nodeDirectory(nodes, client);
   ApiAccessReviewer reviewer(client);
   SystemHostResolver resolver;
@@ -195,154 +206,67 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
     nodes.onUpdate([&](const k8s::Node&, const k8s::Node& n) { nodeIdentity->nodeUpdated(n); });
     nodes.onDelete([&](const k8s::Node& n) { nodeIdentity->nodeDeleted(n); });
   }
-  const auto identitySynced = [&] { return !needNodes || (nodes.hasSynced() && nodeIdentity->hasSynced()); };
 
-  auto policies = buildPolicies(config, signerSet, nodeDirectory, resolver, reviewer, nodeIdentity.get());
-  CsrApprover approver(client, std::move(policies), config.approver.denyMode, events, metrics, mayWrite);
+  std::unique_ptr<CsrApprover> approver;
+  if (config.approver.enabled)
+    approver = std::make_unique<CsrApprover>(client, buildPolicies(config, signerSet, nodeDirectory, resolver, reviewer, nodeIdentity.get()),
+                                             config.approver.denyMode, events, metrics, mayWrite);
   CsrSigner signer(client, signerSet, events, metrics, mayWrite);
-
   WorkQueue queue;
   PendingIndex pending(static_cast<std::size_t>(config.approver.maxPendingPerRequester));
-  // The index first, so a worker that picks the name up sees its standing.
-  DuplicateRequests duplicates{std::string(KubeletServingPolicy::kSignerName)};
-  auto enqueue = [&](const k8s::CertificateSigningRequest& csr) {
-    pending.update(csr);
-    if (needNodes && isPending(csr)) duplicates.update(csr);
-    queue.add(csr.metadata.name);
-  };
-  csrs.onAdd(enqueue);
-  csrs.onUpdate([&](const k8s::CertificateSigningRequest&, const k8s::CertificateSigningRequest& now) { enqueue(now); });
-  csrs.onDelete([&](const k8s::CertificateSigningRequest& csr) {
-    if (auto promoted = pending.remove(csr.metadata.name)) queue.add(*promoted);
-    if (auto newest = duplicates.remove(csr.metadata.name)) queue.add(*newest);
-    queue.forget(csr.metadata.name);
-  });
+  std::unique_ptr<DuplicateRequests> duplicates;
+  if (needNodes) duplicates = std::make_unique<DuplicateRequests>(std::string(KubeletServingPolicy::kSignerName));
+  CsrController controller({csrs, client, queue, approver.get(), signer, pending, duplicates.get(), mayWrite});
+  csrs.onAdd([&](const CachedCsr& csr) { controller.csrAdded(csr); });
+  csrs.onUpdate([&](const CachedCsr& old, const CachedCsr& now) { controller.csrUpdated(old, now); });
+  csrs.onDelete([&](const CachedCsr& csr) { controller.csrDeleted(csr); });
 
-  HealthServer health(
-      config.bindAddress, [&] { return csrs.hasSynced() && identitySynced(); },
-      [&] {
-        metrics.set(metric::kQueueDepth, {}, static_cast<double>(queue.depth()));
-        metrics.set(metric::kLeader, {}, mayWrite() ? 1 : 0);
-        metrics.set(metric::kWatchRestarts, {{"resource", "certificatesigningrequests"}}, static_cast<double>(csrs.watchRestarts()));
-        if (needNodes) metrics.set(metric::kWatchRestarts, {{"resource", "nodes"}}, static_cast<double>(nodes.watchRestarts()));
-        if (nodeIdentity)
-          for (const auto& [resource, restarts] : nodeIdentity->watchRestarts())
-            metrics.set(metric::kWatchRestarts, {{"resource", resource}}, static_cast<double>(restarts));
-        const auto bySigner = pending.pendingBySigner();
-        for (const auto& n : signerNames) {
-          const auto it = bySigner.find(n);
-          metrics.set(metric::kPendingCsrs, {{"signer", n}}, it == bySigner.end() ? 0 : static_cast<double>(it->second));
-        }
-        return metrics.render();
-      });
+  std::vector<CacheSync> caches{{"certificatesigningrequests", [&] { return csrs.hasSynced(); }}};
+  if (needNodes) {
+    caches.push_back({"nodes", [&] { return nodes.hasSynced(); }});
+    caches.push_back({"node identity sources", [&] { return nodeIdentity->hasSynced(); }});
+  }
+  const auto allSynced = [&] {
+    for (const auto& c : caches)
+      if (!c.hasSynced()) return false;
+    return true;
+  };
+  const ScrapeTimeGauges gauges{queue, csrs, needNodes ? &nodes : nullptr, nodeIdentity.get(), pending, signerNames, mayWrite};
+  HealthServer health(config.bindAddress, allSynced, [&] {
+    gauges.update(metrics);
+    return metrics.render();
+  });
   spdlog::info("serving /healthz /readyz /metrics on port {}", health.port());
   if (hooks.onListening) hooks.onListening(health.port());
 
-  std::stop_source internal;
-  std::stop_callback forward(stop, [&] { internal.request_stop(); });
   std::vector<std::jthread> threads;
-  threads.emplace_back([&](std::stop_token) { csrs.run(internal.get_token()); });
-  if (needNodes) threads.emplace_back([&](std::stop_token) { nodes.run(internal.get_token()); });
+  threads.emplace_back([&](std::stop_token) { csrs.run(stop); });
+  if (needNodes) threads.emplace_back([&](std::stop_token) { nodes.run(stop); });
   if (nodeIdentity)
     for (auto& loop : nodeIdentity->informerLoops())
-      threads.emplace_back([&internal, loop = std::move(loop)](std::stop_token) { loop(internal.get_token()); });
-
-  auto sync = [&](const std::string& name) -> SyncResult {
-    const auto cached = csrs.getJson(name);
-    if (!cached) return SyncResult::done();
-    auto csr = cached->get<k8s::CertificateSigningRequest>();
-    if (config.approver.enabled && isPending(csr)) {
-      if (const auto standing = pending.standing(name); !standing.handled) {
-        spdlog::warn("flood guard: leaving csr={} alone: requester={} has {} pending CSRs for signer={}, more than "
-                     "approver.maxPendingPerRequester={}; only the newest are handled, this one when newer ones are decided",
-                     name, csr.spec.username, standing.pending, csr.spec.signerName, pending.maxPerRequester());
-        return SyncResult::done();
-      }
-      if (const auto newer = duplicates.newerIdentical(name)) {
-        spdlog::info("duplicate: leaving csr={} alone: csr={} from requester={} asks for the same names and is newer; "
-                     "the kubelet waits only for its newest CSR",
-                     name, *newer, csr.spec.username);
-        return SyncResult::done();
-      }
-      if (needsFreshRead(*cached)) csr = client.get<k8s::CertificateSigningRequest>(name);
-    }
-    if (config.approver.enabled) {
-      std::optional<k8s::CertificateSigningRequest> approved;
-      auto r = approver.sync(csr, &approved);
-      if (r.retry) return r;
-      if (approved && signer.wants(*approved)) return signer.signFresh(std::move(*approved));
-    }
-    if (signer.wants(csr)) return signer.sync(name);
-    return SyncResult::done();
-  };
-  auto resyncAll = [&] {
-    for (const auto& csr : csrs.list()) queue.add(csr.metadata.name);
-  };
-  if (config.leaderElection.enabled) {
+      threads.emplace_back([&stop, loop = std::move(loop)](std::stop_token) { loop(stop); });
+  if (config.leaderElection.enabled)
     threads.emplace_back([&](std::stop_token) {
-      elector.run(internal.get_token(), [&] {
+      elector.run(stop, [&] {
         metrics.set(metric::kLeader, {}, 1);
-        resyncAll();
+        controller.enqueueAll();
       }, [&] { metrics.set(metric::kLeader, {}, 0); });
     });
-  }
-  if (config.gc.enabled) {
+  CsrCleaner cleaner(client, config.gc, metrics);
+  if (config.gc.enabled)
     threads.emplace_back([&](std::stop_token) {
-      CsrCleaner cleaner(client, config.gc, metrics, cachedCertificateExpired);
-      while (!internal.stop_requested()) {
-        sleepFor(internal.get_token(), config.gc.interval);
-        if (!internal.stop_requested() && mayWrite() && csrs.hasSynced()) cleaner.sweep(csrs.list());
-      }
+      runEvery(*clock, config.gc.interval, stop, [&] {
+        if (mayWrite() && csrs.hasSynced()) cleaner.sweep(csrs.list(), clock->systemNow());
+      });
     });
-  }
+  threads.emplace_back([&](std::stop_token) { trimMemoryUntil(*clock, stop); });
 
-  // Leader or not, a resync after the first sync covers CSRs that arrived before workers started.
-  while (!internal.stop_requested() && !csrs.hasSynced()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  // Nothing is owned before the index has seen every Node, and no reserved address is known
-  // before the Service and its slices are listed: no kubelet-serving decision before that.
-  while (!internal.stop_requested() && !identitySynced()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (nodeIdentity) nodeIdentity->nodesSynced();
-  spdlog::info("informers synced: {} CSRs cached; workers={} identity={}", csrs.size(), config.workers, identity);
-  // Workers start only now: the flood guard ranks a requester's CSRs, which needs all of them
-  // listed first (the list hands them over one by one, in name order).
-  for (int i = 0; i < config.workers; ++i) {
-    threads.emplace_back([&](std::stop_token) {
-      while (auto key = queue.get()) {
-        if (!mayWrite()) {
-          queue.done(*key);  // the new leader re-reads everything when it takes over
-          continue;
-        }
-        SyncResult r;
-        try {
-          r = sync(*key);
-        } catch (const std::exception& e) {
-          r = SyncResult::again(e.what());
-        }
-        if (r.retry) {
-          auto delay = queue.addRateLimited(*key);
-          spdlog::warn("retrying csr={} in {}ms (attempt {}): {}", *key, delay.count(), queue.failures(*key), r.error);
-        } else {
-          queue.forget(*key);
-        }
-        queue.done(*key);
-      }
-    });
-  }
-
-  resyncAll();
-
-  // Bursts of CSRs leave freed request and certificate buffers in glibc's per-thread arenas;
-  // handing them back now and then keeps RSS close to what the caches really hold.
-  for (auto lastTrim = std::chrono::steady_clock::now(); !internal.stop_requested();) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (std::chrono::steady_clock::now() - lastTrim > std::chrono::seconds(2)) {
-      malloc_trim(0);
-      lastTrim = std::chrono::steady_clock::now();
-    }
-  }
-  spdlog::info("shutting down: stopping workers, informers and leader election");
-  queue.shutDown();
-  for (auto& t : threads) t.join();
+  controller.run(config.workers, caches, *clock, stop, [&] {
+    if (nodeIdentity) nodeIdentity->nodesSynced();
+    spdlog::info("informers synced: {} CSRs cached; workers={} identity={}", csrs.size(), config.workers, identity);
+  });
+  spdlog::info("shutting down: stopping informers and leader election");
+  threads.clear();
   for (auto& [name, s] : signerSet) s->stopReloading();
   return 0;
 }

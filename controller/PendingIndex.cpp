@@ -1,15 +1,11 @@
 #include "controller/PendingIndex.h"
 
+#include "controller/CsrPhase.h"
 #include "controller/Timestamp.h"
 
 #include <iterator>
 
 namespace csrop {
-
-bool isPending(const k8s::CertificateSigningRequest& csr) {
-  return csr.status.certificate.empty() && !k8s::hasCondition(csr, "Approved") && !k8s::hasCondition(csr, "Denied") &&
-         !k8s::hasCondition(csr, "Failed");
-}
 
 // At most max_ steps: the rank is counted from the newest end.
 bool PendingIndex::inWindowLocked(const Group& g, std::set<Position>::iterator p) const {
@@ -45,7 +41,7 @@ void PendingIndex::update(const k8s::CertificateSigningRequest& csr) {
     e.group = groups_.try_emplace({csr.spec.signerName, csr.spec.username}).first;
     e.position = e.group->second.members.insert({seconds, &it->first}).first;
   }
-  setPendingLocked(e, isPending(csr));
+  setPendingLocked(e, phaseOf(csr) == CsrPhase::Pending);
 }
 
 std::optional<std::string> PendingIndex::remove(const std::string& name) {

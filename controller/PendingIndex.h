@@ -24,8 +24,6 @@
 namespace csrop {
 
 // Pending: no Approved, Denied or Failed condition and no certificate.
-bool isPending(const k8s::CertificateSigningRequest& csr);
-
 class PendingIndex {
  public:
   explicit PendingIndex(std::size_t maxPerRequester) : max_(maxPerRequester) {}

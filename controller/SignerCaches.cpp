@@ -1,11 +1,13 @@
 #include "controller/SignerCaches.h"
 
+#include "controller/CacheTransforms.h"
+
 #include <thread>
 
 namespace csrop {
 
 SignerCaches::SignerCaches(k8s::KubeClient& client, const std::set<std::string>& signers, const k8s::InformerOptions& options) {
-  for (const auto& signer : signers) informers_.push_back(std::make_unique<k8s::Informer<Csr>>(client, selectorFor(signer), options));
+  for (const auto& signer : signers) informers_.push_back(std::make_unique<k8s::InformerCore>(client, k8s::ResourceRef::of<k8s::CertificateSigningRequest>(), selectorFor(signer), options));
 }
 
 k8s::ListOptions SignerCaches::selectorFor(const std::string& signerName) {
@@ -15,13 +17,14 @@ k8s::ListOptions SignerCaches::selectorFor(const std::string& signerName) {
 }
 
 void SignerCaches::onAdd(const std::function<void(const Csr&)>& f) {
-  for (auto& i : informers_) i->onAdd(f);
+  for (auto& i : informers_) i->onAdd([f](const nlohmann::json& j) { f(readCachedCsr(j)); });
 }
 void SignerCaches::onUpdate(const std::function<void(const Csr&, const Csr&)>& f) {
-  for (auto& i : informers_) i->onUpdate(f);
+  for (auto& i : informers_)
+    i->onUpdate([f](const nlohmann::json& old, const nlohmann::json& now) { f(readCachedCsr(old), readCachedCsr(now)); });
 }
 void SignerCaches::onDelete(const std::function<void(const Csr&)>& f) {
-  for (auto& i : informers_) i->onDelete(f);
+  for (auto& i : informers_) i->onDelete([f](const nlohmann::json& j) { f(readCachedCsr(j)); });
 }
 
 void SignerCaches::run(std::stop_token stop) {
@@ -37,22 +40,14 @@ bool SignerCaches::hasSynced() const {
 
 std::optional<SignerCaches::Csr> SignerCaches::get(const std::string& name) const {
   for (const auto& i : informers_)
-    if (auto csr = i->get(name)) return csr;
-  return std::nullopt;
-}
-
-std::optional<nlohmann::json> SignerCaches::getJson(const std::string& name) const {
-  for (const auto& i : informers_)
-    if (auto j = i->core().get(name)) return j;
+    if (auto j = i->get(name)) return readCachedCsr(*j);
   return std::nullopt;
 }
 
 std::vector<SignerCaches::Csr> SignerCaches::list() const {
   std::vector<Csr> all;
-  for (const auto& i : informers_) {
-    auto some = i->list();
-    all.insert(all.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
-  }
+  for (const auto& i : informers_)
+    for (const auto& j : i->list()) all.push_back(readCachedCsr(j));
   return all;
 }
 

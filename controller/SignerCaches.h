@@ -5,6 +5,7 @@
 // is unique, so every CSR is in exactly one informer.
 #pragma once
 
+#include "controller/CsrLister.h"
 #include "k8sclient/Informer.h"
 
 #include <cstdint>
@@ -18,9 +19,9 @@
 
 namespace csrop {
 
-class SignerCaches {
+class SignerCaches : public CsrLister {
  public:
-  using Csr = k8s::CertificateSigningRequest;
+  using Csr = CachedCsr;
   SignerCaches(k8s::KubeClient& client, const std::set<std::string>& signers, const k8s::InformerOptions& options);
 
   static k8s::ListOptions selectorFor(const std::string& signerName);
@@ -34,15 +35,13 @@ class SignerCaches {
   void run(std::stop_token stop);
 
   bool hasSynced() const;
-  std::optional<Csr> get(const std::string& name) const;
-  // The cached JSON, for what the typed object does not carry (marks left by the cache transform).
-  std::optional<nlohmann::json> getJson(const std::string& name) const;
-  std::vector<Csr> list() const;
+  std::optional<Csr> get(const std::string& name) const override;
+  std::vector<Csr> list() const override;
   std::size_t size() const;
   std::uint64_t watchRestarts() const;
 
  private:
-  std::vector<std::unique_ptr<k8s::Informer<Csr>>> informers_;
+  std::vector<std::unique_ptr<k8s::InformerCore>> informers_;
 };
 
 }  // namespace csrop

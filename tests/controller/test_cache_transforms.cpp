@@ -4,7 +4,9 @@
 
 #include "k8sclient/Base64.h"
 #include "k8sclient/Objects.h"
+#include "signers/CertificateInfo.h"
 #include "signers/CertificateRequest.h"
+#include "tests/support/TestPki.h"
 
 using nlohmann::json;
 
@@ -29,7 +31,8 @@ TEST_CASE("cache transform: requester-controlled metadata goes from every CSR, a
   csrop::compactCsr(csr);
   for (const char* key : {"managedFields", "labels", "annotations", "ownerReferences"}) CHECK_FALSE(csr["metadata"].contains(key));
   CHECK(csr["metadata"]["uid"] == "u");
-  CHECK(csrop::needsFreshRead(csr));
+  CHECK(csrop::readCachedCsr(csr).needsFreshRead);
+  CHECK(csrop::readCachedCsr(csr).phase == csrop::CsrPhase::Pending);
   CHECK(csr.get<k8s::CertificateSigningRequest>().spec.request == "-----BEGIN CERTIFICATE REQUEST-----\n");
 
   json plain = pendingCsr("x");
@@ -37,7 +40,7 @@ TEST_CASE("cache transform: requester-controlled metadata goes from every CSR, a
   plain["metadata"].erase("annotations");
   plain["metadata"].erase("ownerReferences");
   csrop::compactCsr(plain);
-  CHECK_FALSE(csrop::needsFreshRead(plain));  // managedFields alone: a PUT without them keeps the server's
+  CHECK_FALSE(csrop::readCachedCsr(plain).needsFreshRead);  // managedFields alone: a PUT without them keeps the server's
 
   json decided = pendingCsr("x");
   decided["status"] = {{"conditions", json::array({{{"type", "Denied"}, {"status", "True"}, {"message", std::string(500, 'm')}}})}};
@@ -45,6 +48,39 @@ TEST_CASE("cache transform: requester-controlled metadata goes from every CSR, a
   CHECK(decided["metadata"] == json{{"name", "c"}, {"uid", "u"}, {"resourceVersion", "3"}});
   CHECK_FALSE(decided["spec"].contains("request"));
   CHECK_FALSE(decided["status"]["conditions"][0].contains("message"));
+  CHECK(csrop::readCachedCsr(decided).phase == csrop::CsrPhase::Denied);
+}
+
+TEST_CASE("cache transform: an issued CSR keeps the facts (issued, NotAfter) instead of its certificate") {
+  const auto ca = testpki::makeCa({});
+  const auto notAfter = signers::certificateNotAfter(ca.certPem());
+  REQUIRE(notAfter);
+  json issued = pendingCsr("x");
+  issued["status"] = {{"conditions", json::array({{{"type", "Approved"}, {"status", "True"}}})},
+                      {"certificate", k8s::base64Encode(ca.certPem())}};
+  const auto fromApi = csrop::readCachedCsr(issued);
+  CHECK(fromApi.phase == csrop::CsrPhase::Issued);
+  CHECK(fromApi.certificateNotAfter == notAfter);
+
+  csrop::compactCsr(issued);
+  CHECK_FALSE(issued["status"].contains("certificate"));
+  const auto cached = csrop::readCachedCsr(issued);
+  CHECK(cached.csr.status.certificate.empty());
+  CHECK(cached.phase == csrop::CsrPhase::Issued);
+  REQUIRE(cached.certificateNotAfter);
+  CHECK(std::chrono::duration_cast<std::chrono::seconds>(*notAfter - *cached.certificateNotAfter).count() == 0);
+  CHECK_FALSE(cached.needsFreshRead);
+  CHECK_FALSE(nlohmann::json(cached.csr).contains("csrOperatorFacts"));  // never written back to the API
+}
+
+TEST_CASE("cache transform: an issued certificate that does not parse is issued with no NotAfter") {
+  json issued = pendingCsr("x");
+  issued["status"] = {{"conditions", json::array({{{"type", "Approved"}, {"status", "True"}}})},
+                      {"certificate", k8s::base64Encode("-----BEGIN CERTIFICATE-----\nnot a certificate\n")}};
+  csrop::compactCsr(issued);
+  const auto cached = csrop::readCachedCsr(issued);
+  CHECK(cached.phase == csrop::CsrPhase::Issued);
+  CHECK_FALSE(cached.certificateNotAfter);
 }
 
 TEST_CASE("cache transform: a request over the parser's limit becomes the marker the parser refuses the same way") {

@@ -19,14 +19,17 @@ std::string stamp(Clock::time_point t) {
   return buf;
 }
 
-k8s::CertificateSigningRequest csrWith(std::vector<std::pair<std::string, Clock::time_point>> conditions, bool issued,
-                                       Clock::time_point created) {
-  k8s::CertificateSigningRequest csr;
+// As the cache holds it: issued is a fact, the certificate itself is gone.
+csrop::CachedCsr csrWith(std::vector<std::pair<std::string, Clock::time_point>> conditions, bool issued, Clock::time_point created,
+                         std::optional<Clock::time_point> notAfter = std::nullopt) {
+  csrop::CachedCsr cached;
+  auto& csr = cached.csr;
   csr.metadata.name = "c";
   csr.metadata.creationTimestamp = stamp(created);
   for (const auto& [type, when] : conditions) csr.status.conditions.push_back({type, "True", "r", "m", stamp(when), stamp(when)});
-  if (issued) csr.status.certificate = "-----BEGIN CERTIFICATE-----\n";
-  return csr;
+  cached.phase = csrop::phaseOf(csr.status.conditions, issued);
+  cached.certificateNotAfter = notAfter;
+  return cached;
 }
 
 }  // namespace
@@ -34,29 +37,30 @@ k8s::CertificateSigningRequest csrWith(std::vector<std::pair<std::string, Clock:
 TEST_CASE("gc: kube-controller-manager's durations, plus approved but never issued") {
   const auto now = Clock::now();
   const csrop::GcConfig config;
-  auto never = [](const std::string&) { return false; };
   const auto recent = now - std::chrono::minutes(10);
   const auto old = now - std::chrono::hours(2);
   const auto ancient = now - std::chrono::hours(25);
-  CHECK(csrop::garbageReason(csrWith({{"Approved", old}}, true, old), config, now, never) == "approved and issued");
-  CHECK_FALSE(csrop::garbageReason(csrWith({{"Approved", recent}}, true, recent), config, now, never));
-  CHECK(csrop::garbageReason(csrWith({{"Approved", old}}, false, old), config, now, never) == "approved but never issued");
-  CHECK_FALSE(csrop::garbageReason(csrWith({{"Approved", recent}}, false, recent), config, now, never));
-  CHECK(csrop::garbageReason(csrWith({{"Denied", old}}, false, old), config, now, never) == "denied");
-  CHECK(csrop::garbageReason(csrWith({{"Approved", old}, {"Failed", old}}, false, old), config, now, never) == "failed");
-  CHECK_FALSE(csrop::garbageReason(csrWith({}, false, old), config, now, never));
-  CHECK(csrop::garbageReason(csrWith({}, false, ancient), config, now, never) == "pending too long");
-  auto expired = [](const std::string&) { return true; };
-  CHECK(csrop::garbageReason(csrWith({{"Approved", recent}}, true, recent), config, now, expired) == "issued certificate expired");
+  CHECK(csrop::garbageReason(csrWith({{"Approved", old}}, true, old), config, now) == "approved and issued");
+  CHECK_FALSE(csrop::garbageReason(csrWith({{"Approved", recent}}, true, recent), config, now));
+  CHECK(csrop::garbageReason(csrWith({{"Approved", old}}, false, old), config, now) == "approved but never issued");
+  CHECK_FALSE(csrop::garbageReason(csrWith({{"Approved", recent}}, false, recent), config, now));
+  CHECK(csrop::garbageReason(csrWith({{"Denied", old}}, false, old), config, now) == "denied");
+  CHECK(csrop::garbageReason(csrWith({{"Approved", old}, {"Failed", old}}, false, old), config, now) == "failed");
+  CHECK_FALSE(csrop::garbageReason(csrWith({}, false, old), config, now));
+  CHECK(csrop::garbageReason(csrWith({}, false, ancient), config, now) == "pending too long");
+  CHECK(csrop::garbageReason(csrWith({{"Approved", recent}}, true, recent, now - std::chrono::seconds(1)), config, now) ==
+        "issued certificate expired");
+  CHECK_FALSE(csrop::garbageReason(csrWith({{"Approved", recent}}, true, recent, now + std::chrono::hours(1)), config, now));
 }
 
 TEST_CASE("gc: missing or unparsable timestamps are never old") {
   const auto now = Clock::now();
-  k8s::CertificateSigningRequest csr;
-  csr.status.conditions.push_back({"Denied", "True", "r", "m", "", ""});
-  CHECK_FALSE(csrop::garbageReason(csr, {}, now, [](const std::string&) { return false; }));
-  csr.status.conditions[0].lastUpdateTime = "yesterday";
-  CHECK_FALSE(csrop::garbageReason(csr, {}, now, [](const std::string&) { return false; }));
+  csrop::CachedCsr cached;
+  cached.csr.status.conditions.push_back({"Denied", "True", "r", "m", "", ""});
+  cached.phase = csrop::CsrPhase::Denied;
+  CHECK_FALSE(csrop::garbageReason(cached, {}, now));
+  cached.csr.status.conditions[0].lastUpdateTime = "yesterday";
+  CHECK_FALSE(csrop::garbageReason(cached, {}, now));
 }
 
 TEST_CASE("gc: sweep deletes with uid and resourceVersion preconditions, a 409 Conflict is not counted") {
@@ -66,22 +70,22 @@ TEST_CASE("gc: sweep deletes with uid and resourceVersion preconditions, a 409 C
   k8s::KubeClient client(transport, options);
   csrop::Metrics metrics;
   csrop::GcConfig config;
-  csrop::CsrCleaner cleaner(client, config, metrics, [](const std::string&) { return false; });
+  csrop::CsrCleaner cleaner(client, config, metrics);
   const auto longAgo = Clock::now() - std::chrono::hours(48);
   auto changed = csrWith({{"Denied", longAgo}}, false, longAgo);
-  changed.metadata.name = "changed";
-  changed.metadata.uid = "uid-1";
-  changed.metadata.resourceVersion = "7";
+  changed.csr.metadata.name = "changed";
+  changed.csr.metadata.uid = "uid-1";
+  changed.csr.metadata.resourceVersion = "7";
   auto due = changed;
-  due.metadata.name = "due";
-  due.metadata.uid = "uid-2";
-  due.metadata.resourceVersion = "9";
+  due.csr.metadata.name = "due";
+  due.csr.metadata.uid = "uid-2";
+  due.csr.metadata.resourceVersion = "9";
   auto noUid = due;
-  noUid.metadata.name = "no-uid";
-  noUid.metadata.uid.clear();
+  noUid.csr.metadata.name = "no-uid";
+  noUid.csr.metadata.uid.clear();
   transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"Precondition failed"})");
   transport->queueSend(200, R"({"kind":"Status","status":"Success"})");
-  CHECK(cleaner.sweep({changed, due, noUid}) == 1);
+  CHECK(cleaner.sweep({changed, due, noUid}, Clock::now()) == 1);
   REQUIRE(transport->requests.size() == 2);  // the CSR without a uid is never deleted blindly
   for (std::size_t i = 0; i < 2; ++i) {
     const auto body = nlohmann::json::parse(transport->requests[i].body);
