@@ -1,49 +1,61 @@
 #include "controller/LeaderElector.h"
 
 #include "k8sclient/ApiError.h"
-#include "k8sclient/RateLimiter.h"
+#include "k8sclient/Rfc3339.h"
 
 #include <spdlog/spdlog.h>
-
-#include <thread>
 
 namespace csrop {
 namespace {
 
-// Wakes at once when stop is requested.
-void sleepFor(std::stop_token stop, std::chrono::milliseconds d) { k8s::steadyClock()->sleepFor(d, stop); }
+// A conflict or an existing lease means another replica wrote first: the next round reads it.
+// Forbidden will not heal by retrying, so it says what to grant.
+void logLeaseError(const char* what, const LeaderElectionConfig& config, const std::exception& e) {
+  if (k8s::isConflict(e) || k8s::isAlreadyExists(e)) {
+    spdlog::debug("leader election: {} lease {}/{} lost a race: {}", what, config.namespace_, config.leaseName, e.what());
+  } else if (k8s::isForbidden(e)) {
+    spdlog::error("leader election: {} lease {}/{} is forbidden: {}; grant the operator's ServiceAccount get, create "
+                  "and update on coordination.k8s.io leases in namespace {}",
+                  what, config.namespace_, config.leaseName, e.what(), config.namespace_);
+  } else {
+    spdlog::warn("leader election: {} lease {}/{} failed: {}", what, config.namespace_, config.leaseName, e.what());
+  }
+}
 
 }  // namespace
 
-LeaderElector::LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity)
-    : client_(client), config_(std::move(config)), identity_(std::move(identity)) {}
+LeaderElector::LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity,
+                             std::shared_ptr<k8s::Clock> clock)
+    : client_(client), config_(std::move(config)), identity_(std::move(identity)),
+      clock_(clock ? std::move(clock) : k8s::steadyClock()) {}
 
 bool LeaderElector::isLeader() const {
   if (!leader_.load()) return false;
   const Clock::time_point renewed{Clock::duration{renewedAt_.load()}};
-  return Clock::now() - renewed < config_.renewDeadline;
+  return clock_->now() - renewed < config_.renewDeadline;
 }
 
 void LeaderElector::recordOwnWrite(const std::string& renewTime, const std::string& resourceVersion, Clock::time_point attemptStart) {
   observedHolder_ = identity_;
   observedRenewTime_ = renewTime;
   observedResourceVersion_ = resourceVersion;
-  observedAt_ = Clock::now();
+  observedAt_ = clock_->now();
   renewedAt_ = attemptStart.time_since_epoch().count();
+  leader_ = true;
 }
 
 bool LeaderElector::tryAcquireOrRenew() {
   // Others time our lease from when they see it change, which is after we send it, so counting
   // from before the request keeps our view of leadership the shorter one.
-  const auto attemptStart = Clock::now();
+  const auto attemptStart = clock_->now();
   const auto leaseSeconds = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(config_.leaseDuration).count());
-  const std::string now = k8s::nowRfc3339Micro();
+  const std::string now = k8s::formatRfc3339Micro(clock_->systemNow());
   k8s::Lease lease;
   try {
     lease = client_.get<k8s::Lease>(config_.leaseName, config_.namespace_);
   } catch (const std::exception& e) {
     if (!k8s::isNotFound(e)) {
-      spdlog::warn("leader election: reading lease {}/{} failed: {}", config_.namespace_, config_.leaseName, e.what());
+      logLeaseError("reading", config_, e);
       return false;
     }
     k8s::Lease fresh;
@@ -59,7 +71,7 @@ bool LeaderElector::tryAcquireOrRenew() {
       recordOwnWrite(now, created.metadata.resourceVersion, attemptStart);
       return true;
     } catch (const std::exception& ce) {
-      spdlog::debug("leader election: creating lease failed: {}", ce.what());
+      logLeaseError("creating", config_, ce);
       return false;
     }
   }
@@ -70,11 +82,13 @@ bool LeaderElector::tryAcquireOrRenew() {
     observedHolder_ = holder;
     observedRenewTime_ = renew;
     observedResourceVersion_ = lease.metadata.resourceVersion;
-    observedAt_ = Clock::now();
+    observedAt_ = clock_->now();
   }
   const auto heldFor = std::chrono::seconds(lease.leaseDurationSeconds.value_or(leaseSeconds));
   const bool heldByOther = !holder.empty() && holder != identity_;
-  if (heldByOther && Clock::now() < observedAt_ + heldFor) return false;
+  // A lease that names someone else is lost whatever this replica retries.
+  if (heldByOther) leader_ = false;
+  if (heldByOther && clock_->now() < observedAt_ + heldFor) return false;
 
   if (holder != identity_) {
     lease.leaseTransitions = lease.leaseTransitions.value_or(0) + 1;
@@ -88,7 +102,7 @@ bool LeaderElector::tryAcquireOrRenew() {
     recordOwnWrite(now, updated.metadata.resourceVersion, attemptStart);
     return true;
   } catch (const std::exception& e) {
-    spdlog::debug("leader election: updating lease failed: {}", e.what());
+    logLeaseError("updating", config_, e);
     return false;
   }
 }
@@ -101,7 +115,7 @@ void LeaderElector::release() {
     // client-go's ReleaseOnCancel: an empty holder with a 1s duration lets a standby take over at once.
     lease.holderIdentity = std::nullopt;
     lease.leaseDurationSeconds = 1;
-    lease.renewTime = k8s::nowRfc3339Micro();
+    lease.renewTime = k8s::formatRfc3339Micro(clock_->systemNow());
     client_.update(lease);
     spdlog::info("leader election: released lease {}/{} identity={}", config_.namespace_, config_.leaseName, identity_);
   } catch (const std::exception& e) {
@@ -112,14 +126,13 @@ void LeaderElector::release() {
 void LeaderElector::run(std::stop_token stop, std::function<void()> onAcquired, std::function<void()> onLost) {
   while (!stop.stop_requested()) {
     if (!tryAcquireOrRenew()) {
-      sleepFor(stop, config_.retryPeriod);
+      clock_->sleepFor(config_.retryPeriod, stop);
       continue;
     }
-    leader_ = true;
     spdlog::info("leader election: acquired lease {}/{} identity={}", config_.namespace_, config_.leaseName, identity_);
     onAcquired();
     while (!stop.stop_requested()) {
-      sleepFor(stop, config_.retryPeriod);
+      clock_->sleepFor(config_.retryPeriod, stop);
       if (stop.stop_requested()) break;
       if (tryAcquireOrRenew()) continue;
       // client-go keeps retrying until renewDeadline even when it reads another holder; we stop at

@@ -7,11 +7,13 @@
 #pragma once
 
 #include "controller/Config.h"
+#include "k8sclient/Clock.h"
 #include "k8sclient/KubeClient.h"
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <stop_token>
 #include <string>
 
@@ -21,7 +23,9 @@ class LeaderElector {
  public:
   using Clock = std::chrono::steady_clock;
 
-  LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity);
+  // The clock times lease expiry, renewals and the retry period, and writes the lease's times.
+  LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity,
+                std::shared_ptr<k8s::Clock> clock = k8s::steadyClock());
 
   // Blocks until stop: acquires, holds while renewals succeed, calls onLost when a renewal
   // deadline passes, and tries again. Releases the lease on stop when held.
@@ -33,8 +37,11 @@ class LeaderElector {
   bool isLeader() const;
   const std::string& identity() const { return identity_; }
 
-  // One acquire-or-renew attempt; public so tests can drive the protocol step by step.
+  // One acquire-or-renew attempt: true when this replica wrote the lease as its holder (then it
+  // leads), false otherwise (a read naming another holder ends its leadership at once). Public so
+  // tests can drive the protocol step by step.
   bool tryAcquireOrRenew();
+  // Hands the lease over (empty holder, 1s duration) when this replica leads.
   void release();
 
  private:
@@ -44,6 +51,7 @@ class LeaderElector {
   k8s::KubeClient& client_;
   LeaderElectionConfig config_;
   std::string identity_;
+  std::shared_ptr<k8s::Clock> clock_;
   std::atomic<bool> leader_{false};
   std::atomic<Clock::rep> renewedAt_{0};  // start of the last successful acquire or renew
   std::string observedHolder_;

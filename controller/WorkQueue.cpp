@@ -1,19 +1,32 @@
 #include "controller/WorkQueue.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace csrop {
 
-WorkQueue::WorkQueue(WorkQueueOptions options)
-    : options_(options), tokens_(options.globalBurst), lastRefill_(Clock::now()) {}
+WorkQueue::WorkQueue(WorkQueueOptions options, std::shared_ptr<k8s::Clock> clock)
+    : options_(options),
+      clock_(clock ? std::move(clock) : k8s::steadyClock()),
+      bucket_(options.globalQps, options.globalBurst, clock_) {}
+
+void WorkQueue::wakeOneLocked() {
+  for (auto* sleeper : sleepers_) {
+    if (sleeper->stop_requested()) continue;
+    sleeper->request_stop();
+    return;
+  }
+}
+
+void WorkQueue::wakeAllLocked() {
+  for (auto* sleeper : sleepers_) sleeper->request_stop();
+}
 
 void WorkQueue::addLocked(const std::string& key) {
   if (shutDown_ || dirty_.count(key)) return;
   dirty_.insert(key);
   if (processing_.count(key)) return;
   queue_.push_back(key);
-  cv_.notify_one();
+  wakeOneLocked();
 }
 
 void WorkQueue::add(const std::string& key) {
@@ -21,43 +34,60 @@ void WorkQueue::add(const std::string& key) {
   addLocked(key);
 }
 
+void WorkQueue::cancelTimerLocked(const std::string& key) {
+  auto it = timerOf_.find(key);
+  if (it == timerOf_.end()) return;
+  timers_.erase({it->second, key});
+  timerOf_.erase(it);
+}
+
+void WorkQueue::setTimerLocked(const std::string& key, TimePoint at) {
+  cancelTimerLocked(key);
+  timerOf_.emplace(key, at);
+  timers_.emplace(at, key);
+  // Sleepers wait for the soonest timer; only a new soonest one changes what they wait for.
+  if (timers_.begin()->second == key) wakeAllLocked();
+}
+
 void WorkQueue::addAfter(const std::string& key, std::chrono::milliseconds delay) {
   std::lock_guard lock(mu_);
   if (shutDown_) return;
   if (delay <= std::chrono::milliseconds::zero()) {
+    cancelTimerLocked(key);
     addLocked(key);
     return;
   }
-  delayed_.emplace(Clock::now() + delay, key);
-  cv_.notify_all();
+  setTimerLocked(key, clock_->now() + delay);
+}
+
+std::chrono::milliseconds WorkQueue::backoffLocked(const std::string& key) {
+  const int n = failures_[key]++;
+  // Doubling stops once past the cap, so the shift never overflows.
+  auto perItem = options_.baseDelay;
+  for (int i = 0; i < n && perItem < options_.maxDelay; ++i) perItem *= 2;
+  perItem = std::min(perItem, options_.maxDelay);
+  // Every retry takes a token from the global bucket; once it is empty, the retry waits for its slot.
+  const auto bucketDelay = std::chrono::ceil<std::chrono::milliseconds>(bucket_.reserve());
+  return std::max(perItem, bucketDelay);
 }
 
 std::chrono::milliseconds WorkQueue::addRateLimited(const std::string& key) {
-  std::chrono::milliseconds delay;
-  {
-    std::lock_guard lock(mu_);
-    const int n = failures_[key]++;
-    const double perItem = std::min<double>(options_.baseDelay.count() * std::pow(2.0, std::min(n, 30)),
-                                            options_.maxDelay.count());
-    // Global token bucket: every retry reserves a slot; when the bucket is empty the slot is later.
-    const auto now = Clock::now();
-    std::chrono::milliseconds bucketDelay{0};
-    if (options_.globalQps > 0) {
-      const double refill = std::chrono::duration<double>(now - lastRefill_).count() * options_.globalQps;
-      tokens_ = std::min<double>(options_.globalBurst, tokens_ + refill);
-      lastRefill_ = now;
-      tokens_ -= 1;
-      if (tokens_ < 0) bucketDelay = std::chrono::milliseconds(static_cast<int64_t>(-tokens_ / options_.globalQps * 1000));
-    }
-    delay = std::max(std::chrono::milliseconds(static_cast<int64_t>(perItem)), bucketDelay);
+  std::lock_guard lock(mu_);
+  const auto delay = backoffLocked(key);
+  if (shutDown_) return delay;
+  if (delay <= std::chrono::milliseconds::zero()) {
+    cancelTimerLocked(key);
+    addLocked(key);
+  } else {
+    setTimerLocked(key, clock_->now() + delay);
   }
-  addAfter(key, delay);
   return delay;
 }
 
 void WorkQueue::forget(const std::string& key) {
   std::lock_guard lock(mu_);
   failures_.erase(key);
+  cancelTimerLocked(key);
 }
 
 int WorkQueue::failures(const std::string& key) const {
@@ -66,10 +96,10 @@ int WorkQueue::failures(const std::string& key) const {
   return it == failures_.end() ? 0 : it->second;
 }
 
-void WorkQueue::promoteDueLocked(Clock::time_point now) {
-  while (!delayed_.empty() && delayed_.begin()->first <= now) {
-    std::string key = delayed_.begin()->second;
-    delayed_.erase(delayed_.begin());
+void WorkQueue::promoteDueLocked(TimePoint now) {
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    const std::string key = timers_.begin()->second;
+    cancelTimerLocked(key);
     addLocked(key);
   }
 }
@@ -77,16 +107,16 @@ void WorkQueue::promoteDueLocked(Clock::time_point now) {
 std::optional<std::string> WorkQueue::get() {
   std::unique_lock lock(mu_);
   for (;;) {
-    promoteDueLocked(Clock::now());
+    promoteDueLocked(clock_->now());
     if (shutDown_) return std::nullopt;
     if (!queue_.empty()) break;
-    if (delayed_.empty()) {
-      cv_.wait(lock);
-    } else {
-      // A copy: another worker may promote (and free) that entry while this one waits.
-      const auto deadline = delayed_.begin()->first;
-      cv_.wait_until(lock, deadline);
-    }
+    const auto deadline = timers_.empty() ? TimePoint::max() : timers_.begin()->first;
+    std::stop_source wake;
+    sleepers_.push_back(&wake);
+    lock.unlock();
+    clock_->sleepUntil(deadline, wake.get_token());
+    lock.lock();
+    sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), &wake));
   }
   std::string key = queue_.front();
   queue_.pop_front();
@@ -100,24 +130,19 @@ void WorkQueue::done(const std::string& key) {
   processing_.erase(key);
   if (dirty_.count(key) && !shutDown_) {
     queue_.push_back(key);
-    cv_.notify_one();
+    wakeOneLocked();
   }
 }
 
 void WorkQueue::shutDown() {
   std::lock_guard lock(mu_);
   shutDown_ = true;
-  cv_.notify_all();
-}
-
-bool WorkQueue::shuttingDown() const {
-  std::lock_guard lock(mu_);
-  return shutDown_;
+  wakeAllLocked();
 }
 
 std::size_t WorkQueue::depth() const {
   std::lock_guard lock(mu_);
-  return queue_.size() + delayed_.size();
+  return queue_.size() + timers_.size();
 }
 
 }  // namespace csrop

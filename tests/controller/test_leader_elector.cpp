@@ -1,0 +1,362 @@
+// LeaderElector against an in-memory Lease served through the fake transport, timed by the fake
+// clock: every step is one tryAcquireOrRenew() or one advance() of the clock, never a sleep.
+#include "controller/LeaderElector.h"
+#include "tests/k8sclient/Fakes.h"
+#include "tests/support/FakeClock.h"
+
+#include <doctest/doctest.h>
+
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testsupport::FakeClock;
+
+namespace {
+
+constexpr const char* kLeasePath = "/apis/coordination.k8s.io/v1/namespaces/ops/leases/csr-operator";
+constexpr const char* kLeasesPath = "/apis/coordination.k8s.io/v1/namespaces/ops/leases";
+
+json status(int code, const std::string& reason) {
+  return {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"code", code}, {"reason", reason},
+          {"message", reason}};
+}
+
+// The API server's side of one Lease: GET, POST (create) and PUT (update with an optimistic
+// resourceVersion check), as kube-apiserver answers them.
+class LeaseStore {
+ public:
+  k8s::HttpResponse serve(const k8s::HttpRequest& r) {
+    std::lock_guard lock(mu_);
+    if (r.method == "GET" && r.path == kLeasePath) {
+      if (!lease_) return k8stest::respond(404, status(404, "NotFound").dump());
+      return k8stest::respond(200, lease_->dump());
+    }
+    if (r.method == "POST" && r.path == kLeasesPath) {
+      if (lease_) return k8stest::respond(409, status(409, "AlreadyExists").dump());
+      lease_ = json::parse(r.body);
+      (*lease_)["metadata"]["resourceVersion"] = std::to_string(++version_);
+      return k8stest::respond(201, lease_->dump());
+    }
+    if (r.method == "PUT" && r.path == kLeasePath) {
+      if (!lease_) return k8stest::respond(404, status(404, "NotFound").dump());
+      auto sent = json::parse(r.body);
+      if (sent["metadata"].value("resourceVersion", "") != (*lease_)["metadata"]["resourceVersion"])
+        return k8stest::respond(409, status(409, "Conflict").dump());
+      lease_ = sent;
+      (*lease_)["metadata"]["resourceVersion"] = std::to_string(++version_);
+      return k8stest::respond(200, lease_->dump());
+    }
+    return k8stest::respond(400, status(400, "BadRequest").dump());
+  }
+
+  // Another replica writes the lease as holder (a renewal when it already holds it).
+  void writeAs(const std::string& holder, int durationSeconds = 15) {
+    std::lock_guard lock(mu_);
+    if (!lease_) lease_ = json{{"metadata", {{"name", "csr-operator"}, {"namespace", "ops"}}}, {"spec", json::object()}};
+    auto& spec = (*lease_)["spec"];
+    spec["holderIdentity"] = holder;
+    spec["leaseDurationSeconds"] = durationSeconds;
+    spec["renewTime"] = "2026-01-01T00:00:00." + std::to_string(100000 + version_) + "Z";
+    (*lease_)["metadata"]["resourceVersion"] = std::to_string(++version_);
+  }
+
+  void remove() {
+    std::lock_guard lock(mu_);
+    lease_.reset();
+  }
+
+  std::optional<json> spec() {
+    std::lock_guard lock(mu_);
+    if (!lease_) return std::nullopt;
+    return (*lease_)["spec"];
+  }
+
+ private:
+  std::mutex mu_;
+  std::optional<json> lease_;
+  int version_ = 0;
+};
+
+csrop::LeaderElectionConfig config() {
+  csrop::LeaderElectionConfig c;
+  c.leaseName = "csr-operator";
+  c.namespace_ = "ops";
+  c.leaseDuration = 15s;
+  c.renewDeadline = 10s;
+  c.retryPeriod = 2s;
+  return c;
+}
+
+struct Fixture {
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
+  std::shared_ptr<k8stest::FakeTransport> transport = makeTransport();
+  LeaseStore store;
+  k8s::KubeClient client{transport, clientOptions()};
+  csrop::LeaderElector elector{client, config(), "me", clock};
+
+  std::shared_ptr<k8stest::FakeTransport> makeTransport() {
+    auto t = std::make_shared<k8stest::FakeTransport>();
+    t->onSend = [this](const k8s::HttpRequest& r) { return store.serve(r); };
+    return t;
+  }
+  k8s::ClientOptions clientOptions() {
+    k8s::ClientOptions o;
+    o.qps = 0;
+    o.maxRetries = 0;  // as Operator.cpp builds the lease client: the elector's loop is the retry
+    o.clock = clock;
+    return o;
+  }
+  // The next request gets this answer instead of the store's.
+  void failNext(int code, const std::string& reason) { transport->queueSend(code, status(code, reason).dump()); }
+  void serveNext() {
+    transport->queueSend([this](const k8s::HttpRequest& r) { return store.serve(r); });
+  }
+  int writes() {
+    std::lock_guard lock(transport->mu);
+    int n = 0;
+    for (const auto& r : transport->requests) n += r.method == "PUT" || r.method == "POST";
+    return n;
+  }
+  std::string holder() { return store.spec().value_or(json::object()).value("holderIdentity", ""); }
+};
+
+}  // namespace
+
+TEST_CASE("leader election: acquires by creating the lease when there is none, with the clock's wall time") {
+  Fixture f;
+  CHECK_FALSE(f.elector.isLeader());
+  CHECK(f.elector.tryAcquireOrRenew());
+  CHECK(f.elector.isLeader());
+  auto spec = f.store.spec();
+  REQUIRE(spec.has_value());
+  CHECK((*spec)["holderIdentity"] == "me");
+  CHECK((*spec)["leaseDurationSeconds"] == 15);
+  CHECK((*spec)["leaseTransitions"] == 0);
+  CHECK((*spec)["acquireTime"] == "2026-01-01T00:00:00.000000Z");
+  CHECK((*spec)["renewTime"] == "2026-01-01T00:00:00.000000Z");
+
+  f.clock->advance(2s + 250us);
+  CHECK(f.elector.tryAcquireOrRenew());
+  CHECK(f.store.spec().value()["renewTime"] == "2026-01-01T00:00:02.000250Z");
+  CHECK(f.store.spec().value()["acquireTime"] == "2026-01-01T00:00:00.000000Z");
+}
+
+TEST_CASE("leader election: stands by while another holder renews, however long that goes on") {
+  Fixture f;
+  f.store.writeAs("other");
+  for (int i = 0; i < 10; ++i) {
+    CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    CHECK_FALSE(f.elector.isLeader());
+    f.clock->advance(10s);
+    f.store.writeAs("other");
+  }
+  CHECK(f.writes() == 0);
+  CHECK(f.holder() == "other");
+}
+
+TEST_CASE("leader election: takes over after leaseDuration without a change to the lease, counted from its own observation") {
+  Fixture f;
+  f.store.writeAs("other");
+  CHECK_FALSE(f.elector.tryAcquireOrRenew());
+  f.clock->advance(15s - 1ms);
+  CHECK_FALSE(f.elector.tryAcquireOrRenew());
+  CHECK(f.writes() == 0);
+  f.clock->advance(1ms);
+  CHECK(f.elector.tryAcquireOrRenew());
+  CHECK(f.elector.isLeader());
+  auto spec = f.store.spec().value();
+  CHECK(spec["holderIdentity"] == "me");
+  CHECK(spec["leaseTransitions"] == 1);
+  CHECK(spec["acquireTime"] == "2026-01-01T00:00:15.000000Z");
+}
+
+TEST_CASE("leader election: a lease released by its holder (empty holder) is taken at once") {
+  Fixture f;
+  f.store.writeAs("", 1);
+  CHECK(f.elector.tryAcquireOrRenew());
+  CHECK(f.holder() == "me");
+}
+
+TEST_CASE("leader election: a leader whose renewals fail is no leader once renewDeadline passes since the last renewal") {
+  Fixture f;
+  REQUIRE(f.elector.tryAcquireOrRenew());
+  for (int i = 0; i < 4; ++i) {
+    f.clock->advance(2s);
+    f.failNext(503, "ServiceUnavailable");
+    CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    CHECK(f.elector.isLeader());  // within renewDeadline of the acquisition
+  }
+  f.clock->advance(2s - 1ms);
+  CHECK(f.elector.isLeader());
+  f.clock->advance(1ms);
+  CHECK_FALSE(f.elector.isLeader());
+}
+
+TEST_CASE("leader election: leadership ends on time while a renewal hangs, without waiting for the request") {
+  Fixture f;
+  REQUIRE(f.elector.tryAcquireOrRenew());
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  f.transport->queueSend([&](const k8s::HttpRequest&) {
+    entered.set_value();
+    released.wait();
+    return k8stest::respond(504, status(504, "Timeout").dump());
+  });
+  f.clock->advance(2s);
+  auto renewal = std::async(std::launch::async, [&] { return f.elector.tryAcquireOrRenew(); });
+  REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(f.elector.isLeader());
+  f.clock->advance(8s - 1ms);
+  CHECK(f.elector.isLeader());
+  f.clock->advance(1ms);  // 10s since the acquisition, the renewal still in flight
+  CHECK_FALSE(f.elector.isLeader());
+  release.set_value();
+  REQUIRE(renewal.wait_for(10s) == std::future_status::ready);
+  CHECK_FALSE(renewal.get());
+  CHECK_FALSE(f.elector.isLeader());
+}
+
+TEST_CASE("leader election: a transient server error is retried on the next round and the renewal counts from then") {
+  Fixture f;
+  REQUIRE(f.elector.tryAcquireOrRenew());
+  f.clock->advance(2s);
+  f.failNext(500, "InternalError");
+  CHECK_FALSE(f.elector.tryAcquireOrRenew());
+  f.clock->advance(2s);
+  CHECK(f.elector.tryAcquireOrRenew());
+  f.clock->advance(9s);  // 13s after the acquisition, 9s after the renewal
+  CHECK(f.elector.isLeader());
+  CHECK(f.holder() == "me");
+}
+
+TEST_CASE("leader election: a conflict on write means another replica wrote first, and its lease wins") {
+  Fixture f;
+  SUBCASE("creating") {
+    f.failNext(404, "NotFound");
+    f.failNext(409, "AlreadyExists");
+    CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    CHECK_FALSE(f.elector.isLeader());
+  }
+  SUBCASE("renewing") {
+    REQUIRE(f.elector.tryAcquireOrRenew());
+    f.clock->advance(2s);
+    f.serveNext();
+    f.failNext(409, "Conflict");
+    CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    CHECK(f.elector.isLeader());  // nothing says someone else holds it yet
+    f.store.writeAs("other");     // the write that won
+    f.clock->advance(2s);
+    CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    CHECK_FALSE(f.elector.isLeader());  // a lease naming another holder ends leadership at once
+  }
+  SUBCASE("taking over") {
+    f.store.writeAs("other");
+    CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    f.clock->advance(15s);
+    f.serveNext();
+    f.failNext(409, "Conflict");
+    CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    CHECK_FALSE(f.elector.isLeader());
+    CHECK(f.holder() == "other");
+  }
+}
+
+TEST_CASE("leader election: a lease deleted under the leader (404) is created again, an existing one never overwritten") {
+  Fixture f;
+  REQUIRE(f.elector.tryAcquireOrRenew());
+  f.clock->advance(2s);
+  f.failNext(404, "NotFound");  // a stale read: the create finds the lease still there
+  CHECK_FALSE(f.elector.tryAcquireOrRenew());
+  CHECK(f.writes() == 2);  // the first create and the refused one
+  f.clock->advance(2s);
+  f.store.remove();
+  CHECK(f.elector.tryAcquireOrRenew());
+  CHECK(f.elector.isLeader());
+  CHECK(f.holder() == "me");
+}
+
+TEST_CASE("leader election: forbidden (403) is no leadership and no write") {
+  Fixture f;
+  SUBCASE("reading") {
+    f.failNext(403, "Forbidden");
+    CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    CHECK_FALSE(f.elector.isLeader());
+    CHECK(f.writes() == 0);
+    CHECK_FALSE(f.store.spec().has_value());
+  }
+  SUBCASE("renewing") {
+    REQUIRE(f.elector.tryAcquireOrRenew());
+    for (int i = 0; i < 5; ++i) {
+      f.clock->advance(2s);
+      f.serveNext();
+      f.failNext(403, "Forbidden");
+      CHECK_FALSE(f.elector.tryAcquireOrRenew());
+    }
+    CHECK_FALSE(f.elector.isLeader());
+  }
+}
+
+TEST_CASE("leader election: run() reports the loss when renewals fail past renewDeadline, and tries again") {
+  Fixture f;
+  std::promise<void> acquired, lost;
+  std::stop_source stop;
+  const auto start = f.clock->now();
+  std::optional<k8s::Clock::time_point> lostAt;
+  auto running = std::async(std::launch::async, [&] {
+    f.elector.run(stop.get_token(), [&] { acquired.set_value(); },
+                  [&] {
+                    lostAt = f.clock->now();
+                    lost.set_value();
+                  });
+  });
+  REQUIRE(acquired.get_future().wait_for(10s) == std::future_status::ready);
+  auto lostFuture = lost.get_future();
+  // From now on every request fails; the elector renews every retryPeriod.
+  {
+    std::lock_guard lock(f.transport->mu);
+    f.transport->onSend = [](const k8s::HttpRequest&) {
+      return k8stest::respond(503, status(503, "ServiceUnavailable").dump());
+    };
+  }
+  for (int round = 1; round <= 5; ++round) {
+    REQUIRE(f.clock->awaitSleeperUntil(start + round * 2s));
+    CHECK(lostFuture.wait_for(0s) == std::future_status::timeout);
+    f.clock->advance(2s);
+  }
+  REQUIRE(lostFuture.wait_for(10s) == std::future_status::ready);
+  CHECK(*lostAt == start + 10s);
+  CHECK_FALSE(f.elector.isLeader());
+  // Back to standby: it waits a retryPeriod and tries to acquire again.
+  REQUIRE(f.clock->awaitSleeperUntil(start + 12s));
+  stop.request_stop();
+  REQUIRE(running.wait_for(10s) == std::future_status::ready);
+}
+
+TEST_CASE("leader election: run() releases the lease on shutdown so a standby takes over at once") {
+  Fixture f;
+  std::promise<void> acquired;
+  std::stop_source stop;
+  bool lost = false;
+  auto running = std::async(std::launch::async, [&] {
+    f.elector.run(stop.get_token(), [&] { acquired.set_value(); }, [&] { lost = true; });
+  });
+  REQUIRE(acquired.get_future().wait_for(10s) == std::future_status::ready);
+  REQUIRE(f.clock->awaitSleepers(1));
+  stop.request_stop();
+  REQUIRE(running.wait_for(10s) == std::future_status::ready);
+  CHECK_FALSE(lost);
+  CHECK_FALSE(f.elector.isLeader());
+  auto spec = f.store.spec().value();
+  CHECK_FALSE(spec.contains("holderIdentity"));
+  CHECK(spec["leaseDurationSeconds"] == 1);
+
+  // A standby sees an empty holder and takes the lease without waiting out a lease duration.
+  csrop::LeaderElector standby(f.client, config(), "standby", f.clock);
+  CHECK(standby.tryAcquireOrRenew());
+  CHECK(f.holder() == "standby");
+}
