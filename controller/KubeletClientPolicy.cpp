@@ -1,21 +1,16 @@
 #include "controller/KubeletClientPolicy.h"
 
 #include "signers/CertificateRequest.h"
+#include "signers/KubeletRequests.h"
 
 namespace csrop {
 namespace {
 
-// IsKubeletClientCSR (pkg/apis/certificates/helpers.go): the exact shape of a kubelet client request.
+// isNodeClientCert (pkg/controller/certificates/approver/sarapprove.go) is the rule the signer
+// profile applies, so both use one recogniser; this approver also wants each usage listed once.
 std::optional<std::string> notKubeletClientRequest(const signers::ParsedRequest& req, const std::vector<std::string>& usages) {
-  if (req.organizations != std::vector<std::string>{std::string(kNodesGroup)}) return "subject organization is not system:nodes";
-  if (!req.dnsNames.empty()) return "DNS subjectAltNames are not allowed";
-  if (!req.emailAddresses.empty()) return "Email subjectAltNames are not allowed";
-  if (!req.ipAddresses.empty()) return "IP subjectAltNames are not allowed";
-  if (!req.uris.empty()) return "URI subjectAltNames are not allowed";
-  if (req.commonName.rfind(kNodeUserPrefix, 0) != 0) return "subject common name does not begin with system:node:";
-  static const std::vector<std::vector<std::string>> allowed = {
-      {"digital signature", "key encipherment", "client auth"}, {"digital signature", "client auth"}};
-  if (!usagesMatchOneOf(usages, allowed)) return "usages " + joinUsages(usages) + " are not a kubelet client usage set";
+  if (auto why = signers::validateKubeletClient(req, signers::toUsageSet(usages))) return why;
+  if (!signers::listsEachUsageOnce(usages)) return "usages " + signers::formatRequestedUsages(usages) + " list a usage more than once";
   return std::nullopt;
 }
 

@@ -3,19 +3,19 @@
 // kubelet sends, no SAN is one of the cluster's own identities (ReservedIdentities, always on),
 // and the configured address source (AddressAuthority: the Node checked for uniqueness across
 // Nodes, or its Machine, optionally behind renewal continuity) says every IP and DNS name is that
-// node's. Each check is a named unit that can be switched off on its own; switching one off never
-// skips another. Whatever the checks, nothing is approved that the signer would refuse
-// (signerProfile, always on).
+// node's. Each check is a named function (ServingChecks.h) that can be switched off on its own;
+// switching one off never skips another. Whatever the checks, nothing is approved that the signer
+// would refuse (signerProfile, always on).
 #pragma once
 
 #include "controller/AddressAuthority.h"
 #include "controller/ApprovalPolicy.h"
 #include "controller/Config.h"
-#include "controller/ReservedIdentities.h"
 #include "controller/Lookups.h"
+#include "controller/ReservedIdentities.h"
 
 #include <functional>
-#include <optional>
+#include <vector>
 
 namespace signers {
 struct ParsedRequest;
@@ -23,6 +23,8 @@ class Signer;
 }
 
 namespace csrop {
+
+struct NamedServingCheck;
 
 // Whether a DNS name is the node's by a configured dnsNamePatterns entry or dnsNameRegexes
 // regex (an address source's extra names; they still have to be unique to the node).
@@ -50,23 +52,14 @@ class KubeletServingPolicy : public ApprovalPolicy {
   bool handles(const std::string& signerName) const override { return signerName == kSignerName; }
   Verdict evaluate(const k8s::CertificateSigningRequest& csr) override;
 
-  struct Context;
-  using Check = std::function<std::optional<Verdict>(Context&)>;
-  struct NamedCheck {
-    std::string name;
-    bool enabled;
-    Check run;
-  };
-
  private:
-  std::vector<NamedCheck> buildChecks();
-
   KubeletServingConfig config_;
   NodeDirectory& nodes_;
   HostResolver& resolver_;
   NodeIdentity identity_;
   const signers::Signer* signer_;
-  std::vector<NamedCheck> checks_;
+  // The rows of the table of checks that this configuration switches on, in order.
+  std::vector<const NamedServingCheck*> checks_;
 };
 
 }  // namespace csrop

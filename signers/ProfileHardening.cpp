@@ -5,14 +5,12 @@
 #include <algorithm>
 #include <set>
 
+#include "signers/KubeletRequests.h"
 #include "signers/LogText.h"
 #include "signers/Profiles.h"
 
 namespace signers {
 namespace {
-
-constexpr std::string_view kNodeUserPrefix = "system:node:";
-constexpr std::string_view kNodesGroup = "system:nodes";
 
 std::string shown(std::string_view value) {
   constexpr std::size_t kShown = 64;
@@ -102,11 +100,6 @@ std::optional<std::string> reservedAddressKind(const IpAddress& ip) {
   return std::nullopt;
 }
 
-bool isNodeRequester(const Requester& r) {
-  return r.username.size() > kNodeUserPrefix.size() && r.username.starts_with(kNodeUserPrefix) &&
-         std::find(r.groups.begin(), r.groups.end(), kNodesGroup) != r.groups.end();
-}
-
 }  // namespace
 
 std::optional<std::string> validateSubjectText(const ParsedRequest& req) {
@@ -149,7 +142,7 @@ std::optional<std::string> validateNotServiceName(const ParsedRequest& req, std:
 }
 
 std::optional<std::string> validateNodeCommonName(const ParsedRequest& req, const Requester& requester) {
-  if (!isNodeRequester(requester) || req.commonName == requester.username) return std::nullopt;
+  if (!isNodeRequester(requester.username, requester.groups) || req.commonName == requester.username) return std::nullopt;
   return "subject common name " + shown(req.commonName) + " is not the requesting node " + shown(requester.username) +
          "; a node may only request certificates for itself";
 }

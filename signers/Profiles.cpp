@@ -5,15 +5,6 @@
 namespace signers {
 namespace {
 
-const UsageSet kServingUsages{"digital signature", "key encipherment", "server auth"};
-const UsageSet kServingUsagesNoRsa{"digital signature", "server auth"};
-const UsageSet kClientUsages{"digital signature", "key encipherment", "client auth"};
-const UsageSet kClientUsagesNoRsa{"digital signature", "client auth"};
-
-bool organizationIsSystemNodes(const ParsedRequest& req) {
-  return req.organizations.size() == 1 && req.organizations[0] == "system:nodes";
-}
-
 bool isDnsLabel(std::string_view label) {
   if (label.empty() || label.size() > 63) return false;
   if (label.front() == '-' || label.back() == '-') return false;
@@ -59,31 +50,6 @@ std::optional<std::string> checkSignerNameFormat(const std::string& signerName) 
     if (!isDnsLabel(part)) return "signerName path must consist of lower-case DNS labels separated by dots";
     if (dot == std::string_view::npos) break;
     start = dot + 1;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> validateKubeletServing(const ParsedRequest& req, const UsageSet& usages) {
-  if (!organizationIsSystemNodes(req)) return "subject organization is not system:nodes";
-  if (req.dnsNames.empty() && req.ipAddresses.empty()) return "DNS or IP subjectAltName is required";
-  if (!req.emailAddresses.empty()) return "Email subjectAltNames are not allowed";
-  if (!req.uris.empty()) return "URI subjectAltNames are not allowed";
-  if (usages != kServingUsages && usages != kServingUsagesNoRsa) {
-    return "usages did not match " + formatUsageList(kServingUsages);
-  }
-  if (!req.commonName.starts_with("system:node:")) return "subject common name does not begin with system:node:";
-  return std::nullopt;
-}
-
-std::optional<std::string> validateKubeletClient(const ParsedRequest& req, const UsageSet& usages) {
-  if (!organizationIsSystemNodes(req)) return "subject organization is not system:nodes";
-  if (!req.dnsNames.empty()) return "DNS subjectAltNames are not allowed";
-  if (!req.emailAddresses.empty()) return "Email subjectAltNames are not allowed";
-  if (!req.ipAddresses.empty()) return "IP subjectAltNames are not allowed";
-  if (!req.uris.empty()) return "URI subjectAltNames are not allowed";
-  if (!req.commonName.starts_with("system:node:")) return "subject common name does not begin with system:node:";
-  if (usages != kClientUsages && usages != kClientUsagesNoRsa) {
-    return "usages did not match " + formatUsageList(kClientUsages);
   }
   return std::nullopt;
 }

@@ -9,6 +9,7 @@
 #include "signers/CertificateRequest.h"
 #include "signers/CustomProfile.h"
 #include "signers/IpAddress.h"
+#include "signers/KubeletRequests.h"
 #include "signers/Requester.h"
 #include "signers/Result.h"
 #include "signers/SignerConfig.h"
@@ -25,9 +26,8 @@ bool isKubernetesSignerName(const std::string& signerName);  // the four above
 // "domain/path" with a dotted DNS domain of at least two labels (API server's ValidateSignerName).
 std::optional<std::string> checkSignerNameFormat(const std::string& signerName);
 
-// kube-controller-manager rules, same order and wording (anchors 1.1).
-std::optional<std::string> validateKubeletServing(const ParsedRequest& req, const UsageSet& usages);
-std::optional<std::string> validateKubeletClient(const ParsedRequest& req, const UsageSet& usages);
+// kube-controller-manager rules, same order and wording (pkg/controller/certificates/signer/signer.go;
+// the kubelet signers' in signers/KubeletRequests.h).
 std::optional<std::string> validateApiServerClient(const ParsedRequest& req, const std::vector<std::string>& usages);
 std::optional<std::string> validateLegacyUnknown(const ParsedRequest& req, const std::vector<std::string>& usages);
 

@@ -51,6 +51,8 @@ bool isForbiddenUsage(std::string_view name) { return name == "cert sign" || nam
 
 UsageSet toUsageSet(const std::vector<std::string>& usages) { return UsageSet(usages.begin(), usages.end()); }
 
+bool listsEachUsageOnce(const std::vector<std::string>& usages) { return toUsageSet(usages).size() == usages.size(); }
+
 std::string formatUsageList(const UsageSet& usages) {
   std::string out = "[";
   bool first = true;
@@ -59,6 +61,12 @@ std::string formatUsageList(const UsageSet& usages) {
     out += u;
     first = false;
   }
+  return out + "]";
+}
+
+std::string formatRequestedUsages(const std::vector<std::string>& usages) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < usages.size(); ++i) out += (i ? ", " : "") + usages[i];
   return out + "]";
 }
 

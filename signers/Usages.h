@@ -1,6 +1,7 @@
 #pragma once
 // The certificates.k8s.io/v1 usage strings and what each one turns into in a certificate
-// (kube-controller-manager policies.go keyUsageDict / extKeyUsageDict).
+// (kube-controller-manager pkg/controller/certificates/authority/policies.go keyUsageDict /
+// extKeyUsageDict).
 #include <optional>
 #include <set>
 #include <span>
@@ -42,7 +43,12 @@ bool isForbiddenUsage(std::string_view name);
 using UsageSet = std::set<std::string, std::less<>>;
 UsageSet toUsageSet(const std::vector<std::string>& usages);
 
+// Each usage at most once in spec.usages: the approvers recognise only such lists.
+bool listsEachUsageOnce(const std::vector<std::string>& usages);
+
 // Formats like Go's fmt of a sorted string list: "[a b c]".
 std::string formatUsageList(const UsageSet& usages);
+// spec.usages as the requester listed them, for messages: "[a, b, c]".
+std::string formatRequestedUsages(const std::vector<std::string>& usages);
 
 }  // namespace signers

@@ -1,5 +1,7 @@
 #include "PolicyFixtures.h"
 #include "controller/KubeletClientPolicy.h"
+#include "signers/CertificateRequest.h"
+#include "signers/KubeletRequests.h"
 
 #include <doctest/doctest.h>
 
@@ -78,4 +80,39 @@ TEST_CASE("kubelet-client: server auth usage is not a client request") {
   csrop::KubeletClientPolicy policy(reviewer);
   auto v = policy.evaluate(clientCsr("system:node:worker-1", testpki::nodeClientCsr("worker-1"), {"digital signature", "server auth"}));
   CHECK(v.decision == Decision::Skip);
+}
+
+TEST_CASE("kubelet-client: the policy recognises a kubelet client request with the signer profile's own rule") {
+  fixtures::FakeReviewer reviewer;
+  reviewer.allowBySubresource = {{"selfnodeclient", true}, {"nodeclient", true}};
+  csrop::KubeletClientPolicy policy(reviewer);
+  auto o = testpki::nodeClientCsr("worker-1");
+  std::vector<std::string> usages = {"digital signature", "client auth"};
+  SUBCASE("an IP SAN") { o.ips = {"10.0.0.7"}; }
+  SUBCASE("an email SAN") { o.emails = {"kubelet@example.com"}; }
+  SUBCASE("a URI SAN") { o.uris = {"spiffe://cluster/node/worker-1"}; }
+  SUBCASE("server auth") { usages = {"digital signature", "server auth"}; }
+  SUBCASE("client auth alone") { usages = {"client auth"}; }
+  auto csr = clientCsr("system:node:worker-1", o, usages);
+  auto parsed = signers::parseCertificateRequest(csr.spec.request);
+  REQUIRE(parsed.ok());
+  const auto why = signers::validateKubeletClient(parsed.value(), signers::toUsageSet(usages));
+  REQUIRE(why);
+  auto v = policy.evaluate(csr);
+  CHECK(v.decision == Decision::Skip);
+  CHECK(v.reason == "NotKubeletClientRequest");
+  CHECK(v.message == "not a kubelet client request (" + *why + "); left for a human");
+  CHECK(reviewer.seen.empty());
+}
+
+TEST_CASE("kubelet-client: a usage listed twice is not a kubelet client request") {
+  fixtures::FakeReviewer reviewer;
+  reviewer.allowBySubresource = {{"selfnodeclient", true}, {"nodeclient", true}};
+  csrop::KubeletClientPolicy policy(reviewer);
+  auto v = policy.evaluate(clientCsr("system:node:worker-1", testpki::nodeClientCsr("worker-1"),
+                                     {"digital signature", "client auth", "client auth"}));
+  CHECK(v.decision == Decision::Skip);
+  CHECK(v.reason == "NotKubeletClientRequest");
+  CHECK(v.message.find("more than once") != std::string::npos);
+  CHECK(reviewer.seen.empty());
 }

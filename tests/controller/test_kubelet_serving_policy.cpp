@@ -100,6 +100,14 @@ TEST_CASE("kubelet-serving: subject and usages must be exactly a kubelet's") {
     csr.spec.usages = {"server auth"};
     CHECK(s.evaluate(csr).reason == "UsagesNotAllowed");
   }
+  SUBCASE("a usage listed twice") {
+    auto csr = fixtures::servingCsr("worker-1", honest());
+    csr.spec.usages = {"digital signature", "server auth", "server auth"};
+    auto v = s.evaluate(csr);
+    CHECK(v.reason == "UsagesNotAllowed");
+    CHECK(v.message == "usages [digital signature, server auth, server auth] are not [digital signature, key encipherment, server auth] "
+                       "or [digital signature, server auth]");
+  }
   SUBCASE("key encipherment set is accepted") {
     auto csr = fixtures::servingCsr("worker-1", honest());
     csr.spec.usages = {"key encipherment", "digital signature", "server auth"};

@@ -1,4 +1,5 @@
-// kubernetes.io signer rules (anchors 1.1) and csr-operator's common rules, on hand-built requests.
+// kubernetes.io signer rules (pkg/controller/certificates/signer/signer.go) and csr-operator's common
+// rules, on hand-built requests.
 #include <doctest/doctest.h>
 
 #include "signers/Profiles.h"
