@@ -19,15 +19,23 @@
 namespace csrop {
 namespace {
 
-// The file being read and the paths that --set wrote over it, so that a problem is reported where
-// the user can fix it: the file and line, or the --set that wrote the value.
+// Where an override is named in errors: its flag or environment variable, or "--set <path>".
+std::string originOf(const ConfigOverride& o) { return o.origin.empty() ? "--set " + o.path : o.origin; }
+
+// The file being read and the paths that overrides wrote over it, so that a problem is reported
+// where the user can fix it: the file and line, or the --set, flag or variable that wrote the value.
 struct ConfigSource {
+  struct Written {
+    std::string path;
+    std::string origin;
+  };
   std::string name;
-  std::vector<std::string> overridden;
+  std::vector<Written> overridden;  // in the order applied
 
   std::string locate(const std::string& path, const YAML::Node& at) const {
-    for (const auto& o : overridden)
-      if (path == o || path.rfind(o + ".", 0) == 0 || path.rfind(o + "[", 0) == 0) return "--set " + o;
+    // The last override that wrote the path or a mapping above it is the one whose value was read.
+    for (auto o = overridden.rbegin(); o != overridden.rend(); ++o)
+      if (path == o->path || path.rfind(o->path + ".", 0) == 0 || path.rfind(o->path + "[", 0) == 0) return o->origin;
     return name + ":" + std::to_string(at.Mark().line + 1);
   }
 };
@@ -68,6 +76,14 @@ class Section {
     } catch (const YAML::Exception&) {
       failAt(source_, keyPath(key), n, "has the wrong type: got '" + n.Scalar() + "'");
     }
+  }
+  void read(const std::string& key, bool& out) {
+    YAML::Node n = child(key);
+    if (!n || n.IsNull()) return;
+    if (!n.IsScalar()) failAt(source_, keyPath(key), n, "must be a scalar value");
+    const auto value = parseBoolean(n.Scalar());
+    if (!value) failAt(source_, keyPath(key), n, "has the wrong type: got '" + n.Scalar() + "'; write true or false");
+    out = *value;
   }
 
   void readDuration(const std::string& key, std::chrono::milliseconds& out) {
@@ -140,7 +156,8 @@ class Section {
 };
 
 void requireRange(Section& s, const std::string& key, double value, double lo, double hi) {
-  if (value < lo || value > hi) {
+  // Written so that NaN (.nan in YAML, "nan" from a flag) is outside every range.
+  if (!(value >= lo && value <= hi)) {
     std::ostringstream msg;
     msg << "is " << value << "; it must be between " << lo << " and " << hi;
     s.failKey(key, msg.str());
@@ -352,17 +369,39 @@ std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) 
 
 namespace {
 
-void applyOverride(YAML::Node& root, const ConfigOverride& o) {
-  const std::string flag = "--set " + o.path + "=" + o.value;
-  static const std::regex keyPath("[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*");
-  if (!std::regex_match(o.path, keyPath))
-    throw ConfigFileError(flag + ": the path must be keys joined by dots, e.g. approver.kubeletServing.maxDNSNames");
-  YAML::Node value;
+YAML::Node commaList(const std::string& text) {
+  YAML::Node list(YAML::NodeType::Sequence);
+  for (std::size_t start = 0; start <= text.size();) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) list.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return list;
+}
+
+YAML::Node overrideValue(const ConfigOverride& o, const std::string& flag) {
+  switch (o.form) {
+    case OverrideForm::Text:
+      return YAML::Node(o.value);
+    case OverrideForm::CommaList:
+      return commaList(o.value);
+    case OverrideForm::Yaml:
+      break;
+  }
   try {
-    value = YAML::Load(o.value);
+    return YAML::Load(o.value);
   } catch (const YAML::Exception& e) {
     throw ConfigFileError(flag + ": the value is not valid YAML: " + e.msg);
   }
+}
+
+void applyOverride(YAML::Node& root, const ConfigOverride& o) {
+  const std::string flag = originOf(o) + "=" + o.value;
+  static const std::regex keyPath("[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*");
+  if (!std::regex_match(o.path, keyPath))
+    throw ConfigFileError(flag + ": the path must be keys joined by dots, e.g. approver.kubeletServing.maxDNSNames");
+  const YAML::Node value = overrideValue(o, flag);
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   // yaml-cpp nodes are handles and `=` assigns through them, so the walk rebinds `at` with reset().
   YAML::Node at;
@@ -387,6 +426,14 @@ void applyOverride(YAML::Node& root, const ConfigOverride& o) {
 
 }  // namespace
 
+std::optional<bool> parseBoolean(const std::string& text) {
+  if (text == "1") return true;
+  if (text == "0") return false;
+  bool value = false;
+  if (YAML::convert<bool>::decode(YAML::Node(text), value)) return value;
+  return std::nullopt;
+}
+
 Config parseConfigText(const std::string& yamlText, const std::string& sourceName, const std::vector<ConfigOverride>& overrides) {
   YAML::Node root;
   try {
@@ -397,7 +444,7 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   ConfigSource source{sourceName, {}};
   for (const auto& o : overrides) {
     applyOverride(root, o);
-    source.overridden.push_back(o.path);
+    source.overridden.push_back({o.path, originOf(o)});
   }
   Config config;
   Section s(root, "", source);

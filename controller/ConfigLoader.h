@@ -17,13 +17,30 @@ class ConfigFileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// One `--set path=value` override, Helm style: a dotted path of mapping keys and a YAML value
-// (a scalar, or a flow list/mapping such as [10.0.0.0/8]). It goes through the same strict reading
-// as the file, so every option of the file can be set this way.
+// How the value of a ConfigOverride is written.
+enum class OverrideForm {
+  Yaml,       // --set: a scalar, or a flow list/mapping such as [10.0.0.0/8]
+  Text,       // a named flag or environment variable: one plain string, never YAML, so that
+              //   --http-bind-address [::]:8080 stays a string
+  CommaList,  // a list of strings separated by commas (--provider-ip-prefixes a,b); empty items dropped
+};
+
+// One override of the file: a dotted path of mapping keys and a value. `--set path=value` (Helm
+// style) is one, and so is every named flag and environment variable (CommandLine), so that all of
+// them go through the same strict reading as the file: one grammar and one error message per key.
 struct ConfigOverride {
   std::string path;
   std::string value;
+  // Named in errors about the value: "--workers", "environment variable CSR_OPERATOR_WORKERS";
+  // empty: "--set <path>".
+  std::string origin{};
+  OverrideForm form = OverrideForm::Yaml;
 };
+
+// The one grammar for a yes/no value wherever it is written (file, --set, flag, environment):
+// YAML's booleans (true/false, yes/no, on/off) and 1/0, which the flags and the kubelet-csr-approver
+// environment variables have always taken.
+std::optional<bool> parseBoolean(const std::string& text);
 
 Config loadConfigFile(const std::string& path, const std::vector<ConfigOverride>& overrides = {});
 Config parseConfigText(const std::string& yamlText, const std::string& sourceName,

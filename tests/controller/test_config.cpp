@@ -170,3 +170,40 @@ TEST_CASE("config: a list or mapping used as a key is a ConfigFileError, not a Y
         std::string::npos);
   CHECK_THROWS_AS(parseConfigText("workers: 2\n", "cfg.yaml", {{"leaderElection", "{a: b}: c"}}), ConfigFileError);
 }
+
+TEST_CASE("config: one grammar for yes/no values, YAML's booleans and 1/0, wherever they are written") {
+  CHECK(parseConfigText("gc: {enabled: 1}\n", "cfg.yaml").gc.enabled);
+  CHECK_FALSE(parseConfigText("leaderElection: {enabled: 0}\n", "cfg.yaml").leaderElection.enabled);
+  CHECK(parseConfigText("gc: {enabled: yes}\n", "cfg.yaml").gc.enabled);
+  CHECK(errorOf("gc: {enabled: maybe}\n") == "cfg.yaml:1: gc.enabled has the wrong type: got 'maybe'; write true or false");
+  CHECK(errorOf("gc: {enabled: 2}\n") == "cfg.yaml:1: gc.enabled has the wrong type: got '2'; write true or false");
+  CHECK(csrop::parseBoolean("true") == true);
+  CHECK(csrop::parseBoolean("False") == false);
+  CHECK(csrop::parseBoolean("1") == true);
+  CHECK(csrop::parseBoolean("0") == false);
+  CHECK_FALSE(csrop::parseBoolean(""));
+  CHECK_FALSE(csrop::parseBoolean("01"));
+  CHECK_FALSE(csrop::parseBoolean("truthy"));
+}
+
+TEST_CASE("config: NaN is outside every range") {
+  CHECK(errorOf("client: {qps: .nan}\n") == "cfg.yaml:1: client.qps is nan; it must be between 0 and 100000");
+}
+
+TEST_CASE("config: an override names its origin, and a plain-text or comma-list value is not YAML") {
+  using csrop::ConfigOverride;
+  using csrop::OverrideForm;
+  const auto c = parseConfigText("", "cfg.yaml",
+                                 {{"http.bindAddress", "[::]:8080", "--http-bind-address", OverrideForm::Text},
+                                  {"approver.kubeletServing.deniedCIDRs", "10.0.0.0/8,,fd00::/8", "DENIED", OverrideForm::CommaList}});
+  CHECK(c.bindAddress == "[::]:8080");
+  CHECK(c.approver.kubeletServing.deniedCIDRs.size() == 2);
+  try {
+    parseConfigText("workers: 2\n", "cfg.yaml", {{"workers", "0", "environment variable W", OverrideForm::Text}});
+    FAIL("workers 0 must be refused");
+  } catch (const ConfigFileError& e) {
+    CHECK(std::string(e.what()) == "environment variable W: workers is 0; it must be between 1 and 64");
+  }
+  CHECK_THROWS_WITH_AS(parseConfigText("client: 3\n", "cfg.yaml", {{"client.qps", "5", "--kube-api-qps", OverrideForm::Text}}),
+                       "--kube-api-qps=5: client is not a mapping, so it has no key 'qps'", ConfigFileError);
+}
