@@ -1,58 +1,69 @@
 #include "controller/CommandLine.h"
 
-#include <cstdlib>
+#include <set>
 
 namespace csrop {
 namespace {
 
-template <class T>
-T convert(const std::string& flag, const std::string& text);
+enum class Kind {
+  Value,   // --flag VALUE or --flag=VALUE
+  List,    // the same, a comma-separated list
+  Switch,  // --flag alone means true; --flag=false
+};
 
-template <>
-std::string convert(const std::string&, const std::string& text) {
-  return text;
-}
-template <>
-int convert(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    int v = std::stoi(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw UsageError(flag + " expects a whole number, got '" + text + "'");
-}
-template <>
-int64_t convert(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    long long v = std::stoll(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw UsageError(flag + " expects a whole number, got '" + text + "'");
-}
-template <>
-double convert(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    double v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw UsageError(flag + " expects a number, got '" + text + "'");
-}
-template <>
-bool convert(const std::string& flag, const std::string& text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  throw UsageError(flag + " expects true or false, got '" + text + "'");
+// A named flag, the environment variable that stands for it, and the configuration key both set.
+struct NamedSetting {
+  const char* flag;
+  const char* alias;     // another name of the same flag, or nullptr
+  const char* variable;
+  const char* path;
+  Kind kind;
+  // A switch for a key that is not a boolean: the key's value when the switch is true and when it
+  // is false. nullptr: the key is the boolean itself.
+  const char* whenTrue = nullptr;
+  const char* whenFalse = nullptr;
+};
+
+constexpr NamedSetting kNamedSettings[] = {
+    {"--log-level", nullptr, "CSR_OPERATOR_LOG_LEVEL", "logLevel", Kind::Value},
+    {"--workers", nullptr, "CSR_OPERATOR_WORKERS", "workers", Kind::Value},
+    {"--kube-api-qps", nullptr, "CSR_OPERATOR_KUBE_API_QPS", "client.qps", Kind::Value},
+    {"--kube-api-burst", nullptr, "CSR_OPERATOR_KUBE_API_BURST", "client.burst", Kind::Value},
+    {"--http-bind-address", nullptr, "CSR_OPERATOR_HTTP_BIND_ADDRESS", "http.bindAddress", Kind::Value},
+    {"--leader-elect", "--leader-election", "CSR_OPERATOR_LEADER_ELECT", "leaderElection.enabled", Kind::Switch},
+    // kubelet-csr-approver's knobs, under the names its users know.
+    {"--max-expiration-sec", nullptr, "MAX_EXPIRATION_SEC", "approver.kubeletServing.maxExpirationSeconds", Kind::Value},
+    {"--allowed-dns-names", nullptr, "ALLOWED_DNS_NAMES", "approver.kubeletServing.maxDNSNames", Kind::Value},
+    {"--provider-ip-prefixes", nullptr, "PROVIDER_IP_PREFIXES", "approver.kubeletServing.allowedCIDRs", Kind::List},
+    {"--skip-deny-step", nullptr, "SKIP_DENY_STEP", "approver.denyMode", Kind::Switch, "skip", "deny"},
+    {"--ignore-non-system-node", nullptr, "IGNORE_NON_SYSTEM_NODE", "approver.kubeletServing.nonNodeRequester", Kind::Switch,
+     "ignore", "deny"},
+    {"--bypass-dns-resolution", nullptr, "BYPASS_DNS_RESOLUTION", "approver.kubeletServing.dnsResolution.enabled", Kind::Switch,
+     "false", "true"},
+};
+
+const NamedSetting* namedSetting(const std::string& flag) {
+  for (const auto& s : kNamedSettings)
+    if (flag == s.flag || (s.alias && flag == s.alias)) return &s;
+  return nullptr;
 }
 
-template <class T>
-void fromEnv(const char* name, std::optional<T>& out) {
-  if (out) return;
-  if (const char* v = std::getenv(name); v && *v) out = convert<T>(std::string("environment variable ") + name, v);
+// The override a named setting makes; origin is the flag as written or the variable, for errors.
+ConfigOverride overrideFor(const NamedSetting& s, const std::string& origin, const std::string& text) {
+  if (s.whenTrue) {
+    // The value is read here because the key takes another value; the grammar is still the reader's.
+    const auto on = parseBoolean(text);
+    if (!on) throw ConfigFileError(origin + ": got '" + text + "'; write true or false");
+    return {s.path, *on ? s.whenTrue : s.whenFalse, origin, OverrideForm::Text};
+  }
+  return {s.path, text, origin, s.kind == Kind::List ? OverrideForm::CommaList : OverrideForm::Text};
+}
+
+ConfigOverride parseSet(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError("--set expects path=value, e.g. --set approver.kubeletServing.maxDNSNames=3; got '" + assignment + "'");
+  return {assignment.substr(0, eq), assignment.substr(eq + 1)};
 }
 
 }  // namespace
@@ -64,8 +75,8 @@ std::string usageText() {
          "  check-config --config FILE                               validate a configuration and print it\n"
          "  pki <sign|check-expiration|verify|init> ...              offline PKI for kubeadm External CA mode\n"
          "  version                                                  print the version\n"
-         "run flags (override the file): --log-level L --workers N --kube-api-qps Q --kube-api-burst B\n"
-         "  --http-bind-address ADDR --leader-elect=true|false\n"
+         "run flags (override the file, --set and the environment): --log-level L --workers N --kube-api-qps Q\n"
+         "  --kube-api-burst B --http-bind-address ADDR --leader-elect=true|false\n"
          "  --set PATH=VALUE   any key of the configuration file, e.g. --set gc.enabled=true or\n"
          "                     --set approver.kubeletServing.allowedCIDRs=[10.0.0.0/8] (repeatable)\n"
          "kubelet-csr-approver compatible (flag / env): --max-expiration-sec MAX_EXPIRATION_SEC,\n"
@@ -77,7 +88,7 @@ std::string usageText() {
          "  CSR_OPERATOR_LEADER_ELECT, POD_NAME, POD_NAMESPACE\n";
 }
 
-CommandLine parseCommandLine(const std::vector<std::string>& args) {
+CommandLine parseCommandLine(const std::vector<std::string>& args, const Environment& environment) {
   CommandLine cli;
   if (args.empty()) throw UsageError("no command given");
   cli.command = args[0];
@@ -88,6 +99,8 @@ CommandLine parseCommandLine(const std::vector<std::string>& args) {
   }
   if (cli.command != "run" && cli.command != "check-config" && cli.command != "version" && cli.command != "help")
     throw UsageError("unknown command '" + cli.command + "'");
+  std::vector<ConfigOverride> sets, flags;
+  std::set<const NamedSetting*> flagged;
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> value;
@@ -103,95 +116,25 @@ CommandLine parseCommandLine(const std::vector<std::string>& args) {
     if (flag == "--config") cli.configFile = next();
     else if (flag == "--kubeconfig") cli.kubeconfig = next();
     else if (flag == "--context") cli.context = next();
-    else if (flag == "--log-level") cli.logLevel = next();
-    else if (flag == "--workers") cli.workers = convert<int>(flag, next());
-    else if (flag == "--kube-api-qps") cli.qps = convert<double>(flag, next());
-    else if (flag == "--kube-api-burst") cli.burst = convert<int>(flag, next());
-    else if (flag == "--http-bind-address") cli.bindAddress = next();
-    else if (flag == "--leader-elect" || flag == "--leader-election") cli.leaderElect = value ? convert<bool>(flag, *value) : true;
-    else if (flag == "--max-expiration-sec") cli.maxExpirationSec = convert<int64_t>(flag, next());
-    else if (flag == "--allowed-dns-names") cli.allowedDnsNames = convert<int>(flag, next());
-    else if (flag == "--provider-ip-prefixes") cli.providerIpPrefixes = next();
-    else if (flag == "--skip-deny-step") cli.skipDenyStep = value ? convert<bool>(flag, *value) : true;
-    else if (flag == "--ignore-non-system-node") cli.ignoreNonSystemNode = value ? convert<bool>(flag, *value) : true;
-    else if (flag == "--bypass-dns-resolution") cli.bypassDnsResolution = value ? convert<bool>(flag, *value) : true;
-    else if (flag == "--set") {
-      const std::string assignment = next();
-      const auto eq = assignment.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw UsageError("--set expects path=value, e.g. --set approver.kubeletServing.maxDNSNames=3; got '" + assignment + "'");
-      cli.sets.push_back({assignment.substr(0, eq), assignment.substr(eq + 1)});
+    else if (flag == "--set") sets.push_back(parseSet(next()));
+    else if (const NamedSetting* s = namedSetting(flag)) {
+      flags.push_back(overrideFor(*s, flag, s->kind == Kind::Switch ? value.value_or("true") : next()));
+      flagged.insert(s);
     }
     else throw UsageError("unknown flag '" + flag + "' for " + cli.command);
   }
   if (cli.configFile.empty())
-    if (const char* v = std::getenv("CSR_OPERATOR_CONFIG"); v && *v) cli.configFile = v;
-  fromEnv("CSR_OPERATOR_LOG_LEVEL", cli.logLevel);
-  fromEnv("CSR_OPERATOR_WORKERS", cli.workers);
-  fromEnv("CSR_OPERATOR_KUBE_API_QPS", cli.qps);
-  fromEnv("CSR_OPERATOR_KUBE_API_BURST", cli.burst);
-  fromEnv("CSR_OPERATOR_HTTP_BIND_ADDRESS", cli.bindAddress);
-  fromEnv("CSR_OPERATOR_LEADER_ELECT", cli.leaderElect);
-  fromEnv("MAX_EXPIRATION_SEC", cli.maxExpirationSec);
-  fromEnv("ALLOWED_DNS_NAMES", cli.allowedDnsNames);
-  fromEnv("PROVIDER_IP_PREFIXES", cli.providerIpPrefixes);
-  fromEnv("SKIP_DENY_STEP", cli.skipDenyStep);
-  fromEnv("IGNORE_NON_SYSTEM_NODE", cli.ignoreNonSystemNode);
-  fromEnv("BYPASS_DNS_RESOLUTION", cli.bypassDnsResolution);
+    if (auto file = environment.variable("CSR_OPERATOR_CONFIG")) cli.configFile = *file;
+  cli.overrides = std::move(sets);
+  for (const auto& s : kNamedSettings) {
+    if (flagged.count(&s)) continue;
+    if (auto text = environment.variable(s.variable))
+      cli.overrides.push_back(overrideFor(s, std::string("environment variable ") + s.variable, *text));
+  }
+  cli.overrides.insert(cli.overrides.end(), flags.begin(), flags.end());
   if ((cli.command == "run" || cli.command == "check-config") && cli.configFile.empty())
     throw UsageError(cli.command + " needs --config FILE (or CSR_OPERATOR_CONFIG)");
   return cli;
-}
-
-void applyOverrides(const CommandLine& cli, Config& config) {
-  if (cli.logLevel) {
-    static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
-    bool known = false;
-    for (auto* l : levels) known = known || *cli.logLevel == l;
-    if (!known) throw UsageError("--log-level must be one of trace, debug, info, warn, error; got '" + *cli.logLevel + "'");
-    config.logLevel = *cli.logLevel;
-  }
-  if (cli.workers) {
-    if (*cli.workers < 1 || *cli.workers > 64) throw UsageError("--workers must be between 1 and 64");
-    config.workers = *cli.workers;
-  }
-  if (cli.qps) {
-    if (*cli.qps < 0) throw UsageError("--kube-api-qps must not be negative (0 lifts the limit)");
-    config.qps = *cli.qps;
-  }
-  if (cli.burst) {
-    if (*cli.burst < 1) throw UsageError("--kube-api-burst must be at least 1");
-    config.burst = *cli.burst;
-  }
-  if (cli.bindAddress) config.bindAddress = *cli.bindAddress;
-  if (cli.leaderElect) config.leaderElection.enabled = *cli.leaderElect;
-  auto& serving = config.approver.kubeletServing;
-  if (cli.maxExpirationSec) {
-    if (*cli.maxExpirationSec < 600) throw UsageError("--max-expiration-sec must be at least 600");
-    serving.maxExpirationSeconds = *cli.maxExpirationSec;
-  }
-  if (cli.allowedDnsNames) {
-    if (*cli.allowedDnsNames < 1 || *cli.allowedDnsNames > 100) throw UsageError("--allowed-dns-names must be between 1 and 100");
-    serving.maxDNSNames = *cli.allowedDnsNames;
-  }
-  if (cli.providerIpPrefixes) {
-    serving.allowedCIDRs.clear();
-    std::size_t start = 0;
-    while (start <= cli.providerIpPrefixes->size()) {
-      auto end = cli.providerIpPrefixes->find(',', start);
-      if (end == std::string::npos) end = cli.providerIpPrefixes->size();
-      const std::string text = cli.providerIpPrefixes->substr(start, end - start);
-      if (!text.empty()) {
-        auto cidr = signers::Cidr::parse(text);
-        if (!cidr) throw UsageError("--provider-ip-prefixes has '" + text + "', which is not a CIDR (e.g. 10.0.0.0/8)");
-        serving.allowedCIDRs.push_back(*cidr);
-      }
-      start = end + 1;
-    }
-  }
-  if (cli.skipDenyStep) config.approver.denyMode = *cli.skipDenyStep ? DenyMode::Skip : DenyMode::Deny;
-  if (cli.ignoreNonSystemNode) serving.nonNodeRequester = *cli.ignoreNonSystemNode ? NonNodeRequester::Ignore : NonNodeRequester::Deny;
-  if (cli.bypassDnsResolution) serving.dnsResolution.enabled = !*cli.bypassDnsResolution;
 }
 
 }  // namespace csrop

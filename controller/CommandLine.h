@@ -1,11 +1,12 @@
-// Flags and environment variables that override the configuration file, with the names users
-// of kubelet-csr-approver and kube-controller-manager expect (docs/configuration.md).
+// The command line and environment variables, turned into the command to run and the overrides of
+// the configuration file. Every named flag and variable (the names users of kubelet-csr-approver and
+// kube-controller-manager expect, docs/configuration.md) becomes a ConfigOverride read by the same
+// reader as the file and --set, so a value has one grammar and one error message wherever it is written.
 #pragma once
 
-#include "controller/Config.h"
 #include "controller/ConfigLoader.h"
+#include "controller/Environment.h"
 
-#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -23,27 +24,14 @@ struct CommandLine {
   std::string configFile;
   std::optional<std::string> kubeconfig;
   std::string context;
-  std::optional<std::string> logLevel;
-  std::optional<int> workers;
-  std::optional<double> qps;
-  std::optional<int> burst;
-  std::optional<std::string> bindAddress;
-  std::optional<bool> leaderElect;
-  // kubelet-csr-approver's knobs, under the names its users know.
-  std::optional<int64_t> maxExpirationSec;
-  std::optional<int> allowedDnsNames;
-  std::optional<std::string> providerIpPrefixes;  // comma-separated CIDRs
-  std::optional<bool> skipDenyStep;
-  std::optional<bool> ignoreNonSystemNode;
-  std::optional<bool> bypassDnsResolution;
-  // --set path=value, in order; applied to the file before it is read (see ConfigOverride).
-  std::vector<ConfigOverride> sets;
+  // Everything that overrides the file, in the order it is applied (a later one wins): the --set
+  // overrides as given, then the environment variables, then the named flags as given.
+  std::vector<ConfigOverride> overrides;
   std::vector<std::string> rest;  // arguments after the command that it handles itself (pki)
 };
 
-// argv after the program name. Environment variables are read through getenv.
-CommandLine parseCommandLine(const std::vector<std::string>& args);
-void applyOverrides(const CommandLine& cli, Config& config);
+// argv after the program name. A variable is read only when the flag it stands for is not given.
+CommandLine parseCommandLine(const std::vector<std::string>& args, const Environment& environment = processEnvironment());
 std::string usageText();
 
 }  // namespace csrop

@@ -2,6 +2,7 @@
 #include "controller/CommandLine.h"
 #include "controller/ConfigLoader.h"
 #include "controller/Operator.h"
+#include "controller/RuntimeDefaults.h"
 #include "pki/PkiCommand.h"
 #include "k8sclient/KubeConfigLoader.h"
 
@@ -28,8 +29,7 @@ int runCommand(const csrop::CommandLine& cli) {
   }
   if (cli.command == "pki") return runPkiCommand(cli.rest);
 
-  Config config = loadConfigFile(cli.configFile, cli.sets);
-  applyOverrides(cli, config);
+  Config config = loadConfigFile(cli.configFile, cli.overrides);
   if (cli.command == "check-config") {
     std::cout << "configuration " << cli.configFile << " is valid\n" << describeConfig(config) << "\n";
     return 0;
@@ -46,6 +46,7 @@ int runCommand(const csrop::CommandLine& cli) {
   k8s::RestConfig rest = k8s::loadDefaultConfig(cli.kubeconfig, cli.context);
   rest.qps = config.qps;
   rest.burst = config.burst;
+  fillRuntimeDefaults(config, rest, processEnvironment());
   spdlog::info("kubernetes API: server={} from {}", rest.server, rest.source);
 
   // Signals are taken by one thread with sigwait so that no other thread is interrupted.
