@@ -1,4 +1,5 @@
-// Who asks: the requester is a node, and the node it speaks for exists.
+// Who asks: which node a CSR speaks for (ServingRequest), whether the requester is that node, and
+// whether its Node exists.
 #include "controller/ServingChecks.h"
 
 #include "signers/CertificateRequest.h"
