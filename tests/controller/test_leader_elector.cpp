@@ -3,6 +3,7 @@
 #include "controller/LeaderElector.h"
 #include "tests/k8sclient/Fakes.h"
 #include "tests/support/FakeClock.h"
+#include "tests/support/Signal.h"
 
 #include <doctest/doctest.h>
 
@@ -15,6 +16,7 @@
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testsupport::FakeClock;
+using testsupport::Signal;
 
 namespace {
 
@@ -125,6 +127,31 @@ struct Fixture {
   std::string holder() { return store.spec().value_or(json::object()).value("holderIdentity", ""); }
 };
 
+// LeaderElector::run() on its own thread; stopped and joined on destruction, so a failed REQUIRE
+// does not leave it sleeping on the fake clock.
+struct Running {
+  Running(csrop::LeaderElector& elector, Signal& acquired, Signal& lost)
+      : done(std::async(std::launch::async, [&elector, &acquired, &lost, token = stop.get_token()] {
+          elector.run(token, [&] { acquired.fire(); }, [&] { lost.fire(); });
+        })) {}
+  ~Running() { stop.request_stop(); }
+  std::stop_source stop;
+  std::future<void> done;
+};
+
+// Holds a request in the fake transport until opened; opens on destruction so the request ends.
+struct Gate {
+  std::promise<void> promise;
+  std::shared_future<void> opened = promise.get_future().share();
+  bool isOpen = false;
+  void open() {
+    if (isOpen) return;
+    isOpen = true;
+    promise.set_value();
+  }
+  ~Gate() { open(); }
+};
+
 }  // namespace
 
 TEST_CASE("leader election: acquires by creating the lease when there is none, with the clock's wall time") {
@@ -200,22 +227,23 @@ TEST_CASE("leader election: a leader whose renewals fail is no leader once renew
 TEST_CASE("leader election: leadership ends on time while a renewal hangs, without waiting for the request") {
   Fixture f;
   REQUIRE(f.elector.tryAcquireOrRenew());
-  std::promise<void> entered, release;
-  auto released = release.get_future().share();
-  f.transport->queueSend([&](const k8s::HttpRequest&) {
-    entered.set_value();
-    released.wait();
+  std::future<bool> renewal;
+  Gate gate;  // destroyed before renewal: the hung request is let go before it is waited for
+  auto entered = std::make_shared<Signal>();
+  f.transport->queueSend([entered, opened = gate.opened](const k8s::HttpRequest&) {
+    entered->fire();
+    opened.wait();
     return k8stest::respond(504, status(504, "Timeout").dump());
   });
   f.clock->advance(2s);
-  auto renewal = std::async(std::launch::async, [&] { return f.elector.tryAcquireOrRenew(); });
-  REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
+  renewal = std::async(std::launch::async, [&] { return f.elector.tryAcquireOrRenew(); });
+  REQUIRE(entered->await());
   CHECK(f.elector.isLeader());
   f.clock->advance(8s - 1ms);
   CHECK(f.elector.isLeader());
   f.clock->advance(1ms);  // 10s since the acquisition, the renewal still in flight
   CHECK_FALSE(f.elector.isLeader());
-  release.set_value();
+  gate.open();
   REQUIRE(renewal.wait_for(10s) == std::future_status::ready);
   CHECK_FALSE(renewal.get());
   CHECK_FALSE(f.elector.isLeader());
@@ -303,19 +331,10 @@ TEST_CASE("leader election: forbidden (403) is no leadership and no write") {
 
 TEST_CASE("leader election: run() reports the loss when renewals fail past renewDeadline, and tries again") {
   Fixture f;
-  std::promise<void> acquired, lost;
-  std::stop_source stop;
+  Signal acquired, lost;
   const auto start = f.clock->now();
-  std::optional<k8s::Clock::time_point> lostAt;
-  auto running = std::async(std::launch::async, [&] {
-    f.elector.run(stop.get_token(), [&] { acquired.set_value(); },
-                  [&] {
-                    lostAt = f.clock->now();
-                    lost.set_value();
-                  });
-  });
-  REQUIRE(acquired.get_future().wait_for(10s) == std::future_status::ready);
-  auto lostFuture = lost.get_future();
+  Running running(f.elector, acquired, lost);
+  REQUIRE(acquired.await());
   // From now on every request fails; the elector renews every retryPeriod.
   {
     std::lock_guard lock(f.transport->mu);
@@ -325,31 +344,27 @@ TEST_CASE("leader election: run() reports the loss when renewals fail past renew
   }
   for (int round = 1; round <= 5; ++round) {
     REQUIRE(f.clock->awaitSleeperUntil(start + round * 2s));
-    CHECK(lostFuture.wait_for(0s) == std::future_status::timeout);
+    CHECK(lost.count() == 0);
     f.clock->advance(2s);
   }
-  REQUIRE(lostFuture.wait_for(10s) == std::future_status::ready);
-  CHECK(*lostAt == start + 10s);
-  CHECK_FALSE(f.elector.isLeader());
-  // Back to standby: it waits a retryPeriod and tries to acquire again.
+  REQUIRE(lost.await());
+  // Reported in the round that found renewDeadline passed: back to standby, it sleeps a retryPeriod
+  // and tries to acquire again.
   REQUIRE(f.clock->awaitSleeperUntil(start + 12s));
-  stop.request_stop();
-  REQUIRE(running.wait_for(10s) == std::future_status::ready);
+  CHECK(f.clock->now() == start + 10s);
+  CHECK_FALSE(f.elector.isLeader());
+  CHECK(acquired.count() == 1);
 }
 
 TEST_CASE("leader election: run() releases the lease on shutdown so a standby takes over at once") {
   Fixture f;
-  std::promise<void> acquired;
-  std::stop_source stop;
-  bool lost = false;
-  auto running = std::async(std::launch::async, [&] {
-    f.elector.run(stop.get_token(), [&] { acquired.set_value(); }, [&] { lost = true; });
-  });
-  REQUIRE(acquired.get_future().wait_for(10s) == std::future_status::ready);
-  REQUIRE(f.clock->awaitSleepers(1));
-  stop.request_stop();
-  REQUIRE(running.wait_for(10s) == std::future_status::ready);
-  CHECK_FALSE(lost);
+  Signal acquired, lost;
+  {
+    Running running(f.elector, acquired, lost);
+    REQUIRE(acquired.await());
+    REQUIRE(f.clock->awaitSleepers(1));
+  }
+  CHECK(lost.count() == 0);
   CHECK_FALSE(f.elector.isLeader());
   auto spec = f.store.spec().value();
   CHECK_FALSE(spec.contains("holderIdentity"));

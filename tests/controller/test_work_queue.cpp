@@ -1,12 +1,11 @@
 #include "controller/WorkQueue.h"
 #include "tests/support/FakeClock.h"
+#include "tests/support/Signal.h"
 
 #include <doctest/doctest.h>
 
-#include <condition_variable>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -22,18 +21,24 @@ csrop::WorkQueueOptions perItemOnly(std::chrono::milliseconds base = 200ms, std:
   return {base, cap, 0, 0};
 }
 
+// Workers are owned here so that a failed REQUIRE still ends them: the destructor shuts the queue
+// down before they are joined.
 struct Fixture {
   explicit Fixture(csrop::WorkQueueOptions options = perItemOnly()) : queue(options, clock) {}
+  ~Fixture() { queue.shutDown(); }
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   csrop::WorkQueue queue;
+  std::vector<std::shared_future<std::optional<std::string>>> workers;
+  std::vector<std::jthread> loops;
 
   // A worker blocked in get(), as the controller's workers are.
-  std::future<std::optional<std::string>> worker() {
-    return std::async(std::launch::async, [this] { return queue.get(); });
+  std::shared_future<std::optional<std::string>> worker() {
+    workers.push_back(std::async(std::launch::async, [this] { return queue.get(); }).share());
+    return workers.back();
   }
 };
 
-bool ready(std::future<std::optional<std::string>>& f, std::chrono::milliseconds within = 10s) {
+bool ready(const std::shared_future<std::optional<std::string>>& f, std::chrono::milliseconds within = 10s) {
   return f.wait_for(within) == std::future_status::ready;
 }
 
@@ -208,30 +213,22 @@ TEST_CASE("work queue: shutdown wakes blocked workers, also those waiting on a t
 }
 
 TEST_CASE("work queue: several workers waiting on delayed items while others promote them") {
+  testsupport::Signal handedOut;  // outlives the fixture's workers, which fire it
   Fixture f;
-  std::mutex mu;
-  std::condition_variable changed;
-  int got = 0;
-  std::vector<std::thread> workers;
   for (int w = 0; w < 4; ++w)
-    workers.emplace_back([&] {
+    f.loops.emplace_back([&] {
       while (auto k = f.queue.get()) {
         f.queue.done(*k);
-        std::lock_guard lock(mu);
-        ++got;
-        changed.notify_all();
+        handedOut.fire();
       }
     });
   for (int i = 0; i < 200; ++i) f.queue.addAfter("k" + std::to_string(i), std::chrono::milliseconds(1 + i % 7));
   REQUIRE(f.clock->awaitSleepers(4));
   for (int ms = 1; ms <= 7; ++ms) f.clock->advance(1ms);
-  {
-    std::unique_lock lock(mu);
-    CHECK(changed.wait_for(lock, 10s, [&] { return got == 200; }));
-  }
+  CHECK(handedOut.await(200));
   f.queue.shutDown();
-  for (auto& t : workers) t.join();
-  CHECK(got == 200);
+  f.loops.clear();
+  CHECK(handedOut.count() == 200);
   CHECK(f.queue.depth() == 0);
 }
 
