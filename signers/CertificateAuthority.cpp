@@ -11,20 +11,13 @@
 #include "signers/Asn1Time.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslError.h"
+#include "signers/OpenSslPem.h"
 
 namespace signers {
 
 struct CaLoader {
   using R = Result<std::shared_ptr<const CertificateAuthority>>;
   using TimePoint = CertificateAuthority::TimePoint;
-
-  static std::string pemOf(X509* cert) {
-    BioPtr bio(BIO_new(BIO_s_mem()));
-    if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};
-    char* data = nullptr;
-    long len = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<std::size_t>(len));
-  }
 
   // Every PEM block in the text, parsed as a certificate; any other block type is an error.
   static Result<std::vector<X509Ptr>> readCertificates(const std::string& text, const std::string& file) {
@@ -150,7 +143,7 @@ struct CaLoader {
     ca->files_ = files;
     ca->cert_ = std::move(certs.value()[0]);
     X509* cert = ca->cert_.get();
-    ca->certificatePem_ = pemOf(cert);
+    ca->certificatePem_ = certificatePem(cert);
 
     auto key = readKey(keyText.value(), files.keyFile, files.passphraseFile);
     if (!key) return R::fail(key.error());
@@ -211,7 +204,7 @@ struct CaLoader {
           return R::fail("chain file " + chainFile + ": certificate " + std::to_string(ca->chainLength_ + 1) +
                          " did not issue the certificate before it; list intermediates from the CA's issuer upwards");
         }
-        ca->chainPem_ += pemOf(c.get());
+        ca->chainPem_ += certificatePem(c.get());
         ++ca->chainLength_;
         previous = c.get();
         ca->chain_.push_back(std::move(c));

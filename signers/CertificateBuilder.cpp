@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 
+#include "signers/Base64.h"
 #include "signers/Der.h"
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPtr.h"
@@ -176,10 +177,10 @@ std::string hexUpper(std::span<const unsigned char> bytes) {
 
 std::string toPem(const Bytes& certDer) {
   std::string out = "-----BEGIN CERTIFICATE-----\n";
-  unsigned char line[65];
-  for (std::size_t off = 0; off < certDer.size(); off += 48) {
-    int n = EVP_EncodeBlock(line, certDer.data() + off, static_cast<int>(std::min<std::size_t>(48, certDer.size() - off)));
-    out.append(reinterpret_cast<char*>(line), static_cast<std::size_t>(n));
+  const std::string_view der(reinterpret_cast<const char*>(certDer.data()), certDer.size());
+  // 48 bytes make the 64-character lines of RFC 7468.
+  for (std::size_t off = 0; off < der.size(); off += 48) {
+    out += base64Encode(der.substr(off, 48));
     out.push_back('\n');
   }
   out += "-----END CERTIFICATE-----\n";

@@ -49,3 +49,11 @@ TEST_CASE("OpenSslPem: samePublicKey is false for another key or none") {
   CHECK_FALSE(signers::samePublicKey(p256.get(), nullptr));
   CHECK_FALSE(signers::samePublicKey(nullptr, nullptr));
 }
+
+TEST_CASE("OpenSslPem: a key encrypted with an empty passphrase is refused too (it is not unencrypted)") {
+  // pki's reader answered OpenSSL's passphrase callback with 0 before, which OpenSSL 3 takes as the
+  // empty passphrase.
+  auto key = testpki::sharedKey(testpki::KeyKind::P256);
+  CHECK_FALSE(signers::readUnencryptedPrivateKey(testpki::keyPem(key.get(), testpki::KeyFormat::EncryptedPkcs8, "")));
+  CHECK(ERR_peek_error() == 0);
+}
