@@ -27,6 +27,9 @@ namespace identity {
 class ManualClock : public k8s::Clock {
  public:
   time_point now() override { return now_; }
+  system_time_point systemNow() override {
+    return system_time_point{} + std::chrono::duration_cast<system_time_point::duration>(now_.time_since_epoch());
+  }
   bool sleepFor(duration d, std::stop_token) override {
     now_ += d;
     return true;
