@@ -1,11 +1,11 @@
 #include <doctest/doctest.h>
 
 #include <future>
-#include <thread>
 
 #include "Fakes.h"
 #include "k8sclient/Backoff.h"
 #include "k8sclient/RateLimiter.h"
+#include "tests/support/Signal.h"
 
 using namespace k8s;
 using namespace std::chrono_literals;
@@ -56,18 +56,32 @@ TEST_CASE("token bucket: wait stops when cancelled") {
   CHECK_FALSE(rl.wait(ss.get_token()));
 }
 
+namespace {
+// The real clock, telling the test when a sleep has begun (so the stop below lands in the sleep).
+class ObservedRealClock : public Clock {
+ public:
+  time_point now() override { return steadyClock()->now(); }
+  system_time_point systemNow() override { return steadyClock()->systemNow(); }
+  bool sleepFor(duration d, std::stop_token stop) override {
+    sleeping.fire();
+    return steadyClock()->sleepFor(d, stop);
+  }
+  testsupport::Signal sleeping;
+};
+}  // namespace
+
 TEST_CASE("real clock: a stop request ends the sleep early") {
-  RateLimiter rl(0.01, 1);
+  auto clock = std::make_shared<ObservedRealClock>();
+  RateLimiter rl(0.01, 1, clock);  // the second token is 100 s away
   rl.tryAccept();
   std::stop_source ss;
-  std::thread t([&] {
-    std::this_thread::sleep_for(50ms);
-    ss.request_stop();
-  });
   auto start = std::chrono::steady_clock::now();
-  CHECK_FALSE(rl.wait(ss.get_token()));
-  t.join();
-  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  auto waited = std::async(std::launch::async, [&] { return rl.wait(ss.get_token()); });
+  REQUIRE(clock->sleeping.await());
+  ss.request_stop();
+  REQUIRE(waited.wait_for(10s) == std::future_status::ready);
+  CHECK_FALSE(waited.get());
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
 }
 
 TEST_CASE("real clock: a sleep without a deadline lasts until stop, one to a past deadline returns at once") {
