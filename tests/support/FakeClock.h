@@ -6,9 +6,9 @@
 
 #include "k8sclient/Clock.h"
 
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <mutex>
 #include <set>
 #include <stop_token>
@@ -67,11 +67,6 @@ class FakeClock : public k8s::Clock {
   bool isSleepingUntil(time_point deadline) {
     std::lock_guard lock(mu_);
     return sleeping_.count(deadline) > 0;
-  }
-
-  std::size_t sleepers() {
-    std::lock_guard lock(mu_);
-    return sleeping_.size();
   }
 
   static time_point start() { return time_point{kStart}; }
