@@ -11,11 +11,11 @@
 #include <chrono>
 
 namespace csrop {
-CsrSigner::CsrSigner(k8s::KubeClient& client, std::map<std::string, std::unique_ptr<signers::Signer>>& signers, EventRecorder& events,
+CsrSigner::CsrSigner(k8s::KubeClient& client, const signers::SignerSet& signers, EventRecorder& events,
                      Metrics& metrics, std::function<bool()> mayWrite, std::shared_ptr<k8s::Clock> clock)
     : client_(client), signers_(signers), events_(events), metrics_(metrics), mayWrite_(std::move(mayWrite)), clock_(std::move(clock)) {}
 
-bool CsrSigner::signs(const std::string& signerName) const { return signers_.count(signerName) > 0; }
+bool CsrSigner::signs(const std::string& signerName) const { return signers_.find(signerName) != nullptr; }
 
 SyncResult CsrSigner::sync(const std::string& name) {
   k8s::CertificateSigningRequest csr;
@@ -30,12 +30,12 @@ SyncResult CsrSigner::sync(const std::string& name) {
 
 SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
   const std::string name = csr.metadata.name;
-  auto it = signers_.find(csr.spec.signerName);
-  if (it == signers_.end() || phaseOf(csr) != CsrPhase::Approved) return SyncResult::done();
+  const auto* signer = signers_.find(csr.spec.signerName);
+  if (!signer || phaseOf(csr) != CsrPhase::Approved) return SyncResult::done();
   if (!mayWrite_()) return SyncResult::again("not the leader any more; not signing");
 
   const auto started = clock_->now();
-  auto outcome = it->second->issue({csr.spec.request, csr.spec.signerName, csr.spec.usages, csr.spec.expirationSeconds,
+  auto outcome = signer->issue({csr.spec.request, csr.spec.signerName, csr.spec.usages, csr.spec.expirationSeconds,
                                     {csr.spec.username, csr.spec.groups}},
                                    clock_->systemNow());
   if (auto* error = std::get_if<signers::IssueError>(&outcome)) {

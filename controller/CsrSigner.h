@@ -10,17 +10,16 @@
 #include "controller/SyncResult.h"
 #include "k8sclient/Clock.h"
 #include "k8sclient/KubeClient.h"
-#include "signers/Signer.h"
+#include "signers/SignerSet.h"
 
 #include <functional>
-#include <map>
 #include <memory>
 
 namespace csrop {
 
 class CsrSigner {
  public:
-  CsrSigner(k8s::KubeClient& client, std::map<std::string, std::unique_ptr<signers::Signer>>& signers, EventRecorder& events,
+  CsrSigner(k8s::KubeClient& client, const signers::SignerSet& signers, EventRecorder& events,
             Metrics& metrics, std::function<bool()> mayWrite, std::shared_ptr<k8s::Clock> clock = k8s::steadyClock());
 
   // Whether this instance signs for signerName.
@@ -35,7 +34,7 @@ class CsrSigner {
   SyncResult markFailed(k8s::CertificateSigningRequest csr, const std::string& message);
 
   k8s::KubeClient& client_;
-  std::map<std::string, std::unique_ptr<signers::Signer>>& signers_;
+  const signers::SignerSet& signers_;
   EventRecorder& events_;
   Metrics& metrics_;
   std::function<bool()> mayWrite_;

@@ -2,7 +2,6 @@
 
 #include "controller/CacheTransforms.h"
 
-#include "signers/Signer.h"
 
 namespace csrop {
 namespace {
@@ -101,7 +100,5 @@ void compactNodeKeepingKubeletPort(nlohmann::json& node) {
   compactNode(node);
   if (!daemonEndpoints.is_null()) node["status"]["daemonEndpoints"] = std::move(daemonEndpoints);
 }
-
-std::string currentCaPem(const signers::Signer& signer) { return signer.caPem(); }
 
 }  // namespace csrop

@@ -67,7 +67,4 @@ class NodeIdentitySources {
 // only that field tells (the Node cache transform when renewalContinuity is on).
 void compactNodeKeepingKubeletPort(nlohmann::json& node);
 
-// PEM of the CA certificate `signer` signs with now (it is reloaded, so read it on every use).
-std::string currentCaPem(const signers::Signer& signer);
-
 }  // namespace csrop

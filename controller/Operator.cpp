@@ -24,7 +24,7 @@
 #include "k8sclient/KubeClient.h"
 #include "k8sclient/KubeConfigLoader.h"
 #include "k8sclient/RateLimiter.h"
-#include "signers/FileCaSigner.h"
+#include "signers/SignerSet.h"
 
 #include <spdlog/spdlog.h>
 
@@ -47,35 +47,24 @@ void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::tim
                  std::chrono::duration_cast<std::chrono::hours>(left).count() / 24);
 }
 
-// One Signer per configured signer name, each polling its CA files and exporting the CA's NotAfter.
-std::map<std::string, std::unique_ptr<signers::Signer>> loadSigners(const Config& config, Metrics& metrics) {
-  std::map<std::string, std::unique_ptr<signers::Signer>> signerSet;
-  for (const auto& sc : config.signers) {
-    auto signer = signers::FileCaSigner::create(sc);
-    if (!signer) throw std::runtime_error("signer " + sc.signerName + " cannot start: " + signer.error());
-    auto* s = signer.value().get();
-    watchCaExpiry(sc.signerName, s->caNotAfter(), metrics);
-    s->startReloading(config.caReloadInterval,
-                      [&metrics](const signers::Signer& changed) { watchCaExpiry(changed.name(), changed.caNotAfter(), metrics); });
-    spdlog::info("signer ready: signer={} ca=\"{}\" caNotAfter={}", sc.signerName, s->caSubject(),
-                 static_cast<long long>(unixSeconds(s->caNotAfter())));
-    signerSet.emplace(sc.signerName, std::move(signer.value()));
-  }
-  return signerSet;
+// One Signer per configured signer name, each reloading its CA and exporting the CA's NotAfter.
+signers::SignerSet loadSigners(const Config& config, Metrics& metrics) {
+  auto set = signers::SignerSet::load(config.signers, config.caReloadInterval, [&metrics](const signers::Signer& changed) {
+    watchCaExpiry(changed.name(), changed.caNotAfter(), metrics);
+  });
+  if (!set) throw std::runtime_error(set.error());
+  return std::move(set.value());
 }
 
 // The approval policies that are switched on, in the order they are asked.
 std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
-                                                           const std::map<std::string, std::unique_ptr<signers::Signer>>& signerSet,
+                                                           const signers::SignerSet& signerSet,
                                                            NodeDirectory& nodeDirectory, HostResolver& resolver, AccessReviewer& reviewer,
                                                            NodeIdentitySources* nodeIdentity) {
   std::vector<std::unique_ptr<ApprovalPolicy>> policies;
   if (config.approver.enabled) {
     // Each policy gets the Signer this instance runs for its signer (or none), to refuse what it would refuse.
-    const auto signerFor = [&](std::string_view name) -> const signers::Signer* {
-      auto it = signerSet.find(std::string(name));
-      return it == signerSet.end() ? nullptr : it->second.get();
-    };
+    const auto signerFor = [&](std::string_view name) { return signerSet.find(name); };
     if (config.approver.kubeletServing.enabled)
       policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeDirectory, resolver,
                                                                 nodeIdentity->identity(),
@@ -84,7 +73,7 @@ std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
       policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer, signerFor(KubeletClientPolicy::kSignerName)));
     if (!config.approver.rules.empty()) {
       std::map<std::string, const signers::Signer*> byName;
-      for (auto& [name, s] : signerSet) byName[name] = s.get();
+      for (const auto& name : signerSet.names()) byName[name] = signerSet.find(name);
       policies.push_back(std::make_unique<RequesterRulePolicy>(config.approver.rules, byName));
     }
   }
@@ -197,9 +186,8 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   const auto machineClient = needNodes ? machineApiClient(config.approver.kubeletServing, clientOptions) : nullptr;
   std::unique_ptr<NodeIdentitySources> nodeIdentity;
   if (needNodes) {
-    const auto servingSigner = signerSet.find(std::string(KubeletServingPolicy::kSignerName));
     std::function<std::string()> caPem = [] { return std::string(); };
-    if (servingSigner != signerSet.end()) caPem = [s = servingSigner->second.get()] { return currentCaPem(*s); };
+    if (const auto* serving = signerSet.find(KubeletServingPolicy::kSignerName)) caPem = [serving] { return serving->caPem(); };
     nodeIdentity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client,
                                                          machineClient ? *machineClient : client, nodeDirectory, caPem, metrics);
     nodes.onAdd([&](const k8s::Node& n) { nodeIdentity->nodeAdded(n); });
@@ -267,7 +255,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   });
   spdlog::info("shutting down: stopping informers and leader election");
   threads.clear();
-  for (auto& [name, s] : signerSet) s->stopReloading();
+  signerSet.stop();
   return 0;
 }
 

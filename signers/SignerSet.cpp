@@ -32,6 +32,16 @@ Result<SignerSet> SignerSet::load(const std::vector<SignerConfig>& configs, std:
   return Result<SignerSet>::ok(std::move(set));
 }
 
+Result<SignerSet> SignerSet::of(std::vector<std::unique_ptr<Signer>> signers) {
+  SignerSet set;
+  for (auto& signer : signers) {
+    const std::string name = signer->name();
+    if (!set.signers_.emplace(name, std::move(signer)).second)
+      return Result<SignerSet>::fail("signer " + name + " is given twice; keep one per signerName");
+  }
+  return Result<SignerSet>::ok(std::move(set));
+}
+
 SignerSet::~SignerSet() { stop(); }
 
 const Signer* SignerSet::find(std::string_view name) const {

@@ -23,6 +23,10 @@ class SignerSet {
   static Result<SignerSet> load(const std::vector<SignerConfig>& configs, std::chrono::milliseconds reloadInterval,
                                 Signer::CaChangedCallback onCaChanged = {});
 
+  // Signers built elsewhere (another backend, a test's): they are used as they are, and reload
+  // only if they were started.
+  static Result<SignerSet> of(std::vector<std::unique_ptr<Signer>> signers);
+
   SignerSet(SignerSet&&) = default;
   SignerSet& operator=(SignerSet&&) = default;
   ~SignerSet();

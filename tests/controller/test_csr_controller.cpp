@@ -132,8 +132,10 @@ struct Harness {
                                                     [this] { return leader.load(); });
     auto s = std::make_unique<ScriptedSigner>();
     signer = s.get();
-    signerSet.emplace(kSigner, std::move(s));
-    csrSigner = std::make_unique<csrop::CsrSigner>(*client, signerSet, events, metrics, [this] { return leader.load(); });
+    std::vector<std::unique_ptr<signers::Signer>> given;
+    given.push_back(std::move(s));
+    signerSet = std::move(signers::SignerSet::of(std::move(given)).value());
+    csrSigner = std::make_unique<csrop::CsrSigner>(*client, *signerSet, events, metrics, [this] { return leader.load(); });
     controller = std::make_unique<csrop::CsrController>(csrop::CsrControllerParts{
         lister, *client, queue, approver.get(), *csrSigner, pending, nullptr, [this] { return leader.load(); }});
   }
@@ -156,7 +158,7 @@ struct Harness {
   std::atomic<bool> leader{true};
   ScriptedPolicy* policy = nullptr;
   ScriptedSigner* signer = nullptr;
-  std::map<std::string, std::unique_ptr<signers::Signer>> signerSet;
+  std::optional<signers::SignerSet> signerSet;
   std::unique_ptr<csrop::CsrApprover> approver;
   std::unique_ptr<csrop::CsrSigner> csrSigner;
   MapLister lister;
