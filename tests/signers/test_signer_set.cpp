@@ -8,12 +8,13 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "tests/support/TestPki.h"
+#include "TestPki.h"
 #include "signers/FileCaSigner.h"
 #include "signers/Profiles.h"
 #include "signers/SignerSet.h"
@@ -136,6 +137,34 @@ TEST_CASE("SignerSet: a signerName configured twice is refused") {
   auto set = SignerSet::load({configFor(kCustom, ca), configFor(kCustom, ca)}, std::chrono::hours(1));
   REQUIRE_FALSE(set.ok());
   CHECK(set.error() == std::string("signer ") + kCustom + " is configured twice; keep one entry per signerName");
+}
+
+TEST_CASE("SignerSet::of: signers built elsewhere, found by their names; a name given twice is refused") {
+  CaOnDisk ca(makeCa({.commonName = "built-elsewhere"}));
+  auto serving = FileCaSigner::create(configFor(kKubeletServingSigner, ca));
+  auto custom = FileCaSigner::create(configFor(kCustom, ca));
+  REQUIRE(serving.ok());
+  REQUIRE(custom.ok());
+  std::vector<std::unique_ptr<Signer>> signers;
+  signers.push_back(std::move(serving.value()));
+  signers.push_back(std::move(custom.value()));
+  auto set = SignerSet::of(std::move(signers));
+  REQUIRE_MESSAGE(set.ok(), set.error());
+  CHECK(set.value().names() == std::vector<std::string>{kCustom, kKubeletServingSigner});
+  REQUIRE(set.value().find(kCustom) != nullptr);
+  CHECK(set.value().find(kCustom)->caSubject() == "CN=built-elsewhere");
+  CHECK(set.value().find("example.com/unknown") == nullptr);
+
+  auto first = FileCaSigner::create(configFor(kCustom, ca));
+  auto second = FileCaSigner::create(configFor(kCustom, ca));
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  std::vector<std::unique_ptr<Signer>> twice;
+  twice.push_back(std::move(first.value()));
+  twice.push_back(std::move(second.value()));
+  auto refused = SignerSet::of(std::move(twice));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error() == std::string("signer ") + kCustom + " is given twice; keep one per signerName");
 }
 
 TEST_CASE("SignerSet: onCaChanged once per signer at load, then after a reload the set's own poller makes") {
