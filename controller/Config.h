@@ -113,6 +113,10 @@ struct Config {
   int workers = 4;
   double qps = 20;
   int burst = 40;
+  // client.watchSilenceTimeout: a watch that sends no byte for this long is re-opened from its last
+  // resourceVersion. kube-apiserver sends a BOOKMARK about once a minute, so longer silence means a
+  // dead stream (a proxy or load balancer that lost the connection without closing it).
+  std::chrono::seconds watchSilenceTimeout{90};
   std::string bindAddress = ":8080";
   LeaderElectionConfig leaderElection;
   ApproverConfig approver;

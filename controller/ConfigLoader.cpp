@@ -1,6 +1,7 @@
 #include "controller/ConfigLoader.h"
 
 #include "controller/NodeNameRegexes.h"
+#include "k8sclient/InformerCore.h"
 #include "signers/Duration.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslPtr.h"
@@ -458,6 +459,11 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   client.read("burst", config.burst);
   requireRange(client, "qps", config.qps, 0, 100000);
   requireRange(client, "burst", config.burst, 1, 100000);
+  client.readDuration("watchSilenceTimeout", config.watchSilenceTimeout);
+  // Below 5 s a busy API server's pauses would look like dead streams; past the watch's own
+  // timeout the bound would never fire.
+  requireDuration(client, "watchSilenceTimeout", config.watchSilenceTimeout, std::chrono::seconds(5), k8s::kWatchTimeout, "5s",
+                  std::to_string(k8s::kWatchTimeout.count()) + "s (the watch timeout)");
   client.finish();
   Section http = s.sub("http");
   http.read("bindAddress", config.bindAddress);

@@ -18,9 +18,10 @@ k8s::ListOptions kubernetesSlicesOnly() {
   return o;
 }
 
-k8s::InformerOptions inNamespace(std::string ns) {
+k8s::InformerOptions inNamespace(std::string ns, std::chrono::seconds watchSilence) {
   k8s::InformerOptions o;
   o.ns = std::move(ns);
+  o.idleDeadline = watchSilence;
   return o;
 }
 
@@ -38,12 +39,13 @@ AddressIndex::Options indexOptions(const KubeletServingConfig& c) {
 
 NodeIdentitySources::NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client,
                                          k8s::KubeClient& machineClient, NodeDirectory& cachedNodes,
-                                         std::function<std::string()> caBundlePem, Metrics& metrics)
+                                         std::function<std::string()> caBundlePem, Metrics& metrics,
+                                         std::chrono::seconds watchSilence)
     : reserved_(reservedConfig(config)),
       index_(indexOptions(config), k8s::steadyClock(), &metrics),
       freshNodes_(client),
-      services_(client, kubernetesServiceOnly(), inNamespace(std::string(ReservedIdentities::kNamespace))),
-      slices_(client, kubernetesSlicesOnly(), inNamespace(std::string(ReservedIdentities::kNamespace))) {
+      services_(client, kubernetesServiceOnly(), inNamespace(std::string(ReservedIdentities::kNamespace), watchSilence)),
+      slices_(client, kubernetesSlicesOnly(), inNamespace(std::string(ReservedIdentities::kNamespace), watchSilence)) {
   // Exported from the start, so an alert on a rise works from the first scrape.
   metrics.inc(metric::kAddressConflicts, {}, 0);
   metrics.inc(metric::kNodeAddressChanges, {}, 0);
@@ -56,7 +58,7 @@ NodeIdentitySources::NodeIdentitySources(const KubeletServingConfig& config, k8s
     const auto api = machineApiOf(config.machineApiGroup);
     machineDirectory_ = std::make_unique<InformerMachineDirectory>(machineClient, api, config.machineNamespace);
     machines_ = std::make_unique<k8s::InformerCore>(machineClient, k8s::machineResource(api), k8s::ListOptions{},
-                                                    inNamespace(config.machineNamespace));
+                                                    inNamespace(config.machineNamespace, watchSilence));
     auto* directory = machineDirectory_.get();
     machines_->onAdd([directory](const nlohmann::json& j) { directory->machineSeen(j.get<k8s::Machine>()); });
     machines_->onUpdate([directory](const nlohmann::json&, const nlohmann::json& j) { directory->machineSeen(j.get<k8s::Machine>()); });

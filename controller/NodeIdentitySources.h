@@ -30,9 +30,10 @@ class NodeIdentitySources {
   // client: this cluster's; machineClient: the Machine API's (the same client unless
   // machineKubeconfig names a management cluster). cachedNodes: the Node informer's directory.
   // caBundlePem: the kubelet-serving signer's CA, read on every renewal check (needed only with
-  // renewalContinuity).
+  // renewalContinuity). watchSilence: the informers' idle deadline (client.watchSilenceTimeout).
   NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client, k8s::KubeClient& machineClient,
-                      NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics);
+                      NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
+                      std::chrono::seconds watchSilence);
 
   // Node informer handlers (the index follows every Node); call nodesSynced() once it has synced.
   void nodeAdded(const k8s::Node& node) { index_.nodeAdded(node); }

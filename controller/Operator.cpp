@@ -127,8 +127,9 @@ struct ScrapeTimeGauges {
   }
 };
 
-k8s::InformerOptions csrCacheOptions() {
+k8s::InformerOptions csrCacheOptions(const Config& config) {
   k8s::InformerOptions options;
+  options.idleDeadline = config.watchSilenceTimeout;
   options.transform = compactCsr;
   // A list page is held twice (body and parsed) before compaction, and a hostile requester can make
   // each CSR more than a megabyte: pages of about 4 MB keep a relist within the memory limit, and
@@ -169,7 +170,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   auto mayWrite = [&] { return !config.leaderElection.enabled || elector.isLeader(); };
 
   const auto signerNames = handledSigners(config);
-  SignerCaches csrs(client, signerNames, csrCacheOptions());
+  SignerCaches csrs(client, signerNames, csrCacheOptions(config));
   std::string watched;
   for (const auto& n : signerNames) watched += (watched.empty() ? "" : ",") + n;
   spdlog::info("watching CSRs of signers [{}] only", watched);
@@ -177,6 +178,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   const bool needNodes = config.approver.enabled && config.approver.kubeletServing.enabled;
   k8s::InformerOptions nodeCache;
   nodeCache.transform = config.approver.kubeletServing.renewalContinuity ? compactNodeKeepingKubeletPort : compactNode;
+  nodeCache.idleDeadline = config.watchSilenceTimeout;
   k8s::Informer<k8s::Node> nodes(client, {}, nodeCache);
   InformerNodeDirectory nodeDirectory(nodes, client);
   ApiAccessReviewer reviewer(client);
@@ -189,7 +191,8 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
     std::function<std::string()> caPem = [] { return std::string(); };
     if (const auto* serving = signerSet.find(KubeletServingPolicy::kSignerName)) caPem = [serving] { return serving->caPem(); };
     nodeIdentity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client,
-                                                         machineClient ? *machineClient : client, nodeDirectory, caPem, metrics);
+                                                         machineClient ? *machineClient : client, nodeDirectory, caPem, metrics,
+                                                         config.watchSilenceTimeout);
     nodes.onAdd([&](const k8s::Node& n) { nodeIdentity->nodeAdded(n); });
     nodes.onUpdate([&](const k8s::Node&, const k8s::Node& n) { nodeIdentity->nodeUpdated(n); });
     nodes.onDelete([&](const k8s::Node& n) { nodeIdentity->nodeDeleted(n); });

@@ -18,8 +18,10 @@
 
 namespace k8s {
 
+inline constexpr std::chrono::seconds kWatchTimeout{300};
+
 struct InformerOptions {
-  std::chrono::seconds watchTimeout{300};  // timeoutSeconds sent with each watch
+  std::chrono::seconds watchTimeout{kWatchTimeout};  // timeoutSeconds sent with each watch
   // A watch silent for this long is dropped and re-opened. Must exceed the server's bookmark interval
   // (about a minute on kube-apiserver).
   std::chrono::seconds idleDeadline{330};
