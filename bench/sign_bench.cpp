@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 #include "signers/FileCaSigner.h"
 #include "signers/Profiles.h"
 

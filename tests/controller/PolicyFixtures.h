@@ -8,7 +8,7 @@
 #include "controller/NodeAddressAuthority.h"
 #include "controller/ReservedIdentities.h"
 #include "k8sclient/Objects.h"
-#include "signers/TestPki.h"
+#include "tests/support/TestPki.h"
 
 #include "controller/Verdict.h"
 

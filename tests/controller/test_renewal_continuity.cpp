@@ -29,34 +29,20 @@ using namespace std::chrono_literals;
 
 struct LeafOptions {
   std::string commonName = "system:node:worker-1";
-  std::string sans = "DNS:worker-1,IP:10.0.0.1";
-  std::string extendedKeyUsage = "serverAuth";
+  std::vector<std::string> dnsNames = {"worker-1"}, ips = {"10.0.0.1"};
+  std::vector<std::string> extendedKeyUsages = {"serverAuth"};
   bool expired = false;
 };
 
+// The served certificate's key is the default shared key, which the kubelet stand-ins serve with.
 signers::X509Ptr makeLeaf(const testpki::TestCa& ca, const LeafOptions& o) {
-  signers::X509Ptr cert(X509_new());
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), o.expired ? -7200 : -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), o.expired ? -3600 : 3600);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("system:nodes"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(o.commonName.c_str()), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.cert.get()));
-  auto key = testpki::sharedKey(testpki::KeyKind::P256);
-  X509_set_pubkey(cert.get(), key.get());
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, ca.cert.get(), cert.get(), nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair{NID_subject_alt_name, o.sans}, std::pair{NID_ext_key_usage, o.extendedKeyUsage},
-                            std::pair{NID_basic_constraints, std::string("critical,CA:FALSE")}}) {
-    if (value.empty()) continue;
-    signers::X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
-    REQUIRE(ext);
-    X509_add_ext(cert.get(), ext.get(), -1);
-  }
-  REQUIRE(X509_sign(cert.get(), ca.key.get(), EVP_sha256()) > 0);
-  return cert;
+  return testpki::issueCert(ca, {.subject = {{"O", "system:nodes"}, {"CN", o.commonName}},
+                                 .dnsNames = o.dnsNames,
+                                 .ips = o.ips,
+                                 .extendedKeyUsages = o.extendedKeyUsages,
+                                 .expired = o.expired,
+                                 .keyRole = ""})
+      .cert;
 }
 
 std::string der(X509* cert) {
@@ -120,7 +106,7 @@ TEST_CASE("servedCertificateGap: only an identical renewal of a valid served cer
       {"another node's certificate", {.commonName = "system:node:worker-2"}, &kubeletCa(), {"worker-1"}, {"10.0.0.1"},
        "system:node:worker-1", false},
       {"request CN differs", {}, &kubeletCa(), {"worker-1"}, {"10.0.0.1"}, "system:node:worker-2", false},
-      {"client certificate only", {.extendedKeyUsage = "clientAuth"}, &kubeletCa(), {"worker-1"}, {"10.0.0.1"},
+      {"client certificate only", {.extendedKeyUsages = {"clientAuth"}}, &kubeletCa(), {"worker-1"}, {"10.0.0.1"},
        "system:node:worker-1", false},
   };
   for (const auto& row : rows) {
@@ -254,7 +240,7 @@ class KubeletStandIn {
 TEST_CASE("OpenSslTlsDialer: returns the served chain, and fails within its timeout") {
   const auto loopback = *signers::IpAddress::parse("127.0.0.1");
   csrop::OpenSslTlsDialer dialer;
-  auto leaf = makeLeaf(kubeletCa(), {.sans = "IP:127.0.0.1"});
+  auto leaf = makeLeaf(kubeletCa(), {.dnsNames = {}, .ips = {"127.0.0.1"}});
   auto key = testpki::sharedKey(testpki::KeyKind::P256);
   {
     KubeletStandIn kubelet(leaf.get(), key.get());

@@ -1,5 +1,7 @@
 #include "TlsTestServer.h"
 
+#include "tests/support/TestPki.h"
+
 // Boost 1.74 asio uses std::exchange without including <utility> under C++20.
 #include <utility>
 
@@ -213,32 +215,38 @@ std::vector<SeenRequest> TlsTestServer::seen() {
 }
 
 namespace {
-void run(const std::string& cmd) {
-  if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0) throw std::runtime_error("command failed: " + cmd);
+void writeFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-void makeCa(const std::string& dir, const std::string& name) {
-  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=" + name + " -keyout " +
-      dir + "/" + name + ".key -out " + dir + "/" + name + ".crt");
+testpki::TestCa makeCa(const std::string& dir, const std::string& name) {
+  testpki::CaOptions options;
+  options.commonName = name;
+  options.lifetime = std::chrono::hours(48);
+  auto ca = testpki::makeCa(options);
+  writeFile(dir + "/" + name + ".crt", ca.certPem());
+  writeFile(dir + "/" + name + ".key", testpki::keyPem(ca.key.get()));
+  return ca;
 }
 
-void makeLeaf(const std::string& dir, const std::string& name, const std::string& subj, const std::string& ext) {
-  std::ofstream(dir + "/" + name + ".ext") << ext << "\n";
-  run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj " + subj + " -keyout " + dir + "/" + name +
-      ".key -out " + dir + "/" + name + ".csr");
-  run("openssl x509 -req -days 2 -in " + dir + "/" + name + ".csr -CA " + dir + "/ca.crt -CAkey " + dir +
-      "/ca.key -CAcreateserial -out " + dir + "/" + name + ".crt -extfile " + dir + "/" + name + ".ext");
+void makeLeaf(const std::string& dir, const testpki::TestCa& ca, const std::string& name, testpki::LeafOptions options) {
+  options.keyRole = "tls-" + name;
+  auto leaf = testpki::issueCert(ca, options);
+  writeFile(dir + "/" + name + ".crt", leaf.certPem());
+  writeFile(dir + "/" + name + ".key", testpki::keyPem(leaf.key.get()));
 }
 }  // namespace
 
 TestPki::TestPki() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "k8sclient-pki-XXXXXX").string();
   dir = mkdtemp(tmpl.data());
-  makeCa(dir, "ca");
+  auto ca = makeCa(dir, "ca");
   makeCa(dir, "otherca");
-  makeLeaf(dir, "server", "/CN=server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth");
-  makeLeaf(dir, "wrongname", "/CN=other", "subjectAltName=DNS:other.example\nextendedKeyUsage=serverAuth");
-  makeLeaf(dir, "client", "/O=system:masters/CN=admin", "extendedKeyUsage=clientAuth");
+  makeLeaf(dir, ca, "server", {.subject = {{"CN", "server"}}, .dnsNames = {"localhost"}, .ips = {"127.0.0.1"}, .extendedKeyUsages = {"serverAuth"}});
+  makeLeaf(dir, ca, "wrongname", {.subject = {{"CN", "other"}}, .dnsNames = {"other.example"}, .extendedKeyUsages = {"serverAuth"}});
+  makeLeaf(dir, ca, "client", {.subject = {{"O", "system:masters"}, {"CN", "admin"}}, .extendedKeyUsages = {"clientAuth"}});
   caCrt = dir + "/ca.crt";
   caKey = dir + "/ca.key";
   otherCaCrt = dir + "/otherca.crt";

@@ -30,7 +30,7 @@ class TlsTestServer {
   int port_ = 0;
 };
 
-// Test PKI made with the openssl command line in a temporary folder.
+// Certificate and key files for the transport tests (tests/support/TestPki) in a temporary folder.
 struct TestPki {
   std::string dir;
   std::string caCrt, caKey, otherCaCrt;  // file paths

@@ -15,6 +15,7 @@
 #include "Fakes.h"
 #include "k8sclient/Informer.h"
 #include "k8sclient/KubeConfigLoader.h"
+#include "tests/support/TestPki.h"
 
 using namespace k8s;
 using namespace std::chrono_literals;
@@ -29,18 +30,9 @@ std::string readFile(const std::string& p) {
   return ss.str();
 }
 
-// One real PKCS#10 request (the fake validates it) made with the openssl command line.
+// One real PKCS#10 request (the fake validates it).
 const std::string& requestPem() {
-  static std::string pem = [] {
-    std::string dir = (std::filesystem::temp_directory_path() / ("k8sclient-csr-" + std::to_string(getpid()))).string();
-    std::filesystem::create_directories(dir);
-    std::string cmd = "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=test -keyout " + dir +
-                      "/k.pem -out " + dir + "/r.pem >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
-    std::string p = readFile(dir + "/r.pem");
-    std::filesystem::remove_all(dir);
-    return p;
-  }();
+  static const std::string pem = testpki::makeCsr({.subject = {{"CN", "test"}}});
   return pem;
 }
 

@@ -1,15 +1,13 @@
 #include "tests/pki/KubeadmTree.h"
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
-#include <sys/wait.h>
 
-#include <openssl/pem.h>
 #include <yaml-cpp/yaml.h>
+
+#include "tests/support/TestPki.h"
 
 #include "signers/Base64.h"
 #include "signers/OpenSslPem.h"
@@ -18,48 +16,27 @@ namespace pkitest {
 
 namespace fs = std::filesystem;
 
-signers::EvpPkeyPtr makeKey(bool rsa) {
-  signers::EvpPkeyPtr key(rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
-  if (!key) throw std::runtime_error("key generation failed");
-  return key;
+signers::EvpPkeyPtr makeKey(bool rsa, const std::string& role) {
+  return testpki::sharedKey(rsa ? testpki::KeyKind::Rsa2048 : testpki::KeyKind::P256, "kubeadm " + role);
 }
 
 std::string keyPem(EVP_PKEY* key) { return signers::privateKeyPem(key); }
 
 std::string makeCsrPem(EVP_PKEY* key, const CsrSpec& spec) {
-  signers::X509ReqPtr req(X509_REQ_new());
-  X509_NAME* name = X509_REQ_get_subject_name(req.get());
-  for (const auto& o : spec.organizations) {
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(o.c_str()), -1, -1, 0);
-  }
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(spec.commonName.c_str()), -1, -1, 0);
-  X509_REQ_set_pubkey(req.get(), key);
-  signers::X509ExtensionStackPtr exts(sk_X509_EXTENSION_new_null());
-  std::string san;
-  for (const auto& d : spec.dnsNames) san += (san.empty() ? "" : ",") + ("DNS:" + d);
-  for (const auto& ip : spec.ips) san += (san.empty() ? "" : ",") + ("IP:" + ip);
-  for (const auto& e : spec.emails) san += (san.empty() ? "" : ",") + ("email:" + e);
-  if (!san.empty()) sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san.c_str()));
-  if (spec.requestCa) sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, "critical,CA:TRUE"));
-  if (sk_X509_EXTENSION_num(exts.get()) > 0) X509_REQ_add_extensions(req.get(), exts.get());
-  if (X509_REQ_sign(req.get(), key, EVP_sha256()) <= 0) throw std::runtime_error("CSR signing failed");
-  signers::BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509_REQ(bio.get(), req.get());
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
+  testpki::CsrOptions options;
+  for (const auto& o : spec.organizations) options.subject.emplace_back("O", o);
+  options.subject.emplace_back("CN", spec.commonName);
+  options.dnsNames = spec.dnsNames;
+  options.ips = spec.ips;
+  options.emails = spec.emails;
+  options.basicConstraintsCa = spec.requestCa;
+  options.keyOverride = key;
+  return testpki::makeCsr(options);
 }
 
 Result run(const std::string& commandLine) {
-  Result r;
-  FILE* pipe = popen((commandLine + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  int status = pclose(pipe);
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  auto [exitCode, output] = testpki::runCommand(commandLine);
+  return {exitCode, output};
 }
 
 Result pki(const std::string& args) { return run(std::string("'") + CSR_OPERATOR_BINARY + "' pki " + args); }
@@ -117,7 +94,7 @@ KubeadmTree::KubeadmTree() {
   if (init.exitCode != 0) throw std::runtime_error("pki init failed: " + init.output);
   for (const auto& [base, spec] : pkiRequests()) replacePkiRequest(base, spec);
   for (const auto& k : kubeconfigRequests()) {
-    auto key = makeKey(false);
+    auto key = makeKey(false, k.file);
     write(k.file, kubeconfigText(k.user, read("pki/ca.crt"), keyPem(key.get())));
     write(k.file + ".csr", makeCsrPem(key.get(), k.csr));
   }
@@ -144,14 +121,14 @@ void KubeadmTree::write(const std::string& relative, const std::string& content)
 bool KubeadmTree::exists(const std::string& relative) const { return fs::exists(root_ / relative); }
 
 void KubeadmTree::replacePkiRequest(const std::string& base, const CsrSpec& spec) const {
-  // apiserver gets RSA (kubeadm's default, exercises keyEncipherment); the rest P-256 to stay fast.
-  auto key = makeKey(base == "apiserver");
+  // apiserver gets RSA (kubeadm's default, exercises keyEncipherment); the rest P-256.
+  auto key = makeKey(base == "apiserver", base);
   write("pki/" + base + ".key", keyPem(key.get()));
   write("pki/" + base + ".csr", makeCsrPem(key.get(), spec));
 }
 
 void KubeadmTree::replaceKubeconfigRequest(const std::string& conf, const CsrSpec& spec) const {
-  auto key = makeKey(false);
+  auto key = makeKey(false, conf);
   YAML::Node doc = YAML::Load(read(conf));
   std::string user = doc["users"][0]["name"].as<std::string>();
   write(conf, kubeconfigText(user, read("pki/ca.crt"), keyPem(key.get())));

@@ -27,7 +27,8 @@ struct CsrSpec {
   bool requestCa = false;
 };
 
-signers::EvpPkeyPtr makeKey(bool rsa);
+// The fixed test key (tests/support/TestPki) of one file of the tree.
+signers::EvpPkeyPtr makeKey(bool rsa, const std::string& role);
 std::string keyPem(EVP_PKEY* key);
 std::string makeCsrPem(EVP_PKEY* key, const CsrSpec& spec);
 

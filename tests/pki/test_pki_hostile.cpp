@@ -84,7 +84,7 @@ TEST_CASE("truncated, foreign and mismatched files are refused with clear messag
   std::string csr = t.read("pki/etcd/server.csr");
   t.write("pki/etcd/server.csr", csr.substr(0, csr.size() / 2));
   t.write("pki/extra.csr", t.read("pki/front-proxy-client.csr"));
-  t.write("pki/apiserver-etcd-client.key", pkitest::keyPem(pkitest::makeKey(false).get()));
+  t.write("pki/apiserver-etcd-client.key", pkitest::keyPem(pkitest::makeKey(false, "foreign").get()));
   std::string conf = t.read("scheduler.conf");
   t.write("scheduler.conf", conf.substr(0, conf.find("users:")));
   auto r = sign(t);

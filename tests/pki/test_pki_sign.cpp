@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "tests/pki/KubeadmTree.h"
+#include "tests/support/TestPki.h"
 
 using pkitest::KubeadmTree;
 using pkitest::pki;
@@ -121,10 +123,13 @@ TEST_CASE("pki sign in External CA mode reads the CA keys from --ca-dir") {
 TEST_CASE("pki init creates intermediates under a given root") {
   KubeadmTree scratch;  // only for its temporary folder
   std::string rootKey = scratch.path("root.key"), rootCert = scratch.path("root.crt");
-  auto mk = run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + q(rootKey) + " -out " +
-                q(rootCert) + " -days 30 -subj /CN=offline-root -addext basicConstraints=critical,CA:TRUE -addext "
-                "keyUsage=critical,keyCertSign,cRLSign");
-  REQUIRE(mk.exitCode == 0);
+  testpki::CaOptions rootOptions;
+  rootOptions.commonName = "offline-root";
+  rootOptions.lifetime = std::chrono::hours(24 * 30);
+  rootOptions.keyRole = "offline-root";
+  auto root = testpki::makeCa(rootOptions);
+  scratch.write("root.key", testpki::keyPem(root.key.get()));
+  scratch.write("root.crt", root.certPem());
   std::string dir = scratch.path("cluster");
   auto init = pki("init --dir " + q(dir) + " --root-ca " + q(rootCert) + " --root-key " + q(rootKey));
   INFO(init.output);

@@ -2,7 +2,7 @@
 #include <memory>
 #include <string>
 
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 #include "signers/FileCaSigner.h"
 
 namespace testpki {

@@ -3,7 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 #include "signers/CertificateAuthority.h"
 #include "signers/ReloadingCertificateAuthority.h"
 

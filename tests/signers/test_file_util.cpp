@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 #include "signers/FileUtil.h"
 
 using namespace signers;

@@ -6,7 +6,7 @@
 
 #include <random>
 
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 #include "signers/CertificateRequest.h"
 #include "signers/Pem.h"
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 #include "signers/CertificateRequest.h"
 
 using namespace signers;

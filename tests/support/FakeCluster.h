@@ -4,7 +4,7 @@
 
 #include "Process.h"
 #include "k8sclient/KubeClient.h"
-#include "signers/TestPki.h"
+#include "tests/support/TestPki.h"
 
 #include <map>
 #include <memory>

@@ -1,5 +1,7 @@
 #pragma once
-// Test-only PKI: keys, CAs and CSRs made with the OpenSSL C API, plus a temporary directory.
+// The test PKI every suite uses (target test_pki): keys, CAs, leaf certificates and CSRs made with
+// the OpenSSL C API, never the openssl command line (that is kept for the tests that check
+// compatibility with it: tests/signers/test_openssl_cli.cpp, `openssl verify` in tests/pki).
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -12,8 +14,10 @@ namespace testpki {
 
 enum class KeyKind { Rsa1024, Rsa2048, P256, P384, P521, Ed25519 };
 
-// Keys are generated once per kind and shared (RSA generation is slow); returns a new reference.
-signers::EvpPkeyPtr sharedKey(KeyKind kind);
+// Fixed test keys: generated once per process for each kind and role and shared (RSA generation
+// is slow); returns a new reference. Different roles get different keys, for fixtures that need a
+// key per party (a server and its client, each file of a kubeadm tree).
+signers::EvpPkeyPtr sharedKey(KeyKind kind, const std::string& role = "");
 // A fresh key, for tests that need two different keys of one kind.
 signers::EvpPkeyPtr freshKey(KeyKind kind);
 
@@ -27,6 +31,8 @@ struct CaOptions {
   std::chrono::hours lifetime{24 * 365};
   // When set, the CA is an intermediate signed by this issuer.
   const struct TestCa* issuer = nullptr;
+  // When set, the CA's key is sharedKey(key, keyRole); else a fresh key (CAs that must differ).
+  std::string keyRole = {};
 };
 
 struct TestCa {
@@ -39,16 +45,42 @@ TestCa makeCa(const CaOptions& options);
 // An intermediate CA named commonName, signed by issuer.
 TestCa makeIntermediate(const TestCa& issuer, const std::string& commonName = "intermediate");
 
+struct LeafOptions {
+  std::vector<std::pair<std::string, std::string>> subject = {};  // short name -> value, in order
+  std::vector<std::string> dnsNames = {}, ips = {};
+  std::vector<std::string> extendedKeyUsages = {};  // OpenSSL short names: "serverAuth", "clientAuth"
+  std::chrono::hours lifetime{48};
+  bool expired = false;  // valid from two hours ago to one hour ago instead
+  // The leaf's key is sharedKey(key, keyRole).
+  KeyKind key = KeyKind::P256;
+  std::string keyRole = "leaf";
+};
+
+struct TestCert {
+  signers::X509Ptr cert;
+  signers::EvpPkeyPtr key;
+  std::string certPem() const;
+};
+
+// An end-entity certificate (CA:FALSE, digitalSignature, the given EKUs) signed by issuer.
+TestCert issueCert(const TestCa& issuer, const LeafOptions& options);
+
+std::string certPem(X509* cert);
+
 enum class KeyFormat { Pkcs8, Traditional /* PKCS#1 for RSA, SEC1 for EC */, EncryptedPkcs8, EncryptedTraditional };
 std::string keyPem(EVP_PKEY* key, KeyFormat format = KeyFormat::Pkcs8, const std::string& passphrase = "");
+// SubjectPublicKeyInfo PEM ("PUBLIC KEY"), as `openssl pkey -pubout` writes it.
+std::string publicKeyPem(EVP_PKEY* key);
+// An unencrypted private key PEM; throws when it is none.
+signers::EvpPkeyPtr parseKeyPem(const std::string& pem);
 
 struct CsrOptions {
   KeyKind key = KeyKind::P256;
-  std::vector<std::pair<std::string, std::string>> subject;  // short name -> value
-  std::vector<std::string> dnsNames, emails, uris, ips;
+  std::vector<std::pair<std::string, std::string>> subject = {};  // short name -> value
+  std::vector<std::string> dnsNames = {}, emails = {}, uris = {}, ips = {};
   bool basicConstraintsCa = false;
   // Extra extensions as OpenSSL config pairs, e.g. {"keyUsage", "critical,keyCertSign"}.
-  std::vector<std::pair<std::string, std::string>> extensions;
+  std::vector<std::pair<std::string, std::string>> extensions = {};
   // Sign with this key instead of the request's own: the signature then does not verify.
   EVP_PKEY* signWith = nullptr;
   // Digest of the request signature (ignored for Ed25519).

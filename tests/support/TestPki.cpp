@@ -1,4 +1,4 @@
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 
 #include <openssl/ec.h>
 #include <openssl/pem.h>
@@ -32,6 +32,27 @@ void setTime(ASN1_TIME* t, std::chrono::system_clock::time_point tp) {
   check(ASN1_TIME_set(t, std::chrono::system_clock::to_time_t(tp)) != nullptr, "ASN1_TIME_set");
 }
 
+void setRandomSerial(X509* cert) {
+  unsigned char serial[8];
+  check(RAND_bytes(serial, sizeof serial) == 1, "RAND_bytes");
+  serial[0] &= 0x7f;
+  BignumPtr bn(BN_bin2bn(serial, sizeof serial, nullptr));
+  check(bn && BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) != nullptr, "serial number");
+}
+
+void addSubject(X509_NAME* name, const std::vector<std::pair<std::string, std::string>>& subject) {
+  for (const auto& [k, v] : subject) {
+    check(X509_NAME_add_entry_by_txt(name, k.c_str(), MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(v.c_str()),
+                                     -1, -1, 0) == 1,
+          "subject entry");
+  }
+}
+
+void signWith(X509* cert, EVP_PKEY* key) {
+  const EVP_MD* md = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
+  check(X509_sign(cert, key, md) > 0, "X509_sign");
+}
+
 }  // namespace
 
 EvpPkeyPtr freshKey(KeyKind kind) {
@@ -48,23 +69,26 @@ EvpPkeyPtr freshKey(KeyKind kind) {
   return EvpPkeyPtr(k);
 }
 
-EvpPkeyPtr sharedKey(KeyKind kind) {
+EvpPkeyPtr sharedKey(KeyKind kind, const std::string& role) {
   static std::mutex mutex;
-  static std::map<KeyKind, EvpPkeyPtr> cache;
+  static std::map<std::pair<KeyKind, std::string>, EvpPkeyPtr> cache;
   std::lock_guard lock(mutex);
-  auto& slot = cache[kind];
+  auto& slot = cache[{kind, role}];
   if (!slot) slot = freshKey(kind);
   EVP_PKEY_up_ref(slot.get());
   return EvpPkeyPtr(slot.get());
 }
 
-std::string TestCa::certPem() const {
+std::string certPem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(bio.get(), cert.get());
+  check(PEM_write_bio_X509(bio.get(), cert) == 1, "PEM_write_bio_X509");
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(len));
 }
+
+std::string TestCa::certPem() const { return testpki::certPem(cert.get()); }
+std::string TestCert::certPem() const { return testpki::certPem(cert.get()); }
 
 TestCa makeIntermediate(const TestCa& issuer, const std::string& commonName) {
   CaOptions o;
@@ -75,17 +99,12 @@ TestCa makeIntermediate(const TestCa& issuer, const std::string& commonName) {
 
 TestCa makeCa(const CaOptions& o) {
   TestCa ca;
-  ca.key = freshKey(o.key);
+  ca.key = o.keyRole.empty() ? freshKey(o.key) : sharedKey(o.key, o.keyRole);
   ca.cert.reset(X509_new());
   X509* c = ca.cert.get();
   X509_set_version(c, X509_VERSION_3);
-  unsigned char serial[8];
-  RAND_bytes(serial, sizeof serial);
-  serial[0] &= 0x7f;
-  BignumPtr bn(BN_bin2bn(serial, sizeof serial, nullptr));
-  BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(c));
-  X509_NAME* name = X509_get_subject_name(c);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(o.commonName.c_str()), -1, -1, 0);
+  setRandomSerial(c);
+  addSubject(X509_get_subject_name(c), {{"CN", o.commonName}});
   X509* issuerCert = o.issuer ? o.issuer->cert.get() : c;
   EVP_PKEY* issuerKey = o.issuer ? o.issuer->key.get() : ca.key.get();
   X509_set_issuer_name(c, X509_get_subject_name(issuerCert));
@@ -105,9 +124,37 @@ TestCa makeCa(const CaOptions& o) {
   addExt(c, issuerCert, NID_key_usage, o.keyCertSign ? "critical,keyCertSign,cRLSign,digitalSignature" : "critical,digitalSignature");
   addExt(c, issuerCert, NID_subject_key_identifier, "hash");
   if (o.issuer) addExt(c, issuerCert, NID_authority_key_identifier, "keyid:always");
-  const EVP_MD* md = EVP_PKEY_get_base_id(issuerKey) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
-  check(X509_sign(c, issuerKey, md) > 0, "X509_sign");
+  signWith(c, issuerKey);
   return ca;
+}
+
+TestCert issueCert(const TestCa& issuer, const LeafOptions& o) {
+  TestCert leaf;
+  leaf.key = sharedKey(o.key, o.keyRole);
+  leaf.cert.reset(X509_new());
+  X509* c = leaf.cert.get();
+  check(c != nullptr, "X509_new");
+  X509_set_version(c, X509_VERSION_3);
+  setRandomSerial(c);
+  addSubject(X509_get_subject_name(c), o.subject);
+  X509_set_issuer_name(c, X509_get_subject_name(issuer.cert.get()));
+  auto now = std::chrono::system_clock::now();
+  setTime(X509_getm_notBefore(c), now - std::chrono::hours(o.expired ? 2 : 1));
+  setTime(X509_getm_notAfter(c), o.expired ? now - std::chrono::hours(1) : now + o.lifetime);
+  X509_set_pubkey(c, leaf.key.get());
+  addExt(c, issuer.cert.get(), NID_basic_constraints, "critical,CA:FALSE");
+  addExt(c, issuer.cert.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
+  std::string ekus;
+  for (const auto& e : o.extendedKeyUsages) ekus += (ekus.empty() ? "" : ",") + e;
+  if (!ekus.empty()) addExt(c, issuer.cert.get(), NID_ext_key_usage, ekus.c_str());
+  std::string sans;
+  for (const auto& d : o.dnsNames) sans += (sans.empty() ? "DNS:" : ",DNS:") + d;
+  for (const auto& ip : o.ips) sans += (sans.empty() ? "IP:" : ",IP:") + ip;
+  if (!sans.empty()) addExt(c, issuer.cert.get(), NID_subject_alt_name, sans.c_str());
+  addExt(c, issuer.cert.get(), NID_subject_key_identifier, "hash");
+  addExt(c, issuer.cert.get(), NID_authority_key_identifier, "keyid:always");
+  signWith(c, issuer.key.get());
+  return leaf;
 }
 
 std::string keyPem(EVP_PKEY* key, KeyFormat format, const std::string& passphrase) {
@@ -132,6 +179,21 @@ std::string keyPem(EVP_PKEY* key, KeyFormat format, const std::string& passphras
   return std::string(data, static_cast<std::size_t>(len));
 }
 
+std::string publicKeyPem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  check(PEM_write_bio_PUBKEY(bio.get(), key) == 1, "public key PEM encoding");
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+EvpPkeyPtr parseKeyPem(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  check(key != nullptr, "reading a private key PEM");
+  return key;
+}
+
 std::string makeCsr(const CsrOptions& o) {
   EvpPkeyPtr own;
   EVP_PKEY* key = o.keyOverride;
@@ -141,12 +203,7 @@ std::string makeCsr(const CsrOptions& o) {
   }
   X509ReqPtr req(X509_REQ_new());
   X509_REQ_set_version(req.get(), 0);
-  X509_NAME* name = X509_REQ_get_subject_name(req.get());
-  for (const auto& [k, v] : o.subject) {
-    check(X509_NAME_add_entry_by_txt(name, k.c_str(), MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(v.c_str()),
-                                     -1, -1, 0) == 1,
-          "subject entry");
-  }
+  addSubject(X509_REQ_get_subject_name(req.get()), o.subject);
   X509_REQ_set_pubkey(req.get(), key);
   STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
   std::size_t sanCount = o.dnsNames.size() + o.emails.size() + o.uris.size() + o.ips.size();
@@ -217,7 +274,7 @@ int countPemCertificates(const std::string& pem) {
 }
 
 TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "signers-test-XXXXXX").string();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "testpki-XXXXXX").string();
   check(mkdtemp(tmpl.data()) != nullptr, "mkdtemp");
   path_ = tmpl;
 }
