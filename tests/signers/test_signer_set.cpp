@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 #include "signers/FileCaSigner.h"
 #include "signers/Profiles.h"
 #include "signers/SignerSet.h"
@@ -139,7 +139,7 @@ TEST_CASE("SignerSet: a signerName configured twice is refused") {
   CHECK(set.error() == std::string("signer ") + kCustom + " is configured twice; keep one entry per signerName");
 }
 
-TEST_CASE("SignerSet::of: signers built elsewhere, found by their names; a name given twice is refused") {
+TEST_CASE("SignerSet::of: signers built elsewhere, found by their names, a name given twice is refused") {
   CaOnDisk ca(makeCa({.commonName = "built-elsewhere"}));
   auto serving = FileCaSigner::create(configFor(kKubeletServingSigner, ca));
   auto custom = FileCaSigner::create(configFor(kCustom, ca));
