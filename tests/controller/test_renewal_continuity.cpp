@@ -1,5 +1,5 @@
 #include "controller/RenewalContinuity.h"
-#include "signers/TestPki.h"
+#include "tests/support/TestPki.h"
 #include "tests/controller/IdentityFixtures.h"
 
 #include <doctest/doctest.h>

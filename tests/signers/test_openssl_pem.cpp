@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "TestPki.h"
+#include "tests/support/TestPki.h"
 #include "signers/OpenSslPem.h"
 
 namespace {
