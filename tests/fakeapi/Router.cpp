@@ -247,9 +247,13 @@ Response Router::fake(const Request& req, const Target& t) {
         if (v.get<bool>()) store_.compact();
       } else if (k == "silenceWatches") {
         hub_.silence(v.get<int>());
+      } else if (k == "silenceOpenWatches") {
+        // {"resource": "nodes"} or {} for every resource; the count lets a test check it hit something.
+        applied.push_back({{"silenceOpenWatches", hub_.silenceOpen(v.value("resource", std::string()))}});
+        continue;
       } else {
         throw badRequest("unknown fault " + json(k).dump() +
-                         "; known: dropWatches, failNext, throttleNext, partition, compact, silenceWatches");
+                         "; known: dropWatches, failNext, throttleNext, partition, compact, silenceWatches, silenceOpenWatches");
       }
       applied.push_back(k);
     }

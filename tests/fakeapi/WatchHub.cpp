@@ -37,6 +37,31 @@ void WatchHub::silence(int seconds) {
   silenceUntil_ = until.time_since_epoch().count();
 }
 
+size_t WatchHub::silenceOpen(const std::string& resource) {
+  std::lock_guard g(registryMu_);
+  size_t n = 0;
+  for (auto* w : registry_)
+    if (resource.empty() || w->resource == resource) {
+      w->silent = true;
+      ++n;
+    }
+  return n;
+}
+
+// Makes a watch findable by silenceOpen for as long as it is served.
+struct WatchHub::Registration {
+  WatchHub& hub;
+  Silenceable& watch;
+  Registration(WatchHub& h, Silenceable& w) : hub(h), watch(w) {
+    std::lock_guard g(hub.registryMu_);
+    hub.registry_.insert(&watch);
+  }
+  ~Registration() {
+    std::lock_guard g(hub.registryMu_);
+    hub.registry_.erase(&watch);
+  }
+};
+
 void WatchHub::serve(const WatchSpec& spec, WatchSink& sink) {
   const ResourceInfo& r = *spec.resource;
   uint64_t last = 0;
@@ -62,6 +87,10 @@ void WatchHub::serve(const WatchSpec& spec, WatchSink& sink) {
     generation = dropGeneration_.load();
   }
   Counter counter(open_);
+  Silenceable self;
+  self.resource = r.resource;
+  Registration registration(*this, self);
+  auto quiet = [&] { return silenced() || self.silent.load(); };
   sink.begin();
   bool firstTable = true;
   for (const auto& o : initial)
@@ -82,10 +111,10 @@ void WatchHub::serve(const WatchSpec& spec, WatchSink& sink) {
       auto lk = store_.lock();
       auto wake = std::min(deadline, Clock::now() + std::chrono::milliseconds(250));
       store_.changed().wait_until(lk, wake, [&] {
-        return dropGeneration_.load() != generation || (!silenced() && store_.currentRvLocked() > last);
+        return dropGeneration_.load() != generation || (!quiet() && store_.currentRvLocked() > last);
       });
       if (dropGeneration_.load() != generation) return;
-      if (!silenced() && store_.currentRvLocked() > last && !store_.eventsSinceLocked(last, events)) tooOld = true;
+      if (!quiet() && store_.currentRvLocked() > last && !store_.eventsSinceLocked(last, events)) tooOld = true;
       floor = store_.floorRvLocked();
     }
     if (sink.clientGone()) return;
@@ -106,7 +135,7 @@ void WatchHub::serve(const WatchSpec& spec, WatchSink& sink) {
       if (type.empty()) continue;
       if (!sink.write(encodeWatchEvent(spec, type, *e.object, firstTable))) return;
     }
-    if (silenced()) {
+    if (quiet()) {
       if (Clock::now() >= deadline) return;
       continue;
     }

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <set>
 
 namespace fakeapi {
 
@@ -36,6 +38,11 @@ class WatchHub {
   void serve(const WatchSpec& spec, WatchSink& sink);
   void dropAll();
   void silence(int seconds);
+  // The watches open now on `resource` (plural, e.g. "services"; "" = every resource) stay
+  // connected but send nothing more, neither events nor bookmarks, until they reach their
+  // timeoutSeconds or the client leaves: a stream dead behind a proxy. Later watches work normally.
+  // Returns how many watches were silenced.
+  size_t silenceOpen(const std::string& resource);
   size_t openWatches() const { return open_.load(); }
 
  private:
@@ -46,6 +53,13 @@ class WatchHub {
   std::atomic<uint64_t> dropGeneration_{0};
   std::atomic<Clock::rep> silenceUntil_{0};
   std::atomic<size_t> open_{0};
+  struct Silenceable {
+    std::string resource;
+    std::atomic<bool> silent{false};
+  };
+  struct Registration;
+  std::mutex registryMu_;
+  std::set<Silenceable*> registry_;
 };
 
 // The JSON line of one watch event for this watch (object or Table form).
