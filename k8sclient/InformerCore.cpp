@@ -239,8 +239,9 @@ void InformerCore::run(std::stop_token stop) {
           backoff.reset();
         break;
       case WatchResult::End::IdleTimeout:
-        spdlog::warn("informer {}: watch silent for {} s; re-opening from {}", resource_.kind,
-                     options_.idleDeadline.count(), r.lastResourceVersion);
+        spdlog::warn("informer {}: watch silent for {} s (no event or bookmark{}{}); re-opening from resourceVersion {}",
+                     resource_.kind, options_.idleDeadline.count(), selectors_.fieldSelector.empty() ? "" : "; ",
+                     selectors_.fieldSelector, r.lastResourceVersion);
         break;
       case WatchResult::End::Gone:
         spdlog::info("informer {}: resourceVersion {} expired ({}); relisting", resource_.kind, r.lastResourceVersion,

@@ -22,8 +22,12 @@ inline constexpr std::chrono::seconds kWatchTimeout{300};
 
 struct InformerOptions {
   std::chrono::seconds watchTimeout{kWatchTimeout};  // timeoutSeconds sent with each watch
-  // A watch silent for this long is dropped and re-opened. Must exceed the server's bookmark interval
-  // (about a minute on kube-apiserver).
+  // A watch silent for this long is dropped and re-opened from the last resourceVersion (no relist).
+  // Must exceed the server's bookmark interval (about a minute on kube-apiserver); the operator sets
+  // client.watchSilenceTimeout. "Silent" is the transport's inactivity timer: cpprest restarts it on
+  // every complete HTTP chunk (http_client_asio.cpp, handle_chunk_header and handle_chunk), so a
+  // partial line that arrives keeps the watch alive and a chunk that never completes does not.
+  // kube-apiserver flushes each event and bookmark as its own chunk.
   std::chrono::seconds idleDeadline{330};
   std::string ns;  // namespaced resources: empty = all namespaces
   // Objects per list page, and (when > 0) the bytes a page should not exceed: a page is held as

@@ -207,3 +207,11 @@ TEST_CASE("config: an override names its origin, and a plain-text or comma-list 
   CHECK_THROWS_WITH_AS(parseConfigText("client: 3\n", "cfg.yaml", {{"client.qps", "5", "--kube-api-qps", OverrideForm::Text}}),
                        "--kube-api-qps=5: client is not a mapping, so it has no key 'qps'", ConfigFileError);
 }
+
+TEST_CASE("config: client.watchSilenceTimeout defaults to 90s and is bounded by 5s and the watch timeout") {
+  CHECK(parseConfigText("", "cfg.yaml").watchSilenceTimeout == std::chrono::seconds(90));
+  CHECK(parseConfigText("client: {watchSilenceTimeout: 5s}\n", "cfg.yaml").watchSilenceTimeout == std::chrono::seconds(5));
+  CHECK(parseConfigText("client: {watchSilenceTimeout: 5m}\n", "cfg.yaml").watchSilenceTimeout == std::chrono::seconds(300));
+  CHECK(configtest::errorOf("client: {watchSilenceTimeout: 4s}\n").find("client.watchSilenceTimeout") != std::string::npos);
+  CHECK(configtest::errorOf("client: {watchSilenceTimeout: 301s}\n").find("300s (the watch timeout)") != std::string::npos);
+}

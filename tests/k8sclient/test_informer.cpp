@@ -42,11 +42,11 @@ struct InformerFixture {
                       o.clock = clock;
                       return o;
                     }()};
-  Informer<CertificateSigningRequest> informer{client, {}, InformerOptions{}};
+  Informer<CertificateSigningRequest> informer;
   std::vector<std::string> log;
   std::stop_source stop;
 
-  InformerFixture() {
+  explicit InformerFixture(InformerOptions options = {}) : informer(client, {}, std::move(options)) {
     informer.onAdd([this](const CertificateSigningRequest& c) { log.push_back("add " + c.metadata.name + "@" + c.metadata.resourceVersion); });
     informer.onUpdate([this](const CertificateSigningRequest& o, const CertificateSigningRequest& n) {
       log.push_back("update " + n.metadata.name + " " + o.metadata.resourceVersion + "->" + n.metadata.resourceVersion);
@@ -190,6 +190,31 @@ TEST_CASE("run: list failures and watch errors back off Retry-After respected") 
   // After the idle timeout the watch resumes from the last resourceVersion; no relist happened.
   CHECK(t.requests.size() == 7);
   CHECK(t.streams.back().path.find("resourceVersion=2") != std::string::npos);
+}
+
+TEST_CASE("run: a watch silent past idleDeadline is re-opened from the last bookmark, without a relist") {
+  InformerOptions options;
+  options.idleDeadline = 7s;
+  InformerFixture f(options);
+  auto& t = *f.transport;
+  t.queueSend(200, listBody({csr("a", "1")}, "1"));
+  // A bookmark moves the resume point, then the stream goes quiet until the transport gives up.
+  t.queueStream([](const HttpRequest&, const std::function<void(std::string_view)>& onLine, std::stop_token) -> HttpResponse {
+    onLine(line("BOOKMARK", {{"kind", "CertificateSigningRequest"}, {"metadata", {{"resourceVersion", "4"}}}}));
+    throw TransportError(TransportError::Kind::Timeout, "no bytes for 7 s");
+  });
+  t.queueStream(lines({line("ADDED", csr("b", "5"))}));
+  f.stopAfterScript();
+  f.informer.run(f.stop.get_token());
+
+  CHECK(t.lastIdle == 7s);
+  CHECK(f.log == std::vector<std::string>{"add a@1", "add b@5"});
+  CHECK(t.requests.size() == 1);
+  REQUIRE(t.streams.size() == 3);
+  CHECK(t.streams[1].path.find("resourceVersion=4") != std::string::npos);
+  // Re-opened at once: a dead stream is not a server error to back off from.
+  CHECK(f.clock->sleeps.empty());
+  CHECK(f.informer.watchRestarts() == 2);
 }
 
 TEST_CASE("run stops promptly when cancelled during an open watch") {
