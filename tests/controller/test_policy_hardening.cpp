@@ -9,7 +9,7 @@
 #include "controller/KubeletClientPolicy.h"
 #include "controller/KubeletServingPolicy.h"
 #include "controller/NodeNameRegexes.h"
-#include "controller/pki/PkiArgs.h"
+#include "pki/PkiArgs.h"
 
 #include <doctest/doctest.h>
 
