@@ -1,5 +1,6 @@
 #include "controller/LeaderElector.h"
 
+#include "controller/WriteFailures.h"
 #include "k8sclient/ApiError.h"
 #include "k8sclient/Rfc3339.h"
 
@@ -11,14 +12,19 @@ namespace {
 // A conflict or an existing lease means another replica wrote first: the next round reads it.
 // Forbidden will not heal by retrying, so it says what to grant.
 void logLeaseError(const char* what, const LeaderElectionConfig& config, const std::exception& e) {
-  if (k8s::isConflict(e) || k8s::isAlreadyExists(e)) {
-    spdlog::debug("leader election: {} lease {}/{} lost a race: {}", what, config.namespace_, config.leaseName, e.what());
-  } else if (k8s::isForbidden(e)) {
-    spdlog::error("leader election: {} lease {}/{} is forbidden: {}; grant the operator's ServiceAccount get, create "
-                  "and update on coordination.k8s.io leases in namespace {}",
-                  what, config.namespace_, config.leaseName, e.what(), config.namespace_);
-  } else {
-    spdlog::warn("leader election: {} lease {}/{} failed: {}", what, config.namespace_, config.leaseName, e.what());
+  switch (classifyWriteFailure(e)) {
+    case WriteFailure::Conflict:
+      spdlog::debug("leader election: {} lease {}/{} lost a race: {}", what, config.namespace_, config.leaseName, e.what());
+      return;
+    case WriteFailure::Forbidden:
+      spdlog::error("leader election: {} lease {}/{} is forbidden: {}; grant the operator's ServiceAccount get, create "
+                    "and update on coordination.k8s.io leases in namespace {}",
+                    what, config.namespace_, config.leaseName, e.what(), config.namespace_);
+      return;
+    case WriteFailure::NotFound:
+    case WriteFailure::Transient:
+      spdlog::warn("leader election: {} lease {}/{} failed: {}", what, config.namespace_, config.leaseName, e.what());
+      return;
   }
 }
 

@@ -56,30 +56,6 @@ signers::SignerSet loadSigners(const Config& config, Metrics& metrics) {
   return std::move(set.value());
 }
 
-// The approval policies that are switched on, in the order they are asked.
-std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
-                                                           const signers::SignerSet& signerSet,
-                                                           NodeDirectory& nodeDirectory, HostResolver& resolver, AccessReviewer& reviewer,
-                                                           NodeIdentitySources* nodeIdentity) {
-  std::vector<std::unique_ptr<ApprovalPolicy>> policies;
-  if (config.approver.enabled) {
-    // Each policy gets the Signer this instance runs for its signer (or none), to refuse what it would refuse.
-    const auto signerFor = [&](std::string_view name) { return signerSet.find(name); };
-    if (config.approver.kubeletServing.enabled)
-      policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeDirectory, resolver,
-                                                                nodeIdentity->identity(),
-                                                                signerFor(KubeletServingPolicy::kSignerName)));
-    if (config.approver.kubeletClient.enabled)
-      policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer, signerFor(KubeletClientPolicy::kSignerName)));
-    if (!config.approver.rules.empty()) {
-      std::map<std::string, const signers::Signer*> byName;
-      for (const auto& name : signerSet.names()) byName[name] = signerSet.find(name);
-      policies.push_back(std::make_unique<RequesterRulePolicy>(config.approver.rules, byName));
-    }
-  }
-  return policies;
-}
-
 // The signers this instance acts on: those of the enabled approval policies and the configured
 // signers. Only their CSRs are listed and watched.
 std::set<std::string> handledSigners(const Config& config) {
@@ -102,11 +78,12 @@ std::unique_ptr<k8s::KubeClient> machineApiClient(const KubeletServingConfig& co
 }
 
 // The gauges /metrics shows that are read at scrape time rather than counted as they happen.
+struct NodeView;
+
 struct ScrapeTimeGauges {
   const WorkQueue& queue;
   const SignerCaches& csrs;
-  const k8s::Informer<k8s::Node>* nodes;
-  const NodeIdentitySources* nodeIdentity;
+  const NodeView* nodeView;
   const PendingIndex& pending;
   const std::set<std::string>& signerNames;
   std::function<bool()> leading;
@@ -115,17 +92,21 @@ struct ScrapeTimeGauges {
     metrics.set(metric::kQueueDepth, {}, static_cast<double>(queue.depth()));
     metrics.set(metric::kLeader, {}, leading() ? 1 : 0);
     metrics.set(metric::kWatchRestarts, {{"resource", "certificatesigningrequests"}}, static_cast<double>(csrs.watchRestarts()));
-    if (nodes) metrics.set(metric::kWatchRestarts, {{"resource", "nodes"}}, static_cast<double>(nodes->watchRestarts()));
-    if (nodeIdentity)
-      for (const auto& [resource, restarts] : nodeIdentity->watchRestarts())
-        metrics.set(metric::kWatchRestarts, {{"resource", resource}}, static_cast<double>(restarts));
+    if (nodeView) updateNodeGauges(metrics);
     const auto bySigner = pending.pendingBySigner();
     for (const auto& n : signerNames) {
       const auto it = bySigner.find(n);
       metrics.set(metric::kPendingCsrs, {{"signer", n}}, it == bySigner.end() ? 0 : static_cast<double>(it->second));
     }
   }
+  void updateNodeGauges(Metrics& metrics) const;
 };
+
+bool allSynced(const std::vector<CacheSync>& caches) {
+  for (const auto& c : caches)
+    if (!c.hasSynced()) return false;
+  return true;
+}
 
 k8s::InformerOptions csrCacheOptions(const Config& config) {
   k8s::InformerOptions options;
@@ -138,92 +119,143 @@ k8s::InformerOptions csrCacheOptions(const Config& config) {
   return options;
 }
 
+k8s::ClientOptions clientOptionsFor(const Config& config, std::stop_token stop, Metrics& metrics) {
+  k8s::ClientOptions options;
+  options.qps = config.qps;
+  options.burst = config.burst;
+  options.stop = std::move(stop);
+  options.onRequest = [&metrics](const std::string& verb, int code) {
+    metrics.inc(metric::kApiRequests, {{"verb", verb}, {"code", std::to_string(code)}});
+  };
+  return options;
+}
+
+// The lease is released after stop is requested, so its client is not bound to stop; and the
+// elector's loop is the retry (every retryPeriod): client retries would only hold a failing
+// renewal past the point where the loop could notice it.
+k8s::ClientOptions leaseClientOptions(k8s::ClientOptions options) {
+  options.stop = {};
+  options.maxRetries = 0;
+  return options;
+}
+
+// What the kubelet-serving policy knows about Nodes: the Node cache and the identity sources that
+// say which names and addresses a Node really owns.
+struct NodeView {
+  NodeView(const Config& config, k8s::KubeClient& client, const k8s::ClientOptions& clientOptions, const signers::SignerSet& signerSet,
+           Metrics& metrics)
+      : nodes(client, {}, nodeCacheOptions(config)),
+        directory(nodes, client),
+        machineClient(machineApiClient(config.approver.kubeletServing, clientOptions)) {
+    std::function<std::string()> caPem = [] { return std::string(); };
+    if (const auto* serving = signerSet.find(KubeletServingPolicy::kSignerName)) caPem = [serving] { return serving->caPem(); };
+    identity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client, machineClient ? *machineClient : client,
+                                                     directory, caPem, metrics, config.watchSilenceTimeout);
+    nodes.onAdd([this](const k8s::Node& n) { identity->nodeAdded(n); });
+    nodes.onUpdate([this](const k8s::Node&, const k8s::Node& n) { identity->nodeUpdated(n); });
+    nodes.onDelete([this](const k8s::Node& n) { identity->nodeDeleted(n); });
+  }
+
+  static k8s::InformerOptions nodeCacheOptions(const Config& config) {
+    k8s::InformerOptions options;
+    options.transform = config.approver.kubeletServing.renewalContinuity ? compactNodeKeepingKubeletPort : compactNode;
+    options.idleDeadline = config.watchSilenceTimeout;
+    return options;
+  }
+
+  // Nothing is owned before the index has seen every Node, and no reserved address is known
+  // before the Service and its slices are listed.
+  void addCaches(std::vector<CacheSync>& caches) {
+    caches.push_back({"nodes", [this] { return nodes.hasSynced(); }});
+    caches.push_back({"node identity sources", [this] { return identity->hasSynced(); }});
+  }
+
+  void startInformers(std::vector<std::jthread>& threads, std::stop_token stop) {
+    threads.emplace_back([this, stop](std::stop_token) { nodes.run(stop); });
+    for (auto& loop : identity->informerLoops())
+      threads.emplace_back([stop, loop = std::move(loop)](std::stop_token) { loop(stop); });
+  }
+
+  k8s::Informer<k8s::Node> nodes;
+  InformerNodeDirectory directory;
+  std::unique_ptr<k8s::KubeClient> machineClient;
+  std::unique_ptr<NodeIdentitySources> identity;
+};
+
+// The approval policies that are switched on, in the order they are asked.
+std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
+                                                           const signers::SignerSet& signerSet, NodeView* nodeView,
+                                                           HostResolver& resolver, AccessReviewer& reviewer) {
+  std::vector<std::unique_ptr<ApprovalPolicy>> policies;
+  if (config.approver.enabled) {
+    // Each policy gets the Signer this instance runs for its signer (or none), to refuse what it would refuse.
+    const auto signerFor = [&](std::string_view name) { return signerSet.find(name); };
+    if (config.approver.kubeletServing.enabled)
+      policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeView->directory, resolver,
+                                                                nodeView->identity->identity(),
+                                                                signerFor(KubeletServingPolicy::kSignerName)));
+    if (config.approver.kubeletClient.enabled)
+      policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer, signerFor(KubeletClientPolicy::kSignerName)));
+    if (!config.approver.rules.empty()) {
+      std::map<std::string, const signers::Signer*> byName;
+      for (const auto& name : signerSet.names()) byName[name] = signerSet.find(name);
+      policies.push_back(std::make_unique<RequesterRulePolicy>(config.approver.rules, byName));
+    }
+  }
+  return policies;
+}
+
+void ScrapeTimeGauges::updateNodeGauges(Metrics& metrics) const {
+  metrics.set(metric::kWatchRestarts, {{"resource", "nodes"}}, static_cast<double>(nodeView->nodes.watchRestarts()));
+  for (const auto& [resource, restarts] : nodeView->identity->watchRestarts())
+    metrics.set(metric::kWatchRestarts, {{"resource", resource}}, static_cast<double>(restarts));
+}
+
 }  // namespace
 
 int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_token stop, OperatorHooks hooks) {
-  const auto clock = k8s::steadyClock();
-  Metrics metrics;
-  auto signerSet = loadSigners(config, metrics);
-
-  k8s::ClientOptions clientOptions;
-  clientOptions.qps = config.qps;
-  clientOptions.burst = config.burst;
-  clientOptions.stop = stop;
-  clientOptions.onRequest = [&metrics](const std::string& verb, int code) {
-    metrics.inc(metric::kApiRequests, {{"verb", verb}, {"code", std::to_string(code)}});
-  };
-  auto transport = k8s::makeCpprestTransport(rest);
-  k8s::KubeClient client(transport, clientOptions);
-
   const std::string& identity = config.leaderElection.identity;
   if (identity.empty() || config.leaderElection.namespace_.empty())
     throw std::invalid_argument("leaderElection.identity and leaderElection.namespace must be set before the operator starts "
                                 "(main fills them in with fillRuntimeDefaults)");
-  // The lease is released after stop is requested, so its client must not be bound to stop.
-  k8s::ClientOptions leaseClientOptions = clientOptions;
-  leaseClientOptions.stop = {};
-  // The elector's loop is the retry (every retryPeriod); client retries would only hold a failing
-  // renewal past the point where the loop could notice it.
-  leaseClientOptions.maxRetries = 0;
-  k8s::KubeClient leaseClient(transport, leaseClientOptions);
+  const auto clock = k8s::steadyClock();
+  Metrics metrics;
+  auto signerSet = loadSigners(config, metrics);
+
+  const auto clientOptions = clientOptionsFor(config, stop, metrics);
+  auto transport = k8s::makeCpprestTransport(rest);
+  k8s::KubeClient client(transport, clientOptions);
+  k8s::KubeClient leaseClient(transport, leaseClientOptions(clientOptions));
   LeaderElector elector(leaseClient, config.leaderElection, identity);
   auto mayWrite = [&] { return !config.leaderElection.enabled || elector.isLeader(); };
 
   const auto signerNames = handledSigners(config);
   SignerCaches csrs(client, signerNames, csrCacheOptions(config));
-  std::string watched;
-  for (const auto& n : signerNames) watched += (watched.empty() ? "" : ",") + n;
-  spdlog::info("watching CSRs of signers [{}] only", watched);
+  std::unique_ptr<NodeView> nodeView;
+  if (config.approver.enabled && config.approver.kubeletServing.enabled)
+    nodeView = std::make_unique<NodeView>(config, client, clientOptions, signerSet, metrics);
 
-  const bool needNodes = config.approver.enabled && config.approver.kubeletServing.enabled;
-  k8s::InformerOptions nodeCache;
-  nodeCache.transform = config.approver.kubeletServing.renewalContinuity ? compactNodeKeepingKubeletPort : compactNode;
-  nodeCache.idleDeadline = config.watchSilenceTimeout;
-  k8s::Informer<k8s::Node> nodes(client, {}, nodeCache);
-  InformerNodeDirectory nodeDirectory(nodes, client);
   ApiAccessReviewer reviewer(client);
   SystemHostResolver resolver;
   EventRecorder events(client, "csr-operator", identity);
-
-  const auto machineClient = needNodes ? machineApiClient(config.approver.kubeletServing, clientOptions) : nullptr;
-  std::unique_ptr<NodeIdentitySources> nodeIdentity;
-  if (needNodes) {
-    std::function<std::string()> caPem = [] { return std::string(); };
-    if (const auto* serving = signerSet.find(KubeletServingPolicy::kSignerName)) caPem = [serving] { return serving->caPem(); };
-    nodeIdentity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client,
-                                                         machineClient ? *machineClient : client, nodeDirectory, caPem, metrics,
-                                                         config.watchSilenceTimeout);
-    nodes.onAdd([&](const k8s::Node& n) { nodeIdentity->nodeAdded(n); });
-    nodes.onUpdate([&](const k8s::Node&, const k8s::Node& n) { nodeIdentity->nodeUpdated(n); });
-    nodes.onDelete([&](const k8s::Node& n) { nodeIdentity->nodeDeleted(n); });
-  }
-
   std::unique_ptr<CsrApprover> approver;
   if (config.approver.enabled)
-    approver = std::make_unique<CsrApprover>(client, buildPolicies(config, signerSet, nodeDirectory, resolver, reviewer, nodeIdentity.get()),
+    approver = std::make_unique<CsrApprover>(client, buildPolicies(config, signerSet, nodeView.get(), resolver, reviewer),
                                              config.approver.denyMode, events, metrics, mayWrite);
   CsrSigner signer(client, signerSet, events, metrics, mayWrite);
   WorkQueue queue;
   PendingIndex pending(static_cast<std::size_t>(config.approver.maxPendingPerRequester));
   std::unique_ptr<DuplicateRequests> duplicates;
-  if (needNodes) duplicates = std::make_unique<DuplicateRequests>(std::string(KubeletServingPolicy::kSignerName));
+  if (nodeView) duplicates = std::make_unique<DuplicateRequests>(std::string(KubeletServingPolicy::kSignerName));
   CsrController controller({csrs, client, queue, approver.get(), signer, pending, duplicates.get(), mayWrite});
   csrs.onAdd([&](const CachedCsr& csr) { controller.csrAdded(csr); });
   csrs.onUpdate([&](const CachedCsr& old, const CachedCsr& now) { controller.csrUpdated(old, now); });
   csrs.onDelete([&](const CachedCsr& csr) { controller.csrDeleted(csr); });
 
   std::vector<CacheSync> caches{{"certificatesigningrequests", [&] { return csrs.hasSynced(); }}};
-  if (needNodes) {
-    caches.push_back({"nodes", [&] { return nodes.hasSynced(); }});
-    caches.push_back({"node identity sources", [&] { return nodeIdentity->hasSynced(); }});
-  }
-  const auto allSynced = [&] {
-    for (const auto& c : caches)
-      if (!c.hasSynced()) return false;
-    return true;
-  };
-  const ScrapeTimeGauges gauges{queue, csrs, needNodes ? &nodes : nullptr, nodeIdentity.get(), pending, signerNames, mayWrite};
-  HealthServer health(config.bindAddress, allSynced, [&] {
+  if (nodeView) nodeView->addCaches(caches);
+  const ScrapeTimeGauges gauges{queue, csrs, nodeView.get(), pending, signerNames, mayWrite};
+  HealthServer health(config.bindAddress, [&] { return allSynced(caches); }, [&] {
     gauges.update(metrics);
     return metrics.render();
   });
@@ -232,10 +264,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
 
   std::vector<std::jthread> threads;
   threads.emplace_back([&](std::stop_token) { csrs.run(stop); });
-  if (needNodes) threads.emplace_back([&](std::stop_token) { nodes.run(stop); });
-  if (nodeIdentity)
-    for (auto& loop : nodeIdentity->informerLoops())
-      threads.emplace_back([&stop, loop = std::move(loop)](std::stop_token) { loop(stop); });
+  if (nodeView) nodeView->startInformers(threads, stop);
   if (config.leaderElection.enabled)
     threads.emplace_back([&](std::stop_token) {
       elector.run(stop, [&] {
@@ -253,7 +282,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   threads.emplace_back([&](std::stop_token) { trimMemoryUntil(*clock, stop); });
 
   controller.run(config.workers, caches, *clock, stop, [&] {
-    if (nodeIdentity) nodeIdentity->nodesSynced();
+    if (nodeView) nodeView->identity->nodesSynced();
     spdlog::info("informers synced: {} CSRs cached; workers={} identity={}", csrs.size(), config.workers, identity);
   });
   spdlog::info("shutting down: stopping informers and leader election");

@@ -2,11 +2,16 @@
 
 #include "controller/CacheTransforms.h"
 
+#include <spdlog/spdlog.h>
+
 #include <thread>
 
 namespace csrop {
 
 SignerCaches::SignerCaches(k8s::KubeClient& client, const std::set<std::string>& signers, const k8s::InformerOptions& options) {
+  std::string watched;
+  for (const auto& n : signers) watched += (watched.empty() ? "" : ",") + n;
+  spdlog::info("watching CSRs of signers [{}] only", watched);
   for (const auto& signer : signers) informers_.push_back(std::make_unique<k8s::InformerCore>(client, k8s::ResourceRef::of<k8s::CertificateSigningRequest>(), selectorFor(signer), options));
 }
 

@@ -7,7 +7,8 @@
 namespace csrop {
 
 WriteFailure classifyWriteFailure(const std::exception& e) {
-  if (k8s::isConflict(e)) return WriteFailure::Conflict;
+  // AlreadyExists (a create that lost the race) is a 409 too: another writer was first.
+  if (k8s::isConflict(e) || k8s::isAlreadyExists(e)) return WriteFailure::Conflict;
   if (k8s::isNotFound(e)) return WriteFailure::NotFound;
   if (k8s::isForbidden(e)) return WriteFailure::Forbidden;
   return WriteFailure::Transient;

@@ -275,6 +275,7 @@ TEST_CASE("controller: each kind of failed approval write") {
 TEST_CASE("controller: failed writes map the same way for every writer") {
   const auto err = [](int code, const char* reason) { return k8s::ApiError::fromResponse(code, status(code, reason)); };
   CHECK(csrop::classifyWriteFailure(err(409, "Conflict")) == csrop::WriteFailure::Conflict);
+  CHECK(csrop::classifyWriteFailure(err(409, "AlreadyExists")) == csrop::WriteFailure::Conflict);
   CHECK(csrop::classifyWriteFailure(err(404, "NotFound")) == csrop::WriteFailure::NotFound);
   CHECK(csrop::classifyWriteFailure(err(403, "Forbidden")) == csrop::WriteFailure::Forbidden);
   CHECK(csrop::classifyWriteFailure(err(503, "ServiceUnavailable")) == csrop::WriteFailure::Transient);
