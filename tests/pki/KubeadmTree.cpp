@@ -92,7 +92,7 @@ KubeadmTree::KubeadmTree() {
   fs::create_directories(root_);
   auto init = pki("init --dir '" + root_.string() + "'");
   if (init.exitCode != 0) throw std::runtime_error("pki init failed: " + init.output);
-  for (const auto& [base, spec] : pkiRequests()) replacePkiRequest(base, spec);
+  for (const auto& [base, spec] : pkiRequests()) writePkiRequest(base, spec, base);
   for (const auto& k : kubeconfigRequests()) {
     auto key = makeKey(false, k.file);
     write(k.file, kubeconfigText(k.user, read("pki/ca.crt"), keyPem(key.get())));
@@ -121,14 +121,18 @@ void KubeadmTree::write(const std::string& relative, const std::string& content)
 bool KubeadmTree::exists(const std::string& relative) const { return fs::exists(root_ / relative); }
 
 void KubeadmTree::replacePkiRequest(const std::string& base, const CsrSpec& spec) const {
+  writePkiRequest(base, spec, "replacement " + base);
+}
+
+void KubeadmTree::writePkiRequest(const std::string& base, const CsrSpec& spec, const std::string& keyRole) const {
   // apiserver gets RSA (kubeadm's default, exercises keyEncipherment); the rest P-256.
-  auto key = makeKey(base == "apiserver", base);
+  auto key = makeKey(base == "apiserver", keyRole);
   write("pki/" + base + ".key", keyPem(key.get()));
   write("pki/" + base + ".csr", makeCsrPem(key.get(), spec));
 }
 
 void KubeadmTree::replaceKubeconfigRequest(const std::string& conf, const CsrSpec& spec) const {
-  auto key = makeKey(false, conf);
+  auto key = makeKey(false, "replacement " + conf);
   YAML::Node doc = YAML::Load(read(conf));
   std::string user = doc["users"][0]["name"].as<std::string>();
   write(conf, kubeconfigText(user, read("pki/ca.crt"), keyPem(key.get())));

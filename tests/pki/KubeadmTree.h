@@ -54,7 +54,8 @@ class KubeadmTree {
   void write(const std::string& relative, const std::string& content) const;
   bool exists(const std::string& relative) const;
 
-  // Replaces a pki/ request (and its key) or a kubeconfig request (and the key in the .conf).
+  // Replaces a pki/ request (and its key) or a kubeconfig request (and the key in the .conf), with a
+  // key other than the tree's first one.
   void replacePkiRequest(const std::string& base, const CsrSpec& spec) const;
   void replaceKubeconfigRequest(const std::string& conf, const CsrSpec& spec) const;
 
@@ -62,6 +63,8 @@ class KubeadmTree {
   std::string extractClientCertificate(const std::string& conf) const;
 
  private:
+  void writePkiRequest(const std::string& base, const CsrSpec& spec, const std::string& keyRole) const;
+
   std::filesystem::path root_;
 };
 
