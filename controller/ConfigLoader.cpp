@@ -507,10 +507,9 @@ std::string firstCertificateDer(const std::string& path) {
   if (!cert) return {};
   unsigned char* der = nullptr;
   const int length = i2d_X509(cert.get(), &der);
+  const signers::OpenSslBytesPtr owned(der);
   if (length <= 0) return {};
-  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length));
-  OPENSSL_free(der);
-  return out;
+  return std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length));
 }
 
 }  // namespace

@@ -13,12 +13,6 @@
 namespace csrop {
 namespace {
 
-struct StoreFree {
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-};
-struct StoreCtxFree {
-  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
-};
 struct CertStackFree {
   void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
 };
@@ -31,7 +25,7 @@ signers::X509Ptr fromDer(const std::string& der) {
 }
 
 std::optional<std::string> verifyChain(X509* leaf, const std::vector<std::string>& chain, const std::string& caBundlePem) {
-  std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
+  signers::X509StorePtr store(X509_STORE_new());
   signers::BioPtr bio(BIO_new_mem_buf(caBundlePem.data(), static_cast<int>(caBundlePem.size())));
   if (!store || !bio) return "out of memory";
   int roots = 0;
@@ -46,7 +40,7 @@ std::optional<std::string> verifyChain(X509* leaf, const std::vector<std::string
     if (!cert) return "the served chain holds a certificate that does not parse";
     sk_X509_push(untrusted.get(), cert.release());
   }
-  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
+  signers::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) return "out of memory";
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER);
   if (X509_verify_cert(ctx.get()) != 1)
@@ -105,9 +99,9 @@ std::vector<std::string> commonNames(X509* cert) {
        i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) {
     unsigned char* utf8 = nullptr;
     const int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)));
+    const signers::OpenSslBytesPtr owned(utf8);
     if (len < 0) return {};
     out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
-    OPENSSL_free(utf8);
   }
   return out;
 }

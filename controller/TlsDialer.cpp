@@ -1,5 +1,7 @@
 #include "controller/TlsDialer.h"
 
+#include "signers/OpenSslPtr.h"
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -137,9 +139,9 @@ ChainResult OpenSslTlsDialer::peerChain(const signers::IpAddress& ip, uint16_t p
   for (int i = 0; i < count; ++i) {
     unsigned char* der = nullptr;
     const int len = i2d_X509(sk_X509_value(chain, i), &der);
+    const signers::OpenSslBytesPtr owned(der);
     if (len <= 0) return ChainResult::fail("encoding the certificate from " + target(ip, port) + " failed");
     out.emplace_back(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
-    OPENSSL_free(der);
   }
   return ChainResult::ok(std::move(out));
 }

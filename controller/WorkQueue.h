@@ -38,8 +38,6 @@ struct WorkQueueOptions {
 
 class WorkQueue {
  public:
-  using Clock = std::chrono::steady_clock;
-
   explicit WorkQueue(WorkQueueOptions options = {}, std::shared_ptr<k8s::Clock> clock = k8s::steadyClock());
 
   void add(const std::string& key);

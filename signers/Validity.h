@@ -1,5 +1,6 @@
 #pragma once
-// Certificate lifetime rules of kube-controller-manager's signer (anchors section 2).
+// Certificate lifetime rules of kube-controller-manager's signer (pkg/controller/certificates/signer/signer.go
+// and pkg/apis/certificates/helpers.go: expirationSeconds, at least 10 minutes, capped by the signer's duration).
 #include <chrono>
 #include <cstdint>
 #include <optional>
