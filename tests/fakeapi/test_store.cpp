@@ -289,3 +289,48 @@ TEST_CASE("watch ends when the client goes away") {
   t.join();
   CHECK(hub.openWatches() == 0);
 }
+
+TEST_CASE("watch faults: silenceOpen mutes the open watches of one resource for good, new watches and other resources go on") {
+  Store s;
+  WatchHub hub(s, 1);
+  auto watchOf = [](const ResourceInfo& r) {
+    WatchSpec spec;
+    spec.resource = &r;
+    spec.allowBookmarks = true;
+    spec.timeoutSeconds = 30;
+    return spec;
+  };
+  const WatchSpec nodeWatch = watchOf(nodes()), leaseWatch = watchOf(leases());
+  TestSink muted, lease;
+  std::jthread mutedThread([&] { hub.serve(nodeWatch, muted); });
+  std::jthread leaseThread([&] { hub.serve(leaseWatch, lease); });
+  REQUIRE(eventually([&] { return hub.openWatches() == 2; }));
+  CHECK(hub.silenceOpen("nodes") == 1);
+  const size_t mutedBefore = muted.lines().size();
+
+  TestSink fresh;
+  std::jthread freshThread([&] { hub.serve(nodeWatch, fresh); });
+  s.create(nodes(), "", node("after"));
+  // The new watch gets the event and, a bookmark interval later, a bookmark: by then the muted
+  // watch would have had both.
+  auto sawBookmarkAfterEvent = [](TestSink& sink) {
+    bool event = false;
+    for (const auto& l : sink.lines()) {
+      if (l["type"] == "ADDED" && l["object"]["metadata"]["name"] == "after") event = true;
+      if (event && l["type"] == "BOOKMARK") return true;
+    }
+    return false;
+  };
+  REQUIRE(eventually([&] { return sawBookmarkAfterEvent(fresh); }, 5000));
+  CHECK(muted.lines().size() == mutedBefore);
+  CHECK(eventually([&] { return !lease.lines().empty() && lease.lines().back()["type"] == "BOOKMARK"; }));
+  CHECK(hub.silenceOpen("") == 3);  // every open watch, whatever its resource
+
+  muted.gone = true;
+  fresh.gone = true;
+  lease.gone = true;
+  mutedThread.join();
+  freshThread.join();
+  leaseThread.join();
+  CHECK(hub.openWatches() == 0);
+}
