@@ -50,13 +50,20 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(flag + " needs a value");
       return std::stoi(argv[++i]);
     };
-    if (flag == "--nodes") o.nodes = next();
-    else if (flag == "--csrs-per-node") o.perNode = next();
-    else if (flag == "--rounds") o.rounds = next();
-    else if (flag == "--workers") o.workers = next();
-    else if (flag == "--create-threads") o.createThreads = next();
-    else if (flag == "--timeout") o.timeoutSeconds = next();
-    else if (flag == "--pin") o.pin = true;
+    if (flag == "--nodes")
+      o.nodes = next();
+    else if (flag == "--csrs-per-node")
+      o.perNode = next();
+    else if (flag == "--rounds")
+      o.rounds = next();
+    else if (flag == "--workers")
+      o.workers = next();
+    else if (flag == "--create-threads")
+      o.createThreads = next();
+    else if (flag == "--timeout")
+      o.timeoutSeconds = next();
+    else if (flag == "--pin")
+      o.pin = true;
     else
       throw std::runtime_error("unknown flag " + flag +
                                "; flags: --nodes N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S --pin");
@@ -143,8 +150,7 @@ std::string nodeIp(int i) { return "10.1." + std::to_string(i / 250) + "." + std
 // Observes every CSR through a watch and records when its certificate first appears.
 class CertificateWatcher {
  public:
-  explicit CertificateWatcher(k8s::KubeClient& admin)
-      : informer_(admin, k8s::ResourceRef::of<k8s::CertificateSigningRequest>(), {}, {}) {
+  explicit CertificateWatcher(k8s::KubeClient& admin) : informer_(admin, k8s::ResourceRef::of<k8s::CertificateSigningRequest>(), {}, {}) {
     auto seen = [this](const nlohmann::json& obj) {
       const auto status = obj.find("status");
       if (status == obj.end() || !status->contains("certificate")) return;
@@ -184,17 +190,23 @@ struct Sample {
 
 int run(const Options& o) {
   spdlog::set_level(spdlog::level::warn);
-  std::printf("machine: %s | %u cores | %s\n", [] {
-    std::ifstream in("/proc/cpuinfo");
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return std::string("unknown CPU");
-  }().c_str(), std::thread::hardware_concurrency(), [] {
-    std::ifstream in("/proc/loadavg");
-    std::string a, b, c;
-    in >> a >> b >> c;
-    return "load " + a + " " + b + " " + c;
-  }().c_str());
+  std::printf(
+      "machine: %s | %u cores | %s\n",
+      [] {
+        std::ifstream in("/proc/cpuinfo");
+        for (std::string line; std::getline(in, line);)
+          if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+        return std::string("unknown CPU");
+      }()
+          .c_str(),
+      std::thread::hardware_concurrency(),
+      [] {
+        std::ifstream in("/proc/loadavg");
+        std::string a, b, c;
+        in >> a >> b >> c;
+        return "load " + a + " " + b + " " + c;
+      }()
+          .c_str());
 
   // Room for every change of both rounds, so that a slow watcher is measured rather than relisted.
   itest::ClusterOptions clusterOptions;
@@ -277,7 +289,9 @@ int run(const Options& o) {
                              "approver: {kubeletServing: {addressSettle: 0s, dnsNameRegexes: "
                              "['csr-[0-9]+\\.{node}\\.example\\.com']}}\n"
                              "signers:\n"
-                             "  defaults: {caCertFile: " + caCert.string() + ", caKeyFile: " + caKey.string() + "}\n"
+                             "  defaults: {caCertFile: " +
+                             caCert.string() + ", caKeyFile: " + caKey.string() +
+                             "}\n"
                              "  list:\n"
                              "    - signerName: kubernetes.io/kubelet-serving\n";
   itest::OperatorProcess op(cluster, "bench-operator", config, cluster.adminKubeconfig(),
@@ -367,9 +381,10 @@ int run(const Options& o) {
     const auto stats = cluster.stats();
     std::printf("\nround %d: %zu CSRs from %d nodes, %d create threads, %d operator workers\n", r + 1, batch.size(), o.nodes,
                 o.createThreads, o.workers);
-    std::printf("  issued %zu/%zu (create errors %d) in %.2fs: %.0f CSRs approved+signed per second; all created after %.2fs (%.0f creates/s)\n",
-                latencies.size(), batch.size(), createErrors.load(), window, static_cast<double>(latencies.size()) / window, createWindow,
-                static_cast<double>(batch.size()) / std::max(createWindow, 1e-9));
+    std::printf(
+        "  issued %zu/%zu (create errors %d) in %.2fs: %.0f CSRs approved+signed per second; all created after %.2fs (%.0f creates/s)\n",
+        latencies.size(), batch.size(), createErrors.load(), window, static_cast<double>(latencies.size()) / window, createWindow,
+        static_cast<double>(batch.size()) / std::max(createWindow, 1e-9));
     std::printf("  create->certificate seen on watch: p50 %.3fs p99 %.3fs max %.3fs\n", percentile(latencies, 0.5),
                 percentile(latencies, 0.99), percentile(latencies, 1.0));
     const std::string metrics = op.metrics();
@@ -393,8 +408,10 @@ int run(const Options& o) {
     }
   }
   const double issuedMetric = op.metric("csr_operator_certificates_issued_total");
-  std::printf("\noperator: idle VmRSS %.1f MiB (%.2f MB), peak VmHWM %.1f MiB, VmRSS with %zu CSRs cached %.1f MiB, certificates issued %.0f\n",
-              mib(idleRss), static_cast<double>(idleRss) * 1024.0 / 1e6, mib(procStatusKb(opPid, "VmHWM")), expected, mib(procStatusKb(opPid, "VmRSS")), issuedMetric);
+  std::printf(
+      "\noperator: idle VmRSS %.1f MiB (%.2f MB), peak VmHWM %.1f MiB, VmRSS with %zu CSRs cached %.1f MiB, certificates issued %.0f\n",
+      mib(idleRss), static_cast<double>(idleRss) * 1024.0 / 1e6, mib(procStatusKb(opPid, "VmHWM")), expected,
+      mib(procStatusKb(opPid, "VmRSS")), issuedMetric);
   const auto code = op.stop(std::chrono::seconds(10));
   std::printf("operator exit code after SIGTERM: %d\n", code ? *code : -1);
   return issuedMetric == static_cast<double>(expected) ? 0 : 1;

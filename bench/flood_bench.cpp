@@ -50,9 +50,12 @@ int main(int argc, char** argv) try {
   std::size_t bytes = 1280 * 1000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--csrs") csrs = std::stoi(argv[i + 1]);
-    else if (flag == "--bytes") bytes = std::stoul(argv[i + 1]);
-    else throw std::runtime_error("unknown flag " + flag + "; flags: --csrs N --bytes B");
+    if (flag == "--csrs")
+      csrs = std::stoi(argv[i + 1]);
+    else if (flag == "--bytes")
+      bytes = std::stoul(argv[i + 1]);
+    else
+      throw std::runtime_error("unknown flag " + flag + "; flags: --csrs N --bytes B");
   }
   itest::FakeCluster cluster;
   cluster.addNode("worker-1", {{"InternalIP", "10.0.0.1"}, {"Hostname", "worker-1"}});
@@ -63,11 +66,14 @@ int main(int argc, char** argv) try {
   const std::string pem = bigRequest(bytes);
   std::printf("flood: %d CSRs per phase, spec.request %zu bytes (%.2f MB) each\n", csrs, pem.size(), static_cast<double>(pem.size()) / 1e6);
 
-  const std::string config = "leaderElection: {enabled: false}\n"
-                             "signers:\n"
-                             "  defaults: {caCertFile: " + caCert.string() + ", caKeyFile: " + caKey.string() + "}\n"
-                             "  list:\n"
-                             "    - signerName: kubernetes.io/kubelet-serving\n";
+  const std::string config =
+      "leaderElection: {enabled: false}\n"
+      "signers:\n"
+      "  defaults: {caCertFile: " +
+      caCert.string() + ", caKeyFile: " + caKey.string() +
+      "}\n"
+      "  list:\n"
+      "    - signerName: kubernetes.io/kubelet-serving\n";
   auto op = std::make_unique<itest::OperatorProcess>(cluster, "flood-operator", config, cluster.adminKubeconfig());
   auto ready = [&] {
     if (!itest::eventually([&] { return itest::httpGet(op->port(), "/readyz").first == 200; }, 60s))
@@ -79,7 +85,8 @@ int main(int argc, char** argv) try {
   report("idle, ready", op->process().pid());
 
   for (int i = 0; i < csrs; ++i)
-    cluster.createCsr(cluster.adminKubeconfig(), "unhandled-" + std::to_string(i), pem, "example.com/unhandled", {"digital signature", "client auth"});
+    cluster.createCsr(cluster.adminKubeconfig(), "unhandled-" + std::to_string(i), pem, "example.com/unhandled",
+                      {"digital signature", "client auth"});
   settle();
   report("after the flood for a signer it does not handle", op->process().pid());
 

@@ -49,7 +49,8 @@ double run(KeyKind caKind, const char* label, double seconds) {
     o.keyOverride = keys.back().get();
     requests.push_back(IssueRequest{makeCsr(o), kKubeletServingSigner, {"digital signature", "server auth"}, 86400});
   }
-  for (int i = 0; i < 200; ++i) (void)signer.value()->issue(requests[static_cast<std::size_t>(i) % requests.size()], std::chrono::system_clock::now());
+  for (int i = 0; i < 200; ++i)
+    (void)signer.value()->issue(requests[static_cast<std::size_t>(i) % requests.size()], std::chrono::system_clock::now());
 
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
@@ -71,8 +72,8 @@ double run(KeyKind caKind, const char* label, double seconds) {
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   double cpu = cpuSeconds() - cpuStart;
   double rate = static_cast<double>(issued) / cpu;
-  std::printf("ca=%s certs_per_sec=%.1f issued=%ld cpu_seconds=%.2f wall_seconds=%.2f wall_rate=%.1f avg_pem_bytes=%zu\n", label,
-              rate, issued, cpu, elapsed, static_cast<double>(issued) / elapsed, bytes / static_cast<std::size_t>(issued));
+  std::printf("ca=%s certs_per_sec=%.1f issued=%ld cpu_seconds=%.2f wall_seconds=%.2f wall_rate=%.1f avg_pem_bytes=%zu\n", label, rate,
+              issued, cpu, elapsed, static_cast<double>(issued) / elapsed, bytes / static_cast<std::size_t>(issued));
   return rate;
 }
 

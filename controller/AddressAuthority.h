@@ -15,7 +15,7 @@
 namespace csrop {
 
 struct AddressRequest {
-  std::string nodeName;                    // from spec.username system:node:<name>, already checked
+  std::string nodeName;  // from spec.username system:node:<name>, already checked
   const signers::ParsedRequest& request;
   // Since the CSR's creationTimestamp: sources wait this long for addresses that arrive late (an
   // external cloud-controller-manager, a Machine not yet provisioned) before they deny.

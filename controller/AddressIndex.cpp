@@ -26,7 +26,8 @@ std::vector<std::string> AddressIndex::keysOf(const k8s::Node& node) {
     std::optional<signers::IpAddress> ip;
     if (a.type == "InternalIP" || a.type == "ExternalIP" || a.type == "Hostname") ip = signers::IpAddress::parse(a.address);
     // Same mapping as the kubelet's serving CSR template (pkg/kubelet/certificate/kubelet.go).
-    if (ip) keys.push_back(ipKey(*ip));
+    if (ip)
+      keys.push_back(ipKey(*ip));
     else if ((a.type == "Hostname" || a.type == "InternalDNS" || a.type == "ExternalDNS") && !a.address.empty())
       keys.push_back(dnsKey(a.address));
   }
@@ -93,8 +94,10 @@ void AddressIndex::applyLocked(const std::string& node, std::vector<std::string>
   for (const auto& k : removed) releaseLocked(node, k);
   for (const auto& k : keys)
     if (!current.count(k)) claimLocked(node, k, k == ownName);
-  if (deleted) keysByNode_.erase(node);
-  else current = std::move(next);
+  if (deleted)
+    keysByNode_.erase(node);
+  else
+    current = std::move(next);
 }
 
 void AddressIndex::claimLocked(const std::string& node, const std::string& key, bool ownName) {
@@ -105,8 +108,10 @@ void AddressIndex::claimLocked(const std::string& node, const std::string& key, 
   if (ownName) {
     e.contested = false;
     // The API server keeps Node names unique: whoever listed this name before the Node existed loses it.
-    if (!e.holder.empty()) recordConflict(e.holder, key, node);
-    else if (!e.formerHolder.empty() && e.formerHolder != node) recordConflict(e.formerHolder, key, node);
+    if (!e.holder.empty())
+      recordConflict(e.holder, key, node);
+    else if (!e.formerHolder.empty() && e.formerHolder != node)
+      recordConflict(e.formerHolder, key, node);
     e.holder = node;
     e.formerHolder.clear();
     return;

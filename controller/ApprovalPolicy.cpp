@@ -21,8 +21,7 @@ std::optional<Verdict> signerWouldRefuse(const signers::Signer* signer, const k8
     violation = signers::validateKubernetesProfile(csr.spec.signerName, request, csr.spec.usages, requester, signers::KeyPolicy{});
   }
   if (!violation) return std::nullopt;
-  return Verdict::deny("SignerConstraintsViolated",
-                       "the request breaks signer \"" + csr.spec.signerName + "\" constraints: " + *violation);
+  return Verdict::deny("SignerConstraintsViolated", "the request breaks signer \"" + csr.spec.signerName + "\" constraints: " + *violation);
 }
 
 const char* decisionName(Decision decision) {

@@ -14,7 +14,7 @@ enum class Kind {
 // A named flag, the environment variable that stands for it, and the configuration key both set.
 struct NamedSetting {
   const char* flag;
-  const char* alias;     // another name of the same flag, or nullptr
+  const char* alias;  // another name of the same flag, or nullptr
   const char* variable;
   const char* path;
   Kind kind;
@@ -36,10 +36,10 @@ constexpr NamedSetting kNamedSettings[] = {
     {"--allowed-dns-names", nullptr, "ALLOWED_DNS_NAMES", "approver.kubeletServing.maxDNSNames", Kind::Value},
     {"--provider-ip-prefixes", nullptr, "PROVIDER_IP_PREFIXES", "approver.kubeletServing.allowedCIDRs", Kind::List},
     {"--skip-deny-step", nullptr, "SKIP_DENY_STEP", "approver.denyMode", Kind::Switch, "skip", "deny"},
-    {"--ignore-non-system-node", nullptr, "IGNORE_NON_SYSTEM_NODE", "approver.kubeletServing.nonNodeRequester", Kind::Switch,
-     "ignore", "deny"},
-    {"--bypass-dns-resolution", nullptr, "BYPASS_DNS_RESOLUTION", "approver.kubeletServing.dnsResolution.enabled", Kind::Switch,
-     "false", "true"},
+    {"--ignore-non-system-node", nullptr, "IGNORE_NON_SYSTEM_NODE", "approver.kubeletServing.nonNodeRequester", Kind::Switch, "ignore",
+     "deny"},
+    {"--bypass-dns-resolution", nullptr, "BYPASS_DNS_RESOLUTION", "approver.kubeletServing.dnsResolution.enabled", Kind::Switch, "false",
+     "true"},
 };
 
 const NamedSetting* namedSetting(const std::string& flag) {
@@ -113,15 +113,19 @@ CommandLine parseCommandLine(const std::vector<std::string>& args, const Environ
       if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
       return args[++i];
     };
-    if (flag == "--config") cli.configFile = next();
-    else if (flag == "--kubeconfig") cli.kubeconfig = next();
-    else if (flag == "--context") cli.context = next();
-    else if (flag == "--set") sets.push_back(parseSet(next()));
+    if (flag == "--config")
+      cli.configFile = next();
+    else if (flag == "--kubeconfig")
+      cli.kubeconfig = next();
+    else if (flag == "--context")
+      cli.context = next();
+    else if (flag == "--set")
+      sets.push_back(parseSet(next()));
     else if (const NamedSetting* s = namedSetting(flag)) {
       flags.push_back(overrideFor(*s, flag, s->kind == Kind::Switch ? value.value_or("true") : next()));
       flagged.insert(s);
-    }
-    else throw UsageError("unknown flag '" + flag + "' for " + cli.command);
+    } else
+      throw UsageError("unknown flag '" + flag + "' for " + cli.command);
   }
   if (cli.configFile.empty())
     if (auto file = environment.variable("CSR_OPERATOR_CONFIG")) cli.configFile = *file;

@@ -51,8 +51,7 @@ struct ConfigSource {
 // Wraps one YAML mapping; every key read is remembered so that leftovers are reported as unknown.
 class Section {
  public:
-  Section(const YAML::Node& node, std::string path, const ConfigSource& source)
-      : node_(node), path_(std::move(path)), source_(source) {
+  Section(const YAML::Node& node, std::string path, const ConfigSource& source) : node_(node), path_(std::move(path)), source_(source) {
     if (node_ && !node_.IsNull() && !node_.IsMap()) fail(node_, "must be a mapping");
   }
 
@@ -138,8 +137,7 @@ class Section {
     for (const auto& kv : node_) {
       // A list or mapping used as a key (`? [a]: b`, `{x}: y`) has no string form; as<std::string>
       // would throw YAML's bad conversion past ConfigFileError (found by tests/fuzz/fuzz_config_yaml).
-      if (!kv.first.IsScalar())
-        failAt(source_, path_, kv.first, "has a key that is a list or mapping; keys are plain names");
+      if (!kv.first.IsScalar()) failAt(source_, path_, kv.first, "has a key that is a list or mapping; keys are plain names");
       const auto key = kv.first.as<std::string>();
       if (!seen_.count(key)) {
         std::string known;
@@ -221,11 +219,12 @@ void parseNodeIdentity(Section& s, KubeletServingConfig& k) {
     s.failKey("dnsNameRegexes", "cannot be used with addressSource: machine, where only the Machine's addresses count; remove them");
   s.read("renewalContinuity", k.renewalContinuity);
   s.readDuration("renewalDialTimeout", k.renewalDialTimeout);
-  requireDuration(s, "renewalDialTimeout", k.renewalDialTimeout, std::chrono::milliseconds(100), std::chrono::milliseconds(30000),
-                  "100ms", "30s");
+  requireDuration(s, "renewalDialTimeout", k.renewalDialTimeout, std::chrono::milliseconds(100), std::chrono::milliseconds(30000), "100ms",
+                  "30s");
   s.read("clusterDomain", k.clusterDomain);
   if (!isClusterDomain(k.clusterDomain))
-    s.failKey("clusterDomain", "is '" + k.clusterDomain + "', which is not a lower-case DNS name without a trailing dot; write e.g. cluster.local");
+    s.failKey("clusterDomain",
+              "is '" + k.clusterDomain + "', which is not a lower-case DNS name without a trailing dot; write e.g. cluster.local");
   readCidrs(s, "serviceCIDRs", k.serviceCIDRs);
   readCidrs(s, "deniedCIDRs", k.deniedCIDRs);
   s.readDuration("historyWindow", k.historyWindow);
@@ -238,16 +237,15 @@ void parseNodeIdentity(Section& s, KubeletServingConfig& k) {
 
 void parseKubeletServing(Section s, KubeletServingConfig& k) {
   s.read("enabled", k.enabled);
-  s.readEnum("nonNodeRequester", k.nonNodeRequester,
-             {{"deny", NonNodeRequester::Deny}, {"ignore", NonNodeRequester::Ignore}});
+  s.readEnum("nonNodeRequester", k.nonNodeRequester, {{"deny", NonNodeRequester::Deny}, {"ignore", NonNodeRequester::Ignore}});
   s.read("maxExpirationSeconds", k.maxExpirationSeconds);
-  if (k.maxExpirationSeconds < 600)
-    s.failKey("maxExpirationSeconds", "must be at least 600 (the API server's minimum)");
+  if (k.maxExpirationSeconds < 600) s.failKey("maxExpirationSeconds", "must be at least 600 (the API server's minimum)");
   readCidrs(s, "allowedCIDRs", k.allowedCIDRs);
   s.readStrings("dnsNamePatterns", k.dnsNamePatterns);
   for (const auto& p : k.dnsNamePatterns) {
     if (p.find("{node}") == std::string::npos)
-      s.failKey("dnsNamePatterns", "has '" + p + "' without {node}; a pattern must be anchored to the node name (use dnsNameRegexes for anything else)");
+      s.failKey("dnsNamePatterns",
+                "has '" + p + "' without {node}; a pattern must be anchored to the node name (use dnsNameRegexes for anything else)");
   }
   s.readStrings("dnsNameRegexes", k.dnsNameRegexes);
   for (const auto& r : k.dnsNameRegexes)
@@ -257,8 +255,7 @@ void parseKubeletServing(Section s, KubeletServingConfig& k) {
   Section dns = s.sub("dnsResolution");
   dns.read("enabled", k.dnsResolution.enabled);
   dns.readDuration("timeout", k.dnsResolution.timeout);
-  dns.readEnum("onFailure", k.dnsResolution.onFailure,
-               {{"retry", ResolutionFailure::Retry}, {"deny", ResolutionFailure::Deny}});
+  dns.readEnum("onFailure", k.dnsResolution.onFailure, {{"retry", ResolutionFailure::Retry}, {"deny", ResolutionFailure::Deny}});
   dns.finish();
   parseChecks(s.sub("checks"), k.checks);
   parseNodeIdentity(s, k);
@@ -283,7 +280,8 @@ void parseApprover(Section s, ApproverConfig& a) {
       r.read("signerName", rule.signerName);
       if (rule.signerName.empty()) r.fail(rules[i], "needs a signerName");
       if (rule.signerName.rfind("kubernetes.io/", 0) == 0)
-        r.fail(rules[i], "names the built-in signer '" + rule.signerName + "'; requester rules are for custom signers only (the kubernetes.io signers have their own policies)");
+        r.fail(rules[i], "names the built-in signer '" + rule.signerName +
+                             "'; requester rules are for custom signers only (the kubernetes.io signers have their own policies)");
       r.readStrings("users", rule.users);
       r.readStrings("groups", rule.groups);
       r.readStrings("serviceAccounts", rule.serviceAccounts);
@@ -351,8 +349,7 @@ void parseSigners(Section s, Config& config) {
       if (c.signerName.empty()) entry.fail(list[i], "needs a signerName");
       if (c.signerName.find('/') == std::string::npos)
         entry.fail(list[i], "signerName '" + c.signerName + "' must look like example.com/signer-name");
-      if (c.caCertFile.empty() || c.caKeyFile.empty())
-        entry.fail(list[i], "needs caCertFile and caKeyFile (here or in signers.defaults)");
+      if (c.caCertFile.empty() || c.caKeyFile.empty()) entry.fail(list[i], "needs caCertFile and caKeyFile (here or in signers.defaults)");
       if (!names.insert(c.signerName).second) entry.fail(list[i], "repeats signer '" + c.signerName + "'");
       config.signers.push_back(std::move(c));
     }
@@ -383,12 +380,9 @@ YAML::Node commaList(const std::string& text) {
 
 YAML::Node overrideValue(const ConfigOverride& o, const std::string& flag) {
   switch (o.form) {
-    case OverrideForm::Text:
-      return YAML::Node(o.value);
-    case OverrideForm::CommaList:
-      return commaList(o.value);
-    case OverrideForm::Yaml:
-      break;
+    case OverrideForm::Text: return YAML::Node(o.value);
+    case OverrideForm::CommaList: return commaList(o.value);
+    case OverrideForm::Yaml: break;
   }
   try {
     return YAML::Load(o.value);
@@ -412,7 +406,8 @@ void applyOverride(YAML::Node& root, const ConfigOverride& o) {
     const auto dot = o.path.find('.', start);
     const std::string key = o.path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!at.IsMap())
-      throw ConfigFileError(flag + ": " + (walked.empty() ? "the configuration" : walked) + " is not a mapping, so it has no key '" + key + "'");
+      throw ConfigFileError(flag + ": " + (walked.empty() ? "the configuration" : walked) + " is not a mapping, so it has no key '" + key +
+                            "'");
     walked += (walked.empty() ? "" : ".") + key;
     if (dot == std::string::npos) {
       at[key] = value;
@@ -450,8 +445,11 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   Config config;
   Section s(root, "", source);
   s.readEnum("logLevel", config.logLevel,
-             {{"trace", std::string("trace")}, {"debug", std::string("debug")}, {"info", std::string("info")},
-              {"warn", std::string("warn")}, {"error", std::string("error")}});
+             {{"trace", std::string("trace")},
+              {"debug", std::string("debug")},
+              {"info", std::string("info")},
+              {"warn", std::string("warn")},
+              {"error", std::string("error")}});
   s.read("workers", config.workers);
   requireRange(s, "workers", config.workers, 1, 64);
   Section client = s.sub("client");
@@ -537,14 +535,12 @@ void validateConfig(const Config& config, const std::string& sourceName) {
   auto fail = [&](const std::string& what) { throw ConfigFileError(sourceName + ": " + what); };
   // The same ordering client-go's leaderelection enforces (leaderelection.go NewLeaderElector).
   if (le.enabled) {
-    if (le.leaseDuration <= le.renewDeadline)
-      fail("leaderElection.leaseDuration must be greater than renewDeadline");
+    if (le.leaseDuration <= le.renewDeadline) fail("leaderElection.leaseDuration must be greater than renewDeadline");
     if (le.renewDeadline.count() <= 1.2 * le.retryPeriod.count())
       fail("leaderElection.renewDeadline must be greater than 1.2 x retryPeriod");
     if (le.retryPeriod.count() < 100) fail("leaderElection.retryPeriod must be at least 100ms");
   }
-  if (config.gc.enabled && config.gc.interval < std::chrono::seconds(10))
-    fail("gc.interval must be at least 10s");
+  if (config.gc.enabled && config.gc.interval < std::chrono::seconds(10)) fail("gc.interval must be at least 10s");
   if (!config.approver.enabled && config.signers.empty())
     fail("neither the approver nor any signer is enabled; enable approver.enabled or list signers.list");
   const auto& ks = config.approver.kubeletServing;
@@ -552,8 +548,9 @@ void validateConfig(const Config& config, const std::string& sourceName) {
   if (servingApprover && ks.renewalContinuity &&
       std::none_of(config.signers.begin(), config.signers.end(),
                    [](const signers::SignerConfig& s) { return s.signerName == signers::kKubeletServingSigner; }))
-    fail("approver.kubeletServing.renewalContinuity needs this instance to sign kubernetes.io/kubelet-serving (the served "
-         "certificate is verified against that signer's CA); add it to signers.list or turn renewalContinuity off");
+    fail(
+        "approver.kubeletServing.renewalContinuity needs this instance to sign kubernetes.io/kubelet-serving (the served "
+        "certificate is verified against that signer's CA); add it to signers.list or turn renewalContinuity off");
   for (const auto& warning : caSharingWarnings(config)) spdlog::warn("{}: {}", sourceName, warning);
   for (const auto& warning : nodeIdentityWarnings(config)) spdlog::warn("{}: {}", sourceName, warning);
 }
@@ -561,8 +558,9 @@ void validateConfig(const Config& config, const std::string& sourceName) {
 std::vector<std::string> nodeIdentityWarnings(const Config& config) {
   const auto& ks = config.approver.kubeletServing;
   if (!config.approver.enabled || !ks.enabled || !ks.allowedCIDRs.empty()) return {};
-  return {"approver.kubeletServing.allowedCIDRs is empty: a kubelet serving certificate may name any IP address its node "
-          "holds, in any network; list the node networks (e.g. allowedCIDRs: [10.0.0.0/16]) to bound them"};
+  return {
+      "approver.kubeletServing.allowedCIDRs is empty: a kubelet serving certificate may name any IP address its node "
+      "holds, in any network; list the node networks (e.g. allowedCIDRs: [10.0.0.0/16]) to bound them"};
 }
 
 Config loadConfigFile(const std::string& path, const std::vector<ConfigOverride>& overrides) {

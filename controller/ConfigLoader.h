@@ -43,8 +43,7 @@ struct ConfigOverride {
 std::optional<bool> parseBoolean(const std::string& text);
 
 Config loadConfigFile(const std::string& path, const std::vector<ConfigOverride>& overrides = {});
-Config parseConfigText(const std::string& yamlText, const std::string& sourceName,
-                       const std::vector<ConfigOverride>& overrides = {});
+Config parseConfigText(const std::string& yamlText, const std::string& sourceName, const std::vector<ConfigOverride>& overrides = {});
 
 // Go-style durations as Kubernetes users write them: "90s", "15m", "8760h", "1h30m", "500ms".
 // Longer than 100 years, or not a finite number: nullopt, never a wrapped value.

@@ -10,15 +10,19 @@ namespace csrop {
 
 CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode,
                          EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite)
-    : client_(client), policies_(std::move(policies)), denyMode_(denyMode), events_(events), metrics_(metrics), mayWrite_(std::move(mayWrite)) {}
+    : client_(client),
+      policies_(std::move(policies)),
+      denyMode_(denyMode),
+      events_(events),
+      metrics_(metrics),
+      mayWrite_(std::move(mayWrite)) {}
 
 std::string decisionLogLine(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict) {
   using signers::escapeForLog;
   // Every value the requester can influence is escaped: one decision is always one line.
   return "decision csr=" + escapeForLog(csr.metadata.name) + " signer=" + escapeForLog(csr.spec.signerName) +
          " requester=" + escapeForLog(csr.spec.username) + " policy=" + std::string(policy) +
-         " decision=" + decisionName(verdict.decision) + " reason=" + verdict.reason + " message=\"" +
-         escapeForLog(verdict.message) + "\"";
+         " decision=" + decisionName(verdict.decision) + " reason=" + verdict.reason + " message=\"" + escapeForLog(verdict.message) + "\"";
 }
 
 SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved) {
@@ -38,7 +42,8 @@ SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::opt
     verdict = Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
 
   spdlog::info("{}", decisionLogLine(csr, policy->name(), verdict));
-  metrics_.inc(metric::kDecisions, {{"signer", csr.spec.signerName}, {"decision", decisionName(verdict.decision)}, {"reason", verdict.reason}});
+  metrics_.inc(metric::kDecisions,
+               {{"signer", csr.spec.signerName}, {"decision", decisionName(verdict.decision)}, {"reason", verdict.reason}});
 
   switch (verdict.decision) {
     case Decision::Skip: return SyncResult::done();

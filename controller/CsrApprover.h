@@ -18,8 +18,8 @@ namespace csrop {
 
 class CsrApprover {
  public:
-  CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode,
-              EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite);
+  CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode, EventRecorder& events,
+              Metrics& metrics, std::function<bool()> mayWrite);
 
   // approved (optional) receives the object the API server returned for an approval, so that
   // the signer can sign it without reading it again.

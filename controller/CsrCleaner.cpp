@@ -55,11 +55,12 @@ int CsrCleaner::sweep(const std::vector<CachedCsr>& csrs, std::chrono::system_cl
       client_.remove<k8s::CertificateSigningRequest>(csr.metadata.name, {csr.metadata.uid, csr.metadata.resourceVersion});
       ++deleted;
       metrics_.inc(metric::kGcDeleted, {{"reason", *reason}});
-      spdlog::info("garbage collected csr={} signer={} requester={} decision=deleted reason=\"{}\"", csr.metadata.name,
-                   csr.spec.signerName, csr.spec.username, *reason);
+      spdlog::info("garbage collected csr={} signer={} requester={} decision=deleted reason=\"{}\"", csr.metadata.name, csr.spec.signerName,
+                   csr.spec.username, *reason);
     } catch (const std::exception& e) {
       const auto outcome = afterFailedWrite(e, {csr.metadata.name, csr.spec.signerName, "deleting the CSR", "delete", ""});
-      if (outcome.retry) spdlog::info("garbage collection of csr={} skipped: {}; the next sweep looks again", csr.metadata.name, outcome.error);
+      if (outcome.retry)
+        spdlog::info("garbage collection of csr={} skipped: {}; the next sweep looks again", csr.metadata.name, outcome.error);
     }
   }
   return deleted;

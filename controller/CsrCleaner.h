@@ -21,8 +21,7 @@ std::optional<std::string> garbageReason(const CachedCsr& csr, const GcConfig& c
 
 class CsrCleaner {
  public:
-  CsrCleaner(k8s::KubeClient& client, GcConfig config, Metrics& metrics)
-      : client_(client), config_(std::move(config)), metrics_(metrics) {}
+  CsrCleaner(k8s::KubeClient& client, GcConfig config, Metrics& metrics) : client_(client), config_(std::move(config)), metrics_(metrics) {}
 
   // Deletes every CSR in `csrs` that is due at `now`; returns how many were deleted.
   int sweep(const std::vector<CachedCsr>& csrs, std::chrono::system_clock::time_point now);

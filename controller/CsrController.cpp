@@ -103,16 +103,18 @@ bool CsrController::leftForLater(const CachedCsr& cached) const {
   const auto& csr = cached.csr;
   const auto& name = csr.metadata.name;
   if (const auto standing = p_.pending.standing(name); !standing.handled) {
-    spdlog::warn("flood guard: leaving csr={} alone: requester={} has {} pending CSRs for signer={}, more than "
-                 "approver.maxPendingPerRequester={}; only the newest are handled, this one when newer ones are decided",
-                 name, signers::escapeForLog(csr.spec.username), standing.pending, csr.spec.signerName, p_.pending.maxPerRequester());
+    spdlog::warn(
+        "flood guard: leaving csr={} alone: requester={} has {} pending CSRs for signer={}, more than "
+        "approver.maxPendingPerRequester={}; only the newest are handled, this one when newer ones are decided",
+        name, signers::escapeForLog(csr.spec.username), standing.pending, csr.spec.signerName, p_.pending.maxPerRequester());
     return true;
   }
   if (!p_.duplicates) return false;
   if (const auto newer = p_.duplicates->newerIdentical(name)) {
-    spdlog::info("duplicate: leaving csr={} alone: csr={} from requester={} asks for the same names and is newer; "
-                 "the kubelet waits only for its newest CSR",
-                 name, *newer, signers::escapeForLog(csr.spec.username));
+    spdlog::info(
+        "duplicate: leaving csr={} alone: csr={} from requester={} asks for the same names and is newer; "
+        "the kubelet waits only for its newest CSR",
+        name, *newer, signers::escapeForLog(csr.spec.username));
     return true;
   }
   return false;

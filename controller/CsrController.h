@@ -39,7 +39,7 @@ struct CsrControllerParts {
   const CsrLister& csrs;
   k8s::KubeClient& client;  // fresh reads of CSRs whose cached copy lacks what a write keeps
   WorkQueue& queue;
-  CsrApprover* approver;    // null when this instance approves nothing
+  CsrApprover* approver;  // null when this instance approves nothing
   CsrSigner& signer;
   PendingIndex& pending;           // the flood guard's ranking of each requester's pending CSRs
   DuplicateRequests* duplicates;   // null when kubelet-serving CSRs are not approved here

@@ -30,8 +30,6 @@ CsrPhase phaseOf(const std::vector<k8s::CsrCondition>& conditions, bool hasCerti
   return CsrPhase::Pending;
 }
 
-CsrPhase phaseOf(const k8s::CertificateSigningRequest& csr) {
-  return phaseOf(csr.status.conditions, !csr.status.certificate.empty());
-}
+CsrPhase phaseOf(const k8s::CertificateSigningRequest& csr) { return phaseOf(csr.status.conditions, !csr.status.certificate.empty()); }
 
 }  // namespace csrop

@@ -11,8 +11,8 @@
 #include <chrono>
 
 namespace csrop {
-CsrSigner::CsrSigner(k8s::KubeClient& client, const signers::SignerSet& signers, EventRecorder& events,
-                     Metrics& metrics, std::function<bool()> mayWrite, std::shared_ptr<k8s::Clock> clock)
+CsrSigner::CsrSigner(k8s::KubeClient& client, const signers::SignerSet& signers, EventRecorder& events, Metrics& metrics,
+                     std::function<bool()> mayWrite, std::shared_ptr<k8s::Clock> clock)
     : client_(client), signers_(signers), events_(events), metrics_(metrics), mayWrite_(std::move(mayWrite)), clock_(std::move(clock)) {}
 
 bool CsrSigner::signs(const std::string& signerName) const { return signers_.find(signerName) != nullptr; }
@@ -35,13 +35,12 @@ SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
   if (!mayWrite_()) return SyncResult::again("not the leader any more; not signing");
 
   const auto started = clock_->now();
-  auto outcome = signer->issue({csr.spec.request, csr.spec.signerName, csr.spec.usages, csr.spec.expirationSeconds,
-                                    {csr.spec.username, csr.spec.groups}},
-                                   clock_->systemNow());
+  auto outcome = signer->issue(
+      {csr.spec.request, csr.spec.signerName, csr.spec.usages, csr.spec.expirationSeconds, {csr.spec.username, csr.spec.groups}},
+      clock_->systemNow());
   if (auto* error = std::get_if<signers::IssueError>(&outcome)) {
     if (error->kind == signers::IssueErrorKind::Transient) {
-      spdlog::warn("signing postponed: csr={} signer={} error=\"{}\"", name, csr.spec.signerName,
-                   signers::escapeForLog(error->message));
+      spdlog::warn("signing postponed: csr={} signer={} error=\"{}\"", name, csr.spec.signerName, signers::escapeForLog(error->message));
       return SyncResult::again(error->message);
     }
     return markFailed(std::move(csr), error->message);

@@ -19,8 +19,8 @@ namespace csrop {
 
 class CsrSigner {
  public:
-  CsrSigner(k8s::KubeClient& client, const signers::SignerSet& signers, EventRecorder& events,
-            Metrics& metrics, std::function<bool()> mayWrite, std::shared_ptr<k8s::Clock> clock = k8s::steadyClock());
+  CsrSigner(k8s::KubeClient& client, const signers::SignerSet& signers, EventRecorder& events, Metrics& metrics,
+            std::function<bool()> mayWrite, std::shared_ptr<k8s::Clock> clock = k8s::steadyClock());
 
   // Whether this instance signs for signerName.
   bool signs(const std::string& signerName) const;

@@ -29,8 +29,8 @@ std::optional<std::string> DuplicateRequests::groupOf(const k8s::CertificateSign
   std::string subject;
   for (const auto& [k, v] : r.subject) subject += k + "=" + v + ";";
   // One field per line: no field can run into the next (none holds a line break the parser accepts).
-  return csr.spec.username + "\n" + joinedSorted(csr.spec.usages) + "\n" + subject + "\n" + joinedSorted(dns) + "\n" +
-         joinedSorted(ips) + "\n" + std::to_string(r.emailAddresses.size() + r.uris.size());
+  return csr.spec.username + "\n" + joinedSorted(csr.spec.usages) + "\n" + subject + "\n" + joinedSorted(dns) + "\n" + joinedSorted(ips) +
+         "\n" + std::to_string(r.emailAddresses.size() + r.uris.size());
 }
 
 void DuplicateRequests::update(const k8s::CertificateSigningRequest& csr) {

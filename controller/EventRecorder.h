@@ -18,8 +18,8 @@ class EventRecorder {
   EventRecorder(k8s::KubeClient& client, std::string component, std::string instance)
       : client_(client), component_(std::move(component)), instance_(std::move(instance)) {}
 
-  void record(const k8s::CertificateSigningRequest& csr, const std::string& type, const std::string& reason,
-              const std::string& message, const std::string& action);
+  void record(const k8s::CertificateSigningRequest& csr, const std::string& type, const std::string& reason, const std::string& message,
+              const std::string& action);
 
  private:
   k8s::KubeClient& client_;

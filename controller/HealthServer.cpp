@@ -100,8 +100,8 @@ class HealthServer::Impl::Session : public std::enable_shared_from_this<Session>
     waiting_ = false;
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
       return send({http::status::request_header_fields_too_large, "request header too large\n", "text/plain", true}, 11);
-    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::eof ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset)
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset)
       return close();
     // Nothing here takes a body; it is never read, so it cannot take memory either.
     if (ec == http::error::body_limit)
@@ -197,8 +197,7 @@ HealthServer::HealthServer(const std::string& bindAddress, std::function<bool()>
                            HealthServerLimits limits)
     : impl_(std::make_unique<Impl>(std::move(ready), std::move(metrics), limits)) {
   const auto colon = bindAddress.rfind(':');
-  if (colon == std::string::npos)
-    throw std::runtime_error("http.bindAddress '" + bindAddress + "' must be host:port or :port");
+  if (colon == std::string::npos) throw std::runtime_error("http.bindAddress '" + bindAddress + "' must be host:port or :port");
   std::string host = bindAddress.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";

@@ -7,8 +7,8 @@ namespace csrop {
 
 signers::IpAddress unmappedIp(const signers::IpAddress& ip) {
   if (ip.family != 6) return ip;
-  const bool mapped = std::all_of(ip.bytes.begin(), ip.bytes.begin() + 10, [](uint8_t b) { return b == 0; }) &&
-                      ip.bytes[10] == 0xff && ip.bytes[11] == 0xff;
+  const bool mapped = std::all_of(ip.bytes.begin(), ip.bytes.begin() + 10, [](uint8_t b) { return b == 0; }) && ip.bytes[10] == 0xff &&
+                      ip.bytes[11] == 0xff;
   if (!mapped) return ip;
   signers::IpAddress v4;
   v4.family = 4;

@@ -42,18 +42,20 @@ Verdict KubeletClientPolicy::evaluate(const k8s::CertificateSigningRequest& csr)
     const char* message;
   };
   const Recognizer recognizers[] = {
-      {"selfnodeclient", csr.spec.username == parsed.value().commonName, "Auto approving self kubelet client certificate after SubjectAccessReview."},
+      {"selfnodeclient", csr.spec.username == parsed.value().commonName,
+       "Auto approving self kubelet client certificate after SubjectAccessReview."},
       {"nodeclient", true, "Auto approving kubelet client certificate after SubjectAccessReview."},
   };
   for (const auto& r : recognizers) {
     if (!r.matches) continue;
     auto allowed = reviewer_.allowed(reviewFor(csr, r.subresource));
     if (allowed.state == Lookup<bool>::State::Error)
-      return Verdict::retry("SubjectAccessReviewFailed", std::string("SubjectAccessReview for ") + r.subresource + " failed: " + allowed.error);
+      return Verdict::retry("SubjectAccessReviewFailed",
+                            std::string("SubjectAccessReview for ") + r.subresource + " failed: " + allowed.error);
     if (allowed.value.value_or(false)) return Verdict::approve("AutoApproved", r.message);
   }
-  return Verdict::skip("NotAuthorized", "recognized as a kubelet client request but no SubjectAccessReview allowed \"" +
-                                            csr.spec.username + "\" to create selfnodeclient or nodeclient requests");
+  return Verdict::skip("NotAuthorized", "recognized as a kubelet client request but no SubjectAccessReview allowed \"" + csr.spec.username +
+                                            "\" to create selfnodeclient or nodeclient requests");
 }
 
 }  // namespace csrop

@@ -21,8 +21,7 @@ class KubeletClientPolicy : public ApprovalPolicy {
   static constexpr std::string_view kSignerName = "kubernetes.io/kube-apiserver-client-kubelet";
 
   // signer: this instance's signer for kube-apiserver-client-kubelet, or nullptr when it only approves.
-  explicit KubeletClientPolicy(AccessReviewer& reviewer, const signers::Signer* signer = nullptr)
-      : reviewer_(reviewer), signer_(signer) {}
+  explicit KubeletClientPolicy(AccessReviewer& reviewer, const signers::Signer* signer = nullptr) : reviewer_(reviewer), signer_(signer) {}
 
   std::string_view name() const override { return "kubelet-client"; }
   bool handles(const std::string& signerName) const override { return signerName == kSignerName; }

@@ -67,13 +67,9 @@ DnsNameMatcher configuredDnsNames(const KubeletServingConfig& config) {
   };
 }
 
-KubeletServingPolicy::KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver,
-                                           NodeIdentity identity, const signers::Signer* signer)
-    : config_(std::move(config)),
-      nodes_(nodes),
-      resolver_(resolver),
-      identity_(std::move(identity)),
-      signer_(signer) {
+KubeletServingPolicy::KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver, NodeIdentity identity,
+                                           const signers::Signer* signer)
+    : config_(std::move(config)), nodes_(nodes), resolver_(resolver), identity_(std::move(identity)), signer_(signer) {
   for (const auto& check : kChecks)
     if (check.enabled(config_)) checks_.push_back(&check);
 }
@@ -87,8 +83,8 @@ Verdict KubeletServingPolicy::evaluate(const k8s::CertificateSigningRequest& csr
   ServingRequest request(csr, parsed.value(), nodes_);
   for (const auto* check : checks_)
     if (auto verdict = check->run(policy, request)) return *verdict;
-  return Verdict::approve("AutoApproved", "csr-operator verified that node \"" + request.nodeName +
-                                              "\" owns every requested name and address");
+  return Verdict::approve("AutoApproved",
+                          "csr-operator verified that node \"" + request.nodeName + "\" owns every requested name and address");
 }
 
 }  // namespace csrop

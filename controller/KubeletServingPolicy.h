@@ -20,7 +20,7 @@
 namespace signers {
 struct ParsedRequest;
 class Signer;
-}
+}  // namespace signers
 
 namespace csrop {
 

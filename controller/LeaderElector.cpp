@@ -17,9 +17,10 @@ void logLeaseError(const char* what, const LeaderElectionConfig& config, const s
       spdlog::debug("leader election: {} lease {}/{} lost a race: {}", what, config.namespace_, config.leaseName, e.what());
       return;
     case WriteFailure::Forbidden:
-      spdlog::error("leader election: {} lease {}/{} is forbidden: {}; grant the operator's ServiceAccount get, create "
-                    "and update on coordination.k8s.io leases in namespace {}",
-                    what, config.namespace_, config.leaseName, e.what(), config.namespace_);
+      spdlog::error(
+          "leader election: {} lease {}/{} is forbidden: {}; grant the operator's ServiceAccount get, create "
+          "and update on coordination.k8s.io leases in namespace {}",
+          what, config.namespace_, config.leaseName, e.what(), config.namespace_);
       return;
     case WriteFailure::NotFound:
     case WriteFailure::Transient:
@@ -30,10 +31,8 @@ void logLeaseError(const char* what, const LeaderElectionConfig& config, const s
 
 }  // namespace
 
-LeaderElector::LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity,
-                             std::shared_ptr<k8s::Clock> clock)
-    : client_(client), config_(std::move(config)), identity_(std::move(identity)),
-      clock_(clock ? std::move(clock) : k8s::steadyClock()) {}
+LeaderElector::LeaderElector(k8s::KubeClient& client, LeaderElectionConfig config, std::string identity, std::shared_ptr<k8s::Clock> clock)
+    : client_(client), config_(std::move(config)), identity_(std::move(identity)), clock_(clock ? std::move(clock) : k8s::steadyClock()) {}
 
 bool LeaderElector::isLeader() const {
   if (!leader_.load()) return false;
@@ -147,11 +146,11 @@ void LeaderElector::run(std::stop_token stop, std::function<void()> onAcquired, 
       if (takenOver || !isLeader()) {
         leader_ = false;
         if (takenOver)
-          spdlog::error("leader election: lost lease {}/{} identity={}: now held by {}", config_.namespace_, config_.leaseName,
-                        identity_, observedHolder_);
+          spdlog::error("leader election: lost lease {}/{} identity={}: now held by {}", config_.namespace_, config_.leaseName, identity_,
+                        observedHolder_);
         else
-          spdlog::error("leader election: lost lease {}/{} identity={}: no renewal within {}ms", config_.namespace_,
-                        config_.leaseName, identity_, config_.renewDeadline.count());
+          spdlog::error("leader election: lost lease {}/{} identity={}: no renewal within {}ms", config_.namespace_, config_.leaseName,
+                        identity_, config_.renewDeadline.count());
         onLost();
         break;
       }

@@ -80,17 +80,16 @@ AddressVerdict MachineAddressAuthority::compare(const k8s::Machine& machine, con
     if (!dns.empty() && dns.back() == '.')
       return AddressVerdict::notOwned("DNSNameNotOwnedByMachine", dns, "DNS name " + dns + " ends with a dot; request it without");
     if (std::find(names.begin(), names.end(), canonicalDnsName(dns)) == names.end())
-      return AddressVerdict::notOwned("DNSNameNotOwnedByMachine", dns,
-                                      "DNS name " + dns + " is neither the node name nor an InternalDNS/ExternalDNS/Hostname address" +
-                                          where);
+      return AddressVerdict::notOwned(
+          "DNSNameNotOwnedByMachine", dns,
+          "DNS name " + dns + " is neither the node name nor an InternalDNS/ExternalDNS/Hostname address" + where);
   }
   return AddressVerdict::owned();
 }
 
 AddressVerdict MachineAddressAuthority::judge(const MachineLookup& found, const AddressRequest& request) const {
   const bool late = request.age >= options_.machineDeadline;
-  if (found.state == MachineLookup::State::Error)
-    return AddressVerdict::notYetKnown("MachineLookupFailed", request.nodeName, found.error);
+  if (found.state == MachineLookup::State::Error) return AddressVerdict::notYetKnown("MachineLookupFailed", request.nodeName, found.error);
   if (found.state == MachineLookup::State::NotFound) {
     const std::string message = "no Machine has status.nodeRef.name " + request.nodeName;
     return late ? AddressVerdict::notOwned("MachineNotFound", request.nodeName, message)
@@ -98,8 +97,8 @@ AddressVerdict MachineAddressAuthority::judge(const MachineLookup& found, const 
   }
   if (found.value->size() > 1)
     return AddressVerdict::notOwned("MachineAmbiguous", request.nodeName,
-                                    std::to_string(found.value->size()) + " Machines have status.nodeRef.name " +
-                                        request.nodeName + "; the infrastructure provider must fix its records");
+                                    std::to_string(found.value->size()) + " Machines have status.nodeRef.name " + request.nodeName +
+                                        "; the infrastructure provider must fix its records");
   auto verdict = compare(found.value->front(), request);
   const bool trailingDot = !verdict.value.empty() && verdict.value.back() == '.';
   // The provider may not have written the address yet (cluster-machine-approver requeues "in case
@@ -110,8 +109,7 @@ AddressVerdict MachineAddressAuthority::judge(const MachineLookup& found, const 
 
 AddressVerdict MachineAddressAuthority::verify(const AddressRequest& request) {
   auto cached = machines_.byNode(request.nodeName, false);
-  if (cached.state == MachineLookup::State::Found && cached.value->size() == 1 &&
-      compare(cached.value->front(), request).isOwned())
+  if (cached.state == MachineLookup::State::Found && cached.value->size() == 1 && compare(cached.value->front(), request).isOwned())
     return AddressVerdict::owned();
   // Never deny on the cache alone.
   return judge(machines_.byNode(request.nodeName, true), request);

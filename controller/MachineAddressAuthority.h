@@ -45,8 +45,8 @@ class InformerMachineDirectory : public MachineDirectory {
   k8s::ResourceRef resource_;
   std::string ns_;
   std::mutex mu_;
-  std::map<std::string, k8s::Machine> machines_;               // namespace/name -> Machine
-  std::map<std::string, std::set<std::string>> keysByNode_;     // nodeRef name -> machine keys
+  std::map<std::string, k8s::Machine> machines_;             // namespace/name -> Machine
+  std::map<std::string, std::set<std::string>> keysByNode_;  // nodeRef name -> machine keys
 };
 
 struct MachineAddressOptions {

@@ -9,8 +9,7 @@
 
 namespace csrop {
 
-NodeAddressAuthority::NodeAddressAuthority(NodeDirectory& cached, NodeDirectory& fresh, AddressIndex& index,
-                                           NodeAddressOptions options)
+NodeAddressAuthority::NodeAddressAuthority(NodeDirectory& cached, NodeDirectory& fresh, AddressIndex& index, NodeAddressOptions options)
     : cached_(cached), fresh_(fresh), index_(index), options_(std::move(options)) {}
 
 std::optional<AddressVerdict> NodeAddressAuthority::firstClaimedByOther(const AddressRequest& request) {
@@ -35,9 +34,9 @@ std::optional<AddressVerdict> NodeAddressAuthority::firstUnlisted(const k8s::Nod
   for (const auto& dns : request.request.dnsNames) {
     if (listed.count(dnsKey(dns))) continue;
     if (options_.extraDnsName && options_.extraDnsName(request.nodeName, dns)) continue;
-    return AddressVerdict::notOwned("DNSNameNotOwnedByNode", dns,
-                                    "DNS name " + dns + " is neither node " + request.nodeName +
-                                        "'s name nor one of its Hostname/InternalDNS/ExternalDNS addresses");
+    return AddressVerdict::notOwned(
+        "DNSNameNotOwnedByNode", dns,
+        "DNS name " + dns + " is neither node " + request.nodeName + "'s name nor one of its Hostname/InternalDNS/ExternalDNS addresses");
   }
   return std::nullopt;
 }
@@ -74,8 +73,7 @@ AddressVerdict NodeAddressAuthority::verify(const AddressRequest& request) {
   // Never deny on the cache alone.
   node = fresh_.find(request.nodeName);
   if (node.state == Lookup<k8s::Node>::State::Error)
-    return AddressVerdict::notYetKnown("NodeLookupFailed", request.nodeName,
-                                       "reading node " + request.nodeName + " failed: " + node.error);
+    return AddressVerdict::notYetKnown("NodeLookupFailed", request.nodeName, "reading node " + request.nodeName + " failed: " + node.error);
   const bool settled = request.age >= options_.addressSettle;
   if (node.state == Lookup<k8s::Node>::State::NotFound) {
     const std::string message = "node " + request.nodeName + " does not exist";

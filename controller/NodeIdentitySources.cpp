@@ -2,7 +2,6 @@
 
 #include "controller/CacheTransforms.h"
 
-
 namespace csrop {
 namespace {
 
@@ -37,9 +36,8 @@ AddressIndex::Options indexOptions(const KubeletServingConfig& c) {
 
 }  // namespace
 
-NodeIdentitySources::NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client,
-                                         k8s::KubeClient& machineClient, NodeDirectory& cachedNodes,
-                                         std::function<std::string()> caBundlePem, Metrics& metrics,
+NodeIdentitySources::NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client, k8s::KubeClient& machineClient,
+                                         NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
                                          std::chrono::seconds watchSilence)
     : reserved_(reservedConfig(config)),
       index_(indexOptions(config), k8s::steadyClock(), &metrics),
@@ -89,8 +87,7 @@ bool NodeIdentitySources::hasSynced() const {
 }
 
 std::vector<std::pair<std::string, uint64_t>> NodeIdentitySources::watchRestarts() const {
-  std::vector<std::pair<std::string, uint64_t>> out{{"services", services_.watchRestarts()},
-                                                    {"endpointslices", slices_.watchRestarts()}};
+  std::vector<std::pair<std::string, uint64_t>> out{{"services", services_.watchRestarts()}, {"endpointslices", slices_.watchRestarts()}};
   if (machines_) out.emplace_back("machines", machines_->watchRestarts());
   return out;
 }

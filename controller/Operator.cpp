@@ -35,9 +35,7 @@
 namespace csrop {
 namespace {
 
-double unixSeconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration<double>(t.time_since_epoch()).count();
-}
+double unixSeconds(std::chrono::system_clock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
 void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::time_point notAfter, Metrics& metrics) {
   metrics.set(metric::kCaNotAfter, {{"signer", signerName}}, unixSeconds(notAfter));
@@ -172,8 +170,7 @@ struct NodeView {
 
   void startInformers(std::vector<std::jthread>& threads, std::stop_token stop) {
     threads.emplace_back([this, stop](std::stop_token) { nodes.run(stop); });
-    for (auto& loop : identity->informerLoops())
-      threads.emplace_back([stop, loop = std::move(loop)](std::stop_token) { loop(stop); });
+    for (auto& loop : identity->informerLoops()) threads.emplace_back([stop, loop = std::move(loop)](std::stop_token) { loop(stop); });
   }
 
   k8s::Informer<k8s::Node> nodes;
@@ -183,8 +180,7 @@ struct NodeView {
 };
 
 // The approval policies that are switched on, in the order they are asked.
-std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config,
-                                                           const signers::SignerSet& signerSet, NodeView* nodeView,
+std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config, const signers::SignerSet& signerSet, NodeView* nodeView,
                                                            HostResolver& resolver, AccessReviewer& reviewer) {
   std::vector<std::unique_ptr<ApprovalPolicy>> policies;
   if (config.approver.enabled) {
@@ -216,8 +212,9 @@ void ScrapeTimeGauges::updateNodeGauges(Metrics& metrics) const {
 int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_token stop, OperatorHooks hooks) {
   const std::string& identity = config.leaderElection.identity;
   if (identity.empty() || config.leaderElection.namespace_.empty())
-    throw std::invalid_argument("leaderElection.identity and leaderElection.namespace must be set before the operator starts "
-                                "(main fills them in with fillRuntimeDefaults)");
+    throw std::invalid_argument(
+        "leaderElection.identity and leaderElection.namespace must be set before the operator starts "
+        "(main fills them in with fillRuntimeDefaults)");
   const auto clock = k8s::steadyClock();
   Metrics metrics;
   auto signerSet = loadSigners(config, metrics);
@@ -255,10 +252,12 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   std::vector<CacheSync> caches{{"certificatesigningrequests", [&] { return csrs.hasSynced(); }}};
   if (nodeView) nodeView->addCaches(caches);
   const ScrapeTimeGauges gauges{queue, csrs, nodeView.get(), pending, signerNames, mayWrite};
-  HealthServer health(config.bindAddress, [&] { return allSynced(caches); }, [&] {
-    gauges.update(metrics);
-    return metrics.render();
-  });
+  HealthServer health(
+      config.bindAddress, [&] { return allSynced(caches); },
+      [&] {
+        gauges.update(metrics);
+        return metrics.render();
+      });
   spdlog::info("serving /healthz /readyz /metrics on port {}", health.port());
   if (hooks.onListening) hooks.onListening(health.port());
 
@@ -267,10 +266,13 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   if (nodeView) nodeView->startInformers(threads, stop);
   if (config.leaderElection.enabled)
     threads.emplace_back([&](std::stop_token) {
-      elector.run(stop, [&] {
-        metrics.set(metric::kLeader, {}, 1);
-        controller.enqueueAll();
-      }, [&] { metrics.set(metric::kLeader, {}, 0); });
+      elector.run(
+          stop,
+          [&] {
+            metrics.set(metric::kLeader, {}, 1);
+            controller.enqueueAll();
+          },
+          [&] { metrics.set(metric::kLeader, {}, 0); });
     });
   CsrCleaner cleaner(client, config.gc, metrics);
   if (config.gc.enabled)

@@ -58,8 +58,7 @@ struct Names {
 std::optional<Names> sansOf(X509* cert) {
   Names n;
   int critical = 0;
-  signers::GeneralNamesPtr names(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, &critical, nullptr)));
+  signers::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, &critical, nullptr)));
   if (!names) return critical == -1 ? std::optional(n) : std::nullopt;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* g = sk_GENERAL_NAME_value(names.get(), i);
@@ -165,8 +164,7 @@ std::optional<std::string> RenewalContinuity::continuityGap(const AddressRequest
 AddressVerdict RenewalContinuity::verify(const AddressRequest& request) {
   auto gap = continuityGap(request);
   if (!gap) return AddressVerdict::owned();
-  spdlog::debug("node={} renewal continuity does not apply ({}); asking the {} source", request.nodeName, *gap,
-                source_.name());
+  spdlog::debug("node={} renewal continuity does not apply ({}); asking the {} source", request.nodeName, *gap, source_.name());
   return source_.verify(request);
 }
 

@@ -28,8 +28,8 @@ class RenewalContinuity : public AddressAuthority {
  public:
   // caBundlePem: the signer's current CA certificate(s), PEM; read on every check because the CA
   // is reloaded.
-  RenewalContinuity(NodeDirectory& nodes, TlsDialer& dialer, std::function<std::string()> caBundlePem,
-                    AddressAuthority& source, RenewalContinuityOptions options);
+  RenewalContinuity(NodeDirectory& nodes, TlsDialer& dialer, std::function<std::string()> caBundlePem, AddressAuthority& source,
+                    RenewalContinuityOptions options);
   std::string_view name() const override { return name_; }
   AddressVerdict verify(const AddressRequest& request) override;
 

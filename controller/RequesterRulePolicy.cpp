@@ -29,18 +29,18 @@ bool RequesterRulePolicy::handles(const std::string& signerName) const {
 }
 
 Verdict RequesterRulePolicy::evaluate(const k8s::CertificateSigningRequest& csr) {
-  const bool allowed = std::any_of(rules_.begin(), rules_.end(), [&](const RequesterRule& r) {
-    return r.signerName == csr.spec.signerName && requesterMatches(r, csr);
-  });
+  const bool allowed = std::any_of(rules_.begin(), rules_.end(),
+                                   [&](const RequesterRule& r) { return r.signerName == csr.spec.signerName && requesterMatches(r, csr); });
   if (!allowed)
-    return Verdict::deny("RequesterNotAllowed", "requester \"" + csr.spec.username + "\" is not allowed by any rule for signer \"" +
-                                                    csr.spec.signerName + "\"");
+    return Verdict::deny("RequesterNotAllowed",
+                         "requester \"" + csr.spec.username + "\" is not allowed by any rule for signer \"" + csr.spec.signerName + "\"");
   auto parsed = signers::parseCertificateRequest(csr.spec.request);
   if (!parsed) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + parsed.error());
   auto signer = signers_.find(csr.spec.signerName);
   if (signer != signers_.end() && signer->second)
     if (auto refusal = signerWouldRefuse(signer->second, csr, parsed.value())) return *refusal;
-  return Verdict::approve("AutoApproved", "requester \"" + csr.spec.username + "\" is allowed by a rule for signer \"" + csr.spec.signerName + "\"");
+  return Verdict::approve("AutoApproved",
+                          "requester \"" + csr.spec.username + "\" is allowed by a rule for signer \"" + csr.spec.signerName + "\"");
 }
 
 }  // namespace csrop

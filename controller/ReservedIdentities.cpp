@@ -10,9 +10,7 @@ bool endsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool isOrUnder(std::string_view name, std::string_view domain) {
-  return name == domain || endsWith(name, "." + std::string(domain));
-}
+bool isOrUnder(std::string_view name, std::string_view domain) { return name == domain || endsWith(name, "." + std::string(domain)); }
 
 }  // namespace
 
@@ -48,8 +46,7 @@ std::optional<Reservation> ReservedIdentities::checkDnsName(std::string_view req
   const std::string name = canonicalDnsName(requested);
   const std::string value(requested);
   for (const char* service : {"kubernetes", "kubernetes.default", "kubernetes.default.svc"})
-    if (name == service)
-      return Reservation{"APIServerServiceName", value, "DNS name " + value + " is the API server's Service name"};
+    if (name == service) return Reservation{"APIServerServiceName", value, "DNS name " + value + " is the API server's Service name"};
   if (name == "kubernetes.default.svc." + domain_)
     return Reservation{"APIServerServiceName", value, "DNS name " + value + " is the API server's Service name"};
   if (name == "svc" || endsWith(name, ".svc") || (!domain_.empty() && isOrUnder(name, "svc." + domain_)))
@@ -70,15 +67,13 @@ std::optional<Reservation> ReservedIdentities::checkIp(const signers::IpAddress&
       return Reservation{"APIServerAddress", value, "IP " + value + " is a ClusterIP of the default/kubernetes Service"};
     for (const auto& [slice, keys] : sliceIps_)
       if (keys.count(key))
-        return Reservation{"APIServerAddress", value,
-                           "IP " + value + " is an API server endpoint (EndpointSlice default/" + slice + ")"};
+        return Reservation{"APIServerAddress", value, "IP " + value + " is an API server endpoint (EndpointSlice default/" + slice + ")"};
   }
   for (const auto& cidr : config_.serviceCidrs)
     if (cidr.contains(ip))
       return Reservation{"ServiceCIDRAddress", value, "IP " + value + " is inside the Service CIDR " + cidr.toString()};
   for (const auto& cidr : config_.deniedCidrs)
-    if (cidr.contains(ip))
-      return Reservation{"DeniedCIDRAddress", value, "IP " + value + " is inside the denied CIDR " + cidr.toString()};
+    if (cidr.contains(ip)) return Reservation{"DeniedCIDRAddress", value, "IP " + value + " is inside the denied CIDR " + cidr.toString()};
   return std::nullopt;
 }
 

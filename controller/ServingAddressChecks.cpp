@@ -78,8 +78,8 @@ std::optional<Verdict> dnsResolution(const ServingPolicyContext& p, ServingReque
     for (const auto& text : *resolved.value) {
       auto ip = signers::IpAddress::parse(text);
       if (!ip || std::find(owned.begin(), owned.end(), *ip) == owned.end())
-        return Verdict::deny("DNSResolvesElsewhere", "DNS name \"" + name + "\" resolves to " + text + ", which is not an address of Node \"" +
-                                                         r.nodeName + "\"");
+        return Verdict::deny("DNSResolvesElsewhere",
+                             "DNS name \"" + name + "\" resolves to " + text + ", which is not an address of Node \"" + r.nodeName + "\"");
     }
   }
   return std::nullopt;

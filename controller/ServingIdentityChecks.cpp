@@ -26,7 +26,8 @@ const Lookup<k8s::Node>& ServingRequest::node() {
 std::optional<Verdict> ServingRequest::nodeUnavailable(std::string_view check) {
   const auto& found = node();
   if (found.state == Lookup<k8s::Node>::State::Error)
-    return Verdict::retry("NodeLookupFailed", "could not read Node \"" + nodeName + "\" for the " + std::string(check) + " check: " + found.error);
+    return Verdict::retry("NodeLookupFailed",
+                          "could not read Node \"" + nodeName + "\" for the " + std::string(check) + " check: " + found.error);
   if (found.state == Lookup<k8s::Node>::State::NotFound)
     return Verdict::deny("NodeNotFound", "the " + std::string(check) + " check needs Node \"" + nodeName + "\", which does not exist");
   return std::nullopt;

@@ -10,7 +10,8 @@ std::optional<Verdict> noEmailOrUri(const ServingPolicyContext&, ServingRequest&
     return Verdict::deny("EmailSANNotAllowed", "email subjectAltName \"" + r.request.emailAddresses.front() +
                                                    "\" is not allowed in a kubelet serving certificate");
   if (!r.request.uris.empty())
-    return Verdict::deny("URISANNotAllowed", "URI subjectAltName \"" + r.request.uris.front() + "\" is not allowed in a kubelet serving certificate");
+    return Verdict::deny("URISANNotAllowed",
+                         "URI subjectAltName \"" + r.request.uris.front() + "\" is not allowed in a kubelet serving certificate");
   return std::nullopt;
 }
 

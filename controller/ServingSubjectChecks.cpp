@@ -22,8 +22,9 @@ std::optional<Verdict> organization(const ServingPolicyContext&, ServingRequest&
 std::optional<Verdict> usages(const ServingPolicyContext&, ServingRequest& r) {
   const auto& listed = r.csr.spec.usages;
   if (!signers::listsEachUsageOnce(listed) || !signers::isKubeletServingUsageSet(signers::toUsageSet(listed)))
-    return Verdict::deny("UsagesNotAllowed", "usages " + signers::formatRequestedUsages(listed) +
-                                                 " are not [digital signature, key encipherment, server auth] or [digital signature, server auth]");
+    return Verdict::deny("UsagesNotAllowed",
+                         "usages " + signers::formatRequestedUsages(listed) +
+                             " are not [digital signature, key encipherment, server auth] or [digital signature, server auth]");
   return std::nullopt;
 }
 

@@ -12,7 +12,9 @@ SignerCaches::SignerCaches(k8s::KubeClient& client, const std::set<std::string>&
   std::string watched;
   for (const auto& n : signers) watched += (watched.empty() ? "" : ",") + n;
   spdlog::info("watching CSRs of signers [{}] only", watched);
-  for (const auto& signer : signers) informers_.push_back(std::make_unique<k8s::InformerCore>(client, k8s::ResourceRef::of<k8s::CertificateSigningRequest>(), selectorFor(signer), options));
+  for (const auto& signer : signers)
+    informers_.push_back(
+        std::make_unique<k8s::InformerCore>(client, k8s::ResourceRef::of<k8s::CertificateSigningRequest>(), selectorFor(signer), options));
 }
 
 k8s::ListOptions SignerCaches::selectorFor(const std::string& signerName) {

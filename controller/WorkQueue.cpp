@@ -5,9 +5,7 @@
 namespace csrop {
 
 WorkQueue::WorkQueue(WorkQueueOptions options, std::shared_ptr<k8s::Clock> clock)
-    : options_(options),
-      clock_(clock ? std::move(clock) : k8s::steadyClock()),
-      bucket_(options.globalQps, options.globalBurst, clock_) {}
+    : options_(options), clock_(clock ? std::move(clock) : k8s::steadyClock()), bucket_(options.globalQps, options.globalBurst, clock_) {}
 
 void WorkQueue::wakeOneLocked() {
   for (auto* sleeper : sleepers_) {

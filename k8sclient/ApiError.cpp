@@ -59,8 +59,7 @@ Status parseStatus(int httpCode, const std::string& body) {
 ApiError::ApiError(Status status, std::string method, std::string path)
     : std::runtime_error(describe(status, method, path)), status_(std::move(status)) {}
 
-ApiError ApiError::fromResponse(int httpCode, const std::string& body, const std::string& method,
-                                const std::string& path) {
+ApiError ApiError::fromResponse(int httpCode, const std::string& body, const std::string& method, const std::string& path) {
   return ApiError(parseStatus(httpCode, body), method, path);
 }
 
@@ -69,9 +68,7 @@ bool isAlreadyExists(const ApiError& e) { return e.status().reason == "AlreadyEx
 bool isConflict(const ApiError& e) { return e.code() == 409 || e.status().reason == "Conflict"; }
 bool isForbidden(const ApiError& e) { return e.code() == 403 || e.status().reason == "Forbidden"; }
 bool isUnauthorized(const ApiError& e) { return e.code() == 401 || e.status().reason == "Unauthorized"; }
-bool isGone(const ApiError& e) {
-  return e.code() == 410 || e.status().reason == "Expired" || e.status().reason == "Gone";
-}
+bool isGone(const ApiError& e) { return e.code() == 410 || e.status().reason == "Expired" || e.status().reason == "Gone"; }
 bool isTooManyRequests(const ApiError& e) { return e.code() == 429 || e.status().reason == "TooManyRequests"; }
 bool isInvalid(const ApiError& e) { return e.code() == 422 || e.status().reason == "Invalid"; }
 bool isServerError(const ApiError& e) { return e.code() >= 500 && e.code() <= 599; }
@@ -84,20 +81,30 @@ bool asApi(const std::exception& e, F f) {
 }
 }  // namespace
 
-bool isNotFound(const std::exception& e) { return asApi(e, [](const ApiError& a) { return isNotFound(a); }); }
+bool isNotFound(const std::exception& e) {
+  return asApi(e, [](const ApiError& a) { return isNotFound(a); });
+}
 bool isAlreadyExists(const std::exception& e) {
   return asApi(e, [](const ApiError& a) { return isAlreadyExists(a); });
 }
-bool isConflict(const std::exception& e) { return asApi(e, [](const ApiError& a) { return isConflict(a); }); }
-bool isForbidden(const std::exception& e) { return asApi(e, [](const ApiError& a) { return isForbidden(a); }); }
+bool isConflict(const std::exception& e) {
+  return asApi(e, [](const ApiError& a) { return isConflict(a); });
+}
+bool isForbidden(const std::exception& e) {
+  return asApi(e, [](const ApiError& a) { return isForbidden(a); });
+}
 bool isUnauthorized(const std::exception& e) {
   return asApi(e, [](const ApiError& a) { return isUnauthorized(a); });
 }
-bool isGone(const std::exception& e) { return asApi(e, [](const ApiError& a) { return isGone(a); }); }
+bool isGone(const std::exception& e) {
+  return asApi(e, [](const ApiError& a) { return isGone(a); });
+}
 bool isTooManyRequests(const std::exception& e) {
   return asApi(e, [](const ApiError& a) { return isTooManyRequests(a); });
 }
-bool isInvalid(const std::exception& e) { return asApi(e, [](const ApiError& a) { return isInvalid(a); }); }
+bool isInvalid(const std::exception& e) {
+  return asApi(e, [](const ApiError& a) { return isInvalid(a); });
+}
 bool isServerError(const std::exception& e) {
   return asApi(e, [](const ApiError& a) { return isServerError(a); });
 }

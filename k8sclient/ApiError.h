@@ -8,7 +8,7 @@ namespace k8s {
 
 struct Status {
   int code = 0;
-  std::string reason;   // NotFound, AlreadyExists, Conflict, Expired, ...
+  std::string reason;  // NotFound, AlreadyExists, Conflict, Expired, ...
   std::string message;
   nlohmann::json details;  // may be null
 };
@@ -19,8 +19,7 @@ Status parseStatus(int httpCode, const std::string& body);
 class ApiError : public std::runtime_error {
  public:
   explicit ApiError(Status status, std::string method = "", std::string path = "");
-  static ApiError fromResponse(int httpCode, const std::string& body, const std::string& method = "",
-                               const std::string& path = "");
+  static ApiError fromResponse(int httpCode, const std::string& body, const std::string& method = "", const std::string& path = "");
   const Status& status() const { return status_; }
   int code() const { return status_.code; }
 
@@ -35,7 +34,7 @@ bool isForbidden(const ApiError& e);
 bool isUnauthorized(const ApiError& e);
 bool isGone(const ApiError& e);  // 410, or reason Expired / Gone
 bool isTooManyRequests(const ApiError& e);
-bool isInvalid(const ApiError& e);  // 422 or reason Invalid
+bool isInvalid(const ApiError& e);      // 422 or reason Invalid
 bool isServerError(const ApiError& e);  // 5xx
 
 // The same for any exception: false unless it is an ApiError matching the predicate.

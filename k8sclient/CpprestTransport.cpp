@@ -48,16 +48,13 @@ class CpprestTransport : public HttpTransport {
  public:
   explicit CpprestTransport(const RestConfig& cfg)
       : cfg_(cfg), tokens_(cfg.token, cfg.tokenFile), requestClient_(makeClient(kRequestTimeout)) {
-    if (cfg_.insecureSkipTlsVerify)
-      spdlog::warn("!!! TLS verification of {} is DISABLED (insecure-skip-tls-verify) !!!", cfg_.server);
+    if (cfg_.insecureSkipTlsVerify) spdlog::warn("!!! TLS verification of {} is DISABLED (insecure-skip-tls-verify) !!!", cfg_.server);
   }
 
-  HttpResponse send(const HttpRequest& request, std::stop_token stop) override {
-    return perform(*requestClient_, request, nullptr, stop);
-  }
+  HttpResponse send(const HttpRequest& request, std::stop_token stop) override { return perform(*requestClient_, request, nullptr, stop); }
 
-  HttpResponse stream(const HttpRequest& request, const std::function<void(std::string_view)>& onLine,
-                      std::chrono::seconds idleTimeout, std::stop_token stop) override {
+  HttpResponse stream(const HttpRequest& request, const std::function<void(std::string_view)>& onLine, std::chrono::seconds idleTimeout,
+                      std::stop_token stop) override {
     return perform(streamClient(idleTimeout), request, &onLine, stop);
   }
 
@@ -74,8 +71,7 @@ class CpprestTransport : public HttpTransport {
       if (!cfg.caPem.empty()) trustOnly(ctx, cfg.caPem);
       if (!cfg.clientCertPem.empty()) {
         ctx.use_certificate_chain(boost::asio::buffer(cfg.clientCertPem.data(), cfg.clientCertPem.size()));
-        ctx.use_private_key(boost::asio::buffer(cfg.clientKeyPem.data(), cfg.clientKeyPem.size()),
-                            boost::asio::ssl::context::pem);
+        ctx.use_private_key(boost::asio::buffer(cfg.clientKeyPem.data(), cfg.clientKeyPem.size()), boost::asio::ssl::context::pem);
       }
     });
     return std::make_unique<http_client>(web::uri(cfg_.server), c);
@@ -94,16 +90,17 @@ class CpprestTransport : public HttpTransport {
     req.set_request_uri(r.path);
     std::string contentType = "application/json";
     for (const auto& [k, v] : r.headers) {
-      if (lower(k) == "content-type") contentType = v;
-      else req.headers().add(k, v);
+      if (lower(k) == "content-type")
+        contentType = v;
+      else
+        req.headers().add(k, v);
     }
     req.headers().add("User-Agent", cfg_.userAgent);
     // cpprest takes the Host header as the name for SNI and certificate verification (calc_cn_host).
     if (!cfg_.tlsServerName.empty()) req.headers().add("Host", cfg_.tlsServerName);
     std::string token = tokens_.token();
     if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
-    if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH")
-      req.set_body(r.body, contentType);
+    if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") req.set_body(r.body, contentType);
     return req;
   }
 
@@ -117,8 +114,7 @@ class CpprestTransport : public HttpTransport {
     }
     if (dynamic_cast<const pplx::task_canceled*>(&e)) return TransportError(TransportError::Kind::Cancelled, what);
     std::string l = lower(what);
-    if (l.find("ssl") != std::string::npos || l.find("certificate") != std::string::npos ||
-        l.find("handshake") != std::string::npos)
+    if (l.find("ssl") != std::string::npos || l.find("certificate") != std::string::npos || l.find("handshake") != std::string::npos)
       return TransportError(TransportError::Kind::Tls, what);
     if (l.find("connect") != std::string::npos || l.find("resolve") != std::string::npos)
       return TransportError(TransportError::Kind::Connect, what);
@@ -144,8 +140,8 @@ class CpprestTransport : public HttpTransport {
     }
   }
 
-  HttpResponse perform(http_client& client, const HttpRequest& request,
-                       const std::function<void(std::string_view)>* onLine, std::stop_token stop) {
+  HttpResponse perform(http_client& client, const HttpRequest& request, const std::function<void(std::string_view)>* onLine,
+                       std::stop_token stop) {
     if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled before sending");
     pplx::cancellation_token_source cts;
     // Cancelling the token aborts the socket, which ends a blocked read_line within milliseconds.

@@ -33,8 +33,8 @@ struct EndpointSlice {
 // machine.openshift.io/v1beta1; which group is read is chosen at run time (machineResource).
 struct Machine {
   ObjectMeta metadata;
-  std::string nodeRefName;              // status.nodeRef.name; empty until the Node joined
-  std::vector<NodeAddress> addresses;   // status.addresses, written by the infrastructure provider
+  std::string nodeRefName;             // status.nodeRef.name; empty until the Node joined
+  std::vector<NodeAddress> addresses;  // status.addresses, written by the infrastructure provider
   RawJson raw;
 };
 

@@ -21,8 +21,7 @@ class Informer {
     core_.onAdd([f = std::move(f)](const nlohmann::json& j) { f(j.get<T>()); });
   }
   void onUpdate(std::function<void(const T& old, const T& now)> f) {
-    core_.onUpdate(
-        [f = std::move(f)](const nlohmann::json& o, const nlohmann::json& n) { f(o.get<T>(), n.get<T>()); });
+    core_.onUpdate([f = std::move(f)](const nlohmann::json& o, const nlohmann::json& n) { f(o.get<T>(), n.get<T>()); });
   }
   void onDelete(std::function<void(const T&)> f) {
     core_.onDelete([f = std::move(f)](const nlohmann::json& j) { f(j.get<T>()); });

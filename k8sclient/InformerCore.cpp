@@ -148,8 +148,7 @@ void InformerCore::apply(const WatchEvent& ev) {
     std::unique_lock lock(mu_);
     auto it = cache_.find(key);
     // A repeated event (same resourceVersion as cached) must not move the resume point backwards.
-    bool repeat = it != cache_.end() && ev.type != WatchEvent::Type::Deleted &&
-                  it->second.resourceVersion == rv;
+    bool repeat = it != cache_.end() && ev.type != WatchEvent::Type::Deleted && it->second.resourceVersion == rv;
     if (!repeat && !rv.empty()) resourceVersion_ = rv;
     if (ev.type == WatchEvent::Type::Deleted) {
       if (it != cache_.end()) {
@@ -224,14 +223,13 @@ void InformerCore::run(std::stop_token stop) {
     }
     WatchStream ws(client_, resource_, selectors_, options_.ns);
     auto started = std::chrono::steady_clock::now();
-    WatchResult r = ws.run(lastResourceVersion(), options_.watchTimeout, options_.idleDeadline,
-                           [this](const WatchEvent& ev) { apply(ev); }, stop);
+    WatchResult r = ws.run(
+        lastResourceVersion(), options_.watchTimeout, options_.idleDeadline, [this](const WatchEvent& ev) { apply(ev); }, stop);
     if (r.end == WatchResult::End::Cancelled || stop.stop_requested()) break;
     watchRestarts_.fetch_add(1);
     switch (r.end) {
       case WatchResult::End::Closed:
-        spdlog::debug("informer {}: watch closed after {} event(s); resuming from {}", resource_.kind, r.events,
-                      r.lastResourceVersion);
+        spdlog::debug("informer {}: watch closed after {} event(s); resuming from {}", resource_.kind, r.events, r.lastResourceVersion);
         // A server that closes watches at once must not make us spin.
         if (r.events == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1))
           clock->sleepFor(backoff.next(), stop);
@@ -239,13 +237,12 @@ void InformerCore::run(std::stop_token stop) {
           backoff.reset();
         break;
       case WatchResult::End::IdleTimeout:
-        spdlog::warn("informer {}: watch silent for {} s (no event or bookmark{}{}); re-opening from resourceVersion {}",
-                     resource_.kind, options_.idleDeadline.count(), selectors_.fieldSelector.empty() ? "" : "; ",
-                     selectors_.fieldSelector, r.lastResourceVersion);
+        spdlog::warn("informer {}: watch silent for {} s (no event or bookmark{}{}); re-opening from resourceVersion {}", resource_.kind,
+                     options_.idleDeadline.count(), selectors_.fieldSelector.empty() ? "" : "; ", selectors_.fieldSelector,
+                     r.lastResourceVersion);
         break;
       case WatchResult::End::Gone:
-        spdlog::info("informer {}: resourceVersion {} expired ({}); relisting", resource_.kind, r.lastResourceVersion,
-                     r.message);
+        spdlog::info("informer {}: resourceVersion {} expired ({}); relisting", resource_.kind, r.lastResourceVersion, r.message);
         needList = true;
         break;
       case WatchResult::End::Error: {
@@ -257,8 +254,7 @@ void InformerCore::run(std::stop_token stop) {
         clock->sleepFor(delay, stop);
         break;
       }
-      case WatchResult::End::Cancelled:
-        break;
+      case WatchResult::End::Cancelled: break;
     }
   }
   spdlog::info("informer {}: stopped", resource_.kind);

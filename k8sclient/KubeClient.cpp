@@ -15,8 +15,7 @@ bool is2xx(int s) { return s >= 200 && s < 300; }
 json parseBody(const HttpResponse& r, const std::string& method, const std::string& path) {
   if (r.body.empty()) return json::object();
   auto j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded())
-    throw ApiError(Status{r.status, "InvalidResponse", "response body is not JSON", nullptr}, method, path);
+  if (j.is_discarded()) throw ApiError(Status{r.status, "InvalidResponse", "response body is not JSON", nullptr}, method, path);
   return j;
 }
 
@@ -81,15 +80,13 @@ HttpResponse KubeClient::execute(const std::string& method, const std::string& p
       bool retryable = e.kind() != TransportError::Kind::Cancelled && (idempotent || e.requestNotSent());
       if (!retryable || attempt >= options_.maxRetries) {
         if (e.kind() != TransportError::Kind::Cancelled)
-          spdlog::warn("{} {} failed ({}): {}; giving up after {} attempt(s)", method, path, to_string(e.kind()), e.what(),
-                       attempt + 1);
+          spdlog::warn("{} {} failed ({}): {}; giving up after {} attempt(s)", method, path, to_string(e.kind()), e.what(), attempt + 1);
         throw;
       }
       delay = backoff.next();
-      spdlog::warn("{} {} failed ({}): {}; retry {}/{} in {} ms", method, path, to_string(e.kind()), e.what(),
-                   attempt + 1, options_.maxRetries, delay.count());
-      if (!options_.clock->sleepFor(delay, options_.stop))
-        throw TransportError(TransportError::Kind::Cancelled, "cancelled");
+      spdlog::warn("{} {} failed ({}): {}; retry {}/{} in {} ms", method, path, to_string(e.kind()), e.what(), attempt + 1,
+                   options_.maxRetries, delay.count());
+      if (!options_.clock->sleepFor(delay, options_.stop)) throw TransportError(TransportError::Kind::Cancelled, "cancelled");
       continue;
     }
     if (options_.onRequest) options_.onRequest(verb, resp.status);
@@ -100,10 +97,8 @@ HttpResponse KubeClient::execute(const std::string& method, const std::string& p
     delay = backoff.next();
     if (auto ra = parseRetryAfter(resp.header("retry-after")))
       delay = std::min(toMs(*ra), std::chrono::milliseconds(std::chrono::minutes(5)));
-    spdlog::warn("{} {} answered {}; retry {}/{} in {} ms", method, path, resp.status, attempt + 1, options_.maxRetries,
-                 delay.count());
-    if (!options_.clock->sleepFor(delay, options_.stop))
-      throw TransportError(TransportError::Kind::Cancelled, "cancelled");
+    spdlog::warn("{} {} answered {}; retry {}/{} in {} ms", method, path, resp.status, attempt + 1, options_.maxRetries, delay.count());
+    if (!options_.clock->sleepFor(delay, options_.stop)) throw TransportError(TransportError::Kind::Cancelled, "cancelled");
   }
 }
 
@@ -178,8 +173,7 @@ std::string KubeClient::forEachListPage(const ResourceRef& res, const ListOption
   }
 }
 
-JsonList KubeClient::listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns,
-                                 std::string* rvOut) {
+JsonList KubeClient::listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns, std::string* rvOut) {
   JsonList all;
   all.resourceVersion = forEachListPage(res, opts, ns, [&](JsonList&& page) {
     for (auto& i : page.items) all.items.push_back(std::move(i));

@@ -55,8 +55,8 @@ struct ClientOptions {
   int maxRetries = 5;  // retries after the first attempt
   BackoffPolicy backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(10000), 0.2};
   std::function<void(std::string verb, int code)> onRequest;  // metrics hook; code 0 = transport error
-  std::shared_ptr<Clock> clock;  // rate limiter and retry sleeps; default steady clock
-  std::stop_token stop;          // aborts waits, backoff sleeps and requests in flight
+  std::shared_ptr<Clock> clock;                               // rate limiter and retry sleeps; default steady clock
+  std::stop_token stop;                                       // aborts waits, backoff sleeps and requests in flight
 };
 
 // The rate limit a RestConfig asks for; retries and hooks keep their defaults.
@@ -117,16 +117,14 @@ class KubeClient {
   // time); returns the list's resourceVersion.
   std::string forEachListPage(const ResourceRef& res, const ListOptions& opts, const std::string& ns,
                               const std::function<void(JsonList&&)>& onPage);
-  JsonList listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns = "",
-                       std::string* rvOut = nullptr);
+  JsonList listAllJson(const ResourceRef& res, const ListOptions& opts, const std::string& ns = "", std::string* rvOut = nullptr);
   nlohmann::json createJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& ns = "");
   nlohmann::json updateJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& subresource);
   void removeJson(const ResourceRef& res, const std::string& name, const std::string& ns = "",
                   const DeletePreconditions* preconditions = nullptr);
 
   // Raw escape hatch: any verb and path (including query). Throws ApiError for non-2xx.
-  nlohmann::json requestJson(const std::string& method, const std::string& path,
-                             const std::optional<nlohmann::json>& body = std::nullopt);
+  nlohmann::json requestJson(const std::string& method, const std::string& path, const std::optional<nlohmann::json>& body = std::nullopt);
 
   // /api/v1/... or /apis/group/version/..., with /namespaces/ns when namespaced and ns is set.
   static std::string resourcePath(const ResourceRef& res, const std::string& ns = "", const std::string& name = "",

@@ -56,8 +56,7 @@ class Doc {
     try {
       return n.as<bool>();
     } catch (const YAML::Exception&) {
-      fail(field + "." + key, "is not a boolean: '" + (n.IsScalar() ? n.Scalar() : std::string("<non-scalar>")) + "'",
-           "use true or false");
+      fail(field + "." + key, "is not a boolean: '" + (n.IsScalar() ? n.Scalar() : std::string("<non-scalar>")) + "'", "use true or false");
     }
   }
 
@@ -68,11 +67,13 @@ class Doc {
     if (l && l.IsSequence()) {
       for (size_t i = 0; i < l.size(); ++i) {
         YAML::Node e = l[i];
-        if (!e.IsMap()) fail(std::string(list) + "[" + std::to_string(i) + "]", "must be a mapping", "give it name and " + std::string(kind));
+        if (!e.IsMap())
+          fail(std::string(list) + "[" + std::to_string(i) + "]", "must be a mapping", "give it name and " + std::string(kind));
         if (str(e, "name", std::string(list) + "[" + std::to_string(i) + "]") == name) {
           YAML::Node body = e[kind];
           std::string field = std::string(list) + "[name=" + name + "]." + kind;
-          if (!body || !body.IsMap()) fail(field, "is missing or not a mapping", "add the " + std::string(kind) + " fields under this entry");
+          if (!body || !body.IsMap())
+            fail(field, "is missing or not a mapping", "add the " + std::string(kind) + " fields under this entry");
           return body;
         }
       }
@@ -101,7 +102,8 @@ class Doc {
     if (!content) {
       std::error_code ec;
       std::string why = fs::exists(p, ec) ? "cannot be read" : "does not exist";
-      fail(field + "." + key, "file " + p.string() + " " + why, "fix the path (relative paths start at the kubeconfig's folder) or its permissions");
+      fail(field + "." + key, "file " + p.string() + " " + why,
+           "fix the path (relative paths start at the kubeconfig's folder) or its permissions");
     }
     return *content;
   }
@@ -124,8 +126,7 @@ std::string normalizeServer(const Doc& doc, std::string server, const std::strin
   if (server.rfind("https://", 0) != 0 && server.rfind("http://", 0) != 0)
     doc.fail(field, "'" + server + "' is not an http(s) URL", "use https://host:port");
   while (server.size() > 8 && server.back() == '/') server.pop_back();
-  if (server.rfind("http://", 0) == 0)
-    spdlog::warn("API server {} is plain http: traffic and credentials are not protected", server);
+  if (server.rfind("http://", 0) == 0) spdlog::warn("API server {} is plain http: traffic and credentials are not protected", server);
   return server;
 }
 
@@ -170,8 +171,10 @@ RestConfig loadKubeConfig(const std::string& path, const std::string& context) {
     doc.fail(cf + ".insecure-skip-tls-verify", "is set together with a certificate authority",
              "remove one of them (client-go refuses this combination too)");
   if (cfg.insecureSkipTlsVerify)
-    spdlog::warn("!!! {}: insecure-skip-tls-verify is set: the API server's certificate will NOT be verified; "
-                 "anyone on the network path can impersonate it !!!", path);
+    spdlog::warn(
+        "!!! {}: insecure-skip-tls-verify is set: the API server's certificate will NOT be verified; "
+        "anyone on the network path can impersonate it !!!",
+        path);
 
   if (!userName.empty()) {
     YAML::Node user = doc.named(root, "users", "user", userName);
@@ -187,8 +190,7 @@ RestConfig loadKubeConfig(const std::string& path, const std::string& context) {
     std::string tokenFile = doc.str(user, "tokenFile", uf);
     if (!tokenFile.empty()) {
       fs::path p = doc.resolvePath(tokenFile);
-      if (!readWholeFile(p))
-        doc.fail(uf + ".tokenFile", "file " + p.string() + " cannot be read", "fix the path or its permissions");
+      if (!readWholeFile(p)) doc.fail(uf + ".tokenFile", "file " + p.string() + " cannot be read", "fix the path or its permissions");
       cfg.tokenFile = p.string();
     }
     bool hasCred = !cfg.clientCertPem.empty() || !cfg.token.empty() || !cfg.tokenFile.empty();
@@ -217,7 +219,8 @@ RestConfig loadInClusterConfig(const std::string& saDir) {
   cfg.source = "in-cluster (" + saDir + ")";
   fs::path tokenPath = dir / "token";
   auto token = readWholeFile(tokenPath);
-  if (!token) throw ConfigError(tokenPath.string(), "token", "cannot be read", "mount the service account token (automountServiceAccountToken)");
+  if (!token)
+    throw ConfigError(tokenPath.string(), "token", "cannot be read", "mount the service account token (automountServiceAccountToken)");
   if (token->find_first_not_of(" \r\n\t") == std::string::npos)
     throw ConfigError(tokenPath.string(), "token", "is empty", "mount a valid service account token");
   cfg.tokenFile = tokenPath.string();

@@ -57,10 +57,9 @@ std::optional<T> getOpt(const json& j, const char* key) {
     if (!f->is_number()) return std::nullopt;
     // Go's encoding/json refuses a fraction or an out-of-range value for an int32/int64 field, and
     // converting one here would be undefined behaviour (found by tests/fuzz/fuzz_objects).
-    const bool fits = f->is_number_unsigned()
-                          ? f->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
-                          : f->is_number_integer() && f->get<std::int64_t>() >= std::numeric_limits<T>::min() &&
-                                f->get<std::int64_t>() <= std::numeric_limits<T>::max();
+    const bool fits = f->is_number_unsigned() ? f->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                                              : f->is_number_integer() && f->get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                                                    f->get<std::int64_t>() <= std::numeric_limits<T>::max();
     if (!fits)
       throw std::out_of_range(std::string("field ") + key + ": " + f->dump() +
                               " is not a whole number in the range of its type; the object cannot be read");
@@ -120,18 +119,24 @@ json& objectAt(json& j, const char* key) {
 
 // Go's omitempty: an empty value removes the key, so clearing a field in C++ clears it on the server.
 void put(json& j, const char* key, const std::string& v) {
-  if (v.empty()) j.erase(key);
-  else j[key] = v;
+  if (v.empty())
+    j.erase(key);
+  else
+    j[key] = v;
 }
 template <class C>
 void putContainer(json& j, const char* key, const C& v) {
-  if (v.empty()) j.erase(key);
-  else j[key] = v;
+  if (v.empty())
+    j.erase(key);
+  else
+    j[key] = v;
 }
 template <class T>
 void putOpt(json& j, const char* key, const std::optional<T>& v) {
-  if (!v) j.erase(key);
-  else j[key] = *v;
+  if (!v)
+    j.erase(key);
+  else
+    j[key] = *v;
 }
 
 json base(const json& raw, const char* apiVersion, const char* kind) {
@@ -313,8 +318,10 @@ void to_json(json& j, const SubjectAccessReview& o) {
   dropIfEmpty(spec, "resourceAttributes");
   json& status = objectAt(j, "status");
   status["allowed"] = o.status.allowed;
-  if (o.status.denied) status["denied"] = true;
-  else status.erase("denied");
+  if (o.status.denied)
+    status["denied"] = true;
+  else
+    status.erase("denied");
   put(status, "reason", o.status.reason);
   put(status, "evaluationError", o.status.evaluationError);
 }
@@ -367,8 +374,10 @@ void to_json(json& j, const Event& o) {
   put(j, "reportingInstance", o.reportingInstance);
   put(j, "firstTimestamp", o.firstTimestamp);
   put(j, "lastTimestamp", o.lastTimestamp);
-  if (o.count > 0) j["count"] = o.count;
-  else j.erase("count");
+  if (o.count > 0)
+    j["count"] = o.count;
+  else
+    j.erase("count");
   put(j, "action", o.action);
 }
 

@@ -5,8 +5,7 @@
 namespace k8s {
 
 RateLimiter::RateLimiter(double qps, int burst, std::shared_ptr<Clock> clock)
-    : qps_(qps), burst_(std::max(1, burst)), clock_(clock ? std::move(clock) : steadyClock()), tokens_(burst_),
-      last_(clock_->now()) {}
+    : qps_(qps), burst_(std::max(1, burst)), clock_(clock ? std::move(clock) : steadyClock()), tokens_(burst_), last_(clock_->now()) {}
 
 void RateLimiter::refillLocked(Clock::time_point now) {
   if (now <= last_) return;

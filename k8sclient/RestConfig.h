@@ -16,13 +16,13 @@ struct RestConfig {
   std::string tlsServerName;  // overrides the name checked against the server certificate
   bool insecureSkipTlsVerify = false;
   std::string clientCertPem, clientKeyPem;
-  std::string token;          // static bearer token
-  std::string tokenFile;      // re-read by TokenSource; takes precedence over token when set
-  std::string namespace_;     // the context's namespace, or the pod's namespace in-cluster
+  std::string token;       // static bearer token
+  std::string tokenFile;   // re-read by TokenSource; takes precedence over token when set
+  std::string namespace_;  // the context's namespace, or the pod's namespace in-cluster
   double qps = 20;
   int burst = 40;
   std::string userAgent = defaultUserAgent();
-  std::string source;         // where this came from ("kubeconfig /path (context x)", "in-cluster"); for logs
+  std::string source;  // where this came from ("kubeconfig /path (context x)", "in-cluster"); for logs
 };
 
 }  // namespace k8s

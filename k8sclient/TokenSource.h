@@ -9,8 +9,7 @@ namespace k8s {
 
 class TokenSource {
  public:
-  TokenSource(std::string staticToken, std::string tokenFile,
-              std::chrono::seconds refreshPeriod = std::chrono::seconds(60));
+  TokenSource(std::string staticToken, std::string tokenFile, std::chrono::seconds refreshPeriod = std::chrono::seconds(60));
   // Empty when there is no token. A file that cannot be read keeps the last good token (logged).
   std::string token();
 

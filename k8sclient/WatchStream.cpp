@@ -38,12 +38,18 @@ WatchEvent WatchDecoder::decodeLine(std::string_view line) {
   if (t == j.end() || !t->is_string() || o == j.end()) throw std::runtime_error("watch line lacks type or object");
   const std::string& ts = t->get_ref<const std::string&>();
   WatchEvent ev{WatchEvent::Type::Error, std::move(*o)};
-  if (ts == "ADDED") ev.type = WatchEvent::Type::Added;
-  else if (ts == "MODIFIED") ev.type = WatchEvent::Type::Modified;
-  else if (ts == "DELETED") ev.type = WatchEvent::Type::Deleted;
-  else if (ts == "BOOKMARK") ev.type = WatchEvent::Type::Bookmark;
-  else if (ts == "ERROR") ev.type = WatchEvent::Type::Error;
-  else throw std::runtime_error("unknown watch event type '" + ts + "'");
+  if (ts == "ADDED")
+    ev.type = WatchEvent::Type::Added;
+  else if (ts == "MODIFIED")
+    ev.type = WatchEvent::Type::Modified;
+  else if (ts == "DELETED")
+    ev.type = WatchEvent::Type::Deleted;
+  else if (ts == "BOOKMARK")
+    ev.type = WatchEvent::Type::Bookmark;
+  else if (ts == "ERROR")
+    ev.type = WatchEvent::Type::Error;
+  else
+    throw std::runtime_error("unknown watch event type '" + ts + "'");
   return ev;
 }
 
@@ -110,9 +116,8 @@ std::string rvOf(const json& obj) {
 }
 }  // namespace
 
-WatchResult WatchStream::run(const std::string& resourceVersion, std::chrono::seconds timeoutSeconds,
-                             std::chrono::seconds idleDeadline, const std::function<void(const WatchEvent&)>& onEvent,
-                             std::stop_token stop) {
+WatchResult WatchStream::run(const std::string& resourceVersion, std::chrono::seconds timeoutSeconds, std::chrono::seconds idleDeadline,
+                             const std::function<void(const WatchEvent&)>& onEvent, std::stop_token stop) {
   WatchResult r{WatchResult::End::Closed, resourceVersion, "", 0, false, std::nullopt, 0};
   if (!client_.rateLimiter().wait(stop)) {
     r.end = WatchResult::End::Cancelled;
@@ -153,9 +158,12 @@ WatchResult WatchStream::run(const std::string& resourceVersion, std::chrono::se
   } catch (const TransportError& e) {
     if (hook) hook("watch", 0);
     r.message = e.what();
-    if (e.kind() == TransportError::Kind::Cancelled || stop.stop_requested()) r.end = WatchResult::End::Cancelled;
-    else if (e.kind() == TransportError::Kind::Timeout) r.end = WatchResult::End::IdleTimeout;
-    else r.end = WatchResult::End::Error;
+    if (e.kind() == TransportError::Kind::Cancelled || stop.stop_requested())
+      r.end = WatchResult::End::Cancelled;
+    else if (e.kind() == TransportError::Kind::Timeout)
+      r.end = WatchResult::End::IdleTimeout;
+    else
+      r.end = WatchResult::End::Error;
   } catch (const std::exception& e) {
     r.message = e.what();
     r.end = stop.stop_requested() ? WatchResult::End::Cancelled : WatchResult::End::Error;

@@ -48,7 +48,7 @@ struct WatchResult {
   } end;
   std::string lastResourceVersion;  // last seen (events and bookmarks); the starting one when none
   std::string message;
-  int httpStatus = 0;  // non-2xx response status, or the code of an ERROR event
+  int httpStatus = 0;       // non-2xx response status, or the code of an ERROR event
   bool errorEvent = false;  // ended by an ERROR event (the informer relists)
   std::optional<std::chrono::seconds> retryAfter;
   size_t events = 0;
@@ -60,9 +60,8 @@ class WatchStream {
  public:
   WatchStream(KubeClient& client, ResourceRef resource, ListOptions selectors, std::string ns = "");
   // Blocks until the stream ends. Bookmarks are passed to onEvent too (they carry the resourceVersion).
-  WatchResult run(const std::string& resourceVersion, std::chrono::seconds timeoutSeconds,
-                  std::chrono::seconds idleDeadline, const std::function<void(const WatchEvent&)>& onEvent,
-                  std::stop_token stop);
+  WatchResult run(const std::string& resourceVersion, std::chrono::seconds timeoutSeconds, std::chrono::seconds idleDeadline,
+                  const std::function<void(const WatchEvent&)>& onEvent, std::stop_token stop);
   std::string path(const std::string& resourceVersion, std::chrono::seconds timeoutSeconds) const;
 
  private:

@@ -18,8 +18,8 @@ signers::Result<signers::EvpPkeyPtr> generateRsaKey(int bits) {
   return R::ok(std::move(key));
 }
 
-signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonName, EVP_PKEY* key,
-                                                     const CaIssuer& issuer, std::chrono::hours lifetime) {
+signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonName, EVP_PKEY* key, const CaIssuer& issuer,
+                                                     std::chrono::hours lifetime) {
   using R = signers::Result<signers::X509Ptr>;
   signers::X509Ptr cert(X509_new());
   if (!cert || X509_set_version(cert.get(), 2) != 1) return R::fail(withOpenSslErrors("cannot create a certificate"));
@@ -34,8 +34,8 @@ signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonNa
   }
 
   signers::X509NamePtr name(X509_NAME_new());
-  if (!name || X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
-                                          reinterpret_cast<const unsigned char*>(commonName.c_str()), -1, -1, 0) != 1) {
+  if (!name || X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(commonName.c_str()), -1,
+                                          -1, 0) != 1) {
     return R::fail(withOpenSslErrors("cannot build the subject"));
   }
   X509_set_subject_name(cert.get(), name.get());
@@ -65,8 +65,7 @@ signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonNa
     return ext && X509_add_ext(cert.get(), ext.get(), -1) == 1;
   };
   bool ok = add(NID_basic_constraints, issuer.cert != nullptr ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE") &&
-            add(NID_key_usage, "critical,digitalSignature,keyEncipherment,keyCertSign") &&
-            add(NID_subject_key_identifier, "hash");
+            add(NID_key_usage, "critical,digitalSignature,keyEncipherment,keyCertSign") && add(NID_subject_key_identifier, "hash");
   if (ok && issuer.cert != nullptr) ok = add(NID_authority_key_identifier, "keyid:always");
   if (!ok) return R::fail(withOpenSslErrors("cannot add CA extensions"));
 

@@ -20,7 +20,7 @@ struct CaIssuer {
 // BasicConstraints critical CA:TRUE (pathlen:0 under an issuer, since these CAs sign leaves only),
 // KeyUsage critical digitalSignature+keyEncipherment+keyCertSign, SKI, and AKI under an issuer.
 // NotAfter is clamped to the issuer's NotAfter.
-signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonName, EVP_PKEY* key,
-                                                     const CaIssuer& issuer, std::chrono::hours lifetime);
+signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonName, EVP_PKEY* key, const CaIssuer& issuer,
+                                                     std::chrono::hours lifetime);
 
 }  // namespace csrop::pki

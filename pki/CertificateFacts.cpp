@@ -36,24 +36,28 @@ std::string text(const ASN1_STRING* s) {
 }
 
 void readExtendedKeyUsages(X509* cert, CertificateFacts& f) {
-  const signers::Asn1ObjectStackPtr eku(
-      static_cast<STACK_OF(ASN1_OBJECT)*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
+  const signers::Asn1ObjectStackPtr eku(static_cast<STACK_OF(ASN1_OBJECT)*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
   for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
     const int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), i));
-    if (nid == NID_server_auth) f.serverAuth = true;
-    else if (nid == NID_client_auth) f.clientAuth = true;
-    else f.otherExtKeyUsages.emplace_back(nid == NID_undef ? "unknown" : OBJ_nid2sn(nid));
+    if (nid == NID_server_auth)
+      f.serverAuth = true;
+    else if (nid == NID_client_auth)
+      f.clientAuth = true;
+    else
+      f.otherExtKeyUsages.emplace_back(nid == NID_undef ? "unknown" : OBJ_nid2sn(nid));
   }
 }
 
 void readSubjectAltNames(X509* cert, CertificateFacts& f) {
-  const signers::GeneralNamesPtr sans(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  const signers::GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
-    if (gn->type == GEN_DNS) f.dnsNames.push_back(text(gn->d.dNSName));
-    else if (gn->type == GEN_EMAIL) f.emails.push_back(text(gn->d.rfc822Name));
-    else if (gn->type == GEN_URI) f.uris.push_back(text(gn->d.uniformResourceIdentifier));
+    if (gn->type == GEN_DNS)
+      f.dnsNames.push_back(text(gn->d.dNSName));
+    else if (gn->type == GEN_EMAIL)
+      f.emails.push_back(text(gn->d.rfc822Name));
+    else if (gn->type == GEN_URI)
+      f.uris.push_back(text(gn->d.uniformResourceIdentifier));
     else if (gn->type == GEN_IPADD) {
       auto ip = signers::IpAddress::fromBytes(ASN1_STRING_get0_data(gn->d.iPAddress),
                                               static_cast<std::size_t>(ASN1_STRING_length(gn->d.iPAddress)));

@@ -12,9 +12,9 @@ namespace csrop::pki {
 
 struct InstalledCertificate {
   enum class State { Missing, Invalid, Present } state = State::Missing;
-  std::string error;        // Invalid: why
-  signers::X509Ptr cert;    // Present
-  std::string shownAs;      // "pki/apiserver.crt", "admin.conf"
+  std::string error;      // Invalid: why
+  signers::X509Ptr cert;  // Present
+  std::string shownAs;    // "pki/apiserver.crt", "admin.conf"
   // Kubeconfigs only: the embedded key and cluster CA (empty when absent).
   std::string clientKeyPem;
   std::string clusterCaPem;

@@ -46,21 +46,19 @@ std::vector<CertProfile> buildCertTable() {
   apiserver.requiredDnsSans = {"kubernetes", "kubernetes.default", "kubernetes.default.svc"};
   t.push_back(apiserver);
 
-  t.push_back(pkiCert("apiserver-etcd-client", "apiserver-etcd-client", CaId::Etcd, CertKind::Client,
-                      "kube-apiserver-etcd-client"));
+  t.push_back(pkiCert("apiserver-etcd-client", "apiserver-etcd-client", CaId::Etcd, CertKind::Client, "kube-apiserver-etcd-client"));
 
-  auto kubeletClient = pkiCert("apiserver-kubelet-client", "apiserver-kubelet-client", CaId::Kubernetes,
-                               CertKind::Client, "kube-apiserver-kubelet-client");
+  auto kubeletClient =
+      pkiCert("apiserver-kubelet-client", "apiserver-kubelet-client", CaId::Kubernetes, CertKind::Client, "kube-apiserver-kubelet-client");
   // kubeadm uses the less privileged kubeadm:cluster-admins; the table's system:masters is still accepted.
   kubeletClient.organizationChoices = {{"kubeadm:cluster-admins"}, {"system:masters"}};
   t.push_back(kubeletClient);
 
-  t.push_back(pkiCert("etcd-healthcheck-client", "etcd/healthcheck-client", CaId::Etcd, CertKind::Client,
-                      "kube-etcd-healthcheck-client"));
+  t.push_back(pkiCert("etcd-healthcheck-client", "etcd/healthcheck-client", CaId::Etcd, CertKind::Client, "kube-etcd-healthcheck-client"));
 
   // kubeadm writes the node name as the CN of the etcd serving certificates; the table says kube-etcd.
-  for (auto [name, base, cn] : {std::tuple{"etcd-peer", "etcd/peer", "kube-etcd-peer"},
-                                std::tuple{"etcd-server", "etcd/server", "kube-etcd"}}) {
+  for (auto [name, base, cn] :
+       {std::tuple{"etcd-peer", "etcd/peer", "kube-etcd-peer"}, std::tuple{"etcd-server", "etcd/server", "kube-etcd"}}) {
     auto etcd = pkiCert(name, base, CaId::Etcd, CertKind::ServerAndClient, "");
     etcd.commonNamePattern = kNodeName;
     etcd.commonNameHint = std::string("\"") + cn + "\" or the node name";
@@ -70,8 +68,7 @@ std::vector<CertProfile> buildCertTable() {
     t.push_back(etcd);
   }
 
-  t.push_back(pkiCert("front-proxy-client", "front-proxy-client", CaId::FrontProxy, CertKind::Client,
-                      "front-proxy-client"));
+  t.push_back(pkiCert("front-proxy-client", "front-proxy-client", CaId::FrontProxy, CertKind::Client, "front-proxy-client"));
 
   t.push_back(kubeconfigCert("admin.conf", "kubernetes-admin", {{"kubeadm:cluster-admins"}}));
   t.push_back(kubeconfigCert("controller-manager.conf", "system:kube-controller-manager", {{}}));

@@ -12,8 +12,8 @@ enum class CaId { Kubernetes, Etcd, FrontProxy };
 
 struct CaProfile {
   CaId id;
-  std::string name;         // check-expiration name: "ca", "etcd-ca", "front-proxy-ca"
-  std::string certPath;     // relative to the pki directory
+  std::string name;      // check-expiration name: "ca", "etcd-ca", "front-proxy-ca"
+  std::string certPath;  // relative to the pki directory
   std::string keyPath;
   std::string defaultCommonName;  // what `pki init` writes
 };
@@ -29,9 +29,9 @@ struct CertProfile {
   std::string basePath;  // pki/ relative "apiserver" / "etcd/server", or kubeconfig file "admin.conf"
   CaId ca;
   CertKind kind;
-  std::string commonName;       // exact CN; empty when commonNamePattern decides
-  std::string commonNamePattern;  // ECMAScript, full match; used when the CN carries a node name
-  std::string commonNameHint;   // how the CN is described in messages
+  std::string commonName;                                     // exact CN; empty when commonNamePattern decides
+  std::string commonNamePattern;                              // ECMAScript, full match; used when the CN carries a node name
+  std::string commonNameHint;                                 // how the CN is described in messages
   std::vector<std::vector<std::string>> organizationChoices;  // the accepted O sets (sorted); {{}} = no O
   bool allowDnsSans = false;
   bool allowIpSans = false;

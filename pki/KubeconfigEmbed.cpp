@@ -48,8 +48,8 @@ signers::Result<Located> locate(YAML::Node& doc, const std::string& shownAs) {
   out.user = findNamed(users, out.userName, "user");
   if (!out.user || !out.user.IsMap()) return L::fail(shownAs + ": user \"" + out.userName + "\" is missing or has no user map");
   YAML::Node clusters = doc["clusters"];
-  if (clusterName.empty() && clusters && clusters.IsSequence() && clusters.size() > 0 && clusters[0].IsMap() &&
-      clusters[0]["name"] && clusters[0]["name"].IsScalar()) {
+  if (clusterName.empty() && clusters && clusters.IsSequence() && clusters.size() > 0 && clusters[0].IsMap() && clusters[0]["name"] &&
+      clusters[0]["name"].IsScalar()) {
     clusterName = clusters[0]["name"].as<std::string>();
   }
   if (!clusterName.empty()) out.cluster = findNamed(clusters, clusterName, "cluster");
@@ -96,8 +96,8 @@ signers::Result<KubeconfigCredentials> readKubeconfigFile(const std::filesystem:
   return readKubeconfig(text.value(), shownAs);
 }
 
-signers::Result<std::string> embedClientCertificate(const std::string& yamlText, const std::string& shownAs,
-                                                    const std::string& certPem, const std::string& caPem) {
+signers::Result<std::string> embedClientCertificate(const std::string& yamlText, const std::string& shownAs, const std::string& certPem,
+                                                    const std::string& caPem) {
   using S = signers::Result<std::string>;
   try {
     YAML::Node doc = YAML::Load(yamlText);
@@ -107,8 +107,7 @@ signers::Result<std::string> embedClientCertificate(const std::string& yamlText,
     user.remove("client-certificate");
     user["client-certificate-data"] = signers::base64Encode(certPem);
     YAML::Node cluster = located.value().cluster;
-    if (cluster && cluster.IsMap() && !cluster["certificate-authority-data"] && !cluster["certificate-authority"] &&
-        !caPem.empty()) {
+    if (cluster && cluster.IsMap() && !cluster["certificate-authority-data"] && !cluster["certificate-authority"] && !caPem.empty()) {
       cluster["certificate-authority-data"] = signers::base64Encode(caPem);
     }
     YAML::Emitter out;

@@ -21,7 +21,7 @@ signers::Result<KubeconfigCredentials> readKubeconfigFile(const std::filesystem:
 
 // Returns the new kubeconfig text: the user's client-certificate-data set (and a file reference
 // client-certificate removed); the cluster's certificate-authority-data set when it has none.
-signers::Result<std::string> embedClientCertificate(const std::string& yamlText, const std::string& shownAs,
-                                                    const std::string& certPem, const std::string& caPem);
+signers::Result<std::string> embedClientCertificate(const std::string& yamlText, const std::string& shownAs, const std::string& certPem,
+                                                    const std::string& caPem);
 
 }  // namespace csrop::pki

@@ -43,8 +43,7 @@ Result<X509Ptr> loadCertificateFile(const fs::path& path, const std::string& sho
 }
 
 Result<EvpPkeyPtr> parsePrivateKey(const std::string& pem, const std::string& what) {
-  return readOr(signers::readUnencryptedPrivateKey(pem), what,
-                " does not hold an unencrypted PEM private key (truncated or corrupt?)");
+  return readOr(signers::readUnencryptedPrivateKey(pem), what, " does not hold an unencrypted PEM private key (truncated or corrupt?)");
 }
 
 Result<EvpPkeyPtr> loadPrivateKeyFile(const fs::path& path, const std::string& shownAs) {

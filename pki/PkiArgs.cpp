@@ -6,8 +6,7 @@
 
 namespace csrop::pki {
 
-PkiArgs::PkiArgs(const std::vector<std::string>& args, const std::set<std::string>& valueFlags,
-                 const std::set<std::string>& switches) {
+PkiArgs::PkiArgs(const std::vector<std::string>& args, const std::set<std::string>& valueFlags, const std::set<std::string>& switches) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (!a.starts_with("--")) throw PkiUsageError("unexpected argument \"" + a + "\"");

@@ -19,8 +19,7 @@ class PkiUsageError : public std::runtime_error {
 class PkiArgs {
  public:
   // Throws PkiUsageError for unknown flags, missing values and positional arguments.
-  PkiArgs(const std::vector<std::string>& args, const std::set<std::string>& valueFlags,
-          const std::set<std::string>& switches);
+  PkiArgs(const std::vector<std::string>& args, const std::set<std::string>& valueFlags, const std::set<std::string>& switches);
 
   std::optional<std::string> value(const std::string& flag) const;
   std::string required(const std::string& flag) const;

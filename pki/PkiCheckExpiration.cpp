@@ -90,8 +90,10 @@ int runPkiCheckExpiration(const CheckExpirationOptions& options, std::ostream& o
     // kubelet.conf is left out like kubeadm does, unless a certificate is embedded in it (signed by pki sign).
     if (!p.showInCheckExpiration && installed.state != InstalledCertificate::State::Present) continue;
     Row row{p.name, false, "", {}, caProfile(p.ca).name, externallyManaged(p.ca), false};
-    if (installed.state == InstalledCertificate::State::Missing) row.missing = true;
-    else if (installed.state == InstalledCertificate::State::Invalid) row.invalid = installed.error;
+    if (installed.state == InstalledCertificate::State::Missing)
+      row.missing = true;
+    else if (installed.state == InstalledCertificate::State::Invalid)
+      row.invalid = installed.error;
     else {
       row.notAfter = certificateFacts(installed.cert.get()).notAfter;
       row.expiringSoon = soon(row.notAfter);
@@ -101,8 +103,10 @@ int runPkiCheckExpiration(const CheckExpirationOptions& options, std::ostream& o
   for (const auto& ca : caProfiles()) {
     Row row{ca.name, false, "", {}, "", externallyManaged(ca.id), false};
     fs::path path = tree.treeCaCertPath(ca);
-    if (!fs::exists(path, ec)) row.missing = true;
-    else if (auto cert = loadCertificateFile(path, tree.display(path)); !cert) row.invalid = cert.error();
+    if (!fs::exists(path, ec))
+      row.missing = true;
+    else if (auto cert = loadCertificateFile(path, tree.display(path)); !cert)
+      row.invalid = cert.error();
     else {
       row.notAfter = certificateFacts(cert.value().get()).notAfter;
       row.expiringSoon = soon(row.notAfter);
@@ -164,8 +168,8 @@ int runPkiCheckExpiration(const CheckExpirationOptions& options, std::ostream& o
   for (const auto* list : {&certs, &cas}) {
     for (const auto& r : *list) {
       if (r.expiringSoon) {
-        err << (r.notAfter <= options.now ? "expired: " : "expiring soon: ") << r.name << " (NotAfter "
-            << signers::formatTime(r.notAfter) << ", threshold " << shortHumanDuration(options.warnWithin) << ")\n";
+        err << (r.notAfter <= options.now ? "expired: " : "expiring soon: ") << r.name << " (NotAfter " << signers::formatTime(r.notAfter)
+            << ", threshold " << shortHumanDuration(options.warnWithin) << ")\n";
       }
     }
   }

@@ -27,8 +27,8 @@ bool ensureDirectory(const fs::path& dir, std::ostream& err) {
 }
 
 // Creates one CA pair unless one is there already. Returns false on error.
-bool initCa(const PkiTree& tree, const CaProfile& ca, const CaIssuer& issuer, std::chrono::hours lifetime,
-            std::ostream& out, std::ostream& err) {
+bool initCa(const PkiTree& tree, const CaProfile& ca, const CaIssuer& issuer, std::chrono::hours lifetime, std::ostream& out,
+            std::ostream& err) {
   fs::path certPath = tree.pkiDir / ca.certPath;
   fs::path keyPath = tree.pkiDir / ca.keyPath;
   bool haveCert = fs::exists(certPath), haveKey = fs::exists(keyPath);
@@ -69,8 +69,8 @@ bool initCa(const PkiTree& tree, const CaProfile& ca, const CaIssuer& issuer, st
     err << "error: " << wroteCert.error() << "\n";
     return false;
   }
-  out << "created " << ca.name << " (CN=" << ca.defaultCommonName << (issuer.cert ? ", intermediate" : ", self-signed")
-      << ") " << tree.display(certPath) << ", " << tree.display(keyPath) << "\n";
+  out << "created " << ca.name << " (CN=" << ca.defaultCommonName << (issuer.cert ? ", intermediate" : ", self-signed") << ") "
+      << tree.display(certPath) << ", " << tree.display(keyPath) << "\n";
   return true;
 }
 

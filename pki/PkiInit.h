@@ -11,7 +11,7 @@ struct InitOptions {
   std::filesystem::path dir;  // the kubeadm root (/etc/kubernetes); files go to dir/pki
   std::string rootCertFile;   // both set: the CAs become intermediates of this root
   std::string rootKeyFile;
-  int days = 3650;            // kubeadm's CA lifetime
+  int days = 3650;  // kubeadm's CA lifetime
 };
 
 // Exit code: 0 done (existing pairs are kept, as kubeadm does), 1 something could not be created.

@@ -64,17 +64,17 @@ class SignRun {
     if (options_.dryRun) {
       for (const auto& p : planned_) {
         out_ << "would sign " << tree_.display(p.csrPath) << " -> " << tree_.display(tree_.certPath(*p.profile))
-             << (p.profile->storage == Storage::Kubeconfig ? " (client-certificate-data)" : "") << " with "
-             << caProfile(p.profile->ca).name << ", " << kindName(p.profile->kind) << ", CN=" << p.commonName << ", "
-             << options_.days << "d" << (p.replaces ? ", replacing the existing certificate" : "") << "\n";
+             << (p.profile->storage == Storage::Kubeconfig ? " (client-certificate-data)" : "") << " with " << caProfile(p.profile->ca).name
+             << ", " << kindName(p.profile->kind) << ", CN=" << p.commonName << ", " << options_.days << "d"
+             << (p.replaces ? ", replacing the existing certificate" : "") << "\n";
       }
       out_ << "dry run: " << planned_.size() << " certificate(s) would be signed, " << upToDate_ << " already signed\n";
       return 0;
     }
     int failures = 0;
     for (const auto& p : planned_) failures += execute(p) ? 0 : 1;
-    out_ << planned_.size() - static_cast<std::size_t>(failures) << " certificate(s) signed, " << upToDate_
-         << " already signed" << (failures ? ", " + std::to_string(failures) + " failed" : "") << "\n";
+    out_ << planned_.size() - static_cast<std::size_t>(failures) << " certificate(s) signed, " << upToDate_ << " already signed"
+         << (failures ? ", " + std::to_string(failures) + " failed" : "") << "\n";
     return failures == 0 ? 0 : 1;
   }
 
@@ -107,8 +107,7 @@ class SignRun {
     if (!fs::exists(cert, ec)) {
       state.error = "the " + ca.name + " certificate " + cert.string() + " is missing (create the CAs with `pki init`)";
     } else if (!fs::exists(key, ec)) {
-      state.error = "the " + ca.name + " key " + key.string() +
-                    " is missing (in External CA mode it lives elsewhere: pass --ca-dir)";
+      state.error = "the " + ca.name + " key " + key.string() + " is missing (in External CA mode it lives elsewhere: pass --ca-dir)";
     } else {
       auto caCert = loadCertificateFile(cert, cert.string());
       fs::path treeCert = tree_.treeCaCertPath(ca);
@@ -117,7 +116,8 @@ class SignRun {
       } else if (treeCert != cert && fs::exists(treeCert, ec)) {
         // The cluster trusts the tree's copy: signing with a different CA would produce certificates it rejects.
         auto trusted = loadCertificateFile(treeCert, tree_.display(treeCert));
-        if (!trusted) state.error = trusted.error();
+        if (!trusted)
+          state.error = trusted.error();
         else if (X509_cmp(trusted.value().get(), caCert.value().get()) != 0) {
           state.error = tree_.display(treeCert) + " is not the same certificate as " + cert.string() +
                         "; the cluster would not trust what this CA signs";
@@ -132,8 +132,8 @@ class SignRun {
     auto it = signers_.find(p.name);
     if (it != signers_.end()) return it->second.get();
     const CaProfile& ca = caProfile(p.ca);
-    auto created = signers::FileCaSigner::create(signerConfigFor(p, tree_.caCertPath(ca).string(), tree_.caKeyPath(ca).string(),
-                                                           std::chrono::hours(24) * options_.days));
+    auto created = signers::FileCaSigner::create(
+        signerConfigFor(p, tree_.caCertPath(ca).string(), tree_.caKeyPath(ca).string(), std::chrono::hours(24) * options_.days));
     if (!created) {
       error = created.error();
       return nullptr;
@@ -145,8 +145,9 @@ class SignRun {
     if (isCaRequest(csr)) return refuse(csr, "a request for a CA certificate; pki sign never signs a CA");
     const CertProfile* profile = profileFor(csr);
     if (profile == nullptr) {
-      return refuse(csr, "not one of the certificates in kubeadm's tables, so there is no profile to sign it with "
-                         "(remove the file if it is not needed)");
+      return refuse(csr,
+                    "not one of the certificates in kubeadm's tables, so there is no profile to sign it with "
+                    "(remove the file if it is not needed)");
     }
     const CertProfile& p = *profile;
     auto text = signers::readSmallFile(csr.string(), 64 * 1024);
@@ -174,8 +175,7 @@ class SignRun {
 
   // The private key kubeadm wrote next to the request must belong to it, and an existing
   // certificate is only replaced with --force (one for this very key counts as already signed).
-  bool checkKeyAndExisting(const CertProfile& p, const fs::path& csr, const signers::ParsedRequest& req,
-                           PlannedSignature& planned) {
+  bool checkKeyAndExisting(const CertProfile& p, const fs::path& csr, const signers::ParsedRequest& req, PlannedSignature& planned) {
     signers::X509Ptr existing;
     std::error_code ec;
     if (p.storage == Storage::PkiFiles) {
@@ -190,12 +190,15 @@ class SignRun {
       fs::path certPath = tree_.certPath(p);
       if (fs::exists(certPath, ec)) {
         auto cert = loadCertificateFile(certPath, tree_.display(certPath));
-        if (cert) existing = std::move(cert.value());
-        else if (!options_.force) return refuse(csr, tree_.display(certPath) + " exists (unreadable); use --force to replace it"), false;
+        if (cert)
+          existing = std::move(cert.value());
+        else if (!options_.force)
+          return refuse(csr, tree_.display(certPath) + " exists (unreadable); use --force to replace it"), false;
       }
     } else {
       fs::path conf = tree_.certPath(p);
-      if (!fs::exists(conf, ec)) return refuse(csr, "the kubeconfig " + tree_.display(conf) + " to embed the certificate in is missing"), false;
+      if (!fs::exists(conf, ec))
+        return refuse(csr, "the kubeconfig " + tree_.display(conf) + " to embed the certificate in is missing"), false;
       auto creds = readKubeconfigFile(conf, tree_.display(conf));
       if (!creds) return refuse(csr, creds.error()), false;
       if (creds.value().clientKeyPem.empty()) {
@@ -208,8 +211,10 @@ class SignRun {
       }
       if (!creds.value().clientCertPem.empty()) {
         auto cert = parseCertificate(creds.value().clientCertPem, tree_.display(conf) + " client-certificate-data");
-        if (cert) existing = std::move(cert.value());
-        else if (!options_.force) return refuse(csr, tree_.display(conf) + " already has client-certificate-data (unreadable); use --force to replace it"), false;
+        if (cert)
+          existing = std::move(cert.value());
+        else if (!options_.force)
+          return refuse(csr, tree_.display(conf) + " already has client-certificate-data (unreadable); use --force to replace it"), false;
       }
     }
     if (existing && !options_.force) {
@@ -218,7 +223,8 @@ class SignRun {
         ++upToDate_;
         return false;
       }
-      return refuse(csr, tree_.display(tree_.certPath(p)) + " already holds a certificate for another key; use --force to replace it"), false;
+      return refuse(csr, tree_.display(tree_.certPath(p)) + " already holds a certificate for another key; use --force to replace it"),
+             false;
     }
     planned.replaces = existing != nullptr;
     return true;
@@ -259,10 +265,9 @@ class SignRun {
       err_ << "error: " << wrote.error() << "\n";
       return false;
     }
-    out_ << "signed " << tree_.display(target) << (profile.storage == Storage::Kubeconfig ? " (embedded)" : "") << ": CN="
-         << p.commonName << ", " << kindName(profile.kind) << ", by " << caProfile(profile.ca).name << ", serial "
-         << cert.serialHex << ", expires " << signers::formatTime(cert.notAfter)
-         << (cert.clampedToCaNotAfter ? " (cut to the CA's own expiry)" : "") << "\n";
+    out_ << "signed " << tree_.display(target) << (profile.storage == Storage::Kubeconfig ? " (embedded)" : "") << ": CN=" << p.commonName
+         << ", " << kindName(profile.kind) << ", by " << caProfile(profile.ca).name << ", serial " << cert.serialHex << ", expires "
+         << signers::formatTime(cert.notAfter) << (cert.clampedToCaNotAfter ? " (cut to the CA's own expiry)" : "") << "\n";
     return true;
   }
 
@@ -279,8 +284,6 @@ class SignRun {
 
 }  // namespace
 
-int runPkiSign(const SignOptions& options, std::ostream& out, std::ostream& err) {
-  return SignRun(options, out, err).run();
-}
+int runPkiSign(const SignOptions& options, std::ostream& out, std::ostream& err) { return SignRun(options, out, err).run(); }
 
 }  // namespace csrop::pki

@@ -27,7 +27,8 @@ std::optional<std::string> verifyChain(X509* leaf, X509* ca) {
   if (!store || !ctx || X509_STORE_add_cert(store.get(), ca) != 1) return signers::withOpenSslErrors("cannot set up chain verification");
   // The CA may be an intermediate under an offline root: trusting it alone is what the cluster does.
   X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, nullptr) != 1) return signers::withOpenSslErrors("cannot set up chain verification");
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, nullptr) != 1)
+    return signers::withOpenSslErrors("cannot set up chain verification");
   if (X509_verify_cert(ctx.get()) == 1) return std::nullopt;
   signers::drainOpenSslErrors();
   return std::string("chain does not verify against the CA: ") + X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
@@ -62,8 +63,10 @@ class VerifyRun {
   }
 
   void missing(const std::string& item, const std::string& what) {
-    if (options_.allowMissing) out_ << "missing   " << item << ": " << what << "\n";
-    else report(item, what);
+    if (options_.allowMissing)
+      out_ << "missing   " << item << ": " << what << "\n";
+    else
+      report(item, what);
   }
 
   void checkCa(const CaProfile& ca) {
@@ -82,7 +85,8 @@ class VerifyRun {
     fs::path keyPath = tree_.pkiDir / ca.keyPath;
     if (fs::exists(keyPath, ec)) {
       auto key = loadPrivateKeyFile(keyPath, tree_.display(keyPath));
-      if (!key) report(ca.name, key.error());
+      if (!key)
+        report(ca.name, key.error());
       else if (!signers::samePublicKey(key.value().get(), X509_get0_pubkey(cert.value().get()))) {
         report(ca.name, tree_.display(keyPath) + " does not belong to " + tree_.display(certPath));
       }
@@ -141,7 +145,8 @@ class VerifyRun {
     checkUsages(p, f);
     checkKey(p, installed, cert);
     if (p.storage == Storage::Kubeconfig && caIt != caCerts_.end()) {
-      if (installed.clusterCaPem.empty()) report(p.name, installed.shownAs + " has no certificate-authority-data");
+      if (installed.clusterCaPem.empty())
+        report(p.name, installed.shownAs + " has no certificate-authority-data");
       else if (auto embedded = parseCertificate(installed.clusterCaPem, "certificate-authority-data");
                !embedded || X509_cmp(embedded.value().get(), caIt->second.get()) != 0) {
         report(p.name, installed.shownAs + " certificate-authority-data is not " + tree_.display(tree_.treeCaCertPath(ca)));
@@ -156,8 +161,10 @@ class VerifyRun {
     if (f.rsaKey && !f.keyEncipherment) report(p.name, "KeyUsage lacks keyEncipherment (RSA key)");
     if (f.certSign) report(p.name, "KeyUsage has keyCertSign");
     bool wantServer = p.kind != CertKind::Client, wantClient = p.kind != CertKind::Server;
-    if (wantServer != f.serverAuth) report(p.name, wantServer ? "ExtKeyUsage lacks serverAuth" : "ExtKeyUsage has serverAuth, expected client only");
-    if (wantClient != f.clientAuth) report(p.name, wantClient ? "ExtKeyUsage lacks clientAuth" : "ExtKeyUsage has clientAuth, expected server only");
+    if (wantServer != f.serverAuth)
+      report(p.name, wantServer ? "ExtKeyUsage lacks serverAuth" : "ExtKeyUsage has serverAuth, expected client only");
+    if (wantClient != f.clientAuth)
+      report(p.name, wantClient ? "ExtKeyUsage lacks clientAuth" : "ExtKeyUsage has clientAuth, expected server only");
     for (const auto& other : f.otherExtKeyUsages) report(p.name, "unexpected ExtKeyUsage " + other);
     auto now = std::chrono::system_clock::now();
     if (f.notAfter <= now) report(p.name, "expired");
@@ -195,8 +202,6 @@ class VerifyRun {
 
 }  // namespace
 
-int runPkiVerify(const VerifyOptions& options, std::ostream& out, std::ostream& err) {
-  return VerifyRun(options, out, err).run();
-}
+int runPkiVerify(const VerifyOptions& options, std::ostream& out, std::ostream& err) { return VerifyRun(options, out, err).run(); }
 
 }  // namespace csrop::pki

@@ -48,18 +48,15 @@ std::optional<std::string> checkOrganizations(const CertProfile& p, std::vector<
   return "subject has " + have + ", expected " + describeOrganizations(p.organizationChoices) + why;
 }
 
-std::optional<std::string> checkSanTypes(const CertProfile& p, const std::vector<std::string>& dnsNames,
-                                         std::size_t ipCount, const std::vector<std::string>& emails,
-                                         const std::vector<std::string>& uris) {
+std::optional<std::string> checkSanTypes(const CertProfile& p, const std::vector<std::string>& dnsNames, std::size_t ipCount,
+                                         const std::vector<std::string>& emails, const std::vector<std::string>& uris) {
   if (!emails.empty()) return "asks for email SANs " + quoteList(emails) + "; kubeadm certificates carry none";
   if (!uris.empty()) return "asks for URI SANs " + quoteList(uris) + "; kubeadm certificates carry none";
   if (!dnsNames.empty() && !p.allowDnsSans) {
-    return "asks for DNS SANs " + quoteList(dnsNames) + " but " + p.name + " is a " + kindName(p.kind) +
-           " certificate without SANs";
+    return "asks for DNS SANs " + quoteList(dnsNames) + " but " + p.name + " is a " + kindName(p.kind) + " certificate without SANs";
   }
   if (ipCount > 0 && !p.allowIpSans) {
-    return "asks for " + std::to_string(ipCount) + " IP SAN(s) but " + p.name + " is a " + kindName(p.kind) +
-           " certificate without SANs";
+    return "asks for " + std::to_string(ipCount) + " IP SAN(s) but " + p.name + " is a " + kindName(p.kind) + " certificate without SANs";
   }
   for (const auto& d : dnsNames) {
     if (d.find('*') != std::string::npos) return "asks for the wildcard DNS SAN \"" + d + "\"; kubeadm never uses wildcards";

@@ -14,9 +14,8 @@ namespace csrop::pki {
 
 std::optional<std::string> checkCommonName(const CertProfile& p, const std::string& commonName);
 std::optional<std::string> checkOrganizations(const CertProfile& p, std::vector<std::string> organizations);
-std::optional<std::string> checkSanTypes(const CertProfile& p, const std::vector<std::string>& dnsNames,
-                                         std::size_t ipCount, const std::vector<std::string>& emails,
-                                         const std::vector<std::string>& uris);
+std::optional<std::string> checkSanTypes(const CertProfile& p, const std::vector<std::string>& dnsNames, std::size_t ipCount,
+                                         const std::vector<std::string>& emails, const std::vector<std::string>& uris);
 
 // The custom signer (pki.csr-operator.local/<profile>) that enforces the same profile inside
 // signers/, so the controller's issuance code signs these certificates too.

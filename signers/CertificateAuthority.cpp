@@ -55,7 +55,8 @@ struct CaLoader {
     std::string passphrase;
     if (!passphraseFile.empty()) {
       auto pass = readSmallFile(passphraseFile, 4096);
-      if (!pass) return RK::fail("cannot read CA key passphrase file " + passphraseFile + ": " + pass.error() + "; check the path and permissions");
+      if (!pass)
+        return RK::fail("cannot read CA key passphrase file " + passphraseFile + ": " + pass.error() + "; check the path and permissions");
       passphrase = pass.value();
       if (passphrase.ends_with("\n")) passphrase.pop_back();
       if (passphrase.ends_with("\r")) passphrase.pop_back();
@@ -68,7 +69,9 @@ struct CaLoader {
     EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>(passphrase.c_str()));
     if (raw == nullptr) {
       drainOpenSslErrors();
-      if (encrypted) return RK::fail("CA key file " + file + " cannot be decrypted with the passphrase from " + passphraseFile + "; check the passphrase");
+      if (encrypted)
+        return RK::fail("CA key file " + file + " cannot be decrypted with the passphrase from " + passphraseFile +
+                        "; check the passphrase");
       return RK::fail("CA key file " + file + " holds no readable PEM private key (PKCS#8, PKCS#1 or SEC1 expected)");
     }
     return RK::ok(EvpPkeyPtr(raw));
@@ -79,7 +82,8 @@ struct CaLoader {
     const char* name = nullptr;
     switch (EVP_PKEY_get_base_id(key)) {
       case EVP_PKEY_RSA:
-        if (EVP_PKEY_get_bits(key) < 2048) return RD::fail("CA key file " + file + " holds an RSA key smaller than 2048 bits; use a stronger CA key");
+        if (EVP_PKEY_get_bits(key) < 2048)
+          return RD::fail("CA key file " + file + " holds an RSA key smaller than 2048 bits; use a stronger CA key");
         name = "SHA256";
         break;
       case EVP_PKEY_EC: {
@@ -87,16 +91,18 @@ struct CaLoader {
         size_t len = 0;
         EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len);
         std::string g(group, len);
-        if (g == "prime256v1") name = "SHA256";
-        else if (g == "secp384r1") name = "SHA384";
-        else if (g == "secp521r1") name = "SHA512";
-        else return RD::fail("CA key file " + file + " holds an EC key on unsupported curve \"" + g + "\"; use P-256, P-384 or P-521");
+        if (g == "prime256v1")
+          name = "SHA256";
+        else if (g == "secp384r1")
+          name = "SHA384";
+        else if (g == "secp521r1")
+          name = "SHA512";
+        else
+          return RD::fail("CA key file " + file + " holds an EC key on unsupported curve \"" + g + "\"; use P-256, P-384 or P-521");
         break;
       }
-      case EVP_PKEY_ED25519:
-        return RD::ok(EvpMdPtr());
-      default:
-        return RD::fail("CA key file " + file + " holds an unsupported key type; use RSA, ECDSA or Ed25519");
+      case EVP_PKEY_ED25519: return RD::ok(EvpMdPtr());
+      default: return RD::fail("CA key file " + file + " holds an unsupported key type; use RSA, ECDSA or Ed25519");
     }
     EvpMdPtr md(EVP_MD_fetch(nullptr, name, nullptr));
     if (!md) return RD::fail(withOpenSslErrors(std::string("cannot load digest ") + name));
@@ -113,8 +119,7 @@ struct CaLoader {
     ca.signTemplate_.reset(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
     const char* mdName = ca.digest_ ? EVP_MD_get0_name(ca.digest_.get()) : nullptr;
-    if (!ca.signTemplate_ ||
-        EVP_DigestSignInit_ex(ca.signTemplate_.get(), &pctx, mdName, nullptr, nullptr, ca.key_.get(), nullptr) != 1) {
+    if (!ca.signTemplate_ || EVP_DigestSignInit_ex(ca.signTemplate_.get(), &pctx, mdName, nullptr, nullptr, ca.key_.get(), nullptr) != 1) {
       return withOpenSslErrors("cannot initialise signing with this key");
     }
     unsigned char algId[128];
@@ -129,7 +134,8 @@ struct CaLoader {
 
   static R load(const CaFiles& files, TimePoint now) {
     auto certText = readSmallFile(files.certFile);
-    if (!certText) return R::fail("cannot read CA certificate file " + files.certFile + ": " + certText.error() + "; check the path and permissions");
+    if (!certText)
+      return R::fail("cannot read CA certificate file " + files.certFile + ": " + certText.error() + "; check the path and permissions");
     auto keyText = readSmallFile(files.keyFile);
     if (!keyText) return R::fail("cannot read CA key file " + files.keyFile + ": " + keyText.error() + "; check the path and permissions");
 
@@ -150,16 +156,21 @@ struct CaLoader {
     ca->key_ = std::move(key.value());
     if (X509_check_private_key(cert, ca->key_.get()) != 1) {
       drainOpenSslErrors();
-      return R::fail("CA key file " + files.keyFile + " does not match the certificate in " + files.certFile + "; use the key the CA certificate was issued for");
+      return R::fail("CA key file " + files.keyFile + " does not match the certificate in " + files.certFile +
+                     "; use the key the CA certificate was issued for");
     }
 
     uint32_t flags = X509_get_extension_flags(cert);
-    if ((flags & EXFLAG_INVALID) != 0) return R::fail("CA certificate file " + files.certFile + ": the certificate has malformed or conflicting extensions; reissue the CA certificate");
+    if ((flags & EXFLAG_INVALID) != 0)
+      return R::fail("CA certificate file " + files.certFile +
+                     ": the certificate has malformed or conflicting extensions; reissue the CA certificate");
     if ((flags & EXFLAG_BCONS) == 0 || (flags & EXFLAG_CA) == 0) {
-      return R::fail("CA certificate file " + files.certFile + " is not a CA certificate (BasicConstraints CA:TRUE missing); use a CA certificate");
+      return R::fail("CA certificate file " + files.certFile +
+                     " is not a CA certificate (BasicConstraints CA:TRUE missing); use a CA certificate");
     }
     if ((flags & EXFLAG_KUSAGE) == 0 || (X509_get_key_usage(cert) & KU_KEY_CERT_SIGN) == 0) {
-      return R::fail("CA certificate file " + files.certFile + " does not allow certificate signing (KeyUsage keyCertSign missing); use a CA certificate with keyCertSign");
+      return R::fail("CA certificate file " + files.certFile +
+                     " does not allow certificate signing (KeyUsage keyCertSign missing); use a CA certificate with keyCertSign");
     }
 
     auto nb = asn1TimeToTimePoint(X509_get0_notBefore(cert));
@@ -167,7 +178,9 @@ struct CaLoader {
     if (!nb || !na) return R::fail("CA certificate file " + files.certFile + ": unreadable validity dates; reissue the CA certificate");
     ca->notBefore_ = *nb;
     ca->notAfter_ = *na;
-    if (now < *nb) return R::fail("CA certificate file " + files.certFile + " is not valid yet (NotBefore in the future); check the clock or the certificate");
+    if (now < *nb)
+      return R::fail("CA certificate file " + files.certFile +
+                     " is not valid yet (NotBefore in the future); check the clock or the certificate");
     if (now >= *na) return R::fail("CA certificate file " + files.certFile + " has expired; renew the CA certificate");
 
     auto md = digestFor(ca->key_.get(), files.keyFile);
@@ -215,8 +228,7 @@ struct CaLoader {
   }
 };
 
-Result<std::shared_ptr<const CertificateAuthority>> CertificateAuthority::load(const std::string& certFile,
-                                                                               const std::string& keyFile,
+Result<std::shared_ptr<const CertificateAuthority>> CertificateAuthority::load(const std::string& certFile, const std::string& keyFile,
                                                                                const std::string& passphraseFile) {
   return load(CaFiles{certFile, keyFile, passphraseFile, {}});
 }

@@ -26,11 +26,9 @@ class CertificateAuthority {
   // Refuses: not exactly one certificate in certFile, unreadable/encrypted key without passphrase,
   // key not matching the certificate, no BasicConstraints CA:TRUE, no keyCertSign, expired or not
   // yet valid at `now`, unsupported key type. Every error names the file and says what to do.
-  static Result<std::shared_ptr<const CertificateAuthority>> load(const std::string& certFile,
-                                                                  const std::string& keyFile,
+  static Result<std::shared_ptr<const CertificateAuthority>> load(const std::string& certFile, const std::string& keyFile,
                                                                   const std::string& passphraseFile = "");
-  static Result<std::shared_ptr<const CertificateAuthority>> load(const CaFiles& files,
-                                                                  TimePoint now = std::chrono::system_clock::now());
+  static Result<std::shared_ptr<const CertificateAuthority>> load(const CaFiles& files, TimePoint now = std::chrono::system_clock::now());
 
   X509* certificate() const { return cert_.get(); }
   EVP_PKEY* privateKey() const { return key_.get(); }

@@ -25,15 +25,8 @@ struct SubjectAttribute {
   const char* shortName;
   unsigned char oidLastArc;  // all copied attributes are 2.5.4.x
 };
-constexpr std::array<SubjectAttribute, 9> kCopiedAttributes{{{"C", 6},
-                                                             {"ST", 8},
-                                                             {"L", 7},
-                                                             {"street", 9},
-                                                             {"postalCode", 17},
-                                                             {"O", 10},
-                                                             {"OU", 11},
-                                                             {"CN", 3},
-                                                             {"serialNumber", 5}}};
+constexpr std::array<SubjectAttribute, 9> kCopiedAttributes{
+    {{"C", 6}, {"ST", 8}, {"L", 7}, {"street", 9}, {"postalCode", 17}, {"O", 10}, {"OU", 11}, {"CN", 3}, {"serialNumber", 5}}};
 
 const SubjectAttribute* findAttribute(const std::string& shortName) {
   for (const auto& a : kCopiedAttributes) {

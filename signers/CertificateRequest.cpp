@@ -52,8 +52,7 @@ std::optional<std::string> subjectValue(const DerTlv& v, const std::string& key)
     case V_ASN1_PRINTABLESTRING: ok = std::all_of(v.content.begin(), v.content.end(), goPrintable); break;
     case V_ASN1_IA5STRING: ok = std::all_of(v.content.begin(), v.content.end(), [](unsigned char c) { return c < 0x80; }); break;
     default:
-      return "subject attribute " + key +
-             " is not a UTF8String, PrintableString or IA5String (Go reads other string types differently)";
+      return "subject attribute " + key + " is not a UTF8String, PrintableString or IA5String (Go reads other string types differently)";
   }
   if (!ok) return "subject attribute " + key + " is not a valid string of its type";
   if (std::find(v.content.begin(), v.content.end(), 0) != v.content.end()) return "subject attribute " + key + " contains a NUL byte";
@@ -125,8 +124,8 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
     const auto stated = pem.substr(std::min(pem.size(), kOversizedRequestMarker.size()));
     const bool number = pem.starts_with(kOversizedRequestMarker) && !stated.empty() && stated.size() <= 20 &&
                         stated.find_first_not_of("0123456789") == std::string_view::npos;
-    return R::fail("request is " + (number ? std::string(stated) : std::to_string(pem.size())) +
-                   " bytes, more than the limit of " + std::to_string(limits.maxPemBytes));
+    return R::fail("request is " + (number ? std::string(stated) : std::to_string(pem.size())) + " bytes, more than the limit of " +
+                   std::to_string(limits.maxPemBytes));
   }
   ERR_clear_error();
   auto block = decodeSinglePemBlock(pem);

@@ -70,8 +70,9 @@ Result<std::shared_ptr<const CustomProfile>> CustomProfile::compile(const Signer
   p->permitSystemMasters_ = config.permitSystemMasters;
   const auto& orgs = config.allowedOrganizations;
   if (!p->permitSystemMasters_ && std::find(orgs.begin(), orgs.end(), kSystemMasters) != orgs.end()) {
-    return R::fail(who + "allowedOrganizations may not contain system:masters: that group bypasses RBAC, and no signer of "
-                         "csr-operator issues it; remove it");
+    return R::fail(who +
+                   "allowedOrganizations may not contain system:masters: that group bypasses RBAC, and no signer of "
+                   "csr-operator issues it; remove it");
   }
   if (config.allowedOrganizations.size() == 1 && config.allowedOrganizations[0] == "*") {
     p->anyOrganization_ = true;
@@ -83,8 +84,9 @@ Result<std::shared_ptr<const CustomProfile>> CustomProfile::compile(const Signer
     if (!re) return R::fail(who + "commonNameRegex is not a valid RE2 regex: " + re.error());
     p->commonNameRegex_ = std::move(re.value());
   } else if (p->allowedUsages_.contains("client auth")) {
-    return R::fail(who + "commonNameRegex is required when allowedUsages contains \"client auth\": the common name is the "
-                         "user name the certificate authenticates as; set e.g. commonNameRegex: \"app-[a-z0-9-]+\"");
+    return R::fail(who +
+                   "commonNameRegex is required when allowedUsages contains \"client auth\": the common name is the "
+                   "user name the certificate authenticates as; set e.g. commonNameRegex: \"app-[a-z0-9-]+\"");
   }
   if (config.maxSans < 0) return R::fail(who + "maxSans must not be negative");
   p->maxSans_ = static_cast<std::size_t>(config.maxSans);
@@ -93,7 +95,8 @@ Result<std::shared_ptr<const CustomProfile>> CustomProfile::compile(const Signer
 
 std::optional<std::string> CustomProfile::validate(const ParsedRequest& req, const UsageSet& usages) const {
   for (const auto& u : usages) {
-    if (!allowedUsages_.contains(u)) return "usage \"" + u + "\" is not allowed by this signer, allowed: " + formatUsageList(allowedUsages_);
+    if (!allowedUsages_.contains(u))
+      return "usage \"" + u + "\" is not allowed by this signer, allowed: " + formatUsageList(allowedUsages_);
   }
   for (const auto& u : requiredUsages_) {
     if (!usages.contains(u)) return "missing required usage: " + u;

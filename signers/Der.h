@@ -10,9 +10,9 @@ namespace signers::der {
 
 using Bytes = std::vector<unsigned char>;
 
-inline constexpr unsigned char kInteger = 0x02, kBitString = 0x03, kOctetString = 0x04, kNull = 0x05, kOid = 0x06,
-                               kUtf8String = 0x0c, kPrintableString = 0x13, kIa5String = 0x16, kUtcTime = 0x17,
-                               kGeneralizedTime = 0x18, kSequence = 0x30, kSet = 0x31;
+inline constexpr unsigned char kInteger = 0x02, kBitString = 0x03, kOctetString = 0x04, kNull = 0x05, kOid = 0x06, kUtf8String = 0x0c,
+                               kPrintableString = 0x13, kIa5String = 0x16, kUtcTime = 0x17, kGeneralizedTime = 0x18, kSequence = 0x30,
+                               kSet = 0x31;
 
 void appendLength(Bytes& out, std::size_t length);
 // Appends tag, length and content.

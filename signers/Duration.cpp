@@ -20,11 +20,8 @@ constexpr std::array kConfigUnits = {
     DurationUnit{"h", std::chrono::hours(1)},
 };
 constexpr std::array kPkiUnits = {
-    DurationUnit{"s", std::chrono::seconds(1)},
-    DurationUnit{"m", std::chrono::minutes(1)},
-    DurationUnit{"h", std::chrono::hours(1)},
-    DurationUnit{"d", std::chrono::hours(24)},
-    DurationUnit{"y", std::chrono::hours(24 * 365)},
+    DurationUnit{"s", std::chrono::seconds(1)}, DurationUnit{"m", std::chrono::minutes(1)},      DurationUnit{"h", std::chrono::hours(1)},
+    DurationUnit{"d", std::chrono::hours(24)},  DurationUnit{"y", std::chrono::hours(24 * 365)},
 };
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
@@ -94,7 +91,9 @@ Result<nanoseconds> parseDuration(std::string_view text, const DurationUnits& un
     const std::size_t unitStart = i;
     while (i < text.size() && !isDigit(text[i]) && text[i] != '.') ++i;
     const std::string_view symbol = text.substr(unitStart, i - unitStart);
-    if (symbol.empty()) return R::fail("the number " + std::string(text.substr(wholeStart, i - wholeStart)) + " has no unit (units: " + unitList(units) + ")");
+    if (symbol.empty())
+      return R::fail("the number " + std::string(text.substr(wholeStart, i - wholeStart)) + " has no unit (units: " + unitList(units) +
+                     ")");
     const DurationUnit* unit = findUnit(symbol, units);
     if (unit == nullptr) return R::fail("the unit \"" + std::string(symbol) + "\" is not one of " + unitList(units));
     const int64_t length = unit->length.count();

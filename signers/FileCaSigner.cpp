@@ -61,8 +61,8 @@ Result<std::unique_ptr<FileCaSigner>> FileCaSigner::create(const SignerConfig& c
     if (!custom) return R::fail(custom.error());
     rules->custom = std::move(custom.value());
   }
-  auto authority = ReloadingCertificateAuthority::create(
-      CaFiles{config.caCertFile, config.caKeyFile, config.caKeyPassphraseFile, config.chainFiles});
+  auto authority =
+      ReloadingCertificateAuthority::create(CaFiles{config.caCertFile, config.caKeyFile, config.caKeyPassphraseFile, config.chainFiles});
   if (!authority) return R::fail(who + authority.error());
   return R::ok(std::unique_ptr<FileCaSigner>(new FileCaSigner(config, std::move(authority.value()), std::move(rules))));
 }
@@ -113,8 +113,8 @@ RequestLimits FileCaSigner::requestLimits() const {
 
 std::optional<std::string> FileCaSigner::validate(const ParsedRequest& request, const std::vector<std::string>& usages,
                                                   const Requester& requester) const {
-  if (!rules_->custom) return validateKubernetesProfile(config_.signerName, request, usages, requester, config_.keyPolicy,
-                                                            config_.clusterDomain);
+  if (!rules_->custom)
+    return validateKubernetesProfile(config_.signerName, request, usages, requester, config_.keyPolicy, config_.clusterDomain);
   // Subject text first so no regex ever sees an unbounded or forged CN; then the profile, so
   // requests it refuses get its exact message; then csr-operator's common rules.
   if (auto err = validateSubjectText(request)) return err;

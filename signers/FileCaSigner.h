@@ -25,8 +25,7 @@ class FileCaSigner final : public Signer {
   ~FileCaSigner() override;
 
   const std::string& name() const override { return config_.signerName; }
-  std::variant<IssuedCertificate, IssueError> issue(const IssueRequest& request,
-                                                    std::chrono::system_clock::time_point now) const override;
+  std::variant<IssuedCertificate, IssueError> issue(const IssueRequest& request, std::chrono::system_clock::time_point now) const override;
   // Subject text, profile rules, then csr-operator's common rules.
   std::optional<std::string> validate(const ParsedRequest& request, const std::vector<std::string>& usages,
                                       const Requester& requester = {}) const override;
@@ -47,8 +46,7 @@ class FileCaSigner final : public Signer {
   const SignerConfig& config() const { return config_; }
 
  private:
-  FileCaSigner(SignerConfig config, std::unique_ptr<ReloadingCertificateAuthority> authority,
-               std::shared_ptr<const ProfileRules> rules);
+  FileCaSigner(SignerConfig config, std::unique_ptr<ReloadingCertificateAuthority> authority, std::shared_ptr<const ProfileRules> rules);
   void report(const Result<bool>& reload);
 
   SignerConfig config_;

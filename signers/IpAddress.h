@@ -8,8 +8,8 @@
 namespace signers {
 
 struct IpAddress {
-  int family = 4;                      // 4 or 6
-  std::array<uint8_t, 16> bytes{};     // v4 uses the first 4 bytes, the rest stay zero
+  int family = 4;                   // 4 or 6
+  std::array<uint8_t, 16> bytes{};  // v4 uses the first 4 bytes, the rest stay zero
 
   // Strict textual forms only: dotted quad without leading zeros, or RFC 4291 v6 (no zone id).
   static std::optional<IpAddress> parse(std::string_view text);

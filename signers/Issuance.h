@@ -11,8 +11,8 @@
 namespace signers {
 
 struct IssueRequest {
-  std::string requestPem;   // spec.request, PEM
-  std::string signerName;   // spec.signerName; must equal the Signer's name
+  std::string requestPem;  // spec.request, PEM
+  std::string signerName;  // spec.signerName; must equal the Signer's name
   std::vector<std::string> usages;
   std::optional<int64_t> expirationSeconds;
   Requester requester{};  // spec.username / spec.groups: the kubelet signers issue a node only its own CN

@@ -21,9 +21,7 @@ bool isNodeRequester(std::string_view username, const std::vector<std::string>& 
   return !nodeNameOf(username).empty() && std::find(groups.begin(), groups.end(), kNodesGroup) != groups.end();
 }
 
-bool organizationIsSystemNodes(const ParsedRequest& req) {
-  return req.organizations.size() == 1 && req.organizations[0] == kNodesGroup;
-}
+bool organizationIsSystemNodes(const ParsedRequest& req) { return req.organizations.size() == 1 && req.organizations[0] == kNodesGroup; }
 
 bool isKubeletServingUsageSet(const UsageSet& usages) { return usages == kServingUsages || usages == kServingUsagesNoRsa; }
 

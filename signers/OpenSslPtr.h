@@ -58,9 +58,7 @@ using OpenSslStringPtr = std::unique_ptr<char, OpenSslBufferDeleter>;
 
 // STACK_OF(...) free functions are macros, so they get explicit deleters.
 struct X509ExtensionStackDeleter {
-  void operator()(STACK_OF(X509_EXTENSION) * s) const noexcept {
-    sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
-  }
+  void operator()(STACK_OF(X509_EXTENSION) * s) const noexcept { sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free); }
 };
 using X509ExtensionStackPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), X509ExtensionStackDeleter>;
 

@@ -26,8 +26,8 @@ struct SubjectPublicKeyInfo {
 };
 
 struct ParsedRequest {
-  std::string commonName;                  // empty when absent; more than one CN is refused at parse
-  std::vector<std::string> organizations;  // every O, in order
+  std::string commonName;                                    // empty when absent; more than one CN is refused at parse
+  std::vector<std::string> organizations;                    // every O, in order
   std::vector<std::pair<std::string, std::string>> subject;  // short name (or dotted OID) -> UTF-8 value, in order
   std::vector<std::string> dnsNames;
   std::vector<std::string> emailAddresses;
@@ -42,9 +42,7 @@ struct ParsedRequest {
   std::shared_ptr<EVP_PKEY> publicKey;
   std::shared_ptr<const SubjectPublicKeyInfo> spki;
 
-  std::size_t sanCount() const {
-    return dnsNames.size() + emailAddresses.size() + uris.size() + ipAddresses.size();
-  }
+  std::size_t sanCount() const { return dnsNames.size() + emailAddresses.size() + uris.size() + ipAddresses.size(); }
 };
 
 }  // namespace signers

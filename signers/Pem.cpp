@@ -40,8 +40,7 @@ std::optional<std::string> decodeBody(std::string_view b64, std::vector<unsigned
   switch (*problem) {
     case Base64Problem::NotQuads: return "the PEM body is not a whole number of base64 quads (truncated?)";
     case Base64Problem::NotAlphabet: return "the PEM body is not base64";
-    case Base64Problem::PaddingInside:
-      return "the PEM body has '=' before its end (padding in the middle, or a second block glued on)";
+    case Base64Problem::PaddingInside: return "the PEM body has '=' before its end (padding in the middle, or a second block glued on)";
     case Base64Problem::NonCanonicalBits: return "the PEM body's base64 padding is not canonical (unused bits set)";
   }
   return "the PEM body is not base64";
@@ -81,7 +80,8 @@ Result<PemBlock> decodeSinglePemBlock(std::string_view text) {
     if (line.empty()) return R::fail("the PEM body has an empty line " + std::to_string(lineNo));
     for (char c : line) {
       if (!isBase64Character(c)) {
-        return R::fail("line " + std::to_string(lineNo) + " of the PEM body is not base64 (spaces, other characters or a second BEGIN line)");
+        return R::fail("line " + std::to_string(lineNo) +
+                       " of the PEM body is not base64 (spaces, other characters or a second BEGIN line)");
       }
     }
     b64.append(line);
@@ -90,9 +90,12 @@ Result<PemBlock> decodeSinglePemBlock(std::string_view text) {
   // only spaces and tabs on it; a lone "\r" makes Go skip the block.
   std::string_view after = rest.substr(endLine.size());
   after.remove_prefix(std::min(after.size(), after.find_first_not_of(" \t")));
-  if (after.starts_with("\r\n")) after.remove_prefix(2);
-  else if (after.starts_with("\n")) after.remove_prefix(1);
-  else if (!after.empty()) return R::fail("the PEM END line ends in a character other than spaces, tabs and a line break");
+  if (after.starts_with("\r\n"))
+    after.remove_prefix(2);
+  else if (after.starts_with("\n"))
+    after.remove_prefix(1);
+  else if (!after.empty())
+    return R::fail("the PEM END line ends in a character other than spaces, tabs and a line break");
   if (!onlyWhitespace(after)) {
     return R::fail("the PEM text continues after its END line (garbage or a second block); send exactly one block");
   }

@@ -120,7 +120,8 @@ std::optional<std::string> validateServingNames(const ParsedRequest& req) {
   std::vector<IpAddress> seenIps;
   for (const auto& ip : req.ipAddresses) {
     if (auto kind = reservedAddressKind(ip)) return "IP subjectAltName " + ip.toString() + " is " + *kind + ", which no node may claim";
-    if (std::find(seenIps.begin(), seenIps.end(), ip) != seenIps.end()) return "IP subjectAltName " + ip.toString() + " is listed more than once";
+    if (std::find(seenIps.begin(), seenIps.end(), ip) != seenIps.end())
+      return "IP subjectAltName " + ip.toString() + " is listed more than once";
     seenIps.push_back(ip);
   }
   return std::nullopt;
@@ -135,7 +136,8 @@ std::optional<std::string> validateNotServiceName(const ParsedRequest& req, std:
     if (name == "kubernetes" || name == "kubernetes.default" || name == "kubernetes.default.svc" ||
         name == "kubernetes.default." + serviceDomain)
       return "DNS subjectAltName " + shown(dns) + " is the API server's Service name, which no node may claim";
-    const bool underSvc = name == "svc" || name.ends_with(".svc") || (!domain.empty() && (name == serviceDomain || name.ends_with("." + serviceDomain)));
+    const bool underSvc =
+        name == "svc" || name.ends_with(".svc") || (!domain.empty() && (name == serviceDomain || name.ends_with("." + serviceDomain)));
     if (underSvc) return "DNS subjectAltName " + shown(dns) + " is a Service name (under .svc), which no node may claim";
   }
   return std::nullopt;

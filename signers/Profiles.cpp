@@ -8,16 +8,14 @@ namespace {
 bool isDnsLabel(std::string_view label) {
   if (label.empty() || label.size() > 63) return false;
   if (label.front() == '-' || label.back() == '-') return false;
-  return std::all_of(label.begin(), label.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
+  return std::all_of(label.begin(), label.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 }  // namespace
 
 bool isKubernetesSignerName(const std::string& signerName) {
-  return signerName == kKubeletServingSigner || signerName == kKubeletClientSigner ||
-         signerName == kApiServerClientSigner || signerName == kLegacyUnknownSigner;
+  return signerName == kKubeletServingSigner || signerName == kKubeletClientSigner || signerName == kApiServerClientSigner ||
+         signerName == kLegacyUnknownSigner;
 }
 
 std::optional<std::string> checkSignerNameFormat(const std::string& signerName) {
@@ -73,21 +71,17 @@ std::optional<std::string> validateApiServerClient(const ParsedRequest& req, con
   return std::nullopt;
 }
 
-std::optional<std::string> validateLegacyUnknown(const ParsedRequest&, const std::vector<std::string>&) {
-  return std::nullopt;
-}
+std::optional<std::string> validateLegacyUnknown(const ParsedRequest&, const std::vector<std::string>&) { return std::nullopt; }
 
 std::optional<std::string> validateKeyPolicy(const ParsedRequest& req, const KeyPolicy& policy) {
   switch (req.keyType) {
     case KeyType::Rsa:
       if (!policy.allowRsa) return std::string("RSA keys are not allowed by this signer");
       if (req.keyBits < policy.minRsaBits) {
-        return "RSA key of " + std::to_string(req.keyBits) + " bits is too small (minimum " +
-               std::to_string(policy.minRsaBits) + ")";
+        return "RSA key of " + std::to_string(req.keyBits) + " bits is too small (minimum " + std::to_string(policy.minRsaBits) + ")";
       }
       if (req.keyBits > policy.maxRsaBits) {
-        return "RSA key of " + std::to_string(req.keyBits) + " bits is too large (maximum " +
-               std::to_string(policy.maxRsaBits) + ")";
+        return "RSA key of " + std::to_string(req.keyBits) + " bits is too large (maximum " + std::to_string(policy.maxRsaBits) + ")";
       }
       return std::nullopt;
     case KeyType::EcP256:
@@ -99,16 +93,13 @@ std::optional<std::string> validateKeyPolicy(const ParsedRequest& req, const Key
     case KeyType::Ed25519:
       if (!policy.allowEd25519) return std::string("Ed25519 keys are not allowed by this signer");
       return std::nullopt;
-    case KeyType::EcOther:
-      return std::string("ECDSA keys on curves other than P-256 and P-384 are not allowed");
-    case KeyType::Other:
-      break;
+    case KeyType::EcOther: return std::string("ECDSA keys on curves other than P-256 and P-384 are not allowed");
+    case KeyType::Other: break;
   }
   return std::string("unsupported public key type (allowed: RSA, ECDSA P-256/P-384, Ed25519)");
 }
 
-std::optional<std::string> validateCommonRules(const ParsedRequest& req, const std::vector<std::string>& usages,
-                                               const KeyPolicy& policy) {
+std::optional<std::string> validateCommonRules(const ParsedRequest& req, const std::vector<std::string>& usages, const KeyPolicy& policy) {
   if (auto err = validateKeyPolicy(req, policy)) return err;
   if (req.requestsCa) return "requests for CA certificates (basicConstraints CA:TRUE) are not allowed";
   if (usages.empty()) return "at least one usage is required";

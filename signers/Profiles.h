@@ -62,14 +62,12 @@ std::optional<std::string> validateNodeCommonName(const ParsedRequest& req, cons
 // The approver runs it for kubernetes.io signers this instance does not sign (default KeyPolicy).
 std::optional<std::string> validateKubernetesProfile(const std::string& signerName, const ParsedRequest& req,
                                                      const std::vector<std::string>& usages, const Requester& requester,
-                                                     const KeyPolicy& policy,
-                                                     std::string_view clusterDomain = kDefaultClusterDomain);
+                                                     const KeyPolicy& policy, std::string_view clusterDomain = kDefaultClusterDomain);
 
 // csr-operator's additions, checked on every signer after the profile: the key policy, no CA
 // request, no cert sign / crl sign / any, every usage known, at least one usage.
 std::optional<std::string> validateKeyPolicy(const ParsedRequest& req, const KeyPolicy& policy);
-std::optional<std::string> validateCommonRules(const ParsedRequest& req, const std::vector<std::string>& usages,
-                                               const KeyPolicy& policy);
+std::optional<std::string> validateCommonRules(const ParsedRequest& req, const std::vector<std::string>& usages, const KeyPolicy& policy);
 
 // Well-formed DNS SAN: labels of [A-Za-z0-9-] (1..63, no leading/trailing '-'), total <= 253,
 // an optional leading "*." wildcard label.

@@ -24,8 +24,7 @@ std::string fingerprintOf(const CaFiles& files) {
 
 }  // namespace
 
-ReloadingCertificateAuthority::ReloadingCertificateAuthority(std::shared_ptr<const CertificateAuthority> initial,
-                                                             std::string fingerprint)
+ReloadingCertificateAuthority::ReloadingCertificateAuthority(std::shared_ptr<const CertificateAuthority> initial, std::string fingerprint)
     : files_(initial->files()), current_(std::move(initial)), fingerprint_(std::move(fingerprint)) {}
 
 Result<std::unique_ptr<ReloadingCertificateAuthority>> ReloadingCertificateAuthority::create(const CaFiles& files) {
@@ -33,8 +32,8 @@ Result<std::unique_ptr<ReloadingCertificateAuthority>> ReloadingCertificateAutho
   std::string fingerprint = fingerprintOf(files);
   auto ca = CertificateAuthority::load(files);
   if (!ca) return R::fail(ca.error());
-  return R::ok(std::unique_ptr<ReloadingCertificateAuthority>(
-      new ReloadingCertificateAuthority(std::move(ca.value()), std::move(fingerprint))));
+  return R::ok(
+      std::unique_ptr<ReloadingCertificateAuthority>(new ReloadingCertificateAuthority(std::move(ca.value()), std::move(fingerprint))));
 }
 
 ReloadingCertificateAuthority::~ReloadingCertificateAuthority() { stopPolling(); }
@@ -56,8 +55,7 @@ Result<bool> ReloadingCertificateAuthority::reloadIfChanged() {
   return Result<bool>::ok(true);
 }
 
-void ReloadingCertificateAuthority::startPolling(std::chrono::milliseconds interval,
-                                                 std::function<void(const Result<bool>&)> onResult) {
+void ReloadingCertificateAuthority::startPolling(std::chrono::milliseconds interval, std::function<void(const Result<bool>&)> onResult) {
   stopPolling();
   {
     std::lock_guard lock(pollMutex_);

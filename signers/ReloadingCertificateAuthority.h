@@ -32,21 +32,19 @@ class ReloadingCertificateAuthority {
 
   // Calls reloadIfChanged() every `interval` on a background thread until stopPolling() or
   // destruction. onResult (optional) is called from that thread after each attempt.
-  void startPolling(std::chrono::milliseconds interval,
-                    std::function<void(const Result<bool>&)> onResult = {});
+  void startPolling(std::chrono::milliseconds interval, std::function<void(const Result<bool>&)> onResult = {});
   void stopPolling();
 
   // Error of the last reload attempt, empty when it succeeded or nothing changed.
   std::string lastError() const;
 
  private:
-  explicit ReloadingCertificateAuthority(std::shared_ptr<const CertificateAuthority> initial,
-                                         std::string fingerprint);
+  explicit ReloadingCertificateAuthority(std::shared_ptr<const CertificateAuthority> initial, std::string fingerprint);
 
   CaFiles files_;
   std::atomic<std::shared_ptr<const CertificateAuthority>> current_;
-  mutable std::mutex mutex_;     // guards fingerprint_, lastError_ and reload serialisation
-  std::string fingerprint_;      // concatenated file contents of the last attempt
+  mutable std::mutex mutex_;  // guards fingerprint_, lastError_ and reload serialisation
+  std::string fingerprint_;   // concatenated file contents of the last attempt
   std::string lastError_;
   std::mutex pollMutex_;
   std::condition_variable pollCv_;

@@ -113,8 +113,7 @@ std::optional<std::string> splitRequestDer(DerBytes der, RequestDer& out) {
 
   DerBytes fields = info.content;
   Tlv version, subject, spki;
-  if (!readTlv(fields, version) || !isUniversal(version, V_ASN1_INTEGER, false) || version.content.size() != 1 ||
-      version.content[0] != 0) {
+  if (!readTlv(fields, version) || !isUniversal(version, V_ASN1_INTEGER, false) || version.content.size() != 1 || version.content[0] != 0) {
     return std::string("unsupported PKCS#10 version (only v1 exists)");
   }
   if (!readTlv(fields, subject) || !isUniversal(subject, V_ASN1_SEQUENCE, true)) return bad + " (subject)";
@@ -122,8 +121,7 @@ std::optional<std::string> splitRequestDer(DerBytes der, RequestDer& out) {
   // Go's certificateRequest declares RawAttributes `asn1:"tag:0"` without "optional": a request
   // without the [0] element is refused by x509.ParseCertificateRequest, so it is refused here.
   Tlv attrs;
-  if (!readTlv(fields, attrs) || attrs.cls != V_ASN1_CONTEXT_SPECIFIC || attrs.tag != 0 || !attrs.constructed ||
-      !fields.empty()) {
+  if (!readTlv(fields, attrs) || attrs.cls != V_ASN1_CONTEXT_SPECIFIC || attrs.tag != 0 || !attrs.constructed || !fields.empty()) {
     return bad + " (attributes: the [0] element is missing or followed by other data)";
   }
   DerBytes attributes = attrs.content;

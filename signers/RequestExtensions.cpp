@@ -42,8 +42,7 @@ std::optional<std::string> readSans(DerBytes value, const RequestLimits& limits,
     names.push_back(name);
   }
   if (names.size() > limits.maxSans) {
-    return "request has " + std::to_string(names.size()) + " subjectAltNames, more than the limit of " +
-           std::to_string(limits.maxSans);
+    return "request has " + std::to_string(names.size()) + " subjectAltNames, more than the limit of " + std::to_string(limits.maxSans);
   }
   for (const auto& n : names) {
     // Go's forEachSAN hands the whole identifier octet to parseSANExtension, which matches only
@@ -72,8 +71,9 @@ std::optional<std::string> readSans(DerBytes value, const RequestLimits& limits,
       out.emailAddresses.push_back(*v);
     } else {
       if (!v || !isUnambiguousUri(*v)) {
-        return std::string("URI subjectAltName is not an absolute URI in the accepted form "
-                           "(lower-case scheme, host of letters, digits, '-', '_', '~' and '.', no user info, valid %-escapes)");
+        return std::string(
+            "URI subjectAltName is not an absolute URI in the accepted form "
+            "(lower-case scheme, host of letters, digits, '-', '_', '~' and '.', no user info, valid %-escapes)");
       }
       out.uris.push_back(*v);
     }
@@ -204,10 +204,12 @@ std::optional<std::string> readRequestAttributes(DerBytes attributes, const Requ
     if (!readDerTlv(parts, values) || !isUniversal(values, V_ASN1_SET, true) || !parts.empty()) return bad;
     // Go's parseCSRExtensions reads only Values[0]; a second value would be invisible to it.
     DerBytes inner = values.content;
-    if (!readDerTlv(inner, value) || !inner.empty()) return "request attribute " + oidToDotted(oid.content) + " must have exactly one value";
+    if (!readDerTlv(inner, value) || !inner.empty())
+      return "request attribute " + oidToDotted(oid.content) + " must have exactly one value";
     if (equals(oid.content, kMsExtensionRequestOid)) {
-      return std::string("request carries Microsoft's extensionRequest attribute (1.3.6.1.4.1.311.2.1.14), which Kubernetes "
-                         "ignores; put extensions in the PKCS#9 extensionRequest");
+      return std::string(
+          "request carries Microsoft's extensionRequest attribute (1.3.6.1.4.1.311.2.1.14), which Kubernetes "
+          "ignores; put extensions in the PKCS#9 extensionRequest");
     }
     if (equals(oid.content, kChallengePasswordOid) || equals(oid.content, kUnstructuredNameOid)) continue;
     if (!equals(oid.content, kExtensionRequestOid)) {

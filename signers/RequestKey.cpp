@@ -62,18 +62,18 @@ struct KeyAlgorithm {
   int type;  // EVP_PKEY_RSA, EVP_PKEY_ED25519 or the curve NID for EC
 };
 constexpr unsigned char kRsaKeyAlgorithm[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
-constexpr unsigned char kP224KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-                                               0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21};
+constexpr unsigned char kP224KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                                               0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21};
 constexpr unsigned char kP256KeyAlgorithm[] = {0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
                                                0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-constexpr unsigned char kP384KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-                                               0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
-constexpr unsigned char kP521KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-                                               0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
+constexpr unsigned char kP384KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                                               0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+constexpr unsigned char kP521KeyAlgorithm[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                                               0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
 constexpr unsigned char kEd25519KeyAlgorithm[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
-constexpr KeyAlgorithm kKeyAlgorithms[] = {{kRsaKeyAlgorithm, EVP_PKEY_RSA},         {kP256KeyAlgorithm, NID_X9_62_prime256v1},
-                                           {kP384KeyAlgorithm, NID_secp384r1},       {kP521KeyAlgorithm, NID_secp521r1},
-                                           {kP224KeyAlgorithm, NID_secp224r1},       {kEd25519KeyAlgorithm, EVP_PKEY_ED25519}};
+constexpr KeyAlgorithm kKeyAlgorithms[] = {{kRsaKeyAlgorithm, EVP_PKEY_RSA},   {kP256KeyAlgorithm, NID_X9_62_prime256v1},
+                                           {kP384KeyAlgorithm, NID_secp384r1}, {kP521KeyAlgorithm, NID_secp521r1},
+                                           {kP224KeyAlgorithm, NID_secp224r1}, {kEd25519KeyAlgorithm, EVP_PKEY_ED25519}};
 
 // The signature AlgorithmIdentifiers accepted, byte for byte: SHA-2 with RSA PKCS#1 v1.5 (NULL
 // parameters, as every encoder writes them), ECDSA with SHA-2 and Ed25519 (parameters absent, as
@@ -89,10 +89,13 @@ constexpr unsigned char kRsaSha512[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48
 constexpr unsigned char kEcdsaSha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 constexpr unsigned char kEcdsaSha384[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
 constexpr unsigned char kEcdsaSha512[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04};
-constexpr SignatureAlgorithm kSignatureAlgorithms[] = {
-    {kEcdsaSha256, NID_sha256, EVP_PKEY_EC},  {kEcdsaSha384, NID_sha384, EVP_PKEY_EC}, {kEcdsaSha512, NID_sha512, EVP_PKEY_EC},
-    {kRsaSha256, NID_sha256, EVP_PKEY_RSA},   {kRsaSha384, NID_sha384, EVP_PKEY_RSA},  {kRsaSha512, NID_sha512, EVP_PKEY_RSA},
-    {kEd25519KeyAlgorithm, NID_undef, EVP_PKEY_ED25519}};
+constexpr SignatureAlgorithm kSignatureAlgorithms[] = {{kEcdsaSha256, NID_sha256, EVP_PKEY_EC},
+                                                       {kEcdsaSha384, NID_sha384, EVP_PKEY_EC},
+                                                       {kEcdsaSha512, NID_sha512, EVP_PKEY_EC},
+                                                       {kRsaSha256, NID_sha256, EVP_PKEY_RSA},
+                                                       {kRsaSha384, NID_sha384, EVP_PKEY_RSA},
+                                                       {kRsaSha512, NID_sha512, EVP_PKEY_RSA},
+                                                       {kEd25519KeyAlgorithm, NID_undef, EVP_PKEY_ED25519}};
 
 bool sameBytes(DerBytes a, std::span<const unsigned char> b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
 
@@ -161,7 +164,7 @@ std::optional<DerBytes> positiveInteger(DerBytes& in) {
     return std::nullopt;
   }
   DerBytes v = t.content;
-  if ((v[0] & 0x80) != 0) return std::nullopt;                          // negative
+  if ((v[0] & 0x80) != 0) return std::nullopt;                               // negative
   if (v.size() > 1 && v[0] == 0 && (v[1] & 0x80) == 0) return std::nullopt;  // non-minimal
   while (!v.empty() && v[0] == 0) v = v.subspan(1);
   if (v.empty()) return std::nullopt;  // zero

@@ -18,9 +18,9 @@ struct KeyPolicy {
 struct SignerConfig {
   std::string signerName;  // "kubernetes.io/kubelet-serving" or a custom "example.com/name"
 
-  std::string caCertFile;           // exactly one PEM certificate
-  std::string caKeyFile;            // PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8 / traditional
-  std::string caKeyPassphraseFile;  // only for an encrypted key; one trailing newline is ignored
+  std::string caCertFile;               // exactly one PEM certificate
+  std::string caKeyFile;                // PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8 / traditional
+  std::string caKeyPassphraseFile;      // only for an encrypted key; one trailing newline is ignored
   std::vector<std::string> chainFiles;  // intermediates appended to the result when includeChain
   bool includeChain = false;
 

@@ -25,8 +25,7 @@ Result<SignerSet> SignerSet::load(const std::vector<SignerConfig>& configs, std:
     auto& signer = *created.value();
     if (onCaChanged) onCaChanged(signer);
     signer.startReloading(reloadInterval, onCaChanged);
-    spdlog::info("signer ready: signer={} ca=\"{}\" caNotAfter={}", signer.name(), signer.caSubject(),
-                 unixSeconds(signer.caNotAfter()));
+    spdlog::info("signer ready: signer={} ca=\"{}\" caNotAfter={}", signer.name(), signer.caSubject(), unixSeconds(signer.caNotAfter()));
     set.signers_.emplace(config.signerName, std::move(created.value()));
   }
   return Result<SignerSet>::ok(std::move(set));

@@ -25,10 +25,10 @@ enum class KeyUsageBit : int {
 };
 
 struct UsageMapping {
-  std::string_view name;                 // spec.usages string
-  std::optional<KeyUsageBit> keyUsage;   // set for KeyUsage strings
-  int extKeyUsageNid = 0;                // OpenSSL NID for ExtendedKeyUsage strings, 0 otherwise
-  int extKeyUsageOrder = 0;              // Go's ExtKeyUsage enum order, used to sort the EKU list
+  std::string_view name;                // spec.usages string
+  std::optional<KeyUsageBit> keyUsage;  // set for KeyUsage strings
+  int extKeyUsageNid = 0;               // OpenSSL NID for ExtendedKeyUsage strings, 0 otherwise
+  int extKeyUsageOrder = 0;             // Go's ExtKeyUsage enum order, used to sort the EKU list
 };
 
 // All 23 strings accepted by the API server.

@@ -15,8 +15,7 @@ seconds effectiveTtl(std::optional<int64_t> expirationSeconds, seconds maxDurati
 }
 
 std::variant<ValidityWindow, std::string> computeValidity(std::chrono::system_clock::time_point now,
-                                                          std::optional<int64_t> expirationSeconds,
-                                                          seconds maxDuration,
+                                                          std::optional<int64_t> expirationSeconds, seconds maxDuration,
                                                           std::chrono::system_clock::time_point caNotAfter) {
   seconds ttl = effectiveTtl(expirationSeconds, maxDuration);
   ValidityWindow w;

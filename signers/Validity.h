@@ -25,8 +25,7 @@ std::chrono::seconds effectiveTtl(std::optional<int64_t> expirationSeconds, std:
 // NotBefore = now - 5m; NotAfter = now + ttl (ttl < 8h) or now + ttl - 5m; then clamped to the CA's
 // NotAfter. Returns an error string (KCM wording) when the CA has expired.
 std::variant<ValidityWindow, std::string> computeValidity(std::chrono::system_clock::time_point now,
-                                                          std::optional<int64_t> expirationSeconds,
-                                                          std::chrono::seconds maxDuration,
+                                                          std::optional<int64_t> expirationSeconds, std::chrono::seconds maxDuration,
                                                           std::chrono::system_clock::time_point caNotAfter);
 
 // RFC 3339 UTC, second precision, for messages.

@@ -49,9 +49,7 @@ std::string shellQuote(const std::string& s) {
   return out + "'";
 }
 
-std::string valuesFile(const std::string& name) {
-  return (std::filesystem::path(CHART_VALUES_DIR) / name).string();
-}
+std::string valuesFile(const std::string& name) { return (std::filesystem::path(CHART_VALUES_DIR) / name).string(); }
 
 // `helm template` with the given extra arguments (value files, --set, --api-versions).
 CommandResult helmTemplate(const std::string& args) {
@@ -117,8 +115,8 @@ std::string joined(const std::set<std::string>& s) {
 
 // A policy rule reduced to one comparable line: groups|resources|verbs|resourceNames.
 std::string ruleKey(const YAML::Node& rule) {
-  return joined(stringSet(rule["apiGroups"])) + "|" + joined(stringSet(rule["resources"])) + "|" +
-         joined(stringSet(rule["verbs"])) + "|" + joined(stringSet(rule["resourceNames"]));
+  return joined(stringSet(rule["apiGroups"])) + "|" + joined(stringSet(rule["resources"])) + "|" + joined(stringSet(rule["verbs"])) + "|" +
+         joined(stringSet(rule["resourceNames"]));
 }
 
 std::multiset<std::string> ruleKeys(const YAML::Node& role) {
@@ -137,9 +135,7 @@ const std::string kEvents = "|events|create,patch|";
 const std::string kServing = "kubernetes.io/kubelet-serving";
 const std::string kClient = "kubernetes.io/kube-apiserver-client-kubelet";
 
-std::string approveRule(std::set<std::string> names) {
-  return "certificates.k8s.io|signers|approve|" + joined(names);
-}
+std::string approveRule(std::set<std::string> names) { return "certificates.k8s.io|signers|approve|" + joined(names); }
 std::string signRule(std::set<std::string> names) { return "certificates.k8s.io|signers|sign|" + joined(names); }
 
 void checkClusterRole(const Rendered& r, const std::multiset<std::string>& expected) {
@@ -160,8 +156,7 @@ void checkClusterRole(const Rendered& r, const std::multiset<std::string>& expec
 void checkLeaseRole(const Rendered& r, const std::string& ns, const std::string& lease) {
   const YAML::Node role = r.named("Role", "-leader-election");
   CHECK(role["metadata"]["namespace"].as<std::string>() == ns);
-  const std::multiset<std::string> expected = {"coordination.k8s.io|leases|create|",
-                                               "coordination.k8s.io|leases|get,update|" + lease};
+  const std::multiset<std::string> expected = {"coordination.k8s.io|leases|create|", "coordination.k8s.io|leases|get,update|" + lease};
   CHECK(ruleKeys(role) == expected);
   const YAML::Node binding = r.named("RoleBinding", "-leader-election");
   CHECK(binding["metadata"]["namespace"].as<std::string>() == ns);
@@ -202,9 +197,7 @@ YAML::Node container(const Rendered& r) {
   return c[0];
 }
 
-YAML::Node configFile(const Rendered& r) {
-  return YAML::Load(r.one("ConfigMap")["data"]["config.yaml"].as<std::string>());
-}
+YAML::Node configFile(const Rendered& r) { return YAML::Load(r.one("ConfigMap")["data"]["config.yaml"].as<std::string>()); }
 
 // Probes, ports, env and the restricted security context that every mode shares.
 void checkCommonPod(const Rendered& r, bool root) {
@@ -358,8 +351,7 @@ TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
   const YAML::Node cfg = configFile(r);
   CHECK(!cfg["signers"]);
   CHECK(cfg["approver"]["enabled"].as<bool>());
-  for (const auto& m : container(r)["volumeMounts"])
-    CHECK(m["mountPath"].as<std::string>().rfind("/etc/csr-operator/ca", 0) != 0);
+  for (const auto& m : container(r)["volumeMounts"]) CHECK(m["mountPath"].as<std::string>().rfind("/etc/csr-operator/ca", 0) != 0);
   CHECK(!podSpec(r)["nodeSelector"]);
 
   CHECK(r.one("Deployment")["spec"]["replicas"].as<int>() == 2);
@@ -370,15 +362,13 @@ TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
   const YAML::Node svc = r.one("Service");
   CHECK(svc["spec"]["ports"][0]["targetPort"].as<std::string>() == "http");
   CHECK(!r.has("ServiceMonitor"));
-  CHECK(r.one("ServiceAccount")["metadata"]["name"].as<std::string>() ==
-        podSpec(r)["serviceAccountName"].as<std::string>());
+  CHECK(r.one("ServiceAccount")["metadata"]["name"].as<std::string>() == podSpec(r)["serviceAccountName"].as<std::string>());
   checkConfigAccepted(r);
 }
 
 TEST_CASE("signer with one CA Secret for every signer") {
   const Rendered r = renderFile("signer-secret.yaml");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}),
-                       kNodes, kSar});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}), kNodes, kSar});
   checkEventsRole(r);
   checkCommonPod(r, false);
   checkSignerMounts(r, "secret");
@@ -400,8 +390,7 @@ TEST_CASE("signer with one CA Secret per signer") {
   const Rendered r = renderFile("signer-per-secret.yaml");
   checkSignerMounts(r, "secret");
   std::map<std::string, std::string> keyBySigner;
-  for (const auto& s : configFile(r)["signers"]["list"])
-    keyBySigner[s["signerName"].as<std::string>()] = s["caKeyFile"].as<std::string>();
+  for (const auto& s : configFile(r)["signers"]["list"]) keyBySigner[s["signerName"].as<std::string>()] = s["caKeyFile"].as<std::string>();
   CHECK(keyBySigner[kServing] == "/etc/csr-operator/ca/serving-ca/tls.key");
   CHECK(keyBySigner[kClient] == "/etc/csr-operator/ca/client-ca/tls.key");
   std::set<std::string> secrets;
@@ -421,8 +410,7 @@ TEST_CASE("hostPath CA: control-plane nodes, single read-only files, non-root by
   for (const auto& [name, v] : volumes)
     if (v["hostPath"]) CHECK(v["hostPath"]["type"].as<std::string>() == "File");
   CHECK(podSpec(r)["nodeSelector"]["node-role.kubernetes.io/control-plane"].as<std::string>() == "");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}),
-                       kNodes, kSar});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}), kNodes, kSar});
   checkEventsRole(r);
   checkConfigAccepted(r);
 }
@@ -432,8 +420,7 @@ TEST_CASE("hostPath CA with runAsRoot: uid 0 but still no capabilities") {
   checkCommonPod(r, true);
   checkSignerMounts(r, "hostPath");
   CHECK(volumesByName(r).at("ca-key")["hostPath"]["path"].as<std::string>() == "/etc/kubernetes/pki/ca.key");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing}), kNodes,
-                       kSar});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing}), kNodes, kSar});
   checkEventsRole(r);
 }
 
@@ -455,9 +442,11 @@ TEST_CASE("custom signer rule only: no kubelet grants, no nodes, no SubjectAcces
 }
 
 TEST_CASE("addressSource machine: get/list/watch on the chosen group's machines, none when they live elsewhere") {
-  const std::string base = "-f " + shellQuote(valuesFile("approver-only.yaml")) + " --set config.approver.kubeletServing.addressSource=machine";
+  const std::string base =
+      "-f " + shellQuote(valuesFile("approver-only.yaml")) + " --set config.approver.kubeletServing.addressSource=machine";
   const Rendered capi = render(base);
-  checkClusterRole(capi, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar, "cluster.x-k8s.io|machines|get,list,watch|"});
+  checkClusterRole(capi,
+                   {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar, "cluster.x-k8s.io|machines|get,list,watch|"});
   checkNodeIdentityRole(capi);
   checkConfigAccepted(capi);
   const Rendered openshift = render(base + " --set config.approver.kubeletServing.machineApiGroup=machine.openshift.io");
@@ -535,17 +524,15 @@ TEST_CASE("every Deployment label selector matches the pod labels and the Servic
 TEST_CASE("impossible combinations fail rendering with a message that says what to change") {
   expectFailure("--set config.leaderElection.enabled=false", "config.leaderElection.enabled is false");
   expectFailure("--set replicaCount=3 --set config.leaderElection.enabled=false", "replicaCount is 3");
-  expectFailure("--set ca.mode=secret --set config.signers.list[0].signerName=kubernetes.io/kubelet-serving",
-                "has no CA Secret");
+  expectFailure("--set ca.mode=secret --set config.signers.list[0].signerName=kubernetes.io/kubelet-serving", "has no CA Secret");
   expectFailure("--set ca.mode=hostPath", "config.signers.list is empty");
   expectFailure("--set config.signers.list[0].signerName=kubernetes.io/kubelet-serving", "with ca.mode none");
   expectFailure("--set config.approver.enabled=false", "the operator would do nothing");
-  expectFailure("-f " + shellQuote(valuesFile("signer-secret.yaml")) +
-                    " --set config.signers.list[0].caKeyFile=/x.key",
+  expectFailure("-f " + shellQuote(valuesFile("signer-secret.yaml")) + " --set config.signers.list[0].caKeyFile=/x.key",
                 "sets caCertFile/caKeyFile");
-  expectFailure("-f " + shellQuote(valuesFile("signer-secret.yaml")) +
-                    " --set-string " + shellQuote("ca.secret.perSigner.example\\.com/other=x"),
-                "not in config.signers.list");
+  expectFailure(
+      "-f " + shellQuote(valuesFile("signer-secret.yaml")) + " --set-string " + shellQuote("ca.secret.perSigner.example\\.com/other=x"),
+      "not in config.signers.list");
 }
 
 TEST_CASE("values.schema.json rejects wrong values at install time") {

@@ -13,8 +13,7 @@ namespace configtest {
 
 class FakeEnvironment : public csrop::Environment {
  public:
-  explicit FakeEnvironment(std::initializer_list<std::pair<const std::string, std::string>> variables = {},
-                           std::string host = "node-1")
+  explicit FakeEnvironment(std::initializer_list<std::pair<const std::string, std::string>> variables = {}, std::string host = "node-1")
       : variables_(variables), host_(std::move(host)) {}
 
   std::optional<std::string> variable(const std::string& name) const override {

@@ -46,5 +46,4 @@ signers::ParsedRequest request(const std::vector<std::string>& dnsNames, const s
   return r;
 }
 
-
 }  // namespace identity

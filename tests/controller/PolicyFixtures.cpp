@@ -2,8 +2,6 @@
 
 namespace fixtures {
 
-
-
 NodeSource::NodeSource(FakeNodes& nodes, const csrop::KubeletServingConfig& config)
     : reserved({config.clusterDomain, config.serviceCIDRs, config.deniedCIDRs}),
       index({}, k8s::steadyClock(), nullptr),
@@ -40,8 +38,8 @@ k8s::CertificateSigningRequest csrFor(const std::string& requestPem, const std::
 }
 
 k8s::CertificateSigningRequest servingCsr(const std::string& node, const testpki::CsrOptions& options) {
-  return csrFor(testpki::makeCsr(options), "kubernetes.io/kubelet-serving", "system:node:" + node,
-                {"system:nodes", "system:authenticated"}, {"digital signature", "server auth"});
+  return csrFor(testpki::makeCsr(options), "kubernetes.io/kubelet-serving", "system:node:" + node, {"system:nodes", "system:authenticated"},
+                {"digital signature", "server auth"});
 }
 
 }  // namespace fixtures

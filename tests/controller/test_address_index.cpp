@@ -71,8 +71,10 @@ TEST_CASE("AddressIndex: a released or deleted holder keeps its addresses for th
     CAPTURE(deleted);
     Indexed t;
     t.index.nodeAdded(node("victim", {"InternalIP=10.0.0.1"}));
-    if (deleted) t.index.nodeDeleted(node("victim", {"InternalIP=10.0.0.1"}));
-    else t.index.nodeUpdated(node("victim", {"InternalIP=10.0.0.7"}));
+    if (deleted)
+      t.index.nodeDeleted(node("victim", {"InternalIP=10.0.0.1"}));
+    else
+      t.index.nodeUpdated(node("victim", {"InternalIP=10.0.0.7"}));
     t.clock->advance(std::chrono::hours(1));
     t.index.nodeAdded(node("attacker", {"InternalIP=10.0.0.1"}));
 
@@ -188,8 +190,8 @@ TEST_CASE("AddressIndex: an address several Nodes list in the initial list is co
 }
 
 TEST_CASE("AddressIndex::keysOf maps address types as the kubelet's CSR template does") {
-  auto keys = AddressIndex::keysOf(node("w", {"InternalIP=10.0.0.1", "ExternalIP=10.0.0.1", "Hostname=10.0.0.2",
-                                              "Hostname=W.example", "InternalDNS=i.example", "ExternalDNS=e.example",
-                                              "InternalIP=not-an-ip", "Other=x.example"}));
+  auto keys =
+      AddressIndex::keysOf(node("w", {"InternalIP=10.0.0.1", "ExternalIP=10.0.0.1", "Hostname=10.0.0.2", "Hostname=W.example",
+                                      "InternalDNS=i.example", "ExternalDNS=e.example", "InternalIP=not-an-ip", "Other=x.example"}));
   CHECK(keys == std::vector<std::string>{"dns:w", "ip:10.0.0.1", "ip:10.0.0.2", "dns:w.example", "dns:i.example", "dns:e.example"});
 }

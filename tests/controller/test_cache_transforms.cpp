@@ -13,15 +13,16 @@ using nlohmann::json;
 namespace {
 
 json pendingCsr(const std::string& request) {
-  return {{"metadata",
-           {{"name", "c"},
-            {"uid", "u"},
-            {"resourceVersion", "3"},
-            {"managedFields", json::array({{{"manager", "kubelet"}}})},
-            {"labels", {{"a", std::string(1000, 'l')}}},
-            {"annotations", {{"b", std::string(1000, 'a')}}},
-            {"ownerReferences", json::array({{{"name", "o"}}})}}},
-          {"spec", {{"request", k8s::base64Encode(request)}, {"signerName", "kubernetes.io/kubelet-serving"}, {"username", "system:node:n"}}}};
+  return {
+      {"metadata",
+       {{"name", "c"},
+        {"uid", "u"},
+        {"resourceVersion", "3"},
+        {"managedFields", json::array({{{"manager", "kubelet"}}})},
+        {"labels", {{"a", std::string(1000, 'l')}}},
+        {"annotations", {{"b", std::string(1000, 'a')}}},
+        {"ownerReferences", json::array({{{"name", "o"}}})}}},
+      {"spec", {{"request", k8s::base64Encode(request)}, {"signerName", "kubernetes.io/kubelet-serving"}, {"username", "system:node:n"}}}};
 }
 
 }  // namespace
@@ -101,10 +102,11 @@ TEST_CASE("cache transform: a request over the parser's limit becomes the marker
 }
 
 TEST_CASE("cache transform: a Node keeps its deletionTimestamp, names and addresses only") {
-  json node = {{"metadata", {{"name", "n"}, {"uid", "u"}, {"resourceVersion", "1"}, {"deletionTimestamp", "2026-01-01T00:00:00Z"},
-                             {"labels", {{"x", "y"}}}}},
-               {"spec", {{"podCIDR", "10.0.0.0/24"}}},
-               {"status", {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.1"}}})}, {"images", json::array()}}}};
+  json node = {
+      {"metadata",
+       {{"name", "n"}, {"uid", "u"}, {"resourceVersion", "1"}, {"deletionTimestamp", "2026-01-01T00:00:00Z"}, {"labels", {{"x", "y"}}}}},
+      {"spec", {{"podCIDR", "10.0.0.0/24"}}},
+      {"status", {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.1"}}})}, {"images", json::array()}}}};
   csrop::compactNode(node);
   CHECK(node["metadata"]["deletionTimestamp"] == "2026-01-01T00:00:00Z");
   CHECK_FALSE(node["metadata"].contains("labels"));

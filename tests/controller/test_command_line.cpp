@@ -36,8 +36,8 @@ std::string errorOf(const std::vector<std::string>& args, const csrop::Environme
 }  // namespace
 
 TEST_CASE("command line: flags override the file") {
-  auto cli = parse({"run", "--config", "c.yaml", "--workers=7", "--kube-api-qps", "0", "--leader-elect=false",
-                    "--http-bind-address", "127.0.0.1:0"});
+  auto cli = parse(
+      {"run", "--config", "c.yaml", "--workers=7", "--kube-api-qps", "0", "--leader-elect=false", "--http-bind-address", "127.0.0.1:0"});
   const auto config = configOf(cli, "workers: 2\nclient: {qps: 5}\nhttp: {bindAddress: ':9090'}\n");
   CHECK(config.workers == 7);
   CHECK(config.qps == 0);
@@ -79,8 +79,8 @@ TEST_CASE("command line: pki passes its arguments through") {
 }
 
 TEST_CASE("command line: kubelet-csr-approver's flags and environment variables") {
-  auto cli = parse({"run", "--config", "c.yaml", "--max-expiration-sec", "86400", "--allowed-dns-names=3",
-                    "--provider-ip-prefixes", "10.0.0.0/8,fd00::/64", "--skip-deny-step", "--ignore-non-system-node"});
+  auto cli = parse({"run", "--config", "c.yaml", "--max-expiration-sec", "86400", "--allowed-dns-names=3", "--provider-ip-prefixes",
+                    "10.0.0.0/8,fd00::/64", "--skip-deny-step", "--ignore-non-system-node"});
   auto config = configOf(cli);
   CHECK(config.approver.kubeletServing.maxExpirationSeconds == 86400);
   CHECK(config.approver.kubeletServing.maxDNSNames == 3);
@@ -99,8 +99,9 @@ TEST_CASE("command line: kubelet-csr-approver's flags and environment variables"
   CHECK(denying.approver.denyMode == csrop::DenyMode::Deny);
   CHECK(denying.approver.kubeletServing.nonNodeRequester == csrop::NonNodeRequester::Deny);
 
-  CHECK(errorOf({"run", "--config", "c.yaml", "--provider-ip-prefixes", "10.0.0.0/8,banana"}) ==
-        "--provider-ip-prefixes: approver.kubeletServing.allowedCIDRs has 'banana', which is not a CIDR; write e.g. 10.0.0.0/8 or fd00::/64");
+  CHECK(
+      errorOf({"run", "--config", "c.yaml", "--provider-ip-prefixes", "10.0.0.0/8,banana"}) ==
+      "--provider-ip-prefixes: approver.kubeletServing.allowedCIDRs has 'banana', which is not a CIDR; write e.g. 10.0.0.0/8 or fd00::/64");
   // An empty list (or only commas) clears the file's.
   const auto cleared = configOf(parse({"run", "--config", "c.yaml", "--provider-ip-prefixes", ","}),
                                 "approver: {kubeletServing: {allowedCIDRs: [10.0.0.0/8]}}\n");
@@ -155,17 +156,20 @@ TEST_CASE("command line: an environment variable's bad value names the variable"
   auto errorWith = [](const std::string& name, const std::string& value) {
     return errorOf({"run", "--config", "c.yaml"}, FakeEnvironment({{name, value}}));
   };
-  CHECK(errorWith("MAX_EXPIRATION_SEC", "60") ==
-        "environment variable MAX_EXPIRATION_SEC: approver.kubeletServing.maxExpirationSeconds must be at least 600 (the API server's minimum)");
+  CHECK(
+      errorWith("MAX_EXPIRATION_SEC", "60") ==
+      "environment variable MAX_EXPIRATION_SEC: approver.kubeletServing.maxExpirationSeconds must be at least 600 (the API server's minimum)");
   CHECK(errorWith("CSR_OPERATOR_LEADER_ELECT", "maybe") ==
         "environment variable CSR_OPERATOR_LEADER_ELECT: leaderElection.enabled has the wrong type: got 'maybe'; write true or false");
-  CHECK(errorWith("PROVIDER_IP_PREFIXES", "banana").rfind("environment variable PROVIDER_IP_PREFIXES: approver.kubeletServing.allowedCIDRs has 'banana'", 0) == 0);
+  CHECK(errorWith("PROVIDER_IP_PREFIXES", "banana")
+            .rfind("environment variable PROVIDER_IP_PREFIXES: approver.kubeletServing.allowedCIDRs has 'banana'", 0) == 0);
   // A switch that stands for a key of another type is read by the command line, with the same grammar.
   CHECK_THROWS_WITH_AS(parse({"run", "--config", "c.yaml"}, FakeEnvironment({{"SKIP_DENY_STEP", "maybe"}})),
                        "environment variable SKIP_DENY_STEP: got 'maybe'; write true or false", csrop::ConfigFileError);
   CHECK_THROWS_WITH_AS(parse({"run", "--config", "c.yaml", "--bypass-dns-resolution=maybe"}),
                        "--bypass-dns-resolution: got 'maybe'; write true or false", csrop::ConfigFileError);
-  const auto on = configOf(parse({"run", "--config", "c.yaml"}, FakeEnvironment({{"SKIP_DENY_STEP", "1"}, {"CSR_OPERATOR_LEADER_ELECT", "0"}})));
+  const auto on =
+      configOf(parse({"run", "--config", "c.yaml"}, FakeEnvironment({{"SKIP_DENY_STEP", "1"}, {"CSR_OPERATOR_LEADER_ELECT", "0"}})));
   CHECK(on.approver.denyMode == csrop::DenyMode::Skip);
   CHECK_FALSE(on.leaderElection.enabled);
 }

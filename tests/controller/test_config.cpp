@@ -80,23 +80,30 @@ gc: {enabled: true, interval: 10m}
 }
 
 TEST_CASE("config: mistakes name the file, the line and the fix") {
-  CHECK(errorOf("workers: 4\nbogus: 1\n") == "cfg.yaml:2: <root> has unknown key 'bogus'; known keys here: "
-                                              "approver, client, gc, http, leaderElection, logLevel, signers, workers");
-  CHECK(errorOf("approver:\n  kubeletServing:\n    checks: {ipAdresses: false}\n").find("cfg.yaml:3: approver.kubeletServing.checks has unknown key 'ipAdresses'") == 0);
+  CHECK(errorOf("workers: 4\nbogus: 1\n") ==
+        "cfg.yaml:2: <root> has unknown key 'bogus'; known keys here: "
+        "approver, client, gc, http, leaderElection, logLevel, signers, workers");
+  CHECK(errorOf("approver:\n  kubeletServing:\n    checks: {ipAdresses: false}\n")
+            .find("cfg.yaml:3: approver.kubeletServing.checks has unknown key 'ipAdresses'") == 0);
   CHECK(errorOf("workers: many\n").find("cfg.yaml:1: workers has the wrong type") == 0);
   CHECK(errorOf("workers: 0\n").find("must be between 1 and 64") != std::string::npos);
   CHECK(errorOf("approver: {denyMode: maybe}\n").find("use one of: deny, skip") != std::string::npos);
   CHECK(errorOf("approver: {kubeletServing: {allowedCIDRs: [10.0.0.0/33]}}\n").find("not a CIDR") != std::string::npos);
   CHECK(errorOf("approver: {kubeletServing: {dnsNamePatterns: ['*.example.com']}}\n").find("without {node}") != std::string::npos);
   CHECK(errorOf("approver: {kubeletServing: {dnsNameRegexes: ['(']}}\n").find("not a valid RE2 regex") != std::string::npos);
-  CHECK(errorOf("leaderElection: {leaseDuration: 5s, renewDeadline: 10s}\n").find("leaseDuration must be greater than renewDeadline") != std::string::npos);
+  CHECK(errorOf("leaderElection: {leaseDuration: 5s, renewDeadline: 10s}\n").find("leaseDuration must be greater than renewDeadline") !=
+        std::string::npos);
   CHECK(errorOf("leaderElection: {leaseDuration: soon}\n").find("is not a duration") != std::string::npos);
-  CHECK(errorOf("signers: {list: [{signerName: kubernetes.io/kubelet-serving}]}\n").find("needs caCertFile and caKeyFile") != std::string::npos);
-  CHECK(errorOf("approver: {rules: [{signerName: kubernetes.io/kubelet-serving, users: [a]}]}\n").find("custom signers only") != std::string::npos);
+  CHECK(errorOf("signers: {list: [{signerName: kubernetes.io/kubelet-serving}]}\n").find("needs caCertFile and caKeyFile") !=
+        std::string::npos);
+  CHECK(errorOf("approver: {rules: [{signerName: kubernetes.io/kubelet-serving, users: [a]}]}\n").find("custom signers only") !=
+        std::string::npos);
   CHECK(errorOf("approver: {rules: [{signerName: example.com/x}]}\n").find("approves nobody") != std::string::npos);
   CHECK(errorOf("approver: {enabled: false}\n").find("neither the approver nor any signer") != std::string::npos);
   CHECK(errorOf("workers: [1\n").find("not valid YAML") != std::string::npos);
-  CHECK(errorOf("signers: {list: [{signerName: a/b, caCertFile: x, caKeyFile: y, keyPolicy: {minRsaBits: 1024}}]}\n").find("at least 2048") != std::string::npos);
+  CHECK(
+      errorOf("signers: {list: [{signerName: a/b, caCertFile: x, caKeyFile: y, keyPolicy: {minRsaBits: 1024}}]}\n").find("at least 2048") !=
+      std::string::npos);
 }
 
 TEST_CASE("config: durations") {
@@ -146,8 +153,9 @@ TEST_CASE("config: --set overrides any key of the file, through the same strict 
     return std::string();
   };
   CHECK(errorWith({{"workers", "many"}}) == "--set workers: workers has the wrong type: got 'many'");
-  CHECK(errorWith({{"approver.kubeletServing.maxDnsNames", "3"}}).find("--set approver.kubeletServing.maxDnsNames: "
-                                                                       "approver.kubeletServing has unknown key 'maxDnsNames'") == 0);
+  CHECK(errorWith({{"approver.kubeletServing.maxDnsNames", "3"}})
+            .find("--set approver.kubeletServing.maxDnsNames: "
+                  "approver.kubeletServing has unknown key 'maxDnsNames'") == 0);
   CHECK(errorWith({{"workers.count", "3"}}) == "--set workers.count=3: workers is not a mapping, so it has no key 'count'");
   CHECK(errorWith({{"approver..x", "3"}}).find("the path must be keys joined by dots") != std::string::npos);
   CHECK(errorWith({{"workers", "[1"}}).find("--set workers=[1: the value is not valid YAML") == 0);
@@ -166,8 +174,7 @@ TEST_CASE("config: --set overrides any key of the file, through the same strict 
 TEST_CASE("config: a list or mapping used as a key is a ConfigFileError, not a YAML exception") {
   // Found by tests/fuzz/fuzz_config_yaml and fuzz_config_set.
   CHECK(errorOf("? [workers]\n: 3\n").find("cfg.yaml:1: <root> has a key that is a list or mapping") == 0);
-  CHECK(errorOf("approver:\n  {kubeletServing}: x\n").find("approver has a key that is a list or mapping") !=
-        std::string::npos);
+  CHECK(errorOf("approver:\n  {kubeletServing}: x\n").find("approver has a key that is a list or mapping") != std::string::npos);
   CHECK_THROWS_AS(parseConfigText("workers: 2\n", "cfg.yaml", {{"leaderElection", "{a: b}: c"}}), ConfigFileError);
 }
 

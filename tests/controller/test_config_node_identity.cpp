@@ -49,7 +49,8 @@ approver:
     historyWindow: 48h
     addressSettle: 2m
     maxAddressesPerNode: 16
-)" + kServingSigner, "cfg.yaml");
+)" + kServingSigner,
+                                 "cfg.yaml");
   const auto& k = c.approver.kubeletServing;
   CHECK(k.addressSource == csrop::AddressSource::Machine);
   CHECK(k.machineApiGroup == csrop::MachineApiGroup::OpenShift);
@@ -73,8 +74,10 @@ TEST_CASE("config node identity: impossible values stop the start, naming the ke
   CHECK(mentions(errorOf("approver: {kubeletServing: {addressSource: cloud}}"), "use one of: node, machine"));
   CHECK(mentions(errorOf("approver: {kubeletServing: {addressSource: machine, machineApiGroup: x.io}}"),
                  "use one of: cluster.x-k8s.io, machine.openshift.io"));
-  CHECK(mentions(errorOf("approver: {kubeletServing: {machineNamespace: capi}}"), "machineNamespace applies only to addressSource: machine"));
-  CHECK(mentions(errorOf("approver: {kubeletServing: {machineKubeconfig: /k}}"), "machineKubeconfig applies only to addressSource: machine"));
+  CHECK(
+      mentions(errorOf("approver: {kubeletServing: {machineNamespace: capi}}"), "machineNamespace applies only to addressSource: machine"));
+  CHECK(
+      mentions(errorOf("approver: {kubeletServing: {machineKubeconfig: /k}}"), "machineKubeconfig applies only to addressSource: machine"));
   // The chart renders every default, so the group and deadline are accepted with the node source.
   CHECK(errorOf("approver: {kubeletServing: {machineApiGroup: cluster.x-k8s.io, machineDeadline: 10m}}").empty());
   CHECK(mentions(errorOf("approver: {kubeletServing: {addressSource: machine, dnsNamePatterns: ['{node}.example.com']}}"),

@@ -136,8 +136,8 @@ struct Harness {
     given.push_back(std::move(s));
     signerSet = std::move(signers::SignerSet::of(std::move(given)).value());
     csrSigner = std::make_unique<csrop::CsrSigner>(*client, *signerSet, events, metrics, [this] { return leader.load(); });
-    controller = std::make_unique<csrop::CsrController>(csrop::CsrControllerParts{
-        lister, *client, queue, approver.get(), *csrSigner, pending, nullptr, [this] { return leader.load(); }});
+    controller = std::make_unique<csrop::CsrController>(
+        csrop::CsrControllerParts{lister, *client, queue, approver.get(), *csrSigner, pending, nullptr, [this] { return leader.load(); }});
   }
 
   std::vector<k8s::HttpRequest> requests() {
@@ -167,7 +167,9 @@ struct Harness {
   std::unique_ptr<csrop::CsrController> controller;
 };
 
-bool endsWith(const std::string& s, const std::string& suffix) { return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0; }
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 }  // namespace
 

@@ -107,7 +107,8 @@ bool eventually(F&& condition, std::chrono::milliseconds within = 5000ms) {
 }
 
 csrop::HealthServer makeServer(csrop::HealthServerLimits limits = {}) {
-  return csrop::HealthServer("127.0.0.1:0", [] { return true; }, [] { return std::string("metric 1\n"); }, limits);
+  return csrop::HealthServer(
+      "127.0.0.1:0", [] { return true; }, [] { return std::string("metric 1\n"); }, limits);
 }
 
 }  // namespace
@@ -185,7 +186,8 @@ TEST_CASE("health header reader: a long request line and then fields are refused
   using State = csrop::HealthHeaderReader::State;
   REQUIRE(feed("GET /healthz?" + std::string(5000, 'q') + " HTTP/1.1\r\n") == State::NeedMore);
   auto state = State::NeedMore;
-  for (int i = 0; i < 170 && state == State::NeedMore; ++i) state = feed("X-F" + std::to_string(100 + i) + ": " + std::string(20, 'a') + "\r\n");
+  for (int i = 0; i < 170 && state == State::NeedMore; ++i)
+    state = feed("X-F" + std::to_string(100 + i) + ": " + std::string(20, 'a') + "\r\n");
   if (state == State::NeedMore) state = feed("\r\n");
   CHECK(state == State::Failed);
   CHECK(reader.error() == boost::beast::http::error::header_limit);

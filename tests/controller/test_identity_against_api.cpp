@@ -25,11 +25,12 @@ struct Cluster {
     cluster.addNode("n2", {{"InternalIP", "10.0.0.2"}, {"InternalDNS", "n2.example.com"}});
     auto& admin = cluster.admin();
     cluster.addApiServerService("10.96.0.1", "192.168.10.5");
-    admin.requestJson("POST", "/apis/cluster.x-k8s.io/v1beta1/namespaces/capi/machines",
-                      nlohmann::json{{"apiVersion", "cluster.x-k8s.io/v1beta1"},
-                                     {"kind", "Machine"},
-                                     {"metadata", {{"name", "md-0-n1"}, {"namespace", "capi"}}},
-                                     {"status", {{"nodeRef", {{"name", "n1"}}}, {"addresses", {{{"type", "InternalIP"}, {"address", "10.0.0.1"}}}}}}});
+    admin.requestJson(
+        "POST", "/apis/cluster.x-k8s.io/v1beta1/namespaces/capi/machines",
+        nlohmann::json{{"apiVersion", "cluster.x-k8s.io/v1beta1"},
+                       {"kind", "Machine"},
+                       {"metadata", {{"name", "md-0-n1"}, {"namespace", "capi"}}},
+                       {"status", {{"nodeRef", {{"name", "n1"}}}, {"addresses", {{{"type", "InternalIP"}, {"address", "10.0.0.1"}}}}}}});
   }
 };
 
@@ -39,7 +40,9 @@ struct Running {
   I& informer;
   std::jthread thread;
   explicit Running(I& i) : informer(i), thread([&i](std::stop_token stop) { i.run(stop); }) {}
-  bool synced() { return itest::eventually([&] { return informer.hasSynced(); }, 10s); }
+  bool synced() {
+    return itest::eventually([&] { return informer.hasSynced(); }, 10s);
+  }
 };
 
 }  // namespace
@@ -78,8 +81,8 @@ TEST_CASE("node identity against the API: a node's self-written status cannot wi
   // n1, with its own credentials, lists n2's IP, the API server's ClusterIP and Service name.
   auto n1Client = c.cluster.clientFor(c.cluster.nodeKubeconfig("n1"));
   auto own = n1Client->get<k8s::Node>("n1");
-  own.addresses = {{"InternalIP", "10.0.0.1"}, {"InternalIP", "10.0.0.2"}, {"InternalIP", "10.96.0.1"},
-                   {"InternalDNS", "kubernetes.default.svc"}};
+  own.addresses = {
+      {"InternalIP", "10.0.0.1"}, {"InternalIP", "10.0.0.2"}, {"InternalIP", "10.96.0.1"}, {"InternalDNS", "kubernetes.default.svc"}};
   n1Client->updateSubresource(own, "status");
   CHECK_THROWS(n1Client->updateSubresource(n1Client->get<k8s::Node>("n2"), "status"));
   REQUIRE(itest::eventually([&] { return nodes.get("n1")->addresses.size() == 4; }, 10s));

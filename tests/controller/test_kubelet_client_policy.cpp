@@ -109,8 +109,8 @@ TEST_CASE("kubelet-client: a usage listed twice is not a kubelet client request"
   fixtures::FakeReviewer reviewer;
   reviewer.allowBySubresource = {{"selfnodeclient", true}, {"nodeclient", true}};
   csrop::KubeletClientPolicy policy(reviewer);
-  auto v = policy.evaluate(clientCsr("system:node:worker-1", testpki::nodeClientCsr("worker-1"),
-                                     {"digital signature", "client auth", "client auth"}));
+  auto v = policy.evaluate(
+      clientCsr("system:node:worker-1", testpki::nodeClientCsr("worker-1"), {"digital signature", "client auth", "client auth"}));
   CHECK(v.decision == Decision::Skip);
   CHECK(v.reason == "NotKubeletClientRequest");
   CHECK(v.message.find("more than once") != std::string::npos);

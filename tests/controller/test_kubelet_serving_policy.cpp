@@ -15,7 +15,9 @@ struct Setup {
   KubeletServingConfig config;
 
   Setup() {
-    nodes.add("worker-1", {{"InternalIP", "10.0.0.7"}, {"ExternalIP", "2001:db8::7"}, {"Hostname", "worker-1"},
+    nodes.add("worker-1", {{"InternalIP", "10.0.0.7"},
+                           {"ExternalIP", "2001:db8::7"},
+                           {"Hostname", "worker-1"},
                            {"InternalDNS", "worker-1.internal.example"}});
     nodes.add("worker-2", {{"InternalIP", "10.0.0.8"}, {"Hostname", "worker-2"}});
   }
@@ -105,8 +107,9 @@ TEST_CASE("kubelet-serving: subject and usages must be exactly a kubelet's") {
     csr.spec.usages = {"digital signature", "server auth", "server auth"};
     auto v = s.evaluate(csr);
     CHECK(v.reason == "UsagesNotAllowed");
-    CHECK(v.message == "usages [digital signature, server auth, server auth] are not [digital signature, key encipherment, server auth] "
-                       "or [digital signature, server auth]");
+    CHECK(v.message ==
+          "usages [digital signature, server auth, server auth] are not [digital signature, key encipherment, server auth] "
+          "or [digital signature, server auth]");
   }
   SUBCASE("key encipherment set is accepted") {
     auto csr = fixtures::servingCsr("worker-1", honest());

@@ -24,8 +24,7 @@ constexpr const char* kLeasePath = "/apis/coordination.k8s.io/v1/namespaces/ops/
 constexpr const char* kLeasesPath = "/apis/coordination.k8s.io/v1/namespaces/ops/leases";
 
 json status(int code, const std::string& reason) {
-  return {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"code", code}, {"reason", reason},
-          {"message", reason}};
+  return {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"code", code}, {"reason", reason}, {"message", reason}};
 }
 
 // The API server's side of one Lease: GET, POST (create) and PUT (update with an optimistic
@@ -132,7 +131,8 @@ struct Fixture {
 struct Running {
   Running(csrop::LeaderElector& elector, Signal& acquired, Signal& lost)
       : done(std::async(std::launch::async, [&elector, &acquired, &lost, token = stop.get_token()] {
-          elector.run(token, [&] { acquired.fire(); }, [&] { lost.fire(); });
+          elector.run(
+              token, [&] { acquired.fire(); }, [&] { lost.fire(); });
         })) {}
   ~Running() { stop.request_stop(); }
   std::stop_source stop;
@@ -338,9 +338,7 @@ TEST_CASE("leader election: run() reports the loss when renewals fail past renew
   // From now on every request fails; the elector renews every retryPeriod.
   {
     std::lock_guard lock(f.transport->mu);
-    f.transport->onSend = [](const k8s::HttpRequest&) {
-      return k8stest::respond(503, status(503, "ServiceUnavailable").dump());
-    };
+    f.transport->onSend = [](const k8s::HttpRequest&) { return k8stest::respond(503, status(503, "ServiceUnavailable").dump()); };
   }
   for (int round = 1; round <= 5; ++round) {
     REQUIRE(f.clock->awaitSleeperUntil(start + round * 2s));

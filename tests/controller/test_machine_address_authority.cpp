@@ -42,8 +42,12 @@ TEST_CASE("MachineAddressAuthority: every SAN must be one of the Machine's addre
     const char* reason;
   };
   const Row rows[] = {
-      {"all from the Machine", {"ip-10-0-0-1.ec2.internal", "worker-1.example.com", "worker-1-host", "worker-1"},
-       {"10.0.0.1", "203.0.113.1"}, 10s, Outcome::Owned, ""},
+      {"all from the Machine",
+       {"ip-10-0-0-1.ec2.internal", "worker-1.example.com", "worker-1-host", "worker-1"},
+       {"10.0.0.1", "203.0.113.1"},
+       10s,
+       Outcome::Owned,
+       ""},
       {"IPv4-mapped spelling of its IP", {}, {"::ffff:10.0.0.1"}, 10s, Outcome::Owned, ""},
       {"case-insensitive names", {"IP-10-0-0-1.EC2.INTERNAL"}, {}, 10s, Outcome::Owned, ""},
       {"an IP the Machine lacks, early", {}, {"10.0.0.2"}, 10s, Outcome::NotYetKnown, "IPNotOwnedByMachine"},

@@ -10,7 +10,8 @@ TEST_CASE("metrics: counters, gauges and histograms in Prometheus text format") 
   m.observe(csrop::metric::kSigningDuration, {{"signer", "s"}}, 0.003);
   const auto text = m.render();
   CHECK(text.find("# TYPE csr_operator_decisions_total counter\n") != std::string::npos);
-  CHECK(text.find("csr_operator_decisions_total{signer=\"kubernetes.io/kubelet-serving\",decision=\"deny\",reason=\"IPNotOwnedByNode\"} 2\n") !=
+  CHECK(text.find(
+            "csr_operator_decisions_total{signer=\"kubernetes.io/kubelet-serving\",decision=\"deny\",reason=\"IPNotOwnedByNode\"} 2\n") !=
         std::string::npos);
   CHECK(text.find("csr_operator_leader 1\n") != std::string::npos);
   CHECK(text.find("csr_operator_signing_duration_seconds_bucket{signer=\"s\",le=\"0.0025\"} 0\n") != std::string::npos);

@@ -15,7 +15,8 @@ struct Built {
   csrop::Metrics metrics;
   csrop::NodeIdentitySources sources;
   explicit Built(const csrop::KubeletServingConfig& config)
-      : sources(config, client, client, nodes, [] { return std::string(); }, metrics, std::chrono::seconds(90)) {}
+      : sources(
+            config, client, client, nodes, [] { return std::string(); }, metrics, std::chrono::seconds(90)) {}
 };
 
 }  // namespace

@@ -174,8 +174,8 @@ TEST_CASE("kubelet-client: a recognised request the signer would refuse is Denie
   csrop::KubeletClientPolicy policy(reviewer);
   auto o = testpki::nodeClientCsr("worker-1");
   o.key = testpki::KeyKind::Rsa1024;
-  auto csr = fixtures::csrFor(testpki::makeCsr(o), "kubernetes.io/kube-apiserver-client-kubelet", "system:node:worker-1",
-                              {"system:nodes"}, {"digital signature", "client auth"});
+  auto csr = fixtures::csrFor(testpki::makeCsr(o), "kubernetes.io/kube-apiserver-client-kubelet", "system:node:worker-1", {"system:nodes"},
+                              {"digital signature", "client auth"});
   auto v = policy.evaluate(csr);
   checkDeniedByProfile(v, "RSA key of 1024 bits");
   CHECK(reviewer.seen.empty());
@@ -189,9 +189,10 @@ TEST_CASE("decision log line and Event message: a CN with a newline and quotes c
   auto verdict = csrop::Verdict::deny("CommonNameMismatch", "subject common name \"x\" reason=AutoApproved\ndecision csr=evil\"");
   const auto line = csrop::decisionLogLine(csr, "kubelet-serving", verdict);
   CHECK(line.find('\n') == std::string::npos);
-  CHECK(line == "decision csr=csr-1 signer=kubernetes.io/kubelet-serving requester=system:node:w1\\nfake policy=kubelet-serving "
-                "decision=deny reason=CommonNameMismatch message=\"subject common name \\\"x\\\" reason=AutoApproved\\ndecision "
-                "csr=evil\\\"\"");
+  CHECK(line ==
+        "decision csr=csr-1 signer=kubernetes.io/kubelet-serving requester=system:node:w1\\nfake policy=kubelet-serving "
+        "decision=deny reason=CommonNameMismatch message=\"subject common name \\\"x\\\" reason=AutoApproved\\ndecision "
+        "csr=evil\\\"\"");
   const auto event = csrop::eventMessage(verdict.message);
   CHECK(event == "subject common name \\\"x\\\" reason=AutoApproved\\ndecision csr=evil\\\"");
   const auto longEvent = csrop::eventMessage(std::string(2000, '\n'));

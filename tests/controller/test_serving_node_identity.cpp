@@ -88,8 +88,11 @@ TEST_CASE("kubelet-serving identity: reserved identities are denied with their r
   s.config.clusterDomain = "corp.example";
   s.config.serviceCIDRs = {*signers::Cidr::parse("10.96.0.0/12")};
   s.config.deniedCIDRs = {*signers::Cidr::parse("192.168.100.0/24")};
-  s.nodes.add("worker-1", {{"InternalIP", "10.0.0.7"}, {"InternalIP", "10.96.0.10"}, {"InternalIP", "192.168.100.5"},
-                           {"Hostname", "worker-1"}, {"InternalDNS", "kubernetes.default.svc.corp.example"}});
+  s.nodes.add("worker-1", {{"InternalIP", "10.0.0.7"},
+                           {"InternalIP", "10.96.0.10"},
+                           {"InternalIP", "192.168.100.5"},
+                           {"Hostname", "worker-1"},
+                           {"InternalDNS", "kubernetes.default.svc.corp.example"}});
   struct Case {
     std::vector<std::string> dns, ips;
     const char* reason;

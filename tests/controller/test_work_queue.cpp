@@ -89,8 +89,8 @@ TEST_CASE("work queue: retries back off 200, 400, 800 ms per key up to the cap, 
   Fixture f(perItemOnly(200ms, 300s));
   std::vector<std::chrono::milliseconds> delays;
   for (int i = 0; i < 13; ++i) delays.push_back(f.queue.addRateLimited("a"));
-  CHECK(delays == std::vector<std::chrono::milliseconds>{200ms, 400ms, 800ms, 1600ms, 3200ms, 6400ms, 12800ms, 25600ms,
-                                                          51200ms, 102400ms, 204800ms, 300s, 300s});
+  CHECK(delays == std::vector<std::chrono::milliseconds>{200ms, 400ms, 800ms, 1600ms, 3200ms, 6400ms, 12800ms, 25600ms, 51200ms, 102400ms,
+                                                         204800ms, 300s, 300s});
   CHECK(f.queue.failures("a") == 13);
   for (int i = 0; i < 100; ++i) f.queue.addRateLimited("a");
   CHECK(f.queue.addRateLimited("a") == 300s);

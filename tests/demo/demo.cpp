@@ -35,7 +35,8 @@ std::string sansOf(X509* cert) {
   auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
     auto* n = sk_GENERAL_NAME_value(names, i);
-    if (n->type == GEN_DNS) out += std::string(out.empty() ? "" : ",") + "DNS:" + reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName));
+    if (n->type == GEN_DNS)
+      out += std::string(out.empty() ? "" : ",") + "DNS:" + reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName));
     if (n->type == GEN_IPADD) {
       const int len = ASN1_STRING_length(n->d.iPAddress);
       char text[INET6_ADDRSTRLEN] = {};
@@ -86,7 +87,9 @@ int main() {
     const std::string config =
         "leaderElection: {enabled: true, namespace: kube-system}\n"
         "signers:\n"
-        "  defaults: {caCertFile: " + caCert.string() + ", caKeyFile: " + caKey.string() + "}\n"
+        "  defaults: {caCertFile: " +
+        caCert.string() + ", caKeyFile: " + caKey.string() +
+        "}\n"
         "  list:\n"
         "    - signerName: kubernetes.io/kubelet-serving\n"
         "    - signerName: kubernetes.io/kube-apiserver-client-kubelet\n"
@@ -95,7 +98,8 @@ int main() {
         "approver: {kubeletServing: {addressSettle: 0s}}\n";
     OperatorProcess op(cluster, "csr-operator", config, cluster.adminKubeconfig());
     op.start();
-    std::cout << "csr-operator is running (log: " << op.process().logFile() << ", metrics: http://127.0.0.1:" << op.port() << "/metrics)\n\n";
+    std::cout << "csr-operator is running (log: " << op.process().logFile() << ", metrics: http://127.0.0.1:" << op.port()
+              << "/metrics)\n\n";
 
     // node-b forges its own Node status (NodeRestriction lets a node write it) to list node-a's IP.
     {
@@ -106,27 +110,76 @@ int main() {
     }
 
     std::vector<Request> requests = {
-        {"node-a-serving", "honest kubelet serving cert", cluster.nodeKubeconfig("node-a"), "kubernetes.io/kubelet-serving",
-         testpki::makeCsr(serving("node-a", {"node-a", "node-a.cluster.internal"}, {"10.0.0.10"})), {"digital signature", "server auth"}, ""},
-        {"node-c-serving", "honest, IPv6 too", cluster.nodeKubeconfig("node-c"), "kubernetes.io/kubelet-serving",
-         testpki::makeCsr(serving("node-c", {"node-c"}, {"10.0.0.12", "2001:db8::12"})), {"digital signature", "server auth"}, ""},
-        {"node-b-client", "kubelet client renewal", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kube-apiserver-client-kubelet",
-         testpki::makeCsr(testpki::nodeClientCsr("node-b")), {"digital signature", "client auth"}, ""},
-        {"node-b-foreign-ip", "hostile: an IP node-b does not have", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
-         testpki::makeCsr(serving("node-b", {"node-b"}, {"10.0.0.99"})), {"digital signature", "server auth"}, ""},
-        {"node-b-forged-status", "hostile: node-a's IP in own status", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
-         testpki::makeCsr(serving("node-b", {"node-b"}, {"10.0.0.10"})), {"digital signature", "server auth"}, ""},
-        {"node-b-apiserver-name", "hostile: kubernetes.default.svc", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
-         testpki::makeCsr(serving("node-b", {"kubernetes.default.svc"}, {"10.0.0.11"})), {"digital signature", "server auth"}, ""},
-        {"node-b-other-dns", "hostile: node-a's DNS name", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
-         testpki::makeCsr(serving("node-b", {"node-a.cluster.internal"}, {"10.0.0.11"})), {"digital signature", "server auth"}, ""},
-        {"node-b-prefix-dns", "hostile: prefix trick", cluster.nodeKubeconfig("node-b"), "kubernetes.io/kubelet-serving",
-         testpki::makeCsr(serving("node-b", {"node-b.attacker.example"}, {"10.0.0.11"})), {"digital signature", "server auth"}, ""},
-        {"node-c-mismatched-cn", "hostile: CN of node-a", cluster.nodeKubeconfig("node-c"), "kubernetes.io/kubelet-serving",
-         testpki::makeCsr(serving("node-a", {"node-a"}, {"10.0.0.10"})), {"digital signature", "server auth"}, ""},
-        {"mallory-serving", "hostile: a user that is not a node", cluster.kubeconfigFor("mallory", {"developers"}),
-         "kubernetes.io/kubelet-serving", testpki::makeCsr(serving("node-a", {"node-a"}, {"10.0.0.10"})),
-         {"digital signature", "server auth"}, ""},
+        {"node-a-serving",
+         "honest kubelet serving cert",
+         cluster.nodeKubeconfig("node-a"),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-a", {"node-a", "node-a.cluster.internal"}, {"10.0.0.10"})),
+         {"digital signature", "server auth"},
+         ""},
+        {"node-c-serving",
+         "honest, IPv6 too",
+         cluster.nodeKubeconfig("node-c"),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-c", {"node-c"}, {"10.0.0.12", "2001:db8::12"})),
+         {"digital signature", "server auth"},
+         ""},
+        {"node-b-client",
+         "kubelet client renewal",
+         cluster.nodeKubeconfig("node-b"),
+         "kubernetes.io/kube-apiserver-client-kubelet",
+         testpki::makeCsr(testpki::nodeClientCsr("node-b")),
+         {"digital signature", "client auth"},
+         ""},
+        {"node-b-foreign-ip",
+         "hostile: an IP node-b does not have",
+         cluster.nodeKubeconfig("node-b"),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"node-b"}, {"10.0.0.99"})),
+         {"digital signature", "server auth"},
+         ""},
+        {"node-b-forged-status",
+         "hostile: node-a's IP in own status",
+         cluster.nodeKubeconfig("node-b"),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"node-b"}, {"10.0.0.10"})),
+         {"digital signature", "server auth"},
+         ""},
+        {"node-b-apiserver-name",
+         "hostile: kubernetes.default.svc",
+         cluster.nodeKubeconfig("node-b"),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"kubernetes.default.svc"}, {"10.0.0.11"})),
+         {"digital signature", "server auth"},
+         ""},
+        {"node-b-other-dns",
+         "hostile: node-a's DNS name",
+         cluster.nodeKubeconfig("node-b"),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"node-a.cluster.internal"}, {"10.0.0.11"})),
+         {"digital signature", "server auth"},
+         ""},
+        {"node-b-prefix-dns",
+         "hostile: prefix trick",
+         cluster.nodeKubeconfig("node-b"),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-b", {"node-b.attacker.example"}, {"10.0.0.11"})),
+         {"digital signature", "server auth"},
+         ""},
+        {"node-c-mismatched-cn",
+         "hostile: CN of node-a",
+         cluster.nodeKubeconfig("node-c"),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-a", {"node-a"}, {"10.0.0.10"})),
+         {"digital signature", "server auth"},
+         ""},
+        {"mallory-serving",
+         "hostile: a user that is not a node",
+         cluster.kubeconfigFor("mallory", {"developers"}),
+         "kubernetes.io/kubelet-serving",
+         testpki::makeCsr(serving("node-a", {"node-a"}, {"10.0.0.10"})),
+         {"digital signature", "server auth"},
+         ""},
     };
     for (auto& r : requests) {
       try {

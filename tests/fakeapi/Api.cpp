@@ -10,9 +10,7 @@
 
 namespace fakeapi {
 
-bool UserInfo::inGroup(const std::string& g) const {
-  return std::find(groups.begin(), groups.end(), g) != groups.end();
-}
+bool UserInfo::inGroup(const std::string& g) const { return std::find(groups.begin(), groups.end(), g) != groups.end(); }
 
 namespace {
 std::string quote(const std::string& v) { return json(v).dump(); }
@@ -32,9 +30,7 @@ FieldError notSupported(const std::string& field, const std::string& value, cons
 FieldError duplicate(const std::string& field, const std::string& value) {
   return {"FieldValueDuplicate", field, "Duplicate value: " + quote(value)};
 }
-FieldError forbidden(const std::string& field, const std::string& detail) {
-  return {"FieldValueForbidden", field, "Forbidden: " + detail};
-}
+FieldError forbidden(const std::string& field, const std::string& detail) { return {"FieldValueForbidden", field, "Forbidden: " + detail}; }
 FieldError tooLong(const std::string& field, size_t max) {
   return {"FieldValueTooLong", field, "Too long: may not be more than " + std::to_string(max) + " bytes"};
 }
@@ -43,8 +39,8 @@ ApiError::ApiError(int code, std::string reason, const std::string& message, jso
     : std::runtime_error(message), code_(code), reason_(std::move(reason)), details_(std::move(details)) {}
 
 json ApiError::status() const {
-  json s = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"},
-            {"message", what()}, {"reason", reason_}, {"code", code_}};
+  json s = {{"kind", "Status"},  {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"}, {"message", what()},
+            {"reason", reason_}, {"code", code_}};
   if (!details_.is_null()) s["details"] = details_;
   return s;
 }
@@ -111,9 +107,7 @@ ApiError forbiddenObject(const ResourceInfo& r, const std::string& name, const s
 ApiError badRequest(const std::string& message) { return ApiError(400, "BadRequest", message); }
 ApiError expired(const std::string& message) { return ApiError(410, "Expired", message); }
 
-int64_t unixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+int64_t unixNow() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string formatRfc3339(int64_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -129,8 +123,8 @@ std::string nowRfc3339() { return formatRfc3339(unixNow()); }
 int64_t parseRfc3339(const std::string& s) {
   std::tm tm{};
   int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec, &consumed) != 6)
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+                  &consumed) != 6)
     return -1;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -143,8 +137,8 @@ std::string newUid() {
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-                b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+                b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
   return out;
 }
 

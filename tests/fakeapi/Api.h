@@ -53,9 +53,9 @@ class ApiError : public std::runtime_error {
 };
 
 struct ResourceInfo {
-  std::string group;    // "" for core
+  std::string group;  // "" for core
   std::string version;
-  std::string resource; // plural
+  std::string resource;  // plural
   std::string kind;
   bool namespaced = false;
   std::vector<std::string> verbs;

@@ -38,8 +38,7 @@ json toJson(const YAML::Node& n) {
       }
       return s;
     }
-    default:
-      return nullptr;
+    default: return nullptr;
   }
 }
 
@@ -131,8 +130,7 @@ bool Authorizer::ruleAllows(const json& rule, const Attributes& a) {
   if (!contains(groups, a.group) && !contains(groups, "*")) return false;
   const json res = rule.value("resources", json::array());
   std::string combined = a.subresource.empty() ? a.resource : a.resource + "/" + a.subresource;
-  bool resOk = contains(res, "*") || contains(res, combined) ||
-               (!a.subresource.empty() && contains(res, "*/" + a.subresource));
+  bool resOk = contains(res, "*") || contains(res, combined) || (!a.subresource.empty() && contains(res, "*/" + a.subresource));
   if (!resOk) return false;
   const json names = rule.value("resourceNames", json::array());
   if (names.is_array() && !names.empty() && !contains(names, a.name)) return false;

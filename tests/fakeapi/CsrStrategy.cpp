@@ -11,10 +11,10 @@
 namespace fakeapi::csr {
 
 const std::vector<std::string> kKnownUsages = {
-    "any",           "cert sign",         "client auth",    "code signing",     "content commitment", "crl sign",
-    "data encipherment", "decipher only", "digital signature", "email protection", "encipher only",   "ipsec end system",
-    "ipsec tunnel",  "ipsec user",        "key agreement",  "key encipherment", "microsoft sgc",      "netscape sgc",
-    "ocsp signing",  "s/mime",            "server auth",    "signing",          "timestamping"};
+    "any",           "cert sign",         "client auth",      "code signing",  "content commitment", "crl sign",     "data encipherment",
+    "decipher only", "digital signature", "email protection", "encipher only", "ipsec end system",   "ipsec tunnel", "ipsec user",
+    "key agreement", "key encipherment",  "microsoft sgc",    "netscape sgc",  "ocsp signing",       "s/mime",       "server auth",
+    "signing",       "timestamping"};
 
 namespace {
 
@@ -103,8 +103,7 @@ void populateConditionTimestamps(json& obj, const json& old) {
   json oldConds = conditionsOf(old);
   for (auto& c : conds) {
     if (!c.is_object()) continue;
-    if (c.value("lastUpdateTime", json(nullptr)).is_null() || c.value("lastUpdateTime", json("")) == "")
-      c["lastUpdateTime"] = now;
+    if (c.value("lastUpdateTime", json(nullptr)).is_null() || c.value("lastUpdateTime", json("")) == "") c["lastUpdateTime"] = now;
     if (c.value("lastTransitionTime", json(nullptr)).is_null() || c.value("lastTransitionTime", json("")) == "") {
       std::string lt = now;
       for (const auto& o : oldConds)
@@ -176,19 +175,22 @@ std::vector<FieldError> validateSignerName(const std::string& signerName, const 
   auto domainLabels = splitOn(segments[0], '.');
   for (const auto& lbl : domainLabels) {
     std::string err;
-    if (lbl.size() > 63) err = "must be no more than 63 characters";
-    else if (!isDns1123Label(lbl)) err = kLabelMsg;
+    if (lbl.size() > 63)
+      err = "must be no more than 63 characters";
+    else if (!isDns1123Label(lbl))
+      err = kLabelMsg;
     if (!err.empty()) {
       el.push_back(invalid(field, segments[0], "validating label \"" + lbl + "\": " + err));
       break;
     }
   }
-  if (domainLabels.size() < 2)
-    el.push_back(invalid(field, segments[0], "should be a domain with at least two segments separated by dots"));
+  if (domainLabels.size() < 2) el.push_back(invalid(field, segments[0], "should be a domain with at least two segments separated by dots"));
   for (const auto& lbl : splitOn(segments[1], '.')) {
     std::string err;
-    if (lbl.size() > 253) err = "must be no more than 253 characters";
-    else if (!isDns1123Label(lbl)) err = kSubdomainMsg;
+    if (lbl.size() > 253)
+      err = "must be no more than 253 characters";
+    else if (!isDns1123Label(lbl))
+      err = kSubdomainMsg;
     if (!err.empty()) {
       el.push_back(invalid(field, segments[1], "validating component \"" + lbl + "\": " + err));
       break;
@@ -213,7 +215,8 @@ std::vector<FieldError> validateConditions(const json& csr) {
     if (type.empty()) errs.push_back(required(base + ".type"));
     bool special = type == kApproved || type == kDenied || type == kFailed;
     const auto& allowed = special ? trueOnly : allStatus;
-    if (status.empty()) errs.push_back(required(base + ".status"));
+    if (status.empty())
+      errs.push_back(required(base + ".status"));
     else if (std::find(allowed.begin(), allowed.end(), status) == allowed.end())
       errs.push_back(notSupported(base + ".status", status, allowed));
     if (type == kApproved) {
@@ -257,8 +260,8 @@ std::vector<FieldError> validate(const json& csr) {
   bool hasRequest = csr.contains("spec") && csr["spec"].is_object() && csr["spec"].contains("request") &&
                     csr["spec"]["request"].is_string() && !csr["spec"]["request"].get<std::string>().empty();
   if (!parseRequest(csr, why))
-    errs.push_back({"FieldValueInvalid", "spec.request",
-                    std::string("Invalid value: ") + (hasRequest ? "[]byte{...}" : "[]byte(nil)") + ": " + why});
+    errs.push_back(
+        {"FieldValueInvalid", "spec.request", std::string("Invalid value: ") + (hasRequest ? "[]byte{...}" : "[]byte(nil)") + ": " + why});
   json spec = csr.value("spec", json::object());
   json usages = spec.value("usages", json::array());
   if (!usages.is_array() || usages.empty()) errs.push_back(required("spec.usages", "usages must be provided"));
@@ -294,11 +297,15 @@ json prepareForCreate(json obj, const UserInfo& user) {
   json& spec = obj["spec"];
   if (!spec.is_object()) spec = json::object();
   spec["username"] = user.name;
-  if (user.uid.empty()) spec.erase("uid");
-  else spec["uid"] = user.uid;
+  if (user.uid.empty())
+    spec.erase("uid");
+  else
+    spec["uid"] = user.uid;
   spec["groups"] = user.groups;
-  if (user.extra.is_object() && !user.extra.empty()) spec["extra"] = user.extra;
-  else spec.erase("extra");
+  if (user.extra.is_object() && !user.extra.empty())
+    spec["extra"] = user.extra;
+  else
+    spec.erase("extra");
   obj["status"] = json::object();
   return obj;
 }
@@ -315,8 +322,7 @@ void admitNodeRestriction(const json& csr, const UserInfo& user) {
   if (!req) throw forbiddenObject(csrResource(), name, "unable to parse csr: " + why);
   // Go's pkix.Name.CommonName is the last CN of the subject (FillFromRDNSequence).
   auto cn = nameEntries(X509_REQ_get_subject_name(req.get()), NID_commonName);
-  if (cn.empty() || cn.back() != user.name)
-    throw forbiddenObject(csrResource(), name, "can only create a node CSR with CN=" + user.name);
+  if (cn.empty() || cn.back() != user.name) throw forbiddenObject(csrResource(), name, "can only create a node CSR with CN=" + user.name);
 }
 
 void admitSubjectRestriction(const json& csr) {

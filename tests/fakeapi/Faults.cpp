@@ -45,8 +45,7 @@ std::optional<ApiError> Faults::take(const std::string& resource) {
     return injectedError(partitionCode_);
   if (throttleCount_ > 0) {
     --throttleCount_;
-    ApiError e(429, "TooManyRequests", "Too many requests, please try again later.",
-               json{{"retryAfterSeconds", retryAfter_}});
+    ApiError e(429, "TooManyRequests", "Too many requests, please try again later.", json{{"retryAfterSeconds", retryAfter_}});
     e.retryAfter = retryAfter_;
     return e;
   }
@@ -61,9 +60,10 @@ json Faults::describe() const {
   std::lock_guard<std::mutex> g(mu_);
   return {{"failNext", {{"count", failCount_}, {"code", failCode_}}},
           {"throttleNext", {{"count", throttleCount_}, {"retryAfter", retryAfter_}}},
-          {"partition", {{"resource", partitionedResource_},
-                         {"code", partitionCode_},
-                         {"active", !partitionedResource_.empty() && std::chrono::steady_clock::now() < partitionUntil_}}}};
+          {"partition",
+           {{"resource", partitionedResource_},
+            {"code", partitionCode_},
+            {"active", !partitionedResource_.empty() && std::chrono::steady_clock::now() < partitionUntil_}}}};
 }
 
 Stats::Stats() : start_(Clock::now()) {}
@@ -91,13 +91,16 @@ json Stats::report() const {
   json byKey = json::array();
   for (const auto& [k, n] : counts_) {
     auto a = k.find(' '), b = k.rfind(' ');
-    byKey.push_back({{"verb", k.substr(0, a)}, {"resource", k.substr(a + 1, b - a - 1)},
-                     {"code", std::stoi(k.substr(b + 1))}, {"count", n}});
+    byKey.push_back(
+        {{"verb", k.substr(0, a)}, {"resource", k.substr(a + 1, b - a - 1)}, {"code", std::stoi(k.substr(b + 1))}, {"count", n}});
   }
   return {{"totalRequests", total_},
           {"uptimeSeconds", uptime},
-          {"requestsPerSecond", {{"lastSecond", last1}, {"last10sAverage", last10 / 10.0}, {"peakSecond", peak},
-                                 {"sinceStart", uptime > 0 ? total_ / uptime : 0.0}}},
+          {"requestsPerSecond",
+           {{"lastSecond", last1},
+            {"last10sAverage", last10 / 10.0},
+            {"peakSecond", peak},
+            {"sinceStart", uptime > 0 ? total_ / uptime : 0.0}}},
           {"requests", byKey}};
 }
 

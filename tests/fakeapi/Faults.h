@@ -45,7 +45,7 @@ class Stats {
   mutable std::mutex mu_;
   Clock::time_point start_;
   uint64_t total_ = 0;
-  std::map<std::string, uint64_t> counts_;  // "verb resource code"
+  std::map<std::string, uint64_t> counts_;              // "verb resource code"
   std::deque<std::pair<int64_t, uint64_t>> perSecond_;  // second since start -> requests
 };
 

@@ -107,8 +107,8 @@ void HttpServer::Impl::session(tcp::socket sock) {
     parser.header_limit(64 * 1024);
     http::read(stream, buffer, parser, ec);
     if (ec == http::error::body_limit) {
-      Response tooLarge = errorResponse(ApiError(413, "RequestEntityTooLarge",
-                                                 "Request entity too large: limit is " + std::to_string(kMaxRequestBodyBytes)));
+      Response tooLarge = errorResponse(
+          ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is " + std::to_string(kMaxRequestBodyBytes)));
       send<http::string_body>(stream, tooLarge, parser.get().version(), false, ec);
       break;
     }
@@ -121,8 +121,10 @@ void HttpServer::Impl::session(tcp::socket sock) {
     req.contentType = std::string(msg[http::field::content_type]);
     req.accept = std::string(msg[http::field::accept]);
     std::string authz(msg[http::field::authorization]);
-    if (!authz.empty()) req.user = authn.fromBearer(authz);
-    else req.user = certUser;
+    if (!authz.empty())
+      req.user = authn.fromBearer(authz);
+    else
+      req.user = certUser;
     RouteResult result = router.handle(req);
     if (result.watch) {
       BeastSink sink(stream, msg.version());
@@ -148,8 +150,8 @@ void HttpServer::Impl::session(tcp::socket sock) {
 HttpServer::HttpServer(Router& router, WatchHub& hub, const Authenticator& authn, const std::string& pkiDir)
     : impl_(std::make_unique<Impl>(router, hub, authn)) {
   auto& ctx = impl_->ctx;
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                  ssl::context::no_tlsv1_1);
   ctx.use_certificate_chain_file(pkiDir + "/server.crt");
   ctx.use_private_key_file(pkiDir + "/server.key", ssl::context::pem);
   ctx.load_verify_file(pkiDir + "/ca.crt");

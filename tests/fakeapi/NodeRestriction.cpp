@@ -20,11 +20,17 @@ std::string labelNamespace(const std::string& key) {
 
 // k8s.io/kubelet/pkg/apis/well_known_labels.go: the labels a kubelet sets on its own Node.
 bool isKubeletLabel(const std::string& key) {
-  static const std::set<std::string> known = {
-      "kubernetes.io/hostname", "topology.kubernetes.io/zone", "topology.kubernetes.io/region",
-      "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region", "beta.kubernetes.io/instance-type",
-      "node.kubernetes.io/instance-type", "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os",
-      "beta.kubernetes.io/arch"};
+  static const std::set<std::string> known = {"kubernetes.io/hostname",
+                                              "topology.kubernetes.io/zone",
+                                              "topology.kubernetes.io/region",
+                                              "failure-domain.beta.kubernetes.io/zone",
+                                              "failure-domain.beta.kubernetes.io/region",
+                                              "beta.kubernetes.io/instance-type",
+                                              "node.kubernetes.io/instance-type",
+                                              "kubernetes.io/os",
+                                              "kubernetes.io/arch",
+                                              "beta.kubernetes.io/os",
+                                              "beta.kubernetes.io/arch"};
   if (known.count(key)) return true;
   const std::string ns = labelNamespace(key);
   return ns == "kubelet.kubernetes.io" || endsWith(ns, ".kubelet.kubernetes.io") || ns == "node.kubernetes.io" ||
@@ -34,8 +40,7 @@ bool isKubeletLabel(const std::string& key) {
 bool isForbiddenLabel(const std::string& key) {
   const std::string ns = labelNamespace(key);
   if (ns == "node-restriction.kubernetes.io" || endsWith(ns, ".node-restriction.kubernetes.io")) return true;
-  const bool kubernetesLabel =
-      ns == "kubernetes.io" || endsWith(ns, ".kubernetes.io") || ns == "k8s.io" || endsWith(ns, ".k8s.io");
+  const bool kubernetesLabel = ns == "kubernetes.io" || endsWith(ns, ".kubernetes.io") || ns == "k8s.io" || endsWith(ns, ".k8s.io");
   return kubernetesLabel && !isKubeletLabel(key);
 }
 
@@ -45,7 +50,8 @@ std::map<std::string, std::string> labelsOf(const json& node) {
   if (md == node.end() || !md->is_object()) return out;
   auto labels = md->find("labels");
   if (labels == md->end() || !labels->is_object()) return out;
-  for (auto it = labels->begin(); it != labels->end(); ++it) out[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+  for (auto it = labels->begin(); it != labels->end(); ++it)
+    out[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
   return out;
 }
 

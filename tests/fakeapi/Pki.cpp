@@ -53,8 +53,7 @@ void addExt(X509* cert, X509* issuer, int nid, const char* value) {
   X509_EXTENSION_free(ext);
 }
 
-X509Ptr makeCert(EVP_PKEY* subjectKey, const std::string& cn, const std::vector<std::string>& orgs, X509* issuer,
-                 long days) {
+X509Ptr makeCert(EVP_PKEY* subjectKey, const std::string& cn, const std::vector<std::string>& orgs, X509* issuer, long days) {
   X509Ptr c(X509_new());
   X509_set_version(c.get(), 2);
   BIGNUM* bn = BN_new();

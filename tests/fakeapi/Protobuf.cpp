@@ -164,7 +164,8 @@ json decodeCsr(const std::string& body) {
   });
   if (kind != "CertificateSigningRequest" || apiVersion != "certificates.k8s.io/v1")
     throw ApiError(415, "UnsupportedMediaType",
-                   "the protobuf body holds " + apiVersion + "/" + kind + "; this server decodes only certificates.k8s.io/v1 CertificateSigningRequest");
+                   "the protobuf body holds " + apiVersion + "/" + kind +
+                       "; this server decodes only certificates.k8s.io/v1 CertificateSigningRequest");
   json obj = {{"apiVersion", apiVersion}, {"kind", kind}, {"metadata", json::object()}};
   Reader(raw).each([&](int n, int, const std::string& s, uint64_t) {
     if (n == 1) obj["metadata"] = decodeMeta(s);

@@ -85,8 +85,7 @@ Preconditions deletePreconditions(const std::string& body) {
   Preconditions p;
   if (body.empty()) return p;
   const json options = json::parse(body, nullptr, false);
-  if (options.is_discarded() || !options.is_object())
-    throw badRequest("the body of the request could not be decoded as DeleteOptions");
+  if (options.is_discarded() || !options.is_object()) throw badRequest("the body of the request could not be decoded as DeleteOptions");
   const auto pre = options.find("preconditions");
   if (pre == options.end() || pre->is_null()) return p;
   if (!pre->is_object()) throw badRequest("DeleteOptions.preconditions must be an object");
@@ -137,11 +136,18 @@ std::optional<Response> Router::discovery(const std::string& path) const {
     return r;
   }
   if (path == "/version")
-    return jsonResponse(200, {{"major", "1"}, {"minor", "33"}, {"gitVersion", "v1.33.0-fake"}, {"gitCommit", "fake"},
-                              {"gitTreeState", "clean"}, {"buildDate", "2025-01-01T00:00:00Z"}, {"goVersion", "go1.24"},
-                              {"compiler", "gc"}, {"platform", "linux/amd64"}});
+    return jsonResponse(200, {{"major", "1"},
+                              {"minor", "33"},
+                              {"gitVersion", "v1.33.0-fake"},
+                              {"gitCommit", "fake"},
+                              {"gitTreeState", "clean"},
+                              {"buildDate", "2025-01-01T00:00:00Z"},
+                              {"goVersion", "go1.24"},
+                              {"compiler", "gc"},
+                              {"platform", "linux/amd64"}});
   if (path == "/api" || path == "/api/")
-    return jsonResponse(200, {{"kind", "APIVersions"}, {"versions", {"v1"}},
+    return jsonResponse(200, {{"kind", "APIVersions"},
+                              {"versions", {"v1"}},
                               {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", serverAddress}}}}});
   std::vector<std::string> groups;
   std::map<std::string, std::string> versionOf;  // one version per group
@@ -168,15 +174,21 @@ std::optional<Response> Router::discovery(const std::string& path) const {
     return jsonResponse(200, g);
   }
   std::string group, version;
-  if (seg.size() == 2 && seg[0] == "api") version = seg[1];
-  else if (seg.size() == 3 && seg[0] == "apis") group = seg[1], version = seg[2];
-  else return std::nullopt;
+  if (seg.size() == 2 && seg[0] == "api")
+    version = seg[1];
+  else if (seg.size() == 3 && seg[0] == "apis")
+    group = seg[1], version = seg[2];
+  else
+    return std::nullopt;
   json list = json::array();
   for (const auto& r : resources()) {
     if (r.group != group || r.version != version) continue;
     list.push_back(resourceEntry(r));
     for (const auto& sub : r.subresources)
-      list.push_back({{"name", r.resource + "/" + sub}, {"singularName", ""}, {"namespaced", r.namespaced}, {"kind", r.kind},
+      list.push_back({{"name", r.resource + "/" + sub},
+                      {"singularName", ""},
+                      {"namespaced", r.namespaced},
+                      {"kind", r.kind},
                       {"verbs", {"get", "patch", "update"}}});
   }
   if (list.empty()) return std::nullopt;
@@ -266,7 +278,8 @@ json Router::decodeBody(const Request& req, const ResourceInfo& r) const {
   json obj;
   if (req.contentType.rfind(pb::kContentType, 0) == 0) {
     if (r.resource != "certificatesigningrequests")
-      throw ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json");
+      throw ApiError(415, "UnsupportedMediaType",
+                     "the body of the request was in an unknown format - accepted media types include: application/json");
     obj = pb::decodeCsr(req.body);
   } else if (req.contentType.empty() || req.contentType.find("json") != std::string::npos) {
     try {
@@ -285,8 +298,8 @@ json Router::decodeBody(const Request& req, const ResourceInfo& r) const {
   std::string kind = obj.value("kind", "");
   std::string apiVersion = obj.value("apiVersion", "");
   if ((!kind.empty() && kind != r.kind) || (!apiVersion.empty() && apiVersion != r.apiVersion()))
-    throw badRequest("the API version in the data (" + apiVersion + ") does not match the expected API version (" +
-                     r.apiVersion() + ") or the kind (" + kind + ") is not " + r.kind);
+    throw badRequest("the API version in the data (" + apiVersion + ") does not match the expected API version (" + r.apiVersion() +
+                     ") or the kind (" + kind + ") is not " + r.kind);
   if (!obj["metadata"].is_object()) obj["metadata"] = json::object();
   return obj;
 }
@@ -315,11 +328,15 @@ json Router::updated(const ResourceInfo& r, const std::string& sub, json incomin
   // everything but the status.
   if (std::find(r.subresources.begin(), r.subresources.end(), "status") != r.subresources.end()) {
     if (sub.empty()) {
-      if (cur.contains("status")) incoming["status"] = cur["status"];
-      else incoming.erase("status");
+      if (cur.contains("status"))
+        incoming["status"] = cur["status"];
+      else
+        incoming.erase("status");
     } else {
-      if (cur.contains("spec")) incoming["spec"] = cur["spec"];
-      else incoming.erase("spec");
+      if (cur.contains("spec"))
+        incoming["spec"] = cur["spec"];
+      else
+        incoming.erase("spec");
       incoming["metadata"] = cur["metadata"];
     }
   }
@@ -349,8 +366,9 @@ json Router::evaluateSar(json sar) const {
     a.path = spec["nonResourceAttributes"].value("path", "");
     a.verb = spec["nonResourceAttributes"].value("verb", "");
   } else {
-    throw invalidObject(*findResource("authorization.k8s.io", "v1", "subjectaccessreviews"), "",
-                        {required("spec.resourceAttributes", "exactly one of nonResourceAttributes or resourceAttributes must be specified")});
+    throw invalidObject(
+        *findResource("authorization.k8s.io", "v1", "subjectaccessreviews"), "",
+        {required("spec.resourceAttributes", "exactly one of nonResourceAttributes or resourceAttributes must be specified")});
   }
   bool allowed = authz_.authorize(a);
   sar["apiVersion"] = "authorization.k8s.io/v1";
@@ -392,12 +410,18 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
     resourceName += "/" + sub;
   }
   bool watch = truthy(t.query, "watch");
-  if (req.method == "GET") verb = name.empty() ? (watch ? "watch" : "list") : "get";
-  else if (req.method == "POST") verb = "create";
-  else if (req.method == "PUT") verb = "update";
-  else if (req.method == "PATCH") verb = "patch";
-  else if (req.method == "DELETE") verb = name.empty() ? "deletecollection" : "delete";
-  else throw ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+  if (req.method == "GET")
+    verb = name.empty() ? (watch ? "watch" : "list") : "get";
+  else if (req.method == "POST")
+    verb = "create";
+  else if (req.method == "PUT")
+    verb = "update";
+  else if (req.method == "PATCH")
+    verb = "patch";
+  else if (req.method == "DELETE")
+    verb = name.empty() ? "deletecollection" : "delete";
+  else
+    throw ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   if (r->namespaced && ns.empty() && verb != "list" && verb != "watch") throw pathNotFound();
   if (std::find(r->verbs.begin(), r->verbs.end(), verb) == r->verbs.end() || verb == "deletecollection" ||
       (verb == "create" && !name.empty()))
@@ -508,8 +532,7 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
   if (verb == "update") {
     json obj = decodeBody(req, *r);
     std::string bodyName = obj["metadata"].value("name", "");
-    if (bodyName != name)
-      throw badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + name + ")");
+    if (bodyName != name) throw badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + name + ")");
     std::string bodyNs = obj["metadata"].value("namespace", "");
     if (r->namespaced && !bodyNs.empty() && bodyNs != ns)
       throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
@@ -529,13 +552,18 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
     bool jsonPatch = ct.rfind("application/json-patch+json", 0) == 0;
     bool mergePatch = ct.rfind("application/merge-patch+json", 0) == 0 || ct.rfind("application/strategic-merge-patch+json", 0) == 0;
     if (!jsonPatch && !mergePatch)
-      throw ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: "
-                                                  "application/json-patch+json, application/merge-patch+json, "
-                                                  "application/strategic-merge-patch+json");
+      throw ApiError(415, "UnsupportedMediaType",
+                     "the body of the request was in an unknown format - accepted media types include: "
+                     "application/json-patch+json, application/merge-patch+json, "
+                     "application/strategic-merge-patch+json");
     auto stored = store_.update(*r, ns, name, "", [&](const json& cur) {
       json patched;
       try {
-        patched = jsonPatch ? cur.patch(patch) : [&] { json c = cur; c.merge_patch(patch); return c; }();
+        patched = jsonPatch ? cur.patch(patch) : [&] {
+          json c = cur;
+          c.merge_patch(patch);
+          return c;
+        }();
       } catch (const json::exception& e) {
         throw ApiError(422, "Invalid", std::string("the server rejected our request due to an error in our request: ") + e.what());
       }
@@ -555,11 +583,12 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
     // 409 Conflict (interpretStorageError in registry/generic/registry/store.go).
     const json& md = cur["metadata"];
     if (preconditions.uid && *preconditions.uid != md.value("uid", ""))
-      throw conflict(*r, name, "Precondition failed: UID in precondition: " + *preconditions.uid +
-                                   ", UID in object meta: " + md.value("uid", ""));
+      throw conflict(*r, name,
+                     "Precondition failed: UID in precondition: " + *preconditions.uid + ", UID in object meta: " + md.value("uid", ""));
     if (preconditions.resourceVersion && *preconditions.resourceVersion != md.value("resourceVersion", ""))
-      throw conflict(*r, name, "Precondition failed: ResourceVersion in precondition: " + *preconditions.resourceVersion +
-                                   ", ResourceVersion in object meta: " + md.value("resourceVersion", ""));
+      throw conflict(*r, name,
+                     "Precondition failed: ResourceVersion in precondition: " + *preconditions.resourceVersion +
+                         ", ResourceVersion in object meta: " + md.value("resourceVersion", ""));
   }));
   return out;
 }

@@ -38,9 +38,9 @@ std::vector<std::string> selectableFields(const ResourceInfo& r) {
   std::vector<std::string> f = {"metadata.name", "metadata.namespace"};
   if (r.resource == "certificatesigningrequests") f.push_back("spec.signerName");
   if (r.resource == "events")
-    for (const char* e : {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-                          "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-                          "reason", "reportingComponent", "source", "type"})
+    for (const char* e :
+         {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
+          "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"})
       f.emplace_back(e);
   if (r.resource == "nodes") f.emplace_back("spec.unschedulable");
   return f;
@@ -89,8 +89,7 @@ Selector Selector::parse(const std::string& labelSelector, const std::string& fi
   s.fields_ = parseReqs(fieldSelector, true);
   auto allowed = selectableFields(r);
   for (const auto& f : s.fields_)
-    if (std::find(allowed.begin(), allowed.end(), f.key) == allowed.end())
-      throw badRequest("field label not supported: " + f.key);
+    if (std::find(allowed.begin(), allowed.end(), f.key) == allowed.end()) throw badRequest("field label not supported: " + f.key);
   return s;
 }
 
@@ -103,17 +102,27 @@ bool Selector::matches(const json& obj) const {
     bool has = it != labels->end() && it->is_string();
     std::string v = has ? it->get<std::string>() : "";
     switch (q.op) {
-      case Op::Eq: if (!has || v != q.value) return false; break;
-      case Op::Neq: if (has && v == q.value) return false; break;
-      case Op::Exists: if (!has) return false; break;
-      case Op::NotExists: if (has) return false; break;
+      case Op::Eq:
+        if (!has || v != q.value) return false;
+        break;
+      case Op::Neq:
+        if (has && v == q.value) return false;
+        break;
+      case Op::Exists:
+        if (!has) return false;
+        break;
+      case Op::NotExists:
+        if (has) return false;
+        break;
     }
   }
   for (const auto& q : fields_) {
     const json* f = path(obj, q.key);
     std::string v;
-    if (f && f->is_string()) v = f->get<std::string>();
-    else if (f && f->is_boolean()) v = f->get<bool>() ? "true" : "false";
+    if (f && f->is_string())
+      v = f->get<std::string>();
+    else if (f && f->is_boolean())
+      v = f->get<bool>() ? "true" : "false";
     bool eq = v == q.value;
     if ((q.op == Op::Eq) != eq) return false;
   }
@@ -132,8 +141,7 @@ ObjPtr Store::get(const ResourceInfo& r, const std::string& ns, const std::strin
   throw notFound(r, name);
 }
 
-Store::ListResult Store::list(const ResourceInfo& r, const std::string& ns, const Selector& sel, size_t limit,
-                              const std::string& cont) {
+Store::ListResult Store::list(const ResourceInfo& r, const std::string& ns, const Selector& sel, size_t limit, const std::string& cont) {
   std::lock_guard<std::mutex> g(mu_);
   ListResult res;
   uint64_t snapId = 0;
@@ -149,8 +157,9 @@ Store::ListResult Store::list(const ResourceInfo& r, const std::string& ns, cons
     }
     auto it = snapshots_.find(snapId);
     if (it == snapshots_.end() || it->second.rv < floor_)
-      throw expired("The provided continue parameter is too old to display a consistent list result. You can start a "
-                    "new list without the continue parameter.");
+      throw expired(
+          "The provided continue parameter is too old to display a consistent list result. You can start a "
+          "new list without the continue parameter.");
   } else {
     Snapshot snap{rv_, {}};
     auto b = objects_.find(r.qualified());
@@ -206,8 +215,10 @@ ObjPtr Store::create(const ResourceInfo& r, const std::string& ns, json obj) {
   md["uid"] = newUid();
   md["creationTimestamp"] = nowRfc3339();
   md["resourceVersion"] = std::to_string(++rv_);
-  if (r.namespaced) md["namespace"] = ns;
-  else md.erase("namespace");
+  if (r.namespaced)
+    md["namespace"] = ns;
+  else
+    md.erase("namespace");
   obj["apiVersion"] = r.apiVersion();
   obj["kind"] = r.kind;
   auto ptr = std::make_shared<const json>(std::move(obj));
@@ -229,8 +240,10 @@ ObjPtr Store::update(const ResourceInfo& r, const std::string& ns, const std::st
   json& md = next["metadata"];
   if (!md.is_object()) md = json::object();
   for (const char* keep : {"uid", "creationTimestamp", "name", "namespace"}) {
-    if (cur["metadata"].contains(keep)) md[keep] = cur["metadata"][keep];
-    else md.erase(keep);
+    if (cur["metadata"].contains(keep))
+      md[keep] = cur["metadata"][keep];
+    else
+      md.erase(keep);
   }
   md.erase("generateName");
   if (cur["metadata"].contains("generateName")) md["generateName"] = cur["metadata"]["generateName"];
@@ -275,8 +288,7 @@ void Store::compact() {
 
 bool Store::eventsSinceLocked(uint64_t after, std::vector<Event>& out) const {
   if (after < floor_) return false;
-  auto it = std::upper_bound(history_.begin(), history_.end(), after,
-                             [](uint64_t v, const Event& e) { return v < e.rv; });
+  auto it = std::upper_bound(history_.begin(), history_.end(), after, [](uint64_t v, const Event& e) { return v < e.rv; });
   out.insert(out.end(), it, history_.end());
   return true;
 }
@@ -299,7 +311,11 @@ json Store::saveState() const {
     s["objects"][res] = arr;
   }
   for (const auto& e : history_)
-    s["history"].push_back({{"rv", e.rv}, {"type", e.type}, {"resource", e.resource}, {"ns", e.ns}, {"object", *e.object},
+    s["history"].push_back({{"rv", e.rv},
+                            {"type", e.type},
+                            {"resource", e.resource},
+                            {"ns", e.ns},
+                            {"object", *e.object},
                             {"prev", e.prev ? *e.prev : json(nullptr)}});
   return s;
 }
@@ -316,8 +332,7 @@ void Store::loadState(const json& s) {
       objects_[res][key(md.value("namespace", ""), md.value("name", ""))] = std::make_shared<const json>(obj);
     }
   for (const auto& e : s.value("history", json::array())) {
-    Event ev{e.at("rv").get<uint64_t>(), e.at("type"), e.at("resource"), e.at("ns"),
-             std::make_shared<const json>(e.at("object")), nullptr};
+    Event ev{e.at("rv").get<uint64_t>(), e.at("type"), e.at("resource"), e.at("ns"), std::make_shared<const json>(e.at("object")), nullptr};
     if (!e.at("prev").is_null()) ev.prev = std::make_shared<const json>(e.at("prev"));
     history_.push_back(std::move(ev));
   }

@@ -34,7 +34,7 @@ class Selector {
 
 struct Event {
   uint64_t rv = 0;
-  std::string type;  // ADDED, MODIFIED, DELETED
+  std::string type;      // ADDED, MODIFIED, DELETED
   std::string resource;  // ResourceInfo::qualified()
   std::string ns;
   ObjPtr object;

@@ -70,12 +70,11 @@ json tableColumns(const ResourceInfo& r) {
                         col("RequestedDuration", "expirationSeconds is the requested duration of validity of the issued certificate."),
                         col("Condition", "conditions applied to the request.")});
   if (r.resource == "nodes")
-    return json::array({col("Name", nameDesc, "name"), col("Status", "The status of the node"),
-                        col("Roles", "The roles of the node"), col("Age", ageDesc),
-                        col("Version", "Kubelet Version reported by the node.")});
+    return json::array({col("Name", nameDesc, "name"), col("Status", "The status of the node"), col("Roles", "The roles of the node"),
+                        col("Age", ageDesc), col("Version", "Kubelet Version reported by the node.")});
   if (r.resource == "leases")
-    return json::array({col("Name", nameDesc, "name"), col("Holder", "holderIdentity contains the identity of the holder of a current lease."),
-                        col("Age", ageDesc)});
+    return json::array({col("Name", nameDesc, "name"),
+                        col("Holder", "holderIdentity contains the identity of the holder of a current lease."), col("Age", ageDesc)});
   return json::array({col("Name", nameDesc, "name"), col("Age", ageDesc)});
 }
 
@@ -105,8 +104,8 @@ json tableRow(const ResourceInfo& r, const json& obj, const std::string& include
   return row;
 }
 
-json renderTable(const ResourceInfo& r, const std::vector<const json*>& objs, const std::string& includeObject,
-                 bool withColumns, const json& listMeta) {
+json renderTable(const ResourceInfo& r, const std::vector<const json*>& objs, const std::string& includeObject, bool withColumns,
+                 const json& listMeta) {
   json rows = json::array();
   for (const json* o : objs) rows.push_back(tableRow(r, *o, includeObject));
   return {{"kind", "Table"},

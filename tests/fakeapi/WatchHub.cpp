@@ -110,9 +110,8 @@ void WatchHub::serve(const WatchSpec& spec, WatchSink& sink) {
     {
       auto lk = store_.lock();
       auto wake = std::min(deadline, Clock::now() + std::chrono::milliseconds(250));
-      store_.changed().wait_until(lk, wake, [&] {
-        return dropGeneration_.load() != generation || (!quiet() && store_.currentRvLocked() > last);
-      });
+      store_.changed().wait_until(lk, wake,
+                                  [&] { return dropGeneration_.load() != generation || (!quiet() && store_.currentRvLocked() > last); });
       if (dropGeneration_.load() != generation) return;
       if (!quiet() && store_.currentRvLocked() > last && !store_.eventsSinceLocked(last, events)) tooOld = true;
       floor = store_.floorRvLocked();
@@ -129,9 +128,12 @@ void WatchHub::serve(const WatchSpec& spec, WatchSink& sink) {
       bool now = spec.selector.matches(*e.object);
       bool before = e.prev && spec.selector.matches(*e.prev);
       std::string type;
-      if (e.type == "ADDED") type = now ? "ADDED" : "";
-      else if (e.type == "DELETED") type = before ? "DELETED" : "";
-      else type = now ? (before ? "MODIFIED" : "ADDED") : (before ? "DELETED" : "");
+      if (e.type == "ADDED")
+        type = now ? "ADDED" : "";
+      else if (e.type == "DELETED")
+        type = before ? "DELETED" : "";
+      else
+        type = now ? (before ? "MODIFIED" : "ADDED") : (before ? "DELETED" : "");
       if (type.empty()) continue;
       if (!sink.write(encodeWatchEvent(spec, type, *e.object, firstTable))) return;
     }

@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
       pki::writeFile(dir + "/admin.key", admin.keyPem, true);
     }
     pki::Issued admin{pki::readFile(dir + "/admin.crt"), pki::readFile(dir + "/admin.key")};
-    pki::writeFile(dir + "/admin.kubeconfig", pki::kubeconfig("https://" + host + ":" + std::to_string(port), ca, "admin", &admin, ""), true);
+    pki::writeFile(dir + "/admin.kubeconfig", pki::kubeconfig("https://" + host + ":" + std::to_string(port), ca, "admin", &admin, ""),
+                   true);
     pki::writeFile(dir + "/port", std::to_string(port) + "\n");
 
     std::thread([&store, stateFile, &stopSignals] {

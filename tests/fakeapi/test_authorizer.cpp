@@ -94,7 +94,7 @@ TEST_CASE("RBAC: bindings, subjects, verbs, subresources, resourceNames, namespa
   CHECK_FALSE(a.authorize(attrs(nobody, "list", g, csrs)));
   CHECK_FALSE(a.authorize(attrs(carol, "delete", g, csrs, "", "x")));
   CHECK_FALSE(a.authorize(attrs(carol, "get", g, csrs, "status", "x")));  // a resource rule does not cover subresources
-  CHECK_FALSE(a.authorize(attrs(carol, "list", "", csrs)));                // wrong group
+  CHECK_FALSE(a.authorize(attrs(carol, "list", "", csrs)));               // wrong group
   CHECK(a.authorize(attrs(carol, "update", g, csrs, "approval", "only-this")));
   CHECK_FALSE(a.authorize(attrs(carol, "update", g, csrs, "approval", "another")));
   CHECK(a.authorize(attrs(sa, "update", "coordination.k8s.io", "leases", "", "l", "csr-system")));

@@ -8,8 +8,7 @@ using fakeapi::testing::csrObject;
 
 namespace {
 
-bool hasError(const std::vector<FieldError>& errs, const std::string& field, const std::string& reason,
-              const std::string& text = "") {
+bool hasError(const std::vector<FieldError>& errs, const std::string& field, const std::string& reason, const std::string& text = "") {
   for (const auto& e : errs)
     if (e.field == field && e.reason == reason && e.detail.find(text) != std::string::npos) return true;
   return false;
@@ -273,16 +272,16 @@ TEST_CASE("/status rules") {
     in["status"]["certificate"] = base64Encode(fakeapi::testing::selfSignedCertPem("a") + fakeapi::testing::selfSignedCertPem("b"));
     CHECK(csr::validateStatusUpdate(csr::prepareForStatus(in, approved), approved).empty());
     in["status"]["certificate"] = base64Encode("hello");
-    CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, approved), approved), "status.certificate",
-                   "FieldValueInvalid", "must contain at least one CERTIFICATE PEM block"));
+    CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, approved), approved), "status.certificate", "FieldValueInvalid",
+                   "must contain at least one CERTIFICATE PEM block"));
     in["status"]["certificate"] = base64Encode(fakeapi::testing::csrPem("x"));
-    CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, approved), approved), "status.certificate",
-                   "FieldValueInvalid", "only CERTIFICATE PEM blocks are allowed, found \"CERTIFICATE REQUEST\""));
+    CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, approved), approved), "status.certificate", "FieldValueInvalid",
+                   "only CERTIFICATE PEM blocks are allowed, found \"CERTIFICATE REQUEST\""));
     std::string pem = fakeapi::testing::selfSignedCertPem("a");
     pem.insert(pem.find('\n') + 1, "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00000000000000000000000000000000\n\n");
     in["status"]["certificate"] = base64Encode(pem);
-    CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, approved), approved), "status.certificate",
-                   "FieldValueInvalid", "no PEM block headers are permitted"));
+    CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, approved), approved), "status.certificate", "FieldValueInvalid",
+                   "no PEM block headers are permitted"));
     in["status"]["certificate"] = base64Encode("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
     CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, approved), approved), "status.certificate", "FieldValueInvalid"));
   }
@@ -292,8 +291,8 @@ TEST_CASE("/status rules") {
     json in = issued;
     CHECK(csr::validateStatusUpdate(csr::prepareForStatus(in, issued), issued).empty());
     in["status"]["certificate"] = certB64();
-    CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, issued), issued), "status.certificate",
-                   "FieldValueForbidden", "updates may not modify existing certificate content"));
+    CHECK(hasError(csr::validateStatusUpdate(csr::prepareForStatus(in, issued), issued), "status.certificate", "FieldValueForbidden",
+                   "updates may not modify existing certificate content"));
   }
   SUBCASE("statusChanged sees certificate and condition changes only") {
     json in = approved;

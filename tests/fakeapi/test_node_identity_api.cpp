@@ -30,7 +30,9 @@ struct Fixture {
     ok("POST", "/api/v1/nodes", admin, node("n2", "10.0.0.2"), 201);
   }
   static json node(const std::string& name, const std::string& ip) {
-    return {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}},
+    return {{"apiVersion", "v1"},
+            {"kind", "Node"},
+            {"metadata", {{"name", name}}},
             {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", ip}}}}}}};
   }
   RouteResult call(const std::string& method, const std::string& target, const UserInfo& u, const json& body = nullptr,
@@ -56,8 +58,11 @@ json addresses(std::initializer_list<std::pair<const char*, const char*>> list) 
 }
 
 json machine(const std::string& apiVersion, const std::string& name, const std::string& nodeRef) {
-  return {{"apiVersion", apiVersion}, {"kind", "Machine"}, {"metadata", {{"name", name}, {"namespace", "machines"}}},
-          {"spec", {{"clusterName", "c1"}}}, {"status", {{"nodeRef", {{"kind", "Node"}, {"name", nodeRef}}}}}};
+  return {{"apiVersion", apiVersion},
+          {"kind", "Machine"},
+          {"metadata", {{"name", name}, {"namespace", "machines"}}},
+          {"spec", {{"clusterName", "c1"}}},
+          {"status", {{"nodeRef", {{"kind", "Node"}, {"name", nodeRef}}}}}};
 }
 
 const std::string kCapi = "/apis/cluster.x-k8s.io/v1beta1/namespaces/machines/machines";
@@ -138,12 +143,12 @@ TEST_CASE("NodeRestriction: deletes are confined to the node's own Node (RBAC de
 TEST_CASE("NodeRestriction: a node may not change its taints or set restricted labels") {
   Fixture f;
   f.ok("POST", "/api/v1/nodes", f.n1, Fixture::node("n1", "10.0.0.1"), 201);
-  auto taints = f.call("PATCH", "/api/v1/nodes/n1", f.n1,
-                       {{"spec", {{"taints", {{{"key", "k"}, {"effect", "NoSchedule"}}}}}}}, "application/merge-patch+json");
+  auto taints = f.call("PATCH", "/api/v1/nodes/n1", f.n1, {{"spec", {{"taints", {{{"key", "k"}, {"effect", "NoSchedule"}}}}}}},
+                       "application/merge-patch+json");
   CHECK(taints.response.status == 403);
   CHECK(taints.response.body.find("not allowed to modify taints") != std::string::npos);
-  auto label = f.call("PATCH", "/api/v1/nodes/n1", f.n1,
-                      {{"metadata", {{"labels", {{"node-restriction.kubernetes.io/pool", "secure"}}}}}}, "application/merge-patch+json");
+  auto label = f.call("PATCH", "/api/v1/nodes/n1", f.n1, {{"metadata", {{"labels", {{"node-restriction.kubernetes.io/pool", "secure"}}}}}},
+                      "application/merge-patch+json");
   CHECK(label.response.status == 403);
   auto created = f.call("POST", "/api/v1/nodes", user("system:node:n4", {"system:nodes"}),
                         {{"metadata", {{"name", "n4"}, {"labels", {{"node-role.kubernetes.io/control-plane", ""}}}}}});
@@ -198,21 +203,31 @@ TEST_CASE("Machines: a watch sees only its own API group") {
 TEST_CASE("Services and EndpointSlices: list by name and label, and discovery names the new groups") {
   Fixture f;
   f.ok("POST", "/api/v1/namespaces/default/services", f.admin,
-       {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "kubernetes"}}},
-        {"spec", {{"clusterIP", "10.96.0.1"}, {"clusterIPs", {"10.96.0.1"}}}}}, 201);
+       {{"apiVersion", "v1"},
+        {"kind", "Service"},
+        {"metadata", {{"name", "kubernetes"}}},
+        {"spec", {{"clusterIP", "10.96.0.1"}, {"clusterIPs", {"10.96.0.1"}}}}},
+       201);
   f.ok("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", f.admin,
-       {{"apiVersion", "discovery.k8s.io/v1"}, {"kind", "EndpointSlice"},
+       {{"apiVersion", "discovery.k8s.io/v1"},
+        {"kind", "EndpointSlice"},
         {"metadata", {{"name", "kubernetes"}, {"labels", {{"kubernetes.io/service-name", "kubernetes"}}}}},
-        {"addressType", "IPv4"}, {"endpoints", {{{"addresses", {"192.168.10.5"}}}}}}, 201);
+        {"addressType", "IPv4"},
+        {"endpoints", {{{"addresses", {"192.168.10.5"}}}}}},
+       201);
   f.ok("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", f.admin,
-       {{"apiVersion", "discovery.k8s.io/v1"}, {"kind", "EndpointSlice"},
-        {"metadata", {{"name", "web-abc"}, {"labels", {{"kubernetes.io/service-name", "web"}}}}}, {"addressType", "IPv4"}}, 201);
+       {{"apiVersion", "discovery.k8s.io/v1"},
+        {"kind", "EndpointSlice"},
+        {"metadata", {{"name", "web-abc"}, {"labels", {{"kubernetes.io/service-name", "web"}}}}},
+        {"addressType", "IPv4"}},
+       201);
 
   auto services = f.ok("GET", "/api/v1/namespaces/default/services?fieldSelector=metadata.name%3Dkubernetes", f.admin);
   REQUIRE(services["items"].size() == 1);
   CHECK(services["items"][0]["spec"]["clusterIPs"][0] == "10.96.0.1");
-  auto slices = f.ok("GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dkubernetes",
-                     f.admin);
+  auto slices =
+      f.ok("GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dkubernetes",
+           f.admin);
   REQUIRE(slices["items"].size() == 1);
   CHECK(slices["items"][0]["endpoints"][0]["addresses"][0] == "192.168.10.5");
   CHECK(f.call("GET", "/apis/discovery.k8s.io/v1/endpointslices?watch=true", f.admin).watch.has_value());

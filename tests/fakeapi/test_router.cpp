@@ -41,8 +41,8 @@ struct Fixture {
     authz.loadFile(std::string(FAKEAPI_SOURCE_DIR) + "/bootstrap-rbac.yaml");
     authz.loadYaml(kRbac);
   }
-  RouteResult call(const std::string& method, const std::string& target, const std::optional<UserInfo>& u,
-                   const json& body = nullptr, const std::string& contentType = "application/json", const std::string& accept = "") {
+  RouteResult call(const std::string& method, const std::string& target, const std::optional<UserInfo>& u, const json& body = nullptr,
+                   const std::string& contentType = "application/json", const std::string& accept = "") {
     Request r{method, target, body.is_null() ? "" : body.dump(), contentType, accept, u};
     return router.handle(r);
   }
@@ -136,8 +136,8 @@ TEST_CASE("sign admission and main-resource PUT") {
   a["status"]["certificate"] = base64Encode(fakeapi::testing::selfSignedCertPem("x"));
   auto r = f.call("PUT", kCsrs + "/c1/status", f.op, a);
   CHECK(r.response.status == 403);
-  CHECK(json::parse(r.response.body)["message"].get<std::string>().find("user not permitted to sign requests with signerName \"example.com/other\"") !=
-        std::string::npos);
+  CHECK(json::parse(r.response.body)["message"].get<std::string>().find(
+            "user not permitted to sign requests with signerName \"example.com/other\"") != std::string::npos);
 
   json changed = a;
   changed["spec"]["signerName"] = "evil.io/x";
@@ -293,7 +293,10 @@ TEST_CASE("SubjectAccessReview uses the same authorizer") {
                {{"user", "system:node:n1"},
                 {"groups", {"system:nodes"}},
                 {"resourceAttributes",
-                 {{"group", "certificates.k8s.io"}, {"resource", "certificatesigningrequests"}, {"verb", "create"}, {"subresource", "selfnodeclient"}}}}}};
+                 {{"group", "certificates.k8s.io"},
+                  {"resource", "certificatesigningrequests"},
+                  {"verb", "create"},
+                  {"subresource", "selfnodeclient"}}}}}};
   CHECK(f.ok("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", f.admin, sar, 201)["status"]["allowed"] == true);
   sar["spec"]["resourceAttributes"]["subresource"] = "nodeclient";
   CHECK(f.ok("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", f.admin, sar, 201)["status"]["allowed"] == false);
@@ -307,7 +310,8 @@ TEST_CASE("events, leases and nodes") {
   Fixture f;
   json ev = {{"metadata", {{"name", "e1"}}}, {"reason", "Approved"}, {"count", 1}};
   f.ok("POST", "/api/v1/namespaces/ns1/events", f.admin, ev, 201);
-  Request patch{"PATCH", "/api/v1/namespaces/ns1/events/e1", json{{"count", 2}}.dump(), "application/strategic-merge-patch+json", "", f.admin};
+  Request patch{"PATCH", "/api/v1/namespaces/ns1/events/e1", json{{"count", 2}}.dump(), "application/strategic-merge-patch+json", "",
+                f.admin};
   auto pr = f.router.handle(patch);
   CHECK(pr.response.status == 200);
   CHECK(json::parse(pr.response.body)["count"] == 2);
@@ -329,7 +333,9 @@ TEST_CASE("events, leases and nodes") {
   CHECK(f.call("PUT", leases + "/leader", f.admin, unconditional).response.status == 200);
   CHECK(f.call("PUT", leases + "/other", f.admin, l).response.status == 400);
 
-  json n = f.ok("POST", "/api/v1/nodes", f.node, json{{"metadata", {{"name", "n1"}}}, {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", "10.0.0.1"}}}}}}}, 201);
+  json n =
+      f.ok("POST", "/api/v1/nodes", f.node,
+           json{{"metadata", {{"name", "n1"}}}, {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", "10.0.0.1"}}}}}}}, 201);
   n["status"]["addresses"][0]["address"] = "10.0.0.2";
   CHECK(f.ok("PUT", "/api/v1/nodes/n1", f.node, n)["status"]["addresses"][0]["address"] == "10.0.0.1");
   n = f.ok("GET", "/api/v1/nodes/n1", f.node);
@@ -345,7 +351,8 @@ TEST_CASE("kubectl certificate approve's protobuf body is accepted on /approval"
   std::string meta = field(1, "pb") + field(6, created["metadata"]["resourceVersion"].get<std::string>());
   std::string cond = field(1, "Denied") + field(6, "True") + field(2, "KubectlDeny") + field(3, "no") + field(4, "") + field(5, "");
   std::string body = envelope("certificates.k8s.io/v1", "CertificateSigningRequest", field(1, meta) + field(3, field(1, cond)));
-  Request r{"PUT", kCsrs + "/pb/approval", body, "application/vnd.kubernetes.protobuf", "application/vnd.kubernetes.protobuf, */*", f.admin};
+  Request r{"PUT",  kCsrs + "/pb/approval", body, "application/vnd.kubernetes.protobuf", "application/vnd.kubernetes.protobuf, */*",
+            f.admin};
   auto res = f.router.handle(r);
   INFO(res.response.body);
   CHECK(res.response.status == 200);

@@ -15,9 +15,7 @@ const ResourceInfo& nodes() { return *findResource("", "v1", "nodes"); }
 const ResourceInfo& leases() { return *findResource("coordination.k8s.io", "v1", "leases"); }
 const ResourceInfo& csrs() { return csrResource(); }
 
-json node(const std::string& name, json labels = json::object()) {
-  return {{"metadata", {{"name", name}, {"labels", labels}}}};
-}
+json node(const std::string& name, json labels = json::object()) { return {{"metadata", {{"name", name}, {"labels", labels}}}}; }
 
 Selector none(const ResourceInfo& r) { return Selector::parse("", "", r); }
 

@@ -27,9 +27,7 @@ inline void require(bool ok, const char* what) {
   if (!ok) fail(what);
 }
 
-inline std::string_view view(const std::uint8_t* data, std::size_t size) {
-  return {reinterpret_cast<const char*>(data), size};
-}
+inline std::string_view view(const std::uint8_t* data, std::size_t size) { return {reinterpret_cast<const char*>(data), size}; }
 
 // The parts of an input separated by kSeparator; a dictionary entry lets the fuzzer add splits.
 inline constexpr std::string_view kSeparator = "\n#FUZZ-SPLIT#\n";

@@ -20,8 +20,8 @@ class CannedTransport : public k8s::HttpTransport {
  public:
   std::string body;
   k8s::HttpResponse send(const k8s::HttpRequest&, std::stop_token) override { return {200, {}, body}; }
-  k8s::HttpResponse stream(const k8s::HttpRequest&, const std::function<void(std::string_view)>&,
-                           std::chrono::seconds, std::stop_token) override {
+  k8s::HttpResponse stream(const k8s::HttpRequest&, const std::function<void(std::string_view)>&, std::chrono::seconds,
+                           std::stop_token) override {
     return {200, {}, body};
   }
 };

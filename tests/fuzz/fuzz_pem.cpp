@@ -21,8 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::require(go->headers.empty(), "Go sees no PEM headers in an accepted block");
   const auto& der = ours.value().der;
   fuzz::require(go->bytes == std::string(der.begin(), der.end()), "Go decodes the same bytes");
-  fuzz::require(rest.find_first_not_of(" \t\r\n") == std::string_view::npos,
-                "only white space follows the accepted block");
+  fuzz::require(rest.find_first_not_of(" \t\r\n") == std::string_view::npos, "only white space follows the accepted block");
   fuzz::require(!fakeapi::gopem::decode(rest).has_value(), "Go finds no second block after the accepted one");
   return 0;
 }

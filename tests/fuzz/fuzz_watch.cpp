@@ -18,9 +18,7 @@ struct Outcome {
 Outcome decode(std::string_view body, std::size_t pieceSize) {
   Outcome out;
   k8s::WatchDecoder decoder;
-  const auto record = [&](k8s::WatchEvent&& ev) {
-    out.events.push_back(std::string(k8s::to_string(ev.type)) + " " + ev.object.dump());
-  };
+  const auto record = [&](k8s::WatchEvent&& ev) { out.events.push_back(std::string(k8s::to_string(ev.type)) + " " + ev.object.dump()); };
   try {
     for (std::size_t at = 0; at < body.size(); at += pieceSize) decoder.feed(body.substr(at, pieceSize), record);
     decoder.finish(record);

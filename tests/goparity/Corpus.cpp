@@ -62,7 +62,8 @@ std::string rsaExponentOneForgery() {
   unsigned char digest[32];
   unsigned int len = 0;
   EVP_Digest(info.data(), info.size(), digest, &len, EVP_sha256(), nullptr);
-  const unsigned char prefix[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+  const unsigned char prefix[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                  0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
   std::size_t k = static_cast<std::size_t>(EVP_PKEY_get_size(key));
   Bytes em(k, 0xff);
   em[0] = 0x00;
@@ -140,8 +141,9 @@ std::vector<NamedCase> hostileCases() {
 
   // Attributes (item 2).
   c.push_back({"Microsoft extensionRequest with SANs",
-               withAttributes(extensionRequest({sanExtension({generalName(1, "admin@example.com"), generalName(6, "spiffe://cluster.local/ns/kube-system/sa/admin")})},
-                                               "1.3.6.1.4.1.311.2.1.14")),
+               withAttributes(extensionRequest(
+                   {sanExtension({generalName(1, "admin@example.com"), generalName(6, "spiffe://cluster.local/ns/kube-system/sa/admin")})},
+                   "1.3.6.1.4.1.311.2.1.14")),
                "Microsoft's extensionRequest"});
   c.push_back({"unknown attribute", withAttributes(attribute("1.2.3.4", {utf8("x")})), "attribute 1.2.3.4"});
   c.push_back({"two extensionRequest attributes",
@@ -156,8 +158,8 @@ std::vector<NamedCase> hostileCases() {
   c.push_back({"critical BOOLEAN 0x01",
                withAttributes(extensionRequest({extension("2.5.29.15", Bytes{0x03, 0x02, 0x05, 0xa0}, Bytes{0x01, 0x01, 0x01})})),
                "DER BOOLEAN"});
-  c.push_back({"basicConstraints CA BOOLEAN 0x01", withAttributes(extensionRequest({extension("2.5.29.19", seq({Bytes{0x01, 0x01, 0x01}}))})),
-               "basicConstraints"});
+  c.push_back({"basicConstraints CA BOOLEAN 0x01",
+               withAttributes(extensionRequest({extension("2.5.29.19", seq({Bytes{0x01, 0x01, 0x01}}))})), "basicConstraints"});
 
   // Keys (item 3).
   c.push_back({"RSA exponent 1 with a forged signature", rsaExponentOneForgery(), "other than 65537"});
@@ -198,12 +200,14 @@ std::vector<NamedCase> hostileCases() {
   // Subject.
   c.push_back({"T61String CN", withSubject(cnName(tlv(0x14, std::string("caf\xe9")))), "not a UTF8String"});
   c.push_back({"BMPString CN", withSubject(cnName(tlv(0x1e, std::string("\0a\0l\0i\0c\0e", 10)))), "not a UTF8String"});
-  c.push_back({"UniversalString CN", withSubject(cnName(tlv(0x1c, std::string("\0\0\0a\0\0\0l\0\0\0i\0\0\0c\0\0\0e", 20)))), "not a UTF8String"});
-  c.push_back({"two CNs", withSubject(name({{{"2.5.4.3", printable("system:node:worker-1")}}, {{"2.5.4.3", printable("system:node:worker-2")}}})),
+  c.push_back(
+      {"UniversalString CN", withSubject(cnName(tlv(0x1c, std::string("\0\0\0a\0\0\0l\0\0\0i\0\0\0c\0\0\0e", 20)))), "not a UTF8String"});
+  c.push_back({"two CNs",
+               withSubject(name({{{"2.5.4.3", printable("system:node:worker-1")}}, {{"2.5.4.3", printable("system:node:worker-2")}}})),
                "more than one common name"});
-  c.push_back({"two CNs in one RDN", withSubject(name({{{"2.5.4.3", printable("a")}, {"2.5.4.3", printable("b")}}})), "more than one common name"});
-  c.push_back({"empty RDN", withSubject(name({{}, {{"2.5.4.3", printable("a")}}})),
-               "empty relative distinguished name"});
+  c.push_back(
+      {"two CNs in one RDN", withSubject(name({{{"2.5.4.3", printable("a")}, {"2.5.4.3", printable("b")}}})), "more than one common name"});
+  c.push_back({"empty RDN", withSubject(name({{}, {{"2.5.4.3", printable("a")}}})), "empty relative distinguished name"});
   c.push_back({"invalid UTF-8 CN", withSubject(cnName(utf8("\xc3\x28"))), "not a valid string"});
   c.push_back({"PrintableString with '@'", withSubject(cnName(printable("a@b"))), "not a valid string"});
   c.push_back({"IA5String with a high byte", withSubject(cnName(tlv(0x16, std::string("caf\xe9")))), "not a valid string"});
@@ -240,11 +244,13 @@ std::vector<NamedCase> hostileCases() {
   c.push_back({"URI with a bad escape", withSans({generalName(6, "spiffe://x/%zz")}), "URI subjectAltName"});
   c.push_back({"URI with an IP literal", withSans({generalName(6, "https://[::1]/")}), "URI subjectAltName"});
   c.push_back({"URI host with a trailing dot", withSans({generalName(6, "https://example.com./")}), "URI subjectAltName"});
-  c.push_back({"IPv4-mapped IPv6 address",
-               withSans({generalName(7, Bytes{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1})}), "IPv4-mapped"});
+  c.push_back({"IPv4-mapped IPv6 address", withSans({generalName(7, Bytes{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1})}),
+               "IPv4-mapped"});
   c.push_back({"IP of 5 bytes", withSans({generalName(7, Bytes{10, 0, 0, 1, 0})}), "neither 4 nor 16"});
-  c.push_back({"registeredID SAN (Go ignores it)", withSans({generalName(2, "a.example.com"), tlv(0x88, oid("1.2.3.4"))}), "unsupported subjectAltName"});
-  c.push_back({"constructed [2] SAN (Go ignores it)", withSans({tlv(0xa2, generalName(2, "evil.example.com"))}), "unsupported subjectAltName"});
+  c.push_back({"registeredID SAN (Go ignores it)", withSans({generalName(2, "a.example.com"), tlv(0x88, oid("1.2.3.4"))}),
+               "unsupported subjectAltName"});
+  c.push_back(
+      {"constructed [2] SAN (Go ignores it)", withSans({tlv(0xa2, generalName(2, "evil.example.com"))}), "unsupported subjectAltName"});
   c.push_back({"DNS SAN with a NUL byte", withSans({generalName(2, std::string("a.example.com\0.evil", 19))}), "not printable"});
   c.push_back({"email SAN with a high byte", withSans({generalName(1, std::string("caf\xe9@example.com"))}), "not printable"});
   return c;
@@ -275,9 +281,10 @@ std::vector<std::pair<std::string, std::string>> validCases() {
   v.emplace_back("IA5String CN", withSubject(cnName(tlv(0x16, "alice@example.com"))));
   v.emplace_back("UTF-8 O", withSubject(name({{{"2.5.4.10", utf8("Zürich ☃ \xf0\x9f\x94\x91")}}})));
   v.emplace_back("unknown subject attribute", withSubject(name({{{"1.2.3.4.5", utf8("x")}}, {{"2.5.4.3", utf8("y")}}})));
-  v.emplace_back("URIs of several forms",
-                 withSans({generalName(6, "spiffe://cluster.local/ns/a/sa/b"), generalName(6, "https://h.example.com:8443/p/a%20t?q=1&r=2#frag"),
-                           generalName(6, "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66"), generalName(6, "x-y.z+w://a_b~c/")}));
+  v.emplace_back(
+      "URIs of several forms",
+      withSans({generalName(6, "spiffe://cluster.local/ns/a/sa/b"), generalName(6, "https://h.example.com:8443/p/a%20t?q=1&r=2#frag"),
+                generalName(6, "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66"), generalName(6, "x-y.z+w://a_b~c/")}));
   v.emplace_back("explicit critical FALSE",
                  withAttributes(extensionRequest({extension("2.5.29.15", Bytes{0x03, 0x02, 0x05, 0xa0}, Bytes{0x01, 0x01, 0x00})})));
   v.emplace_back("IPv6 SAN", withSans({generalName(7, Bytes{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}),
@@ -294,10 +301,26 @@ using Rng = std::mt19937;
 std::size_t pick(Rng& rng, std::size_t n) { return n == 0 ? 0 : rng() % n; }
 
 const std::vector<std::string>& pemTokens() {
-  static const std::vector<std::string> t = {"\n", "\r\n", "\r", " ", "\t", "-", "=", "==", "A", ":", "x", "\n\n",
-                                             "-----END CERTIFICATE REQUEST-----", "-----END CERTIFICATE REQUEST-----\n",
-                                             "\n-----BEGIN CERTIFICATE REQUEST-----\n", "-----BEGIN CERTIFICATE REQUEST-----\n",
-                                             "Proc-Type: 4,ENCRYPTED\n", "-----", "\v", std::string(1, '\0')};
+  static const std::vector<std::string> t = {"\n",
+                                             "\r\n",
+                                             "\r",
+                                             " ",
+                                             "\t",
+                                             "-",
+                                             "=",
+                                             "==",
+                                             "A",
+                                             ":",
+                                             "x",
+                                             "\n\n",
+                                             "-----END CERTIFICATE REQUEST-----",
+                                             "-----END CERTIFICATE REQUEST-----\n",
+                                             "\n-----BEGIN CERTIFICATE REQUEST-----\n",
+                                             "-----BEGIN CERTIFICATE REQUEST-----\n",
+                                             "Proc-Type: 4,ENCRYPTED\n",
+                                             "-----",
+                                             "\v",
+                                             std::string(1, '\0')};
   return t;
 }
 
@@ -324,7 +347,8 @@ bool parseOne(const unsigned char*& p, std::size_t& n, Node& node, int depth) {
   if (len > n - header) return false;
   node.id = p[0];
   node.content.assign(p + header, p + header + len);
-  if (depth < 12 && ((node.id & 0x20) != 0 || node.id == 0x04) && parseAll(node.content.data(), node.content.size(), node.kids, depth + 1)) {
+  if (depth < 12 && ((node.id & 0x20) != 0 || node.id == 0x04) &&
+      parseAll(node.content.data(), node.content.size(), node.kids, depth + 1)) {
     node.container = !node.kids.empty() || (node.id & 0x20) != 0;
   }
   p += header + len;
@@ -363,9 +387,24 @@ void collect(Node& node, std::vector<Node*>& all, std::vector<std::vector<Node>*
 }
 
 const std::vector<std::string>& valueTokens() {
-  static const std::vector<std::string> t = {"SPIFFE://X/y", "spiffe:/x", "a@b", "*", "&", std::string(1, '\0'), "\xff", "\xc3\x28",
-                                             "system:node:worker-2", "system:masters", "https://u@h/", "x://h:99/%41", "urn:a",
-                                             "kubernetes.default.svc", "", "..", "a..b", "%zz"};
+  static const std::vector<std::string> t = {"SPIFFE://X/y",
+                                             "spiffe:/x",
+                                             "a@b",
+                                             "*",
+                                             "&",
+                                             std::string(1, '\0'),
+                                             "\xff",
+                                             "\xc3\x28",
+                                             "system:node:worker-2",
+                                             "system:masters",
+                                             "https://u@h/",
+                                             "x://h:99/%41",
+                                             "urn:a",
+                                             "kubernetes.default.svc",
+                                             "",
+                                             "..",
+                                             "a..b",
+                                             "%zz"};
   return t;
 }
 
@@ -373,8 +412,8 @@ void mutateTree(Node& root, Rng& rng) {
   std::vector<Node*> all;
   std::vector<std::vector<Node>*> lists;
   collect(root, all, lists);
-  static const unsigned char ids[] = {0x0c, 0x13, 0x14, 0x16, 0x1c, 0x1e, 0x30, 0x31, 0x04, 0x03, 0x02, 0x05, 0x06, 0x01,
-                                      0x80, 0x81, 0x82, 0x86, 0x87, 0x88, 0xa0, 0xa1, 0xa2, 0xa3};
+  static const unsigned char ids[] = {0x0c, 0x13, 0x14, 0x16, 0x1c, 0x1e, 0x30, 0x31, 0x04, 0x03, 0x02, 0x05,
+                                      0x06, 0x01, 0x80, 0x81, 0x82, 0x86, 0x87, 0x88, 0xa0, 0xa1, 0xa2, 0xa3};
   switch (rng() % 7) {
     case 0: {  // delete a node
       auto* list = lists[pick(rng, lists.size())];
@@ -434,8 +473,10 @@ void mutateBytes(Bytes& b, Rng& rng) {
     case 2: b.resize(pos); break;
     case 3: {  // a length octet edited: +-1, long form, indefinite
       static const unsigned char lengths[] = {0x80, 0x81, 0x82, 0x00, 0x7f, 0xff};
-      if (rng() % 2 == 0) b[pos] = lengths[pick(rng, sizeof lengths)];
-      else b[pos] = static_cast<unsigned char>(b[pos] + (rng() % 2 == 0 ? 1 : 0xff));
+      if (rng() % 2 == 0)
+        b[pos] = lengths[pick(rng, sizeof lengths)];
+      else
+        b[pos] = static_cast<unsigned char>(b[pos] + (rng() % 2 == 0 ? 1 : 0xff));
       break;
     }
     default: b.insert(b.begin() + static_cast<long>(pos), static_cast<unsigned char>(rng())); break;
@@ -508,18 +549,38 @@ std::vector<std::string> derMutations(uint32_t seed, int count) {
 std::vector<std::string> attributeMutations(uint32_t seed, int count) {
   Rng rng(seed);
   EVP_PKEY* key = testKey(Key::P256);
-  const std::vector<Bytes> subjectValues = {printable("system:node:worker-1"), utf8("system:node:worker-1"), tlv(0x16, "worker"),
-                                            tlv(0x14, "worker"), tlv(0x1e, std::string("\0w", 2)), tlv(0x1c, std::string("\0\0\0w", 4)),
-                                            printable("a*b"), printable("a@b"), utf8("\xed\xa0\x80"), utf8("Zürich"), tlv(0x12, "123"),
-                                            tlv(0x02, Bytes{0x01}), tlv(0x0c, Bytes{})};
+  const std::vector<Bytes> subjectValues = {printable("system:node:worker-1"),
+                                            utf8("system:node:worker-1"),
+                                            tlv(0x16, "worker"),
+                                            tlv(0x14, "worker"),
+                                            tlv(0x1e, std::string("\0w", 2)),
+                                            tlv(0x1c, std::string("\0\0\0w", 4)),
+                                            printable("a*b"),
+                                            printable("a@b"),
+                                            utf8("\xed\xa0\x80"),
+                                            utf8("Zürich"),
+                                            tlv(0x12, "123"),
+                                            tlv(0x02, Bytes{0x01}),
+                                            tlv(0x0c, Bytes{})};
   const std::vector<std::string> subjectTypes = {"2.5.4.3", "2.5.4.10", "2.5.4.11", "2.5.4.6", "0.9.2342.19200300.100.1.25", "1.2.3.4"};
-  const std::vector<Bytes> sanNames = {generalName(2, "worker-1.example.com"), generalName(2, "*.example.com"), generalName(1, "a@example.com"),
-                                       generalName(6, "spiffe://c/ns/a"), generalName(6, "SPIFFE://c"), generalName(6, "https://h:1/p?q#f"),
-                                       generalName(6, "https://h:/"), generalName(6, "a:b"), generalName(6, "a://h/%4"),
-                                       generalName(7, ipv4(10, 0, 0, 1)), generalName(7, Bytes{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4}),
-                                       generalName(7, Bytes(16, 0)), tlv(0x88, oid("1.2.3")), generalName(0, "x"), generalName(2, ""),
+  const std::vector<Bytes> sanNames = {generalName(2, "worker-1.example.com"),
+                                       generalName(2, "*.example.com"),
+                                       generalName(1, "a@example.com"),
+                                       generalName(6, "spiffe://c/ns/a"),
+                                       generalName(6, "SPIFFE://c"),
+                                       generalName(6, "https://h:1/p?q#f"),
+                                       generalName(6, "https://h:/"),
+                                       generalName(6, "a:b"),
+                                       generalName(6, "a://h/%4"),
+                                       generalName(7, ipv4(10, 0, 0, 1)),
+                                       generalName(7, Bytes{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4}),
+                                       generalName(7, Bytes(16, 0)),
+                                       tlv(0x88, oid("1.2.3")),
+                                       generalName(0, "x"),
+                                       generalName(2, ""),
                                        generalName(2, "caf\xc3\xa9.example.com")};
-  const std::vector<Bytes> booleans = {Bytes{0x01, 0x01, 0x00}, Bytes{0x01, 0x01, 0xff}, Bytes{0x01, 0x01, 0x01}, Bytes{0x01, 0x02, 0x00, 0x00}};
+  const std::vector<Bytes> booleans = {Bytes{0x01, 0x01, 0x00}, Bytes{0x01, 0x01, 0xff}, Bytes{0x01, 0x01, 0x01},
+                                       Bytes{0x01, 0x02, 0x00, 0x00}};
   std::vector<std::string> out;
   for (int i = 0; i < count; ++i) {
     RequestParts p;

@@ -82,13 +82,16 @@ std::optional<std::string> parityViolation(const signers::Result<signers::Parsed
   const auto& r = ours.value();
   if (!go["ok"].get<bool>()) return "accepted, but Go's ParseCSR refuses it: " + go.value("error", "");
   if (!go["signatureOk"].get<bool>()) return std::string("accepted, but Go's CheckSignature refuses it");
-  if (r.commonName != go["cn"].get<std::string>()) return "CN differs: ours '" + r.commonName + "', Go '" + go["cn"].get<std::string>() + "'";
+  if (r.commonName != go["cn"].get<std::string>())
+    return "CN differs: ours '" + r.commonName + "', Go '" + go["cn"].get<std::string>() + "'";
   if (r.organizations != strings(go["o"])) return std::string("O list differs");
   const auto& subject = go["subject"];
-  if (subject.size() != r.subject.size()) return "subject differs in length: ours " + std::to_string(r.subject.size()) + ", Go " + std::to_string(subject.size());
+  if (subject.size() != r.subject.size())
+    return "subject differs in length: ours " + std::to_string(r.subject.size()) + ", Go " + std::to_string(subject.size());
   for (std::size_t i = 0; i < subject.size(); ++i) {
     if (!subject[i]["isString"].get<bool>()) return "Go reads subject attribute " + std::to_string(i) + " as a non-string";
-    if (dottedOf(r.subject[i].first) != subject[i]["oid"].get<std::string>()) return "subject attribute type " + std::to_string(i) + " differs";
+    if (dottedOf(r.subject[i].first) != subject[i]["oid"].get<std::string>())
+      return "subject attribute type " + std::to_string(i) + " differs";
     if (r.subject[i].second != subject[i]["value"].get<std::string>()) return "subject value " + std::to_string(i) + " differs";
   }
   if (r.dnsNames != strings(go["dns"])) return std::string("DNS names differ");

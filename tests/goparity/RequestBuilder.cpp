@@ -225,9 +225,9 @@ RequestParts richRequest(EVP_PKEY* key) {
   p.spki = spkiOf(key);
   const unsigned char v4[] = {10, 0, 0, 1};
   const unsigned char v6[] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  Bytes sans = sanExtension({generalName(2, "worker-1.example.com"), generalName(2, "worker-1"),
-                             generalName(1, "alice@example.com"), generalName(6, "spiffe://cluster.local/ns/a/sa/b"),
-                             generalName(7, Bytes(std::begin(v4), std::end(v4))), generalName(7, Bytes(std::begin(v6), std::end(v6)))});
+  Bytes sans = sanExtension({generalName(2, "worker-1.example.com"), generalName(2, "worker-1"), generalName(1, "alice@example.com"),
+                             generalName(6, "spiffe://cluster.local/ns/a/sa/b"), generalName(7, Bytes(std::begin(v4), std::end(v4))),
+                             generalName(7, Bytes(std::begin(v6), std::end(v6)))});
   Bytes ku = extension("2.5.29.15", Bytes{0x03, 0x02, 0x05, 0xa0}, Bytes{0x01, 0x01, 0xff});
   Bytes bc = extension("2.5.29.19", Bytes{0x30, 0x00});
   p.attributes = extensionRequest({sans, ku, bc});

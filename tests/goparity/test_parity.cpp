@@ -32,16 +32,19 @@ Tally checkParity(const std::vector<std::string>& inputs, const std::string& wha
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     auto ours = signers::parseCertificateRequest(inputs[i]);
     bool goOk = go[i]["ok"].get<bool>() && go[i]["signatureOk"].get<bool>();
-    if (ours.ok() && goOk) ++t.bothAccept;
-    else if (!ours.ok() && !goOk) ++t.bothRefuse;
-    else if (!ours.ok()) ++t.onlyGoAccepts;
+    if (ours.ok() && goOk)
+      ++t.bothAccept;
+    else if (!ours.ok() && !goOk)
+      ++t.bothRefuse;
+    else if (!ours.ok())
+      ++t.onlyGoAccepts;
     if (auto v = parityViolation(ours, go[i])) {
       if (++reported <= 10) FAIL_CHECK(what << " #" << i << ": " << *v << "\n--- input ---\n" << inputs[i]);
     }
   }
   CHECK_MESSAGE(reported == 0, what << ": " << reported << " parity violations");
   MESSAGE(what << ": " << inputs.size() << " inputs; both accept " << t.bothAccept << ", both refuse " << t.bothRefuse
-                << ", only Go accepts " << t.onlyGoAccepts);
+               << ", only Go accepts " << t.onlyGoAccepts);
   return t;
 }
 

@@ -20,10 +20,13 @@ Scenario::Scenario(ClusterOptions options) : cluster(withTestRbac(std::move(opti
 
 std::string Scenario::config(bool leaderElection, const std::string& extra) const {
   return "workers: 2\n"
-         "leaderElection: {enabled: " + std::string(leaderElection ? "true" : "false") +
+         "leaderElection: {enabled: " +
+         std::string(leaderElection ? "true" : "false") +
          ", namespace: kube-system, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms}\n"
          "signers:\n"
-         "  defaults: {caCertFile: " + caCertFile + ", caKeyFile: " + caKeyFile + "}\n"
+         "  defaults: {caCertFile: " +
+         caCertFile + ", caKeyFile: " + caKeyFile +
+         "}\n"
          "  reloadInterval: 1s\n"
          "  list:\n"
          "    - signerName: kubernetes.io/kubelet-serving\n"
@@ -41,7 +44,8 @@ std::string Scenario::servingRequest(const std::string& node, std::vector<std::s
 }
 
 k8s::CertificateSigningRequest Scenario::createServing(const std::string& name, const std::string& asNode, const std::string& pem) {
-  return cluster.createCsr(cluster.nodeKubeconfig(asNode), name, pem, "kubernetes.io/kubelet-serving", {"digital signature", "server auth"});
+  return cluster.createCsr(cluster.nodeKubeconfig(asNode), name, pem, "kubernetes.io/kubelet-serving",
+                           {"digital signature", "server auth"});
 }
 
 }  // namespace itest

@@ -23,10 +23,12 @@ TEST_CASE("e2e: flood guard: a node's newest CSRs are handled, the older ones le
   auto& admin = s.cluster.admin();
   // Names sort in creation order, so "newest" is also the last names when creation times tie. Each
   // asks for other names: identical ones would be decided once, on the newest (DuplicateRequests).
-  const std::vector<std::vector<std::string>> dns = {{"worker-1"}, {"worker-1.cluster.internal"}, {"worker-1", "worker-1.cluster.internal"}};
+  const std::vector<std::vector<std::string>> dns = {
+      {"worker-1"}, {"worker-1.cluster.internal"}, {"worker-1", "worker-1.cluster.internal"}};
   for (int i = 0; i < 6; ++i)
-    s.createServing("flood-" + std::to_string(i), "worker-1",
-                    Scenario::servingRequest("worker-1", dns[i % 3], i < 3 ? std::vector<std::string>{} : std::vector<std::string>{"10.0.0.1"}));
+    s.createServing(
+        "flood-" + std::to_string(i), "worker-1",
+        Scenario::servingRequest("worker-1", dns[i % 3], i < 3 ? std::vector<std::string>{} : std::vector<std::string>{"10.0.0.1"}));
   s.createServing("other-node", "worker-2", servingFor("worker-2"));
   OperatorProcess op(s.cluster, "flood", s.config(false, "approver: {maxPendingPerRequester: 3}\n"), s.operatorKubeconfig());
   op.start();
@@ -36,8 +38,7 @@ TEST_CASE("e2e: flood guard: a node's newest CSRs are handled, the older ones le
   // The older three are looked at and left alone: a log line each, and no write.
   for (const char* name : {"flood-0", "flood-1", "flood-2"})
     CHECK(eventually([&] { return logHas(op, std::string("flood guard: leaving csr=") + name + " alone"); }, 10s, 50ms));
-  for (const char* name : {"flood-0", "flood-1", "flood-2"})
-    CHECK(pending(admin.get<k8s::CertificateSigningRequest>(name)));
+  for (const char* name : {"flood-0", "flood-1", "flood-2"}) CHECK(pending(admin.get<k8s::CertificateSigningRequest>(name)));
   CHECK(op.metric("csr_operator_pending_csrs", {"kubernetes.io/kubelet-serving"}) == 3);
 
   // Deleting one of the handled CSRs lets the next older one in; the oldest stay alone.

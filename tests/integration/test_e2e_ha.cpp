@@ -86,8 +86,7 @@ TEST_CASE("e2e: a live leader that loses its lease stops writing at once and res
     // Scenario::config: leaseDuration 3s, renewDeadline 2s, retryPeriod 500ms.
     const auto cutAt = std::chrono::steady_clock::now();
     s.cluster.fault({{"partition", {{"resource", "leases"}, {"code", 503}, {"milliseconds", 7000}}}});
-    REQUIRE(eventually([&] { return op.metric("csr_operator_leader") == 0; }, std::chrono::seconds(4),
-                       std::chrono::milliseconds(50)));
+    REQUIRE(eventually([&] { return op.metric("csr_operator_leader") == 0; }, std::chrono::seconds(4), std::chrono::milliseconds(50)));
     const auto demotedAfter = std::chrono::steady_clock::now() - cutAt;
     // It must not hold on past the renew deadline (a standby may take over at leaseDuration), nor
     // give up on the first failed renewal.
@@ -114,8 +113,7 @@ TEST_CASE("e2e: a live leader that loses its lease stops writing at once and res
     lease.renewTime = k8s::nowRfc3339Micro();
     const auto takenAt = std::chrono::steady_clock::now();
     admin.update(lease);
-    REQUIRE(eventually([&] { return op.metric("csr_operator_leader") == 0; }, std::chrono::seconds(3),
-                       std::chrono::milliseconds(50)));
+    REQUIRE(eventually([&] { return op.metric("csr_operator_leader") == 0; }, std::chrono::seconds(3), std::chrono::milliseconds(50)));
     // The renew loop runs every retryPeriod (500ms); waiting for renewDeadline would be 2s.
     CHECK(std::chrono::steady_clock::now() - takenAt < std::chrono::milliseconds(1500));
     CHECK(eventually([&] { return op.log().find("now held by intruder") != std::string::npos; }, std::chrono::seconds(2)));

@@ -52,9 +52,15 @@ TEST_CASE("e2e node identity: a node that lists other nodes' or the cluster's id
   listOwnAddresses(s.cluster, "worker-3", {{"Hostname", "worker-3"}});
   // worker-1, with its own credentials, lists everything it wants a certificate for.
   listOwnAddresses(s.cluster, "worker-1",
-                   {{"InternalIP", "10.0.0.1"}, {"Hostname", "worker-1"}, {"InternalIP", "10.0.0.2"}, {"InternalDNS", "worker-2"},
-                    {"InternalIP", "10.96.0.1"}, {"InternalIP", "192.168.10.5"}, {"InternalDNS", "kubernetes.default.svc"},
-                    {"InternalIP", "10.100.0.5"}, {"InternalIP", "10.0.0.3"}});
+                   {{"InternalIP", "10.0.0.1"},
+                    {"Hostname", "worker-1"},
+                    {"InternalIP", "10.0.0.2"},
+                    {"InternalDNS", "worker-2"},
+                    {"InternalIP", "10.96.0.1"},
+                    {"InternalIP", "192.168.10.5"},
+                    {"InternalDNS", "kubernetes.default.svc"},
+                    {"InternalIP", "10.100.0.5"},
+                    {"InternalIP", "10.0.0.3"}});
   REQUIRE(eventually([&] { return op.metric("csr_operator_node_address_changes_total") >= 2; }, std::chrono::seconds(10)));
 
   struct Case {
@@ -112,8 +118,7 @@ TEST_CASE("e2e node identity: with addressSource machine the Machine decides, no
   auto& admin = s.cluster.admin();
   createMachine(admin, "md-0-worker-1", "worker-1", {"10.0.0.1"});
   createMachine(admin, "md-0-worker-2", "worker-2", {"10.0.0.2", "10.0.0.12"});
-  OperatorProcess op(s.cluster, "machine",
-                     s.config(false, "approver: {kubeletServing: {addressSource: machine, machineDeadline: 0s}}\n"),
+  OperatorProcess op(s.cluster, "machine", s.config(false, "approver: {kubeletServing: {addressSource: machine, machineDeadline: 0s}}\n"),
                      s.operatorKubeconfig());
   op.start();
   REQUIRE(eventually([&] { return ready(op); }, std::chrono::seconds(15)));
@@ -137,10 +142,12 @@ TEST_CASE("e2e node identity: identical pending duplicates from one node are dec
   auto& admin = s.cluster.admin();
   // Filed before the operator runs, as a kubelet re-files every 15 minutes while unapproved.
   s.createServing("dup-1", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
-  REQUIRE(eventually([&] {
-    // creationTimestamp has a resolution of one second: the second CSR must be visibly newer.
-    return k8s::nowRfc3339() > admin.get<k8s::CertificateSigningRequest>("dup-1").metadata.creationTimestamp;
-  }, std::chrono::seconds(5)));
+  REQUIRE(eventually(
+      [&] {
+        // creationTimestamp has a resolution of one second: the second CSR must be visibly newer.
+        return k8s::nowRfc3339() > admin.get<k8s::CertificateSigningRequest>("dup-1").metadata.creationTimestamp;
+      },
+      std::chrono::seconds(5)));
   s.createServing("dup-2", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
   OperatorProcess op(s.cluster, "dups", s.config(), s.operatorKubeconfig());
   op.start();

@@ -92,13 +92,15 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
     CHECK(op.metric("csr_operator_certificates_issued_total") == 0);
     // The Event follows the Denied condition, so it may arrive a moment later.
     std::vector<nlohmann::json> denied;
-    eventually([&] {
-      denied.clear();
-      const auto events = admin.requestJson("GET", "/api/v1/namespaces/default/events");
-      for (const auto& e : events["items"])
-        if (e.value("reason", "") == "CSRDenied" && e["involvedObject"].value("name", "") == "foreign-ip") denied.push_back(e);
-      return !denied.empty();
-    }, std::chrono::seconds(5));
+    eventually(
+        [&] {
+          denied.clear();
+          const auto events = admin.requestJson("GET", "/api/v1/namespaces/default/events");
+          for (const auto& e : events["items"])
+            if (e.value("reason", "") == "CSRDenied" && e["involvedObject"].value("name", "") == "foreign-ip") denied.push_back(e);
+          return !denied.empty();
+        },
+        std::chrono::seconds(5));
     REQUIRE(denied.size() == 1);
     CHECK(denied[0].value("type", "") == "Warning");
     CHECK(denied[0].value("message", "").find("IPNotOwnedByNode") != std::string::npos);
@@ -116,8 +118,9 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
   }
 
   SUBCASE("a mismatched CN never reaches the operator: the API server's NodeRestriction refuses it") {
-    CHECK_THROWS_WITH(s.createServing("mismatch", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {}, "system:node:worker-2")),
-                      doctest::Contains("can only create a node CSR with CN=system:node:worker-1"));
+    CHECK_THROWS_WITH(
+        s.createServing("mismatch", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {}, "system:node:worker-2")),
+        doctest::Contains("can only create a node CSR with CN=system:node:worker-1"));
   }
 
   SUBCASE("a kubelet client renewal is approved after a SubjectAccessReview and signed") {
@@ -133,9 +136,8 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
 
   SUBCASE("a request the signer refuses is marked Failed with SignerValidationFailure") {
     // Approved by a human (an admin may approve anything), but the kubelet-serving profile needs a SAN.
-    s.cluster.createCsr(s.cluster.kubeconfigFor("mallory", {"developers"}), "no-san",
-                        Scenario::servingRequest("worker-1", {}, {}), "kubernetes.io/kube-apiserver-client-kubelet",
-                        {"digital signature", "server auth"});
+    s.cluster.createCsr(s.cluster.kubeconfigFor("mallory", {"developers"}), "no-san", Scenario::servingRequest("worker-1", {}, {}),
+                        "kubernetes.io/kube-apiserver-client-kubelet", {"digital signature", "server auth"});
     auto pending = admin.get<k8s::CertificateSigningRequest>("no-san");
     pending.status.conditions.push_back({"Approved", "True", "KubectlApprove", "approved by a test", "", ""});
     admin.updateSubresource(pending, "approval");

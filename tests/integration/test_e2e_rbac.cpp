@@ -16,7 +16,8 @@ std::string deployLikeConfig(const Scenario& s) {
          "retryPeriod: 500ms}\n"
          "signers:\n"
          "  list:\n"
-         "    - {signerName: kubernetes.io/kubelet-serving, caCertFile: " + s.caCertFile + ", caKeyFile: " + s.caKeyFile + "}\n";
+         "    - {signerName: kubernetes.io/kubelet-serving, caCertFile: " +
+         s.caCertFile + ", caKeyFile: " + s.caKeyFile + "}\n";
 }
 
 }  // namespace

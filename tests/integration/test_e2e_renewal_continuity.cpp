@@ -143,9 +143,10 @@ TEST_CASE("e2e renewal continuity: an identical renewal of the served certificat
   }
 
   // No Machine names worker-1: the Machine source would deny at once (machineDeadline 0s).
-  OperatorProcess op(s.cluster, "continuity",
-                     s.config(false, "approver: {kubeletServing: {addressSource: machine, machineDeadline: 0s, renewalContinuity: true}}\n"),
-                     s.operatorKubeconfig());
+  OperatorProcess op(
+      s.cluster, "continuity",
+      s.config(false, "approver: {kubeletServing: {addressSource: machine, machineDeadline: 0s, renewalContinuity: true}}\n"),
+      s.operatorKubeconfig());
   op.start();
   auto renewalKey = testpki::freshKey(testpki::KeyKind::P256);
   s.createServing("renewal", "worker-1", servingPem({"worker-1"}, ip, renewalKey.get()));

@@ -34,8 +34,8 @@ TEST_CASE("e2e: faults lose no CSR and sign none twice") {
       const std::string ip = i % 2 ? "10.0.0.2" : "10.0.0.1";
       // -0 and -2 come from worker-1 at once: different names, or they would be identical pending
       // duplicates, decided once on the newest (DuplicateRequests).
-      const auto pem = i == 2 ? Scenario::servingRequest(node, {node, node + ".cluster.internal"}, {ip})
-                              : Scenario::servingRequest(node, {node}, {ip});
+      const auto pem =
+          i == 2 ? Scenario::servingRequest(node, {node, node + ".cluster.internal"}, {ip}) : Scenario::servingRequest(node, {node}, {ip});
       // The injected faults hit the test's own requests too; a client retries those like any other.
       REQUIRE(eventually(
           [&] {

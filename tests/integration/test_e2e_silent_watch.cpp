@@ -152,7 +152,8 @@ TEST_CASE("e2e silent watch: a Node address added while the Node watch is silent
   CHECK(r.op.stop() == 0);
 }
 
-TEST_CASE("e2e silent watch: an API server address that changes while the Service or EndpointSlice watch is silent is denied within the bound") {
+TEST_CASE(
+    "e2e silent watch: an API server address that changes while the Service or EndpointSlice watch is silent is denied within the bound") {
   Scenario s(chattyBookmarks());
   s.cluster.addApiServerService("10.96.0.1", "192.168.10.5");
   // worker-1 lists the addresses the API server is about to move to (it may, until they are the
@@ -175,8 +176,9 @@ TEST_CASE("e2e silent watch: an API server address that changes while the Servic
     const size_t before = occurrences(r.op.log(), reopenedLine("EndpointSlice"));
     r.silence("endpointslices");
     const auto deadline = std::chrono::steady_clock::now() + kSilence + kMargin;
-    updateJson(admin, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes",
-               [](nlohmann::json& slice) { slice["endpoints"] = {{{"addresses", {"192.168.10.9"}}}}; });
+    updateJson(admin, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes", [](nlohmann::json& slice) {
+      slice["endpoints"] = {{{"addresses", {"192.168.10.9"}}}};
+    });
     CHECK(probesDenied(s, "slice", "192.168.10.9", "APIServerAddress", deadline));
     r.requireReopened("EndpointSlice", before, deadline);
   }

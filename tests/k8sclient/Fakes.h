@@ -56,8 +56,7 @@ inline k8s::HttpResponse respond(int status, std::string body, std::map<std::str
 class FakeTransport : public k8s::HttpTransport {
  public:
   using SendFn = std::function<k8s::HttpResponse(const k8s::HttpRequest&)>;
-  using StreamFn = std::function<k8s::HttpResponse(const k8s::HttpRequest&,
-                                                   const std::function<void(std::string_view)>&, std::stop_token)>;
+  using StreamFn = std::function<k8s::HttpResponse(const k8s::HttpRequest&, const std::function<void(std::string_view)>&, std::stop_token)>;
 
   k8s::HttpResponse send(const k8s::HttpRequest& r, std::stop_token) override {
     SendFn fn;
@@ -75,8 +74,8 @@ class FakeTransport : public k8s::HttpTransport {
     return fn(r);
   }
 
-  k8s::HttpResponse stream(const k8s::HttpRequest& r, const std::function<void(std::string_view)>& onLine,
-                           std::chrono::seconds idle, std::stop_token stop) override {
+  k8s::HttpResponse stream(const k8s::HttpRequest& r, const std::function<void(std::string_view)>& onLine, std::chrono::seconds idle,
+                           std::stop_token stop) override {
     StreamFn fn;
     {
       std::lock_guard l(mu);

@@ -112,15 +112,18 @@ struct TlsTestServer::Impl {
     std::istringstream rl(r.requestLine);
     std::string method, target;
     rl >> method >> target;
-    auto write = [&](const std::string& s) { asio::write(tls, asio::buffer(s), ec); return !ec; };
+    auto write = [&](const std::string& s) {
+      asio::write(tls, asio::buffer(s), ec);
+      return !ec;
+    };
     auto chunk = [&](const std::string& s) {
       std::ostringstream o;
       o << std::hex << s.size() << "\r\n" << s << "\r\n";
       return write(o.str());
     };
     auto line = [](int i) {
-      return R"({"type":"ADDED","object":{"metadata":{"name":"o)" + std::to_string(i) + R"(","resourceVersion":")" +
-             std::to_string(i + 1) + "\"}}}\n";
+      return R"({"type":"ADDED","object":{"metadata":{"name":"o)" + std::to_string(i) + R"(","resourceVersion":")" + std::to_string(i + 1) +
+             "\"}}}\n";
     };
     if (target.rfind("/status/", 0) == 0) {
       int code = std::atoi(target.c_str() + 8);
@@ -152,15 +155,15 @@ struct TlsTestServer::Impl {
       // Two events, an ERROR 410, then silence: the client has to drop the stream by itself.
       write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
       chunk(line(0));
-      chunk(line(1) + R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})" "\n");
+      chunk(line(1) + R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})"
+                      "\n");
       waitForClientToLeave(tls);
       return;
     } else if (target.rfind("/stream", 0) == 0 || target.rfind("/stall", 0) == 0) {
       bool stall = target.rfind("/stall", 0) == 0;
       int n = stall ? 1 : queryInt(target, "n", 3);
       int ms = queryInt(target, "ms", 100);
-      if (!write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"))
-        return;
+      if (!write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")) return;
       for (int i = 0; i < n && !stopping; ++i) {
         if (!chunk(line(i))) return;
         if (!stall && i + 1 < n) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
@@ -179,8 +182,7 @@ struct TlsTestServer::Impl {
   }
 };
 
-TlsTestServer::TlsTestServer(const std::string& certFile, const std::string& keyFile,
-                             const std::string& requireClientCertFromCa)
+TlsTestServer::TlsTestServer(const std::string& certFile, const std::string& keyFile, const std::string& requireClientCertFromCa)
     : impl_(std::make_unique<Impl>()) {
   impl_->ctx.use_certificate_chain_file(certFile);
   impl_->ctx.use_private_key_file(keyFile, asio::ssl::context::pem);
@@ -244,7 +246,8 @@ TestPki::TestPki() {
   dir = mkdtemp(tmpl.data());
   auto ca = makeCa(dir, "ca");
   makeCa(dir, "otherca");
-  makeLeaf(dir, ca, "server", {.subject = {{"CN", "server"}}, .dnsNames = {"localhost"}, .ips = {"127.0.0.1"}, .extendedKeyUsages = {"serverAuth"}});
+  makeLeaf(dir, ca, "server",
+           {.subject = {{"CN", "server"}}, .dnsNames = {"localhost"}, .ips = {"127.0.0.1"}, .extendedKeyUsages = {"serverAuth"}});
   makeLeaf(dir, ca, "wrongname", {.subject = {{"CN", "other"}}, .dnsNames = {"other.example"}, .extendedKeyUsages = {"serverAuth"}});
   makeLeaf(dir, ca, "client", {.subject = {{"O", "system:masters"}, {"CN", "admin"}}, .extendedKeyUsages = {"clientAuth"}});
   caCrt = dir + "/ca.crt";

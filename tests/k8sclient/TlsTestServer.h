@@ -33,10 +33,10 @@ class TlsTestServer {
 // Certificate and key files for the transport tests (tests/support/TestPki) in a temporary folder.
 struct TestPki {
   std::string dir;
-  std::string caCrt, caKey, otherCaCrt;  // file paths
-  std::string serverCrt, serverKey;      // SAN IP:127.0.0.1, DNS:localhost
+  std::string caCrt, caKey, otherCaCrt;    // file paths
+  std::string serverCrt, serverKey;        // SAN IP:127.0.0.1, DNS:localhost
   std::string wrongNameCrt, wrongNameKey;  // SAN DNS:other.example only
-  std::string clientCrt, clientKey;      // CN=admin, O=system:masters
+  std::string clientCrt, clientKey;        // CN=admin, O=system:masters
   TestPki();
   ~TestPki();
   static std::string read(const std::string& path);

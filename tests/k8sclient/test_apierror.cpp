@@ -5,7 +5,8 @@
 using namespace k8s;
 
 TEST_CASE("ApiError parses a metav1.Status body") {
-  std::string body = R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"certificatesigningrequests \"x\" not found","reason":"NotFound","details":{"name":"x","group":"certificates.k8s.io","kind":"certificatesigningrequests"},"code":404})";
+  std::string body =
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"certificatesigningrequests \"x\" not found","reason":"NotFound","details":{"name":"x","group":"certificates.k8s.io","kind":"certificatesigningrequests"},"code":404})";
   ApiError e = ApiError::fromResponse(404, body, "GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests/x");
   CHECK(e.status().code == 404);
   CHECK(e.status().reason == "NotFound");

@@ -5,9 +5,9 @@
 
 using namespace k8s;
 using namespace std::chrono_literals;
-using nlohmann::json;
 using k8stest::FakeClock;
 using k8stest::FakeTransport;
+using nlohmann::json;
 
 namespace {
 struct Fixture {
@@ -39,14 +39,12 @@ const char* kNotFound = R"({"kind":"Status","code":404,"reason":"NotFound","mess
 TEST_CASE("resource paths") {
   auto csr = ResourceRef::of<CertificateSigningRequest>();
   CHECK(KubeClient::resourcePath(csr) == "/apis/certificates.k8s.io/v1/certificatesigningrequests");
-  CHECK(KubeClient::resourcePath(csr, "ignored", "a", "approval") ==
-        "/apis/certificates.k8s.io/v1/certificatesigningrequests/a/approval");
+  CHECK(KubeClient::resourcePath(csr, "ignored", "a", "approval") == "/apis/certificates.k8s.io/v1/certificatesigningrequests/a/approval");
   CHECK(KubeClient::resourcePath(ResourceRef::of<Node>(), "", "n1") == "/api/v1/nodes/n1");
   CHECK(KubeClient::resourcePath(ResourceRef::of<Lease>(), "kube-system", "l") ==
         "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/l");
   CHECK(KubeClient::resourcePath(ResourceRef::of<Event>()) == "/api/v1/events");
-  CHECK(KubeClient::urlEncode("spec.signerName=kubernetes.io/kubelet-serving") ==
-        "spec.signerName%3Dkubernetes.io%2Fkubelet-serving");
+  CHECK(KubeClient::urlEncode("spec.signerName=kubernetes.io/kubelet-serving") == "spec.signerName%3Dkubernetes.io%2Fkubelet-serving");
 }
 
 TEST_CASE("get decodes the object - 404 is a typed NotFound") {
@@ -72,8 +70,7 @@ TEST_CASE("list sends selectors and pagination - listAll follows continue") {
   Fixture f;
   f.transport->queueSend(200, R"({"kind":"CertificateSigningRequestList","metadata":{"resourceVersion":"10","continue":"tok1"},"items":[)" +
                                   csrBody("a", "3") + "]}");
-  f.transport->queueSend(200, R"({"metadata":{"resourceVersion":"10"},"items":[)" + csrBody("b", "4") + "," +
-                                  csrBody("c", "5") + "]}");
+  f.transport->queueSend(200, R"({"metadata":{"resourceVersion":"10"},"items":[)" + csrBody("b", "4") + "," + csrBody("c", "5") + "]}");
   ListOptions o;
   o.fieldSelector = "spec.signerName=kubernetes.io/kubelet-serving";
   o.labelSelector = "a=b";
@@ -83,8 +80,9 @@ TEST_CASE("list sends selectors and pagination - listAll follows continue") {
   REQUIRE(all.size() == 3);
   CHECK(all[2].metadata.name == "c");
   CHECK(rv == "10");
-  CHECK(f.transport->requests[0].path ==
-        "/apis/certificates.k8s.io/v1/certificatesigningrequests?labelSelector=a%3Db&fieldSelector=spec.signerName%3Dkubernetes.io%2Fkubelet-serving&limit=1");
+  CHECK(
+      f.transport->requests[0].path ==
+      "/apis/certificates.k8s.io/v1/certificatesigningrequests?labelSelector=a%3Db&fieldSelector=spec.signerName%3Dkubernetes.io%2Fkubelet-serving&limit=1");
   CHECK(f.transport->requests[1].path.find("continue=tok1") != std::string::npos);
 
   f.transport->queueSend(200, R"({"metadata":{"resourceVersion":"11","continue":"x"},"items":[]})");
@@ -131,7 +129,9 @@ TEST_CASE("create update updateSubresource remove use the right verbs and paths"
 
 TEST_CASE("remove with preconditions sends DeleteOptions with the uid and resourceVersion, 409 is not retried") {
   Fixture f;
-  f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"Precondition failed: UID in precondition: u1, UID in object meta: u2"})");
+  f.transport->queueSend(
+      409,
+      R"({"kind":"Status","code":409,"reason":"Conflict","message":"Precondition failed: UID in precondition: u1, UID in object meta: u2"})");
   CHECK_THROWS_AS(f.client.remove<CertificateSigningRequest>("c1", DeletePreconditions{"u1", "42"}), ApiError);
   REQUIRE(f.transport->requests.size() == 1);
   const auto& sent = f.transport->requests[0];
@@ -184,9 +184,7 @@ TEST_CASE("409 on update is a Conflict and is not retried") {
 TEST_CASE("GET retries 5xx and transport errors with backoff then succeeds") {
   Fixture f;
   f.transport->queueSend(500, "oops");
-  f.transport->queueSend([](const HttpRequest&) -> HttpResponse {
-    throw TransportError(TransportError::Kind::Io, "connection reset");
-  });
+  f.transport->queueSend([](const HttpRequest&) -> HttpResponse { throw TransportError(TransportError::Kind::Io, "connection reset"); });
   f.transport->queueSend(503, "busy");
   f.transport->queueSend(200, csrBody("a", "1"));
   CHECK(f.client.get<CertificateSigningRequest>("a").metadata.name == "a");
@@ -218,18 +216,15 @@ TEST_CASE("writes are not retried on 5xx or after the request may have been sent
   CHECK_THROWS_AS(f.client.create(csr), ApiError);
   CHECK(f.transport->requests.size() == 1);
 
-  f.transport->queueSend([](const HttpRequest&) -> HttpResponse {
-    throw TransportError(TransportError::Kind::Io, "broken pipe");
-  });
+  f.transport->queueSend([](const HttpRequest&) -> HttpResponse { throw TransportError(TransportError::Kind::Io, "broken pipe"); });
   CHECK_THROWS_AS(f.client.create(csr), TransportError);
   CHECK(f.transport->requests.size() == 2);
 }
 
 TEST_CASE("writes are retried when the connection was never made") {
   Fixture f;
-  f.transport->queueSend([](const HttpRequest&) -> HttpResponse {
-    throw TransportError(TransportError::Kind::Connect, "connection refused");
-  });
+  f.transport->queueSend(
+      [](const HttpRequest&) -> HttpResponse { throw TransportError(TransportError::Kind::Connect, "connection refused"); });
   f.transport->queueSend(201, csrBody("x", "1"));
   CertificateSigningRequest csr;
   csr.metadata.name = "x";

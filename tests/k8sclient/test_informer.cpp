@@ -7,8 +7,8 @@
 
 using namespace k8s;
 using namespace std::chrono_literals;
-using nlohmann::json;
 using k8stest::FakeTransport;
+using nlohmann::json;
 
 namespace {
 json csr(const std::string& name, const std::string& rv) {
@@ -47,7 +47,8 @@ struct InformerFixture {
   std::stop_source stop;
 
   explicit InformerFixture(InformerOptions options = {}) : informer(client, {}, std::move(options)) {
-    informer.onAdd([this](const CertificateSigningRequest& c) { log.push_back("add " + c.metadata.name + "@" + c.metadata.resourceVersion); });
+    informer.onAdd(
+        [this](const CertificateSigningRequest& c) { log.push_back("add " + c.metadata.name + "@" + c.metadata.resourceVersion); });
     informer.onUpdate([this](const CertificateSigningRequest& o, const CertificateSigningRequest& n) {
       log.push_back("update " + n.metadata.name + " " + o.metadata.resourceVersion + "->" + n.metadata.resourceVersion);
     });
@@ -128,8 +129,8 @@ TEST_CASE("run: list watch resume from bookmark 410 relist ERROR relist delete w
   f.informer.run(f.stop.get_token());
 
   CHECK(f.informer.hasSynced());
-  CHECK(f.log == std::vector<std::string>{"add a@1", "add b@2", "update a 1->3", "add c@4", "update c 4->6", "add d@7",
-                                          "delete b", "delete d"});
+  CHECK(f.log ==
+        std::vector<std::string>{"add a@1", "add b@2", "update a 1->3", "add c@4", "update c 4->6", "add d@7", "delete b", "delete d"});
   auto items = f.informer.list();
   REQUIRE(items.size() == 2);
   CHECK(items[0].metadata.name == "a");

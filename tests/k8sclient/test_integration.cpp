@@ -19,8 +19,8 @@
 
 using namespace k8s;
 using namespace std::chrono_literals;
-using nlohmann::json;
 using itest::FakeCluster;
+using nlohmann::json;
 
 namespace {
 std::string readFile(const std::string& p) {

@@ -43,7 +43,8 @@ struct TempDir {
 std::string dataConfig() {
   return "apiVersion: v1\nkind: Config\ncurrent-context: main\n"
          "clusters:\n"
-         "- name: c1\n  cluster:\n    server: https://10.0.0.1:6443/\n    certificate-authority-data: " + base64Encode(kCa) +
+         "- name: c1\n  cluster:\n    server: https://10.0.0.1:6443/\n    certificate-authority-data: " +
+         base64Encode(kCa) +
          "\n    tls-server-name: api.internal\n"
          "- name: c2\n  cluster:\n    server: https://other:443\n    certificate-authority: pki/ca.crt\n"
          "contexts:\n"
@@ -51,8 +52,9 @@ std::string dataConfig() {
          "- name: files\n  context:\n    cluster: c2\n    user: filer\n"
          "- name: tok\n  context:\n    cluster: c2\n    user: tokens\n"
          "users:\n"
-         "- name: admin\n  user:\n    client-certificate-data: " + base64Encode(kCert) +
-         "\n    client-key-data: " + base64Encode(kKey) + "\n"
+         "- name: admin\n  user:\n    client-certificate-data: " +
+         base64Encode(kCert) + "\n    client-key-data: " + base64Encode(kKey) +
+         "\n"
          "- name: filer\n  user:\n    client-certificate: pki/admin.crt\n    client-key: pki/admin.key\n"
          "- name: tokens\n  user:\n    token: abc123\n    tokenFile: pki/token\n";
 }
@@ -75,12 +77,16 @@ struct EnvGuard {
   std::optional<std::string> old;
   EnvGuard(std::string n, const char* value) : name(std::move(n)) {
     if (const char* o = std::getenv(name.c_str())) old = o;
-    if (value) setenv(name.c_str(), value, 1);
-    else unsetenv(name.c_str());
+    if (value)
+      setenv(name.c_str(), value, 1);
+    else
+      unsetenv(name.c_str());
   }
   ~EnvGuard() {
-    if (old) setenv(name.c_str(), old->c_str(), 1);
-    else unsetenv(name.c_str());
+    if (old)
+      setenv(name.c_str(), old->c_str(), 1);
+    else
+      unsetenv(name.c_str());
   }
 };
 }  // namespace
@@ -156,16 +162,18 @@ TEST_CASE("kubeconfig: errors name file field and problem") {
   d.write("pki/admin.crt", kCert);
   requireConfigError([&] { loadKubeConfig(write(halfPair), "files"); }, "client-key", "missing");
 
-  std::string exec = "apiVersion: v1\ncurrent-context: x\nclusters:\n- name: c\n  cluster:\n    server: https://a\n"
-                     "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"
-                     "users:\n- name: u\n  user:\n    exec:\n      command: aws\n";
+  std::string exec =
+      "apiVersion: v1\ncurrent-context: x\nclusters:\n- name: c\n  cluster:\n    server: https://a\n"
+      "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"
+      "users:\n- name: u\n  user:\n    exec:\n      command: aws\n";
   requireConfigError([&] { loadKubeConfig(write(exec)); }, "users[name=u].user.exec", "not supported");
 
   std::string noUser = exec.substr(0, exec.find("users:"));
   requireConfigError([&] { loadKubeConfig(write(noUser)); }, "users", "no entry named 'u'");
 
-  std::string badBool = "apiVersion: v1\ncurrent-context: x\nclusters:\n- name: c\n  cluster:\n    server: https://a\n"
-                        "    insecure-skip-tls-verify: maybe\ncontexts:\n- name: x\n  context:\n    cluster: c\n";
+  std::string badBool =
+      "apiVersion: v1\ncurrent-context: x\nclusters:\n- name: c\n  cluster:\n    server: https://a\n"
+      "    insecure-skip-tls-verify: maybe\ncontexts:\n- name: x\n  context:\n    cluster: c\n";
   requireConfigError([&] { loadKubeConfig(write(badBool)); }, "insecure-skip-tls-verify", "not a boolean");
 
   std::string both = badBool;
@@ -183,8 +191,9 @@ TEST_CASE("kubeconfig: errors name file field and problem") {
 
 TEST_CASE("kubeconfig: insecure-skip-tls-verify is honoured when set") {
   TempDir d;
-  std::string text = "apiVersion: v1\ncurrent-context: x\nclusters:\n- name: c\n  cluster:\n    server: https://a:1\n"
-                     "    insecure-skip-tls-verify: true\ncontexts:\n- name: x\n  context:\n    cluster: c\n";
+  std::string text =
+      "apiVersion: v1\ncurrent-context: x\nclusters:\n- name: c\n  cluster:\n    server: https://a:1\n"
+      "    insecure-skip-tls-verify: true\ncontexts:\n- name: x\n  context:\n    cluster: c\n";
   RestConfig c = loadKubeConfig(d.write("kc", text).string());
   CHECK(c.insecureSkipTlsVerify);
   CHECK(c.caPem.empty());

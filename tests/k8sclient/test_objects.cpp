@@ -13,41 +13,40 @@ namespace {
 const char* kPem = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBbase\n-----END CERTIFICATE REQUEST-----\n";
 
 json csrJson() {
-  return json{
-      {"apiVersion", "certificates.k8s.io/v1"},
-      {"kind", "CertificateSigningRequest"},
-      {"metadata",
-       {{"name", "node-csr-1"},
-        {"uid", "u-1"},
-        {"resourceVersion", "42"},
-        {"creationTimestamp", "2026-11-23T10:00:00Z"},
-        {"labels", {{"a", "b"}}},
-        {"managedFields", json::array({{{"manager", "kubelet"}}})},
-        {"ownerReferences", json::array({{{"kind", "Node"}, {"name", "n1"}}})}}},
-      {"spec",
-       {{"request", base64Encode(kPem)},
-        {"signerName", "kubernetes.io/kubelet-serving"},
-        {"expirationSeconds", 86400},
-        {"usages", {"digital signature", "server auth"}},
-        {"username", "system:node:n1"},
-        {"uid", "abc"},
-        {"groups", {"system:nodes", "system:authenticated"}},
-        {"extra", {{"scope", {"x", "y"}}}},
-        {"futureField", {{"nested", true}}}}},
-      {"status",
-       {{"conditions",
-         json::array({{{"type", "Approved"},
-                       {"status", "True"},
-                       {"reason", "AutoApproved"},
-                       {"message", "ok"},
-                       {"lastUpdateTime", "2026-11-23T10:00:01Z"},
-                       {"lastTransitionTime", "2026-11-23T10:00:01Z"}}})},
-        {"certificate", base64Encode("-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n")}}}};
+  return json{{"apiVersion", "certificates.k8s.io/v1"},
+              {"kind", "CertificateSigningRequest"},
+              {"metadata",
+               {{"name", "node-csr-1"},
+                {"uid", "u-1"},
+                {"resourceVersion", "42"},
+                {"creationTimestamp", "2026-11-23T10:00:00Z"},
+                {"labels", {{"a", "b"}}},
+                {"managedFields", json::array({{{"manager", "kubelet"}}})},
+                {"ownerReferences", json::array({{{"kind", "Node"}, {"name", "n1"}}})}}},
+              {"spec",
+               {{"request", base64Encode(kPem)},
+                {"signerName", "kubernetes.io/kubelet-serving"},
+                {"expirationSeconds", 86400},
+                {"usages", {"digital signature", "server auth"}},
+                {"username", "system:node:n1"},
+                {"uid", "abc"},
+                {"groups", {"system:nodes", "system:authenticated"}},
+                {"extra", {{"scope", {"x", "y"}}}},
+                {"futureField", {{"nested", true}}}}},
+              {"status",
+               {{"conditions", json::array({{{"type", "Approved"},
+                                             {"status", "True"},
+                                             {"reason", "AutoApproved"},
+                                             {"message", "ok"},
+                                             {"lastUpdateTime", "2026-11-23T10:00:01Z"},
+                                             {"lastTransitionTime", "2026-11-23T10:00:01Z"}}})},
+                {"certificate", base64Encode("-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n")}}}};
 }
 }  // namespace
 
 TEST_CASE("base64 round trip and strict decoding") {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) CHECK(base64Decode(base64Encode(s)) == s);
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
+    CHECK(base64Decode(base64Encode(s)) == s);
   CHECK(base64Encode("hello") == "aGVsbG8=");
   CHECK(base64Decode("aGVs\nbG8=") == std::string("hello"));
   CHECK_FALSE(base64Decode("aGVsbG8"));
@@ -120,8 +119,7 @@ TEST_CASE("Node addresses and unknown fields") {
              {"metadata", {{"name", "n1"}, {"resourceVersion", "7"}}},
              {"spec", {{"podCIDR", "10.0.0.0/24"}}},
              {"status",
-              {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.5"}},
-                                          {{"type", "Hostname"}, {"address", "n1"}}})},
+              {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.5"}}, {{"type", "Hostname"}, {"address", "n1"}}})},
                {"capacity", {{"cpu", "4"}}}}}};
   auto n = in.get<Node>();
   REQUIRE(n.addresses.size() == 2);

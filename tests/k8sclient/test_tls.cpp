@@ -154,8 +154,7 @@ TEST_CASE("stream: a line over kMaxStreamLineBytes without a newline drops the s
   int n = 0;
   try {
     // The server goes silent after the line: without the bound this would end only as Timeout.
-    t->stream(get("/longline?mib=" + std::to_string(kMaxStreamLineBytes / (1024 * 1024))),
-              [&](std::string_view) { ++n; }, 20s, {});
+    t->stream(get("/longline?mib=" + std::to_string(kMaxStreamLineBytes / (1024 * 1024))), [&](std::string_view) { ++n; }, 20s, {});
     FAIL("an endless line was accepted");
   } catch (const TransportError& e) {
     CHECK(e.kind() == TransportError::Kind::Io);
@@ -171,13 +170,12 @@ TEST_CASE("stream: lines arrive as they are sent") {
   std::vector<std::chrono::steady_clock::duration> at;
   std::vector<std::string> lines;
   auto start = std::chrono::steady_clock::now();
-  HttpResponse r = t->stream(
-      get("/stream?n=3&ms=400"),
-      [&](std::string_view l) {
-        at.push_back(std::chrono::steady_clock::now() - start);
-        lines.emplace_back(l);
-      },
-      10s, {});
+  HttpResponse r = t->stream(get("/stream?n=3&ms=400"),
+                             [&](std::string_view l) {
+                               at.push_back(std::chrono::steady_clock::now() - start);
+                               lines.emplace_back(l);
+                             },
+                             10s, {});
   CHECK(r.status == 200);
   REQUIRE(lines.size() == 3);
   CHECK(lines[0].back() == '\n');
@@ -216,7 +214,8 @@ TEST_CASE("stream: stop_token cancels an open stream within one second") {
     ss.request_stop();
   });
   try {
-    t->stream(get("/stall"), [&](std::string_view) { ++n; }, 60s, ss.get_token());
+    t->stream(
+        get("/stall"), [&](std::string_view) { ++n; }, 60s, ss.get_token());
     FAIL("stream should have been cancelled");
   } catch (const TransportError& e) {
     CHECK(e.kind() == TransportError::Kind::Cancelled);
@@ -234,8 +233,7 @@ TEST_CASE("watch over TLS: events decoded as they arrive ERROR 410 drops the ope
   WatchStream ws(client, ResourceRef::of<CertificateSigningRequest>(), {});
   std::vector<std::string> names;
   auto start = std::chrono::steady_clock::now();
-  WatchResult r = ws.run("1", 60s, 30s,
-                         [&](const WatchEvent& e) { names.push_back(e.object["metadata"]["name"].get<std::string>()); }, {});
+  WatchResult r = ws.run("1", 60s, 30s, [&](const WatchEvent& e) { names.push_back(e.object["metadata"]["name"].get<std::string>()); }, {});
   CHECK(std::chrono::steady_clock::now() - start < 3s);
   CHECK(r.end == WatchResult::End::Gone);
   CHECK(r.errorEvent);

@@ -7,8 +7,8 @@
 
 using namespace k8s;
 using namespace std::chrono_literals;
-using nlohmann::json;
 using k8stest::FakeTransport;
+using nlohmann::json;
 
 namespace {
 std::string ev(const std::string& type, const std::string& name, const std::string& rv) {
@@ -25,11 +25,8 @@ struct WatchFixture {
   WatchStream stream{client, ResourceRef::of<CertificateSigningRequest>(), {"", "spec.signerName=a/b", "", "", 0}};
   std::vector<std::pair<WatchEvent::Type, std::string>> seen;
   WatchResult run(const std::string& rv = "5", std::stop_token stop = {}) {
-    return stream.run(rv, 300s, 30s,
-                      [this](const WatchEvent& e) {
-                        seen.emplace_back(e.type, e.object["metadata"].value("name", std::string()));
-                      },
-                      stop);
+    return stream.run(
+        rv, 300s, 30s, [this](const WatchEvent& e) { seen.emplace_back(e.type, e.object["metadata"].value("name", std::string())); }, stop);
   }
 };
 }  // namespace
@@ -124,7 +121,8 @@ TEST_CASE("410 response and ERROR events end the watch as Gone or Error") {
   CHECK(f.seen.back().second == "x");
 
   f.transport->queueStream([](const HttpRequest&, const std::function<void(std::string_view)>& onLine, std::stop_token) {
-    onLine(R"({"type":"ERROR","object":{"kind":"Status","code":500,"reason":"InternalError","message":"etcd"}})" "\n");
+    onLine(R"({"type":"ERROR","object":{"kind":"Status","code":500,"reason":"InternalError","message":"etcd"}})"
+           "\n");
     return k8stest::respond(200, "");
   });
   r = f.run();

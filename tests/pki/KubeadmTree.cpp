@@ -51,8 +51,10 @@ struct KubeconfigSpec {
 const std::vector<std::pair<std::string, CsrSpec>>& pkiRequests() {
   static const std::vector<std::pair<std::string, CsrSpec>> list = {
       {"apiserver",
-       {"kube-apiserver", {}, {"cp-1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                                "kubernetes.default.svc.cluster.local"}, {"10.96.0.1", "192.168.10.11"}}},
+       {"kube-apiserver",
+        {},
+        {"cp-1", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
+        {"10.96.0.1", "192.168.10.11"}}},
       {"apiserver-kubelet-client", {"kube-apiserver-kubelet-client", {"kubeadm:cluster-admins"}}},
       {"apiserver-etcd-client", {"kube-apiserver-etcd-client"}},
       {"front-proxy-client", {"front-proxy-client"}},

@@ -14,10 +14,14 @@ namespace pkitest {
 
 struct CsrSpec {
   // A constructor rather than aggregate initialisation, so specs can leave trailing fields out.
-  CsrSpec(std::string cn, std::vector<std::string> o = {}, std::vector<std::string> dns = {},
-          std::vector<std::string> ipList = {}, std::vector<std::string> emailList = {}, bool ca = false)
-      : commonName(std::move(cn)), organizations(std::move(o)), dnsNames(std::move(dns)), ips(std::move(ipList)),
-        emails(std::move(emailList)), requestCa(ca) {}
+  CsrSpec(std::string cn, std::vector<std::string> o = {}, std::vector<std::string> dns = {}, std::vector<std::string> ipList = {},
+          std::vector<std::string> emailList = {}, bool ca = false)
+      : commonName(std::move(cn)),
+        organizations(std::move(o)),
+        dnsNames(std::move(dns)),
+        ips(std::move(ipList)),
+        emails(std::move(emailList)),
+        requestCa(ca) {}
 
   std::string commonName;
   std::vector<std::string> organizations;

@@ -98,9 +98,9 @@ TEST_CASE("verify accepts a signed tree and reports every deviation") {
   // with openssl's default (no profile: no EKU, SANs copied blindly) under the etcd client's name.
   t.write("pki/front-proxy-client.crt", t.read("pki/apiserver-kubelet-client.crt"));
   t.write("pki/front-proxy-client.key", t.read("pki/apiserver-kubelet-client.key"));
-  auto raw = run("openssl x509 -req -days 30 -in " + q(t.path("pki/apiserver.csr")) + " -CA " + q(t.path("pki/etcd/ca.crt")) +
-                 " -CAkey " + q(t.path("pki/etcd/ca.key")) + " -CAcreateserial -copy_extensions copyall -out " +
-                 q(t.path("pki/apiserver-etcd-client.crt")));
+  auto raw =
+      run("openssl x509 -req -days 30 -in " + q(t.path("pki/apiserver.csr")) + " -CA " + q(t.path("pki/etcd/ca.crt")) + " -CAkey " +
+          q(t.path("pki/etcd/ca.key")) + " -CAcreateserial -copy_extensions copyall -out " + q(t.path("pki/apiserver-etcd-client.crt")));
   REQUIRE(raw.exitCode == 0);
   t.write("pki/sa.pub", testpki::publicKeyPem(testpki::parseKeyPem(t.read("pki/front-proxy-ca.key")).get()));
 

@@ -17,9 +17,7 @@ void checkNothingWritten(const KubeadmTree& t) {
   CHECK(t.read("admin.conf").find("client-certificate-data") == std::string::npos);
 }
 
-pkitest::Result sign(const KubeadmTree& t, const std::string& extra = "") {
-  return pki("sign --dir " + q(t.root().string()) + extra);
-}
+pkitest::Result sign(const KubeadmTree& t, const std::string& extra = "") { return pki("sign --dir " + q(t.root().string()) + extra); }
 
 }  // namespace
 

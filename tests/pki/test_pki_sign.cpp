@@ -69,12 +69,12 @@ TEST_CASE("pki sign signs every kubeadm CSR with its CA and profile and embeds k
   CHECK(kubeletClient.find("TLS Web Client Authentication") != std::string::npos);
   CHECK(kubeletClient.find("Subject Alternative Name") == std::string::npos);
 
-  for (const auto& [conf, subject] : std::vector<std::pair<std::string, std::string>>{
-           {"admin.conf", "O = kubeadm:cluster-admins, CN = kubernetes-admin"},
-           {"super-admin.conf", "O = system:masters, CN = kubernetes-super-admin"},
-           {"kubelet.conf", "O = system:nodes, CN = system:node:cp-1"},
-           {"controller-manager.conf", "CN = system:kube-controller-manager"},
-           {"scheduler.conf", "CN = system:kube-scheduler"}}) {
+  for (const auto& [conf, subject] :
+       std::vector<std::pair<std::string, std::string>>{{"admin.conf", "O = kubeadm:cluster-admins, CN = kubernetes-admin"},
+                                                        {"super-admin.conf", "O = system:masters, CN = kubernetes-super-admin"},
+                                                        {"kubelet.conf", "O = system:nodes, CN = system:node:cp-1"},
+                                                        {"controller-manager.conf", "CN = system:kube-controller-manager"},
+                                                        {"scheduler.conf", "CN = system:kube-scheduler"}}) {
     std::string pem = t.extractClientCertificate(conf);
     INFO(conf);
     REQUIRE_FALSE(pem.empty());

@@ -36,8 +36,7 @@ signers::X509Ptr leafWithoutExpiry() {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair{NID_key_usage, "critical,digitalSignature"},
-                            std::pair{NID_ext_key_usage, "serverAuth,codeSigning"},
+  for (auto [nid, value] : {std::pair{NID_key_usage, "critical,digitalSignature"}, std::pair{NID_ext_key_usage, "serverAuth,codeSigning"},
                             std::pair{NID_subject_alt_name, "DNS:kubernetes,IP:10.96.0.1,IP:fd00::1,email:a@example.com"}}) {
     signers::X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
     REQUIRE((ext && X509_add_ext(cert.get(), ext.get(), -1) == 1));
@@ -70,8 +69,7 @@ TEST_CASE("pki flags: durations use the one grammar of signers/Duration.h") {
     CHECK(std::string(e.what()) == "invalid duration \"30x\": the unit \"x\" is not one of s, m, h, d, y (examples: 30d, 720h, 1h30m)");
   }
   CHECK_THROWS_WITH_AS(csrop::pki::parseDuration("101y"),
-                       "invalid duration \"101y\": it is longer than 100 years (examples: 30d, 720h, 1h30m)",
-                       csrop::pki::PkiUsageError);
+                       "invalid duration \"101y\": it is longer than 100 years (examples: 30d, 720h, 1h30m)", csrop::pki::PkiUsageError);
 }
 
 TEST_CASE("pki certificate facts: subject, SANs, usages, and a 9999 NotAfter read as the far future") {

@@ -14,8 +14,7 @@ struct SignerFixture {
   std::string certFile, keyFile;
   std::unique_ptr<signers::FileCaSigner> signer;
 
-  explicit SignerFixture(signers::SignerConfig config, CaOptions caOptions = {})
-      : ca(makeCa(caOptions)) {
+  explicit SignerFixture(signers::SignerConfig config, CaOptions caOptions = {}) : ca(makeCa(caOptions)) {
     certFile = dir.write("ca.crt", ca.certPem());
     keyFile = dir.write("ca.key", keyPem(ca.key.get()));
     config.caCertFile = certFile;

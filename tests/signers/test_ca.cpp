@@ -25,11 +25,14 @@ void writeCa(CaOnDisk& d, const TestCa& ca, KeyFormat format = KeyFormat::Pkcs8,
 }  // namespace
 
 TEST_CASE("CA load: key formats and key types") {
-  struct Case { KeyKind kind; KeyFormat format; };
-  for (auto c : {Case{KeyKind::Rsa2048, KeyFormat::Pkcs8}, Case{KeyKind::Rsa2048, KeyFormat::Traditional},
-                 Case{KeyKind::P256, KeyFormat::Pkcs8}, Case{KeyKind::P256, KeyFormat::Traditional},
-                 Case{KeyKind::P384, KeyFormat::Traditional}, Case{KeyKind::P521, KeyFormat::Pkcs8},
-                 Case{KeyKind::Ed25519, KeyFormat::Pkcs8}}) {
+  struct Case {
+    KeyKind kind;
+    KeyFormat format;
+  };
+  for (auto c :
+       {Case{KeyKind::Rsa2048, KeyFormat::Pkcs8}, Case{KeyKind::Rsa2048, KeyFormat::Traditional}, Case{KeyKind::P256, KeyFormat::Pkcs8},
+        Case{KeyKind::P256, KeyFormat::Traditional}, Case{KeyKind::P384, KeyFormat::Traditional}, Case{KeyKind::P521, KeyFormat::Pkcs8},
+        Case{KeyKind::Ed25519, KeyFormat::Pkcs8}}) {
     CaOptions o;
     o.key = c.kind;
     TestCa ca = makeCa(o);
@@ -45,8 +48,8 @@ TEST_CASE("CA load: key formats and key types") {
 }
 
 TEST_CASE("CA load: digest follows the CA key") {
-  for (auto [kind, name] : {std::pair{KeyKind::Rsa2048, "SHA2-256"}, std::pair{KeyKind::P256, "SHA2-256"},
-                            std::pair{KeyKind::P384, "SHA2-384"}}) {
+  for (auto [kind, name] :
+       {std::pair{KeyKind::Rsa2048, "SHA2-256"}, std::pair{KeyKind::P256, "SHA2-256"}, std::pair{KeyKind::P384, "SHA2-384"}}) {
     CaOptions o;
     o.key = kind;
     CaOnDisk d;

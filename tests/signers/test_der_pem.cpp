@@ -79,7 +79,8 @@ TEST_CASE("issued subject keeps UTF-8 values") {
   testpki::SignerFixture f(testpki::SignerFixture::named(kLegacyUnknownSigner));
   testpki::CsrOptions o;
   o.subject = {{"O", "Zürich AG"}, {"CN", "user@example.com"}};
-  auto out = f.signer->issue(IssueRequest{testpki::makeCsr(o), kLegacyUnknownSigner, {"client auth"}, {}}, std::chrono::system_clock::now());
+  auto out =
+      f.signer->issue(IssueRequest{testpki::makeCsr(o), kLegacyUnknownSigner, {"client auth"}, {}}, std::chrono::system_clock::now());
   auto cert = testpki::parseCertPem(std::get<IssuedCertificate>(out).pem);
   X509_NAME* name = X509_get_subject_name(cert.get());
   REQUIRE(X509_NAME_entry_count(name) == 2);
@@ -101,7 +102,10 @@ TEST_CASE("PEM: exactly one bare block is decoded") {
 }
 
 TEST_CASE("PEM: everything Go's pem.Decode could read differently is refused, with the reason") {
-  struct Case { const char* text; const char* reason; };
+  struct Case {
+    const char* text;
+    const char* reason;
+  };
   const Case cases[] = {
       {"-----BEGIN X-----\nAAEC\n", "END line"},                                        // no END
       {"-----BEGIN X-----\nAAEC\n-----END Y-----\n", "does not match its BEGIN line"},  // END of another label
@@ -113,16 +117,16 @@ TEST_CASE("PEM: everything Go's pem.Decode could read differently is refused, wi
       {"leading text\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before its BEGIN line"},
       {"\n-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before its BEGIN line"},
       {"-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END X-----\n", "PEM headers"},
-      {"-----BEGIN X-----\nAA EC\n-----END X-----\n", "not base64"},                    // Go strips spaces
+      {"-----BEGIN X-----\nAA EC\n-----END X-----\n", "not base64"},  // Go strips spaces
       {"-----BEGIN X-----\n\nAAEC\n-----END X-----\n", "empty line"},
       {"-----BEGIN X-----\nAA=C\n-----END X-----\n", "'=' before its end"},
       {"-----BEGIN X-----\nAA==\nAAEC\n-----END X-----\n", "'=' before its end"},
       {"-----BEGIN X-----\nAA*C\n-----END X-----\n", "not base64"},
       {"-----BEGIN X-----\nAAE\n-----END X-----\n", "base64 quads"},
-      {"-----BEGIN X-----\nAB==\n-----END X-----\n", "not canonical"},                  // unused bits set
+      {"-----BEGIN X-----\nAB==\n-----END X-----\n", "not canonical"},  // unused bits set
       {"-----BEGIN X-----\nAAF=\n-----END X-----\n", "not canonical"},
       {"-----BEGIN X----- \nAAEC\n-----END X-----\n", "BEGIN line is malformed"},
-      {"-----BEGIN X-----\n-----END X-----\n", "base64 quads"},                          // empty body
+      {"-----BEGIN X-----\n-----END X-----\n", "base64 quads"},  // empty body
       {"x-----BEGIN X-----\nAAEC\n-----END X-----\n", "bytes before"},
       {"not a pem at all", "not PEM encoded"},
   };

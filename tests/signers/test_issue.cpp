@@ -82,7 +82,10 @@ TEST_CASE("issue: kubelet-serving certificate has the KCM profile") {
 }
 
 TEST_CASE("issue: signature digest follows the CA key") {
-  struct Case { KeyKind ca; int sigNid; };
+  struct Case {
+    KeyKind ca;
+    int sigNid;
+  };
   for (auto c : {Case{KeyKind::Rsa2048, NID_sha256WithRSAEncryption}, Case{KeyKind::P256, NID_ecdsa_with_SHA256},
                  Case{KeyKind::P384, NID_ecdsa_with_SHA384}, Case{KeyKind::Ed25519, NID_ED25519}}) {
     CaOptions co;
@@ -102,8 +105,10 @@ TEST_CASE("issue: requested extensions are never copied and the subject is rebui
   CsrOptions o;
   o.subject = {{"O", "org"}, {"CN", "svc"}, {"emailAddress", "x@example.com"}, {"UID", "42"}};
   o.dnsNames = {"svc.example.com"};
-  o.extensions = {{"keyUsage", "critical,keyCertSign,cRLSign"}, {"extendedKeyUsage", "codeSigning"},
-                  {"nsComment", "copied?"}, {"subjectKeyIdentifier", "0102030405"}};
+  o.extensions = {{"keyUsage", "critical,keyCertSign,cRLSign"},
+                  {"extendedKeyUsage", "codeSigning"},
+                  {"nsComment", "copied?"},
+                  {"subjectKeyIdentifier", "0102030405"}};
   auto issued = mustIssue(*f.signer, IssueRequest{makeCsr(o), kLegacyUnknownSigner, {"digital signature", "client auth"}, 3600});
   auto cert = parseCertPem(issued.pem);
   REQUIRE(cert);
@@ -120,7 +125,8 @@ TEST_CASE("issue: usages map to KU/EKU, EKUs in Go order and de-duplicated") {
   SignerFixture f(SignerFixture::named(kLegacyUnknownSigner));
   CsrOptions o;
   o.subject = {{"CN", "x"}};
-  auto issued = mustIssue(*f.signer, IssueRequest{makeCsr(o), kLegacyUnknownSigner,
+  auto issued = mustIssue(*f.signer, IssueRequest{makeCsr(o),
+                                                  kLegacyUnknownSigner,
                                                   {"s/mime", "client auth", "server auth", "email protection", "signing",
                                                    "content commitment", "key agreement", "timestamping"},
                                                   std::nullopt});
@@ -262,8 +268,7 @@ TEST_CASE("issue: custom signer end to end") {
   auto cert = parseCertPem(mustIssue(*f.signer, IssueRequest{makeCsr(o), "example.com/mesh", {"server auth"}, {}}).pem);
   CHECK(X509_check_host(cert.get(), "web.ns.svc.cluster.local", 0, 0, nullptr) == 1);
   o.dnsNames = {"web.example.org"};
-  CHECK(mustFail(*f.signer, IssueRequest{makeCsr(o), "example.com/mesh", {"server auth"}, {}}).kind ==
-        IssueErrorKind::ValidationFailed);
+  CHECK(mustFail(*f.signer, IssueRequest{makeCsr(o), "example.com/mesh", {"server auth"}, {}}).kind == IssueErrorKind::ValidationFailed);
 }
 
 TEST_CASE("issue: chain is appended only when configured") {
@@ -354,9 +359,12 @@ TEST_CASE("issue: signing keeps working while the CA is swapped underneath") {
         continue;
       }
       auto cert = parseCertPem(c->pem);
-      if (X509_verify(cert.get(), f.ca.key.get()) == 1) ++byFirst;
-      else if (X509_verify(cert.get(), second.key.get()) == 1) ++bySecond;
-      else ++failures;
+      if (X509_verify(cert.get(), f.ca.key.get()) == 1)
+        ++byFirst;
+      else if (X509_verify(cert.get(), second.key.get()) == 1)
+        ++bySecond;
+      else
+        ++failures;
     }
   });
   std::this_thread::sleep_for(milliseconds(100));

@@ -27,8 +27,8 @@ TEST_CASE("openssl verify and x509 -text agree with the kubelet-serving profile"
     auto csr = nodeServingCsr("node-a");
     csr.ips = {"10.0.0.7", "fd00::7"};
     csr.extensions = {{"nsComment", "must-not-be-copied"}, {"keyUsage", "critical,keyCertSign"}};
-    auto pem = issuePem(*f.signer, IssueRequest{makeCsr(csr), kKubeletServingSigner,
-                                                {"digital signature", "key encipherment", "server auth"}, 3600});
+    auto pem = issuePem(*f.signer,
+                        IssueRequest{makeCsr(csr), kKubeletServingSigner, {"digital signature", "key encipherment", "server auth"}, 3600});
     auto leaf = f.dir.write("leaf.pem", pem);
     auto [vrc, vout] = runCommand("openssl verify -CAfile " + f.certFile + " -purpose sslserver " + leaf);
     CHECK_MESSAGE(vrc == 0, vout);

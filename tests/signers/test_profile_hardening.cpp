@@ -101,8 +101,8 @@ TEST_CASE("hardening: reserved addresses no node may claim") {
     CAPTURE(ip);
     CHECK(mentions(withIp(ip), "which no node may claim"));
   }
-  for (const char* ip : {"10.0.0.1", "1.0.0.0", "126.255.255.255", "169.253.0.1", "223.255.255.255", "240.0.0.1", "2001:db8::1",
-                         "fec0::1", "fd00::1", "::1:0:0:1"}) {
+  for (const char* ip : {"10.0.0.1", "1.0.0.0", "126.255.255.255", "169.253.0.1", "223.255.255.255", "240.0.0.1", "2001:db8::1", "fec0::1",
+                         "fd00::1", "::1:0:0:1"}) {
     CAPTURE(ip);
     CHECK_FALSE(withIp(ip));
   }
@@ -118,7 +118,9 @@ TEST_CASE("hardening: CN and O are bounded to 64 characters and refuse control c
   for (int i = 0; i < 64; ++i) r.commonName += "\xC3\xA9";  // 64 characters, 128 bytes
   CHECK_FALSE(validateSubjectText(r));
   for (const std::string& bad : {std::string("system:node:w1\n"), std::string("a\x7f"), std::string("a\x1b[2J"),
-                                std::string("a\xC2\x85" "b"), std::string(1, '\0')}) {
+                                 std::string("a\xC2\x85"
+                                             "b"),
+                                 std::string(1, '\0')}) {
     r = servingReq();
     r.commonName = bad;
     CHECK(mentions(validateSubjectText(r), "control character"));
@@ -165,7 +167,8 @@ TEST_CASE("hardening: the kubernetes.io profile runs subject text, KCM, hardenin
   r = servingReq();
   r.commonName = "system:node:w1\r";
   CHECK(mentions(servingProfile(r), "control character"));
-  CHECK(mentions(validateKubernetesProfile("example.com/x", servingReq(), kServingUsages, kNode, KeyPolicy{}), "not a kubernetes.io signer"));
+  CHECK(
+      mentions(validateKubernetesProfile("example.com/x", servingReq(), kServingUsages, kNode, KeyPolicy{}), "not a kubernetes.io signer"));
 }
 
 TEST_CASE("escapeForLog: one decision stays one line, quotes cannot close a field") {

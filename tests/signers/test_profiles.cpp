@@ -158,8 +158,7 @@ TEST_CASE("common rules: CA request, forbidden and unknown usages, empty usages"
   CHECK(validateCommonRules(r, {"client auth", "bogus"}, policy) == "unrecognized usage value: \"bogus\"");
   CHECK(validateCommonRules(r, {}, policy) == "at least one usage is required");
   r.requestsCa = true;
-  CHECK(validateCommonRules(r, {"client auth"}, policy) ==
-        "requests for CA certificates (basicConstraints CA:TRUE) are not allowed");
+  CHECK(validateCommonRules(r, {"client auth"}, policy) == "requests for CA certificates (basicConstraints CA:TRUE) are not allowed");
 }
 
 TEST_CASE("signer names") {

@@ -7,7 +7,11 @@ using namespace signers;
 using namespace testpki;
 
 TEST_CASE("parse: key types and sizes") {
-  struct Case { KeyKind kind; KeyType type; int bits; };
+  struct Case {
+    KeyKind kind;
+    KeyType type;
+    int bits;
+  };
   for (auto c : {Case{KeyKind::Rsa2048, KeyType::Rsa, 2048}, Case{KeyKind::Rsa1024, KeyType::Rsa, 1024},
                  Case{KeyKind::P256, KeyType::EcP256, 256}, Case{KeyKind::P384, KeyType::EcP384, 384},
                  Case{KeyKind::P521, KeyType::EcOther, 521}, Case{KeyKind::Ed25519, KeyType::Ed25519, 253}}) {

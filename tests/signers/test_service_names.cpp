@@ -23,15 +23,15 @@ ParsedRequest servingWith(const std::string& dns) {
 }
 
 std::optional<std::string> profile(const std::string& dns, std::string_view domain = kDefaultClusterDomain) {
-  return validateKubernetesProfile(kKubeletServingSigner, servingWith(dns), {"digital signature", "server auth"}, kNode,
-                                   KeyPolicy{}, domain);
+  return validateKubernetesProfile(kKubeletServingSigner, servingWith(dns), {"digital signature", "server auth"}, kNode, KeyPolicy{},
+                                   domain);
 }
 
 }  // namespace
 
 TEST_CASE("kubelet-serving profile: the API server's Service names are refused") {
-  for (const char* name : {"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local",
-                           "Kubernetes.Default.SVC"}) {
+  for (const char* name :
+       {"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "Kubernetes.Default.SVC"}) {
     CAPTURE(name);
     auto err = profile(name);
     REQUIRE(err);

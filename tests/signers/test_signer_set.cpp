@@ -110,8 +110,11 @@ TEST_CASE("SignerSet: finds each signer by name, nullptr for a name it does not 
   CHECK(set.value().find("") == nullptr);
   set.value().stop();
   set.value().stop();  // idempotent; the signers still sign
-  auto issued = serving->issue({makeCsr(nodeServingCsr("node-a")), kKubeletServingSigner, {"digital signature", "server auth"},
-                                std::nullopt, {"system:node:node-a", {"system:nodes"}}},
+  auto issued = serving->issue({makeCsr(nodeServingCsr("node-a")),
+                                kKubeletServingSigner,
+                                {"digital signature", "server auth"},
+                                std::nullopt,
+                                {"system:node:node-a", {"system:nodes"}}},
                                std::chrono::system_clock::now());
   CHECK(std::holds_alternative<IssuedCertificate>(issued));
 }
@@ -229,7 +232,6 @@ TEST_CASE("FileCaSigner: reports its own reloads: logged, the observer called on
   REQUIRE_FALSE(refused.ok());
   CHECK(signer.caSubject() == "CN=second");
   CHECK(changes.seen().size() == 1);
-  CHECK(log.text().find(std::string("error CA reload for signer ") + kCustom + " refused, keeping the previous CA: ") !=
-        std::string::npos);
+  CHECK(log.text().find(std::string("error CA reload for signer ") + kCustom + " refused, keeping the previous CA: ") != std::string::npos);
   signer.stopReloading();
 }

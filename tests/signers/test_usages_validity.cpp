@@ -8,10 +8,29 @@ using namespace std::chrono;
 
 TEST_CASE("usage table holds the 23 API strings") {
   CHECK(usageTable().size() == 23);
-  for (const char* u : {"signing", "digital signature", "content commitment", "key encipherment", "key agreement",
-                        "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any",
-                        "server auth", "client auth", "code signing", "email protection", "s/mime", "ipsec end system",
-                        "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"}) {
+  for (const char* u : {"signing",
+                        "digital signature",
+                        "content commitment",
+                        "key encipherment",
+                        "key agreement",
+                        "data encipherment",
+                        "cert sign",
+                        "crl sign",
+                        "encipher only",
+                        "decipher only",
+                        "any",
+                        "server auth",
+                        "client auth",
+                        "code signing",
+                        "email protection",
+                        "s/mime",
+                        "ipsec end system",
+                        "ipsec tunnel",
+                        "ipsec user",
+                        "timestamping",
+                        "ocsp signing",
+                        "microsoft sgc",
+                        "netscape sgc"}) {
     CAPTURE(u);
     CHECK(isKnownUsage(u));
   }

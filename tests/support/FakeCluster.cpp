@@ -17,13 +17,12 @@ FakeCluster::FakeCluster(ClusterOptions options) : options_(std::move(options)) 
 FakeCluster::~FakeCluster() { process_.stop(std::chrono::seconds(5)); }
 
 void FakeCluster::start() {
-  std::vector<std::string> argv = {fakeApiserverBinary(), "--listen", "127.0.0.1:" + std::to_string(port_),
-                                   "--pki-dir", (tmp_.path() / "pki").string(), "--state-file", (tmp_.path() / "state.json").string()};
+  std::vector<std::string> argv = {fakeApiserverBinary(),          "--listen",     "127.0.0.1:" + std::to_string(port_), "--pki-dir",
+                                   (tmp_.path() / "pki").string(), "--state-file", (tmp_.path() / "state.json").string()};
   argv.insert(argv.end(), {"--rbac", FAKEAPI_BOOTSTRAP_RBAC});
   for (const auto& f : options_.rbacFiles) argv.insert(argv.end(), {"--rbac", f});
   if (options_.watchWindow) argv.insert(argv.end(), {"--watch-window", std::to_string(options_.watchWindow)});
-  if (options_.bookmarkIntervalSeconds)
-    argv.insert(argv.end(), {"--bookmark-interval", std::to_string(options_.bookmarkIntervalSeconds)});
+  if (options_.bookmarkIntervalSeconds) argv.insert(argv.end(), {"--bookmark-interval", std::to_string(options_.bookmarkIntervalSeconds)});
   argv.insert(argv.end(), options_.extraArgs.begin(), options_.extraArgs.end());
   std::filesystem::remove(tmp_.path() / "pki" / "port");
   process_ = Process(argv, (tmp_.path() / "fake-apiserver.log").string());
@@ -85,9 +84,10 @@ void FakeCluster::addNode(const std::string& name, const std::vector<std::pair<s
 }
 
 void FakeCluster::addApiServerService(const std::string& clusterIP, const std::string& endpointIP) {
-  admin().requestJson("POST", "/api/v1/namespaces/default/services",
-                      nlohmann::json{{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "kubernetes"}}},
-                                     {"spec", {{"clusterIPs", {clusterIP}}}}});
+  admin().requestJson(
+      "POST", "/api/v1/namespaces/default/services",
+      nlohmann::json{
+          {"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "kubernetes"}}}, {"spec", {{"clusterIPs", {clusterIP}}}}});
   admin().requestJson("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
                       nlohmann::json{{"apiVersion", "discovery.k8s.io/v1"},
                                      {"kind", "EndpointSlice"},
@@ -176,8 +176,6 @@ k8s::CertificateSigningRequest waitForCsr(k8s::KubeClient& client, const std::st
 
 bool isIssued(const k8s::CertificateSigningRequest& csr) { return !csr.status.certificate.empty(); }
 bool isDenied(const k8s::CertificateSigningRequest& csr) { return k8s::hasCondition(csr, "Denied"); }
-bool isDecided(const k8s::CertificateSigningRequest& csr) {
-  return isIssued(csr) || isDenied(csr) || k8s::hasCondition(csr, "Failed");
-}
+bool isDecided(const k8s::CertificateSigningRequest& csr) { return isIssued(csr) || isDenied(csr) || k8s::hasCondition(csr, "Failed"); }
 
 }  // namespace itest

@@ -97,8 +97,7 @@ std::string Process::log() const {
 }
 
 bool Process::waitForLog(const std::string& text, std::chrono::milliseconds timeout) {
-  return eventually([&] { return log().find(text) != std::string::npos || !running(); }, timeout) &&
-         log().find(text) != std::string::npos;
+  return eventually([&] { return log().find(text) != std::string::npos || !running(); }, timeout) && log().find(text) != std::string::npos;
 }
 
 std::pair<int, std::string> httpGet(int port, const std::string& path) {

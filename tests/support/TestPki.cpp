@@ -42,8 +42,7 @@ void setRandomSerial(X509* cert) {
 
 void addSubject(X509_NAME* name, const std::vector<std::pair<std::string, std::string>>& subject) {
   for (const auto& [k, v] : subject) {
-    check(X509_NAME_add_entry_by_txt(name, k.c_str(), MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(v.c_str()),
-                                     -1, -1, 0) == 1,
+    check(X509_NAME_add_entry_by_txt(name, k.c_str(), MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1, 0) == 1,
           "subject entry");
   }
 }
