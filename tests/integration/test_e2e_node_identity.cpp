@@ -15,14 +15,6 @@ std::string conditionReason(const k8s::CertificateSigningRequest& csr, const std
   return c ? c->reason : "";
 }
 
-// The node itself replaces its status.addresses (PUT /status with its own credentials).
-void listOwnAddresses(FakeCluster& cluster, const std::string& node, std::vector<k8s::NodeAddress> addresses) {
-  auto client = cluster.clientFor(cluster.nodeKubeconfig(node));
-  auto own = client->get<k8s::Node>(node);
-  own.addresses = std::move(addresses);
-  client->updateSubresource(own, "status");
-}
-
 void createMachine(k8s::KubeClient& admin, const std::string& name, const std::string& node, const std::vector<std::string>& ips) {
   nlohmann::json addresses = nlohmann::json::array();
   for (const auto& ip : ips) addresses.push_back({{"type", "InternalIP"}, {"address", ip}});
@@ -49,18 +41,17 @@ TEST_CASE("e2e node identity: a node that lists other nodes' or the cluster's id
   CHECK(op.log().find("allowedCIDRs is empty") != std::string::npos);
 
   // worker-3 goes away from its IP (NotReady, being replaced): the IP stays its for historyWindow.
-  listOwnAddresses(s.cluster, "worker-3", {{"Hostname", "worker-3"}});
+  s.cluster.listOwnAddresses("worker-3", {{"Hostname", "worker-3"}});
   // worker-1, with its own credentials, lists everything it wants a certificate for.
-  listOwnAddresses(s.cluster, "worker-1",
-                   {{"InternalIP", "10.0.0.1"},
-                    {"Hostname", "worker-1"},
-                    {"InternalIP", "10.0.0.2"},
-                    {"InternalDNS", "worker-2"},
-                    {"InternalIP", "10.96.0.1"},
-                    {"InternalIP", "192.168.10.5"},
-                    {"InternalDNS", "kubernetes.default.svc"},
-                    {"InternalIP", "10.100.0.5"},
-                    {"InternalIP", "10.0.0.3"}});
+  s.cluster.listOwnAddresses("worker-1", {{"InternalIP", "10.0.0.1"},
+                                          {"Hostname", "worker-1"},
+                                          {"InternalIP", "10.0.0.2"},
+                                          {"InternalDNS", "worker-2"},
+                                          {"InternalIP", "10.96.0.1"},
+                                          {"InternalIP", "192.168.10.5"},
+                                          {"InternalDNS", "kubernetes.default.svc"},
+                                          {"InternalIP", "10.100.0.5"},
+                                          {"InternalIP", "10.0.0.3"}});
   REQUIRE(eventually([&] { return op.metric("csr_operator_node_address_changes_total") >= 2; }, std::chrono::seconds(10)));
 
   struct Case {
@@ -106,7 +97,7 @@ TEST_CASE("e2e node identity: a CSR that arrives before its Node lists the addre
   REQUIRE(op.process().waitForLog("retrying csr=late", std::chrono::seconds(15)));
   CHECK(s.cluster.admin().get<k8s::CertificateSigningRequest>("late").status.conditions.empty());
   // The cloud-controller-manager (here: the node itself) adds the address.
-  listOwnAddresses(s.cluster, "worker-2", {{"InternalIP", "10.0.0.2"}, {"InternalIP", "10.0.0.22"}, {"Hostname", "worker-2"}});
+  s.cluster.listOwnAddresses("worker-2", {{"InternalIP", "10.0.0.2"}, {"InternalIP", "10.0.0.22"}, {"Hostname", "worker-2"}});
   auto csr = waitForCsr(s.cluster.admin(), "late", isIssued, std::chrono::seconds(30));
   CHECK(isIssued(csr));
   CHECK(conditionReason(csr, "Approved") == "AutoApproved");
@@ -124,7 +115,7 @@ TEST_CASE("e2e node identity: with addressSource machine the Machine decides, no
   REQUIRE(eventually([&] { return ready(op); }, std::chrono::seconds(15)));
 
   // worker-1's own status lies; worker-2's is behind its Machine.
-  listOwnAddresses(s.cluster, "worker-1", {{"InternalIP", "10.0.0.1"}, {"InternalIP", "10.0.0.50"}, {"Hostname", "worker-1"}});
+  s.cluster.listOwnAddresses("worker-1", {{"InternalIP", "10.0.0.1"}, {"InternalIP", "10.0.0.50"}, {"Hostname", "worker-1"}});
   s.createServing("node-lies", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.50"}));
   s.createServing("machine-says", "worker-2", Scenario::servingRequest("worker-2", {"worker-2"}, {"10.0.0.12"}));
 

@@ -75,14 +75,6 @@ std::string deniedReason(const k8s::CertificateSigningRequest& csr) {
   return c ? c->reason : "";
 }
 
-// The node itself replaces its status.addresses, as a kubelet or cloud-controller-manager does.
-void listOwnAddresses(FakeCluster& cluster, const std::string& node, std::vector<k8s::NodeAddress> addresses) {
-  auto client = cluster.clientFor(cluster.nodeKubeconfig(node));
-  auto own = client->get<k8s::Node>(node);
-  own.addresses = std::move(addresses);
-  client->updateSubresource(own, "status");
-}
-
 // Serving CSRs from worker-1 claiming `ip`, one after another, until one is denied for `reason`:
 // those the operator decides before it has seen the change are signed, which is the stale window
 // this test bounds. True when a denial came before the deadline.
@@ -145,7 +137,7 @@ TEST_CASE("e2e silent watch: a Node address added while the Node watch is silent
   const size_t before = occurrences(r.op.log(), reopenedLine("Node"));
   r.silence("nodes");
   const auto deadline = std::chrono::steady_clock::now() + kSilence + kMargin;
-  listOwnAddresses(s.cluster, "worker-2", {{"InternalIP", "10.0.0.2"}, {"InternalIP", "10.0.0.22"}, {"Hostname", "worker-2"}});
+  s.cluster.listOwnAddresses("worker-2", {{"InternalIP", "10.0.0.2"}, {"InternalIP", "10.0.0.22"}, {"Hostname", "worker-2"}});
   auto csr = decidedBy(s.cluster.admin(), "late-address", deadline);
   CHECK(isIssued(csr));
   r.requireReopened("Node", before, deadline);
@@ -158,8 +150,8 @@ TEST_CASE(
   s.cluster.addApiServerService("10.96.0.1", "192.168.10.5");
   // worker-1 lists the addresses the API server is about to move to (it may, until they are the
   // cluster's own).
-  listOwnAddresses(s.cluster, "worker-1",
-                   {{"InternalIP", "10.0.0.1"}, {"Hostname", "worker-1"}, {"InternalIP", "10.96.0.7"}, {"InternalIP", "192.168.10.9"}});
+  s.cluster.listOwnAddresses(
+      "worker-1", {{"InternalIP", "10.0.0.1"}, {"Hostname", "worker-1"}, {"InternalIP", "10.96.0.7"}, {"InternalIP", "192.168.10.9"}});
   Running r(s, "silent-identity");
   auto& admin = s.cluster.admin();
 

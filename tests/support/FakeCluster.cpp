@@ -96,6 +96,13 @@ void FakeCluster::addApiServerService(const std::string& clusterIP, const std::s
                                      {"endpoints", {{{"addresses", {endpointIP}}}}}});
 }
 
+void FakeCluster::listOwnAddresses(const std::string& node, std::vector<k8s::NodeAddress> addresses) {
+  auto client = clientFor(nodeKubeconfig(node));
+  auto own = client->get<k8s::Node>(node);
+  own.addresses = std::move(addresses);
+  client->updateSubresource(own, "status");
+}
+
 k8s::CertificateSigningRequest FakeCluster::createCsr(const std::string& kubeconfig, const std::string& name, const std::string& requestPem,
                                                       const std::string& signerName, std::vector<std::string> usages,
                                                       std::optional<int64_t> expirationSeconds) {

@@ -42,6 +42,9 @@ class FakeCluster {
   // The API server's own identity as kube-apiserver publishes it: the default/kubernetes Service
   // with this ClusterIP and its EndpointSlice with this endpoint address.
   void addApiServerService(const std::string& clusterIP, const std::string& endpointIP);
+  // The node itself replaces its status.addresses (PUT /status with its own credentials), as a
+  // kubelet or cloud-controller-manager does.
+  void listOwnAddresses(const std::string& node, std::vector<k8s::NodeAddress> addresses);
 
   // Creates a CSR as `kubeconfig`'s user.
   k8s::CertificateSigningRequest createCsr(const std::string& kubeconfig, const std::string& name, const std::string& requestPem,
