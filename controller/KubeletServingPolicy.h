@@ -17,11 +17,6 @@
 #include <functional>
 #include <vector>
 
-namespace signers {
-struct ParsedRequest;
-class Signer;
-}  // namespace signers
-
 namespace csrop {
 
 struct NamedServingCheck;
