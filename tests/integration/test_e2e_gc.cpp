@@ -35,7 +35,12 @@ TEST_CASE("e2e: garbage collection deletes what is due and nothing else") {
   };
   CHECK(eventually([&] { return gone("unissued") && gone("denied"); }, std::chrono::seconds(25), std::chrono::milliseconds(250)));
   CHECK_FALSE(gone("pending-other-signer"));
-  CHECK(op.metric("csr_operator_gc_deleted_total", {"approved but never issued"}) == 1);
-  CHECK(op.metric("csr_operator_gc_deleted_total", {"reason=\"denied\""}) == 1);
+  // Counted just after each DELETE returns, so after the CSR is gone.
+  CHECK(eventually(
+      [&] {
+        return op.metric("csr_operator_gc_deleted_total", {"approved but never issued"}) == 1 &&
+               op.metric("csr_operator_gc_deleted_total", {"reason=\"denied\""}) == 1;
+      },
+      std::chrono::seconds(10)));
   CHECK(op.stop() == 0);
 }

@@ -26,13 +26,15 @@ TEST_CASE("e2e: two replicas never sign a CSR twice and fail over") {
                     Scenario::servingRequest("worker-1", {"worker-1-" + std::to_string(i) + ".ha.example"}, {"10.0.0.1"}));
   }
   for (const auto& n : names) REQUIRE(isIssued(waitForCsr(s.cluster.admin(), n, isIssued)));
-  CHECK(a.metric("csr_operator_certificates_issued_total") + b.metric("csr_operator_certificates_issued_total") == 12);
+  // Each counter moves just after its status write returns, so after the certificate is visible.
+  CHECK(eventually(
+      [&] { return a.metric("csr_operator_certificates_issued_total") + b.metric("csr_operator_certificates_issued_total") == 12; },
+      std::chrono::seconds(10)));
 
   OperatorProcess& leader = a.metric("csr_operator_leader") == 1 ? a : b;
   OperatorProcess& standby = &leader == &a ? b : a;
   CHECK(standby.metric("csr_operator_certificates_issued_total") == 0);
-  const auto issuedByLeader = leader.metric("csr_operator_certificates_issued_total");
-  CHECK(issuedByLeader == 12);
+  CHECK(leader.metric("csr_operator_certificates_issued_total") == 12);
 
   SUBCASE("the standby takes over when the leader is killed") {
     leader.kill();
@@ -43,7 +45,7 @@ TEST_CASE("e2e: two replicas never sign a CSR twice and fail over") {
     // lease 3s + retry period: the standby must not wait much longer than the lease.
     CHECK(std::chrono::steady_clock::now() - killedAt < std::chrono::seconds(10));
     CHECK(standby.metric("csr_operator_leader") == 1);
-    CHECK(standby.metric("csr_operator_certificates_issued_total") == 1);
+    CHECK(eventually([&] { return standby.metric("csr_operator_certificates_issued_total") == 1; }, std::chrono::seconds(10)));
     CHECK(standby.stop() == 0);
   }
 

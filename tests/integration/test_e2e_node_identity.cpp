@@ -81,7 +81,7 @@ TEST_CASE("e2e node identity: a node that lists other nodes' or the cluster's id
   CHECK(k8s::findCondition(released, "Denied")->message.find("worker-3") != std::string::npos);
   auto honest = waitForCsr(admin, "honest", isIssued);
   CHECK(isIssued(honest));
-  CHECK(op.metric("csr_operator_address_conflicts_total") >= 3);
+  CHECK(eventually([&] { return op.metric("csr_operator_address_conflicts_total") >= 3; }, std::chrono::seconds(10)));
   // The counter moves just after the certificate is written.
   CHECK(eventually([&] { return op.metric("csr_operator_certificates_issued_total", {"kubernetes.io/kubelet-serving"}) == 1; },
                    std::chrono::seconds(5)));

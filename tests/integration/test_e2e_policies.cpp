@@ -57,7 +57,10 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
     auto notAfter = signers::certificateNotAfter(csr.status.certificate);
     REQUIRE(notAfter);
     CHECK(*notAfter > std::chrono::system_clock::now() + std::chrono::hours(24 * 300));
-    CHECK(op.metric("csr_operator_certificates_issued_total", {"kubernetes.io/kubelet-serving"}) == 1);
+    // The counter moves just after the status write returns, so after the certificate is visible;
+    // the decision is counted before the approval is written.
+    CHECK(eventually([&] { return op.metric("csr_operator_certificates_issued_total", {"kubernetes.io/kubelet-serving"}) == 1; },
+                     std::chrono::seconds(10)));
     CHECK(op.metric("csr_operator_decisions_total", {"decision=\"approve\""}) == 1);
     const double caNotAfter = op.metric("csr_operator_ca_not_after_seconds", {"kubernetes.io/kubelet-serving"});
     const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -90,7 +90,17 @@ TEST_CASE("e2e: faults lose no CSR and sign none twice") {
   createBatch("restarted");
   allIssued();
 
-  // Every certificate was issued exactly once: one counter increment and one log line per CSR.
+  // Every certificate was issued exactly once: one counter increment and one log line per CSR. Both
+  // come just after the status write returns, so they are awaited, then counted.
+  CHECK(eventually(
+      [&] {
+        if (op.metric("csr_operator_certificates_issued_total") != created) return false;
+        const std::string log = op.log();
+        for (const auto& n : names)
+          if (issuedLogLines(log, n) == 0) return false;
+        return true;
+      },
+      std::chrono::seconds(10)));
   CHECK(op.metric("csr_operator_certificates_issued_total") == created);
   const std::string log = op.log();
   for (const auto& n : names) {
