@@ -27,7 +27,7 @@ void CsrController::csrAdded(const CachedCsr& csr) {
   p_.queue.add(csr.csr.metadata.name);
 }
 
-void CsrController::csrUpdated(const CachedCsr&, const CachedCsr& now) { csrAdded(now); }
+void CsrController::csrUpdated(const CachedCsr& now) { csrAdded(now); }
 
 void CsrController::csrDeleted(const CachedCsr& csr) {
   const auto& name = csr.csr.metadata.name;

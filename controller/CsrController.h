@@ -52,7 +52,7 @@ class CsrController {
 
   // Informer handlers: keep the flood guard's and the duplicate index's view current, enqueue.
   void csrAdded(const CachedCsr& csr);
-  void csrUpdated(const CachedCsr& old, const CachedCsr& now);
+  void csrUpdated(const CachedCsr& now);
   void csrDeleted(const CachedCsr& csr);
   // Every cached CSR, again (after the caches sync, and when this replica becomes leader).
   void enqueueAll();

@@ -246,7 +246,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   if (nodeView) duplicates = std::make_unique<DuplicateRequests>(std::string(KubeletServingPolicy::kSignerName));
   CsrController controller({csrs, client, queue, approver.get(), signer, pending, duplicates.get(), mayWrite});
   csrs.onAdd([&](const CachedCsr& csr) { controller.csrAdded(csr); });
-  csrs.onUpdate([&](const CachedCsr& old, const CachedCsr& now) { controller.csrUpdated(old, now); });
+  csrs.onUpdate([&](const CachedCsr& now) { controller.csrUpdated(now); });
   csrs.onDelete([&](const CachedCsr& csr) { controller.csrDeleted(csr); });
 
   std::vector<CacheSync> caches{{"certificatesigningrequests", [&] { return csrs.hasSynced(); }}};

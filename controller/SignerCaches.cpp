@@ -26,9 +26,8 @@ k8s::ListOptions SignerCaches::selectorFor(const std::string& signerName) {
 void SignerCaches::onAdd(const std::function<void(const Csr&)>& f) {
   for (auto& i : informers_) i->onAdd([f](const nlohmann::json& j) { f(readCachedCsr(j)); });
 }
-void SignerCaches::onUpdate(const std::function<void(const Csr&, const Csr&)>& f) {
-  for (auto& i : informers_)
-    i->onUpdate([f](const nlohmann::json& old, const nlohmann::json& now) { f(readCachedCsr(old), readCachedCsr(now)); });
+void SignerCaches::onUpdate(const std::function<void(const Csr&)>& f) {
+  for (auto& i : informers_) i->onUpdate([f](const nlohmann::json&, const nlohmann::json& now) { f(readCachedCsr(now)); });
 }
 void SignerCaches::onDelete(const std::function<void(const Csr&)>& f) {
   for (auto& i : informers_) i->onDelete([f](const nlohmann::json& j) { f(readCachedCsr(j)); });

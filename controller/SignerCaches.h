@@ -28,7 +28,9 @@ class SignerCaches : public CsrLister {
 
   // Handlers run on the informers' threads (one per signer), so they must be thread-safe.
   void onAdd(const std::function<void(const Csr&)>& f);
-  void onUpdate(const std::function<void(const Csr& old, const Csr& now)>& f);
+  // Only the new state: the controller is level-based, and decoding the old one would double the
+  // work per watch event.
+  void onUpdate(const std::function<void(const Csr& now)>& f);
   void onDelete(const std::function<void(const Csr&)>& f);
 
   // Blocks: runs every informer (one thread each) until stop is requested.
