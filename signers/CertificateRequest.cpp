@@ -133,8 +133,17 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
   if (block.value().label != "CERTIFICATE REQUEST") {
     return R::fail("PEM block type must be CERTIFICATE REQUEST, found " + block.value().label);
   }
+  return parseCertificateRequestDer(block.value().der, limits);
+}
+
+Result<ParsedRequest> parseCertificateRequestDer(std::span<const unsigned char> bytes, const RequestLimits& limits) {
+  using R = Result<ParsedRequest>;
+  if (bytes.size() > limits.maxPemBytes) {
+    return R::fail("request is " + std::to_string(bytes.size()) + " bytes, more than the limit of " + std::to_string(limits.maxPemBytes));
+  }
+  ERR_clear_error();
   RequestDer der;
-  if (auto err = splitRequestDer(block.value().der, der)) return R::fail(*err);
+  if (auto err = splitRequestDer(bytes, der)) return R::fail(*err);
   auto key = publicKeyFromRequest(der);
   if (!key) return R::fail(key.error());
   if (auto err = verifyRequestSignature(der, key.value())) return R::fail(*err);

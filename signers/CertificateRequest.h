@@ -2,6 +2,7 @@
 // PKCS#10 parsing: PEM in, verified and decoded request out. No policy is applied here beyond
 // well-formedness and size limits; profiles decide what is acceptable.
 #include <cstddef>
+#include <span>
 #include <string_view>
 
 #include <openssl/x509.h>
@@ -21,6 +22,10 @@ struct RequestLimits {
 // refused, never interpreted. The self-signature must verify. Errors are single sentences
 // suitable for a CSR condition message.
 Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const RequestLimits& limits = {});
+
+// The same for the DER of the request alone (PodCertificateRequest's stubPKCS10Request): every
+// rule above but the PEM ones; limits.maxPemBytes bounds the DER length.
+Result<ParsedRequest> parseCertificateRequestDer(std::span<const unsigned char> der, const RequestLimits& limits = {});
 
 // What a cache keeps instead of a request over RequestLimits::maxPemBytes: this prefix and the
 // original size in decimal. parseCertificateRequest refuses it with the same "more than the limit"

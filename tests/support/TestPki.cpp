@@ -3,6 +3,7 @@
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 
 #include <array>
 #include <cstdio>
@@ -63,6 +64,8 @@ EvpPkeyPtr freshKey(KeyKind kind) {
     case KeyKind::P384: k = EVP_EC_gen("P-384"); break;
     case KeyKind::P521: k = EVP_EC_gen("P-521"); break;
     case KeyKind::Ed25519: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyKind::Rsa3072: k = EVP_RSA_gen(3072); break;
+    case KeyKind::Rsa4096: k = EVP_RSA_gen(4096); break;
   }
   check(k != nullptr, "key generation");
   return EvpPkeyPtr(k);
@@ -259,6 +262,52 @@ CsrOptions nodeClientCsr(const std::string& node) {
   CsrOptions o;
   o.subject = {{"O", "system:nodes"}, {"CN", "system:node:" + node}};
   return o;
+}
+
+std::string publicKeyDer(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key, &der);
+  check(len > 0, "i2d_PUBKEY");
+  OpenSslBytesPtr owned(der);
+  return std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+}
+
+std::string proofOfPossession(EVP_PKEY* key, const std::string& podUid) {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;
+  const int type = EVP_PKEY_get_base_id(key);
+  const char* md = type == EVP_PKEY_ED25519 ? nullptr : "SHA256";
+  check(ctx && EVP_DigestSignInit_ex(ctx.get(), &pctx, md, nullptr, nullptr, key, nullptr) == 1, "EVP_DigestSignInit_ex");
+  if (type == EVP_PKEY_RSA) {
+    check(
+        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_MAX) == 1,
+        "RSA-PSS parameters");
+  }
+  const auto* data = reinterpret_cast<const unsigned char*>(podUid.data());
+  std::size_t len = 0;
+  check(EVP_DigestSign(ctx.get(), nullptr, &len, data, podUid.size()) == 1, "EVP_DigestSign (size)");
+  std::string sig(len, '\0');
+  check(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, data, podUid.size()) == 1, "EVP_DigestSign");
+  sig.resize(len);
+  return sig;
+}
+
+std::string stubPkcs10Der(EVP_PKEY* key) {
+  X509ReqPtr req(X509_REQ_new());
+  check(req && X509_REQ_set_version(req.get(), 0) == 1 && X509_REQ_set_pubkey(req.get(), key) == 1, "X509_REQ_new");
+  const EVP_MD* md = nullptr;
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
+    const int bits = EVP_PKEY_get_bits(key);
+    md = EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && bits == 384   ? EVP_sha384()
+         : EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && bits == 521 ? EVP_sha512()
+                                                                   : EVP_sha256();
+  }
+  check(X509_REQ_sign(req.get(), key, md) > 0, "X509_REQ_sign");
+  unsigned char* der = nullptr;
+  int len = i2d_X509_REQ(req.get(), &der);
+  check(len > 0, "i2d_X509_REQ");
+  OpenSslBytesPtr owned(der);
+  return std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
 }
 
 X509Ptr parseCertPem(const std::string& pem) {

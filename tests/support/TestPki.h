@@ -12,7 +12,7 @@
 
 namespace testpki {
 
-enum class KeyKind { Rsa1024, Rsa2048, P256, P384, P521, Ed25519 };
+enum class KeyKind { Rsa1024, Rsa2048, P256, P384, P521, Ed25519, Rsa3072, Rsa4096 };
 
 // Fixed test keys: generated once per process for each kind and role and shared (RSA generation
 // is slow); returns a new reference. Different roles get different keys, for fixtures that need a
@@ -94,6 +94,15 @@ std::string makeCsr(const CsrOptions& options);
 // Kubelet-serving style request for node `node`.
 CsrOptions nodeServingCsr(const std::string& node = "worker-1");
 CsrOptions nodeClientCsr(const std::string& node = "worker-1");
+
+// PodCertificateRequest key material as the kubelet makes it (pkg/kubelet/podcertificate):
+// the SubjectPublicKeyInfo DER (spec.pkixPublicKey); the proof of possession over the pod UID
+// (Ed25519; ECDSA ASN.1 over SHA-256; RSA-PSS SHA-256 with the maximum salt, Go's SignPSS with nil
+// options); an empty PKCS#10 request signed by the key (spec.stubPKCS10Request, DER; SHA-256 for
+// RSA and P-256, SHA-384 for P-384, SHA-512 for P-521, as Go's CreateCertificateRequest picks).
+std::string publicKeyDer(EVP_PKEY* key);
+std::string proofOfPossession(EVP_PKEY* key, const std::string& podUid);
+std::string stubPkcs10Der(EVP_PKEY* key);
 
 signers::X509Ptr parseCertPem(const std::string& pem);
 int countPemCertificates(const std::string& pem);
