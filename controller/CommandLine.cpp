@@ -73,7 +73,7 @@ std::string usageText() {
          "commands:\n"
          "  run --config FILE [--kubeconfig FILE] [--context NAME]   run the controller\n"
          "  check-config --config FILE                               validate a configuration and print it\n"
-         "  pki <sign|check-expiration|verify|init> ...              offline PKI for kubeadm External CA mode\n"
+         "  pki <init|sign|renew|kubeconfig|...> ...                 offline PKI for kubeadm External CA mode\n"
          "  version                                                  print the version\n"
          "run flags (override the file, --set and the environment): --log-level L --workers N --kube-api-qps Q\n"
          "  --kube-api-burst B --http-bind-address ADDR --leader-elect=true|false\n"

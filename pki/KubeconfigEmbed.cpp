@@ -97,7 +97,7 @@ signers::Result<KubeconfigCredentials> readKubeconfigFile(const std::filesystem:
 }
 
 signers::Result<std::string> embedClientCertificate(const std::string& yamlText, const std::string& shownAs, const std::string& certPem,
-                                                    const std::string& caPem) {
+                                                    const std::string& caPem, const std::string& keyPem) {
   using S = signers::Result<std::string>;
   try {
     YAML::Node doc = YAML::Load(yamlText);
@@ -106,6 +106,10 @@ signers::Result<std::string> embedClientCertificate(const std::string& yamlText,
     YAML::Node user = located.value().user;
     user.remove("client-certificate");
     user["client-certificate-data"] = signers::base64Encode(certPem);
+    if (!keyPem.empty()) {
+      user.remove("client-key");
+      user["client-key-data"] = signers::base64Encode(keyPem);
+    }
     YAML::Node cluster = located.value().cluster;
     if (cluster && cluster.IsMap() && !cluster["certificate-authority-data"] && !cluster["certificate-authority"] && !caPem.empty()) {
       cluster["certificate-authority-data"] = signers::base64Encode(caPem);
@@ -117,6 +121,40 @@ signers::Result<std::string> embedClientCertificate(const std::string& yamlText,
   } catch (const YAML::Exception& e) {
     return S::fail(shownAs + " is not valid YAML: " + e.what());
   }
+}
+
+std::string buildClientKubeconfig(const ClientKubeconfig& k) {
+  // Keys in the order clientcmd.Write gives them (the JSON form's, sorted), so a diff against a
+  // kubeadm-written file shows only the data.
+  const std::string context = k.userName + "@" + k.clusterName;
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "v1";
+  out << YAML::Key << "clusters" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "certificate-authority-data" << YAML::Value << signers::base64Encode(k.caPem);
+  out << YAML::Key << "server" << YAML::Value << k.server;
+  out << YAML::EndMap;
+  out << YAML::Key << "name" << YAML::Value << k.clusterName;
+  out << YAML::EndMap << YAML::EndSeq;
+  out << YAML::Key << "contexts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "context" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "cluster" << YAML::Value << k.clusterName;
+  out << YAML::Key << "user" << YAML::Value << k.userName;
+  out << YAML::EndMap;
+  out << YAML::Key << "name" << YAML::Value << context;
+  out << YAML::EndMap << YAML::EndSeq;
+  out << YAML::Key << "current-context" << YAML::Value << context;
+  out << YAML::Key << "kind" << YAML::Value << "Config";
+  out << YAML::Key << "preferences" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+  out << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << k.userName;
+  out << YAML::Key << "user" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "client-certificate-data" << YAML::Value << signers::base64Encode(k.certPem);
+  out << YAML::Key << "client-key-data" << YAML::Value << signers::base64Encode(k.keyPem);
+  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 }  // namespace csrop::pki

@@ -9,19 +9,26 @@ namespace csrop::pki {
 PkiArgs::PkiArgs(const std::vector<std::string>& args, const std::set<std::string>& valueFlags, const std::set<std::string>& switches) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (!a.starts_with("--")) throw PkiUsageError("unexpected argument \"" + a + "\"");
-    std::string name = a.substr(2);
+    std::string name;
     std::optional<std::string> inlineValue;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      inlineValue = name.substr(eq + 1);
-      name.resize(eq);
+    if (a.starts_with("--")) {
+      name = a.substr(2);
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        inlineValue = name.substr(eq + 1);
+        name.resize(eq);
+      }
+    } else if (a.size() >= 2 && a[0] == '-' && valueFlags.contains(a.substr(1, 1))) {
+      name = a.substr(1, 1);
+      if (a.size() > 2) inlineValue = a.substr(a[2] == '=' ? 3 : 2);
+    } else {
+      throw PkiUsageError("unexpected argument \"" + a + "\"");
     }
     if (valueFlags.contains(name)) {
       if (!inlineValue) {
         if (i + 1 >= args.size()) throw PkiUsageError("--" + name + " needs a value");
         inlineValue = args[++i];
       }
-      values_[name] = *inlineValue;
+      values_[name].push_back(*inlineValue);
     } else if (switches.contains(name)) {
       if (inlineValue) throw PkiUsageError("--" + name + " takes no value");
       switches_.insert(name);
@@ -34,7 +41,25 @@ PkiArgs::PkiArgs(const std::vector<std::string>& args, const std::set<std::strin
 std::optional<std::string> PkiArgs::value(const std::string& flag) const {
   auto it = values_.find(flag);
   if (it == values_.end()) return std::nullopt;
-  return it->second;
+  return it->second.back();
+}
+
+std::vector<std::string> PkiArgs::list(const std::string& flag) const {
+  std::vector<std::string> out;
+  auto it = values_.find(flag);
+  if (it == values_.end()) return out;
+  for (const auto& v : it->second) {
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t comma = v.find(',', start);
+      std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (item.empty()) throw PkiUsageError("--" + flag + " has an empty item in \"" + v + "\"");
+      out.push_back(std::move(item));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
 }
 
 std::string PkiArgs::required(const std::string& flag) const {

@@ -1,4 +1,5 @@
-// Flag parsing shared by the pki subcommands: "--flag value", "--flag=value" and boolean switches.
+// Flag parsing shared by the pki subcommands: "--flag value", "--flag=value", boolean switches, and
+// kubeadm's one-letter spellings ("-o json", "-o=json", "-ojson") for value flags named by one letter.
 #pragma once
 
 #include <chrono>
@@ -21,12 +22,16 @@ class PkiArgs {
   // Throws PkiUsageError for unknown flags, missing values and positional arguments.
   PkiArgs(const std::vector<std::string>& args, const std::set<std::string>& valueFlags, const std::set<std::string>& switches);
 
+  // The last value given for the flag.
   std::optional<std::string> value(const std::string& flag) const;
+  // Every value, in order; each may be a comma-separated list, as pflag's StringSlice reads it
+  // ("--org a,b --org c" is a, b, c). Empty items are refused.
+  std::vector<std::string> list(const std::string& flag) const;
   std::string required(const std::string& flag) const;
   bool has(const std::string& flag) const;
 
  private:
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> values_;
   std::set<std::string> switches_;
 };
 

@@ -1,6 +1,7 @@
 #include "pki/PkiCheckExpiration.h"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <ostream>
 #include <system_error>
@@ -13,6 +14,7 @@
 #include "pki/KubeadmProfiles.h"
 #include "pki/PemFiles.h"
 #include "pki/PkiTree.h"
+#include "pki/TabWriter.h"
 #include "signers/Validity.h"
 
 namespace csrop::pki {
@@ -22,17 +24,22 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
+// One entry of kubeadm's output.kubeadm.k8s.io/v1alpha3 Certificate (cmd/kubeadm/app/apis/output/
+// v1alpha3/types.go), plus what csr-operator reports beside it on stderr and in the exit code.
 struct Row {
   std::string name;
+  std::string shownAs;  // the file, for messages
   bool missing = false;
   std::string invalid;  // why the file could not be read
   Clock::time_point notAfter{};
   std::string caName;  // empty for CA rows
   bool externallyManaged = false;
   bool expiringSoon = false;
+
+  bool present() const { return !missing && invalid.empty(); }
 };
 
-// "Dec 30, 2020 23:36 UTC", as kubeadm prints it.
+// "Dec 30, 2020 23:36 UTC": Go's "Jan 02, 2006 15:04 MST" on a UTC time.
 std::string kubeadmDate(Clock::time_point t) {
   std::time_t tt = Clock::to_time_t(t);
   struct tm tm {};
@@ -42,22 +49,111 @@ std::string kubeadmDate(Clock::time_point t) {
   return buf;
 }
 
-void printTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-  // Like Go's tabwriter(minwidth 10, padding 3) that kubeadm uses.
-  std::vector<std::size_t> widths;
-  for (const auto& r : rows) {
-    widths.resize(std::max(widths.size(), r.size()), 0);
-    for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], r[i].size());
-  }
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(std::max<std::size_t>(widths[i] + 3, 10) - r[i].size(), ' ');
+// ResidualTimeSeconds: int64(time.Until(expiration) / time.Second), truncated toward zero.
+long long residualSeconds(const Row& r, Clock::time_point now) {
+  return std::chrono::duration_cast<std::chrono::seconds>(r.notAfter - now).count();
+}
+
+// kubeadm prints yesNo(...) with "%-8v".
+std::string yesNo(bool b) { return b ? "yes     " : "no      "; }
+
+std::string text(const std::vector<Row>& certs, const std::vector<Row>& cas, Clock::time_point now) {
+  // The cells of fetchCertificateExpirationInfo's text printer (certTextPrinter.PrintObj); an
+  // unreadable certificate is shaped like a missing one (kubeadm stops with an error instead).
+  std::vector<std::vector<std::string>> lines = {
+      {"CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "EXTERNALLY MANAGED"}};
+  for (const auto& r : certs) {
+    if (!r.present()) {
+      lines.push_back({(r.missing ? "!MISSING! " : "!INVALID! ") + r.name, "", "", "", ""});
+      continue;
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
+    lines.push_back({r.name, kubeadmDate(r.notAfter), shortHumanDuration(std::chrono::seconds(residualSeconds(r, now))), r.caName,
+                     yesNo(r.externallyManaged)});
   }
+  lines.push_back({""});
+  lines.push_back({"CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "EXTERNALLY MANAGED"});
+  for (const auto& r : cas) {
+    if (!r.present()) {
+      lines.push_back({(r.missing ? "!MISSING! " : "!INVALID! ") + r.name, "", "", ""});
+      continue;
+    }
+    lines.push_back(
+        {r.name, kubeadmDate(r.notAfter), shortHumanDuration(std::chrono::seconds(residualSeconds(r, now))), yesNo(r.externallyManaged)});
+  }
+  return tabwrite(lines);
+}
+
+// Field for field kubeadm's v1alpha3 Certificate, in its declaration order: name, expirationDate
+// (metav1.Time: RFC 3339 in UTC, null when zero), residualTime (seconds), externallyManaged, caName
+// (omitempty), missing. An unreadable certificate is reported as missing: it is not usable, and the
+// type has no field for why (that goes to stderr).
+nlohmann::ordered_json entry(const Row& r, Clock::time_point now) {
+  nlohmann::ordered_json j;
+  j["name"] = r.name;
+  j["expirationDate"] = r.present() ? nlohmann::ordered_json(signers::formatTime(r.notAfter)) : nlohmann::ordered_json(nullptr);
+  j["residualTime"] = r.present() ? residualSeconds(r, now) : 0;
+  j["externallyManaged"] = r.present() && r.externallyManaged;
+  if (r.present() && !r.caName.empty()) j["caName"] = r.caName;
+  j["missing"] = !r.present();
+  return j;
+}
+
+nlohmann::ordered_json document(const std::vector<Row>& certs, const std::vector<Row>& cas, Clock::time_point now) {
+  nlohmann::ordered_json doc;
+  doc["kind"] = "CertificateExpirationInfo";
+  doc["apiVersion"] = "output.kubeadm.k8s.io/v1alpha3";
+  doc["certificates"] = nlohmann::ordered_json::array();
+  doc["certificateAuthorities"] = nlohmann::ordered_json::array();
+  for (const auto& r : certs) doc["certificates"].push_back(entry(r, now));
+  for (const auto& r : cas) doc["certificateAuthorities"].push_back(entry(r, now));
+  return doc;
+}
+
+// kubeadm's YAML printer is sigs.k8s.io/yaml over the JSON form: keys sorted, strings that YAML would
+// read as something else (a timestamp) double-quoted, null as `null`. The values here are names from
+// the profile table, RFC 3339 dates, integers and booleans, so they are written directly.
+void yamlValue(std::string& out, const nlohmann::ordered_json& v) {
+  if (v.is_null())
+    out += "null";
+  else if (v.is_boolean())
+    out += v.get<bool>() ? "true" : "false";
+  else if (v.is_number())
+    out += std::to_string(v.get<long long>());
+  else {
+    const std::string s = v.get<std::string>();
+    const bool date = !s.empty() && std::isdigit(static_cast<unsigned char>(s[0]));
+    out += date ? "\"" + s + "\"" : s;
+  }
+}
+
+std::string yaml(const nlohmann::ordered_json& doc) {
+  std::string out;
+  auto sortedKeys = [](const nlohmann::ordered_json& object) {
+    std::vector<std::string> keys;
+    for (auto it = object.begin(); it != object.end(); ++it) keys.push_back(it.key());
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  for (const auto& key : sortedKeys(doc)) {
+    const auto& v = doc[key];
+    if (!v.is_array()) {
+      out += key + ": ";
+      yamlValue(out, v);
+      out += "\n";
+      continue;
+    }
+    out += key + ":" + (v.empty() ? " []\n" : "\n");
+    for (const auto& item : v) {
+      bool first = true;
+      for (const auto& field : sortedKeys(item)) {
+        out += (first ? "- " : "  ") + field + ": ";
+        yamlValue(out, item[field]);
+        out += "\n";
+        first = false;
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -75,11 +171,13 @@ std::string shortHumanDuration(std::chrono::seconds d) {
 }
 
 int runPkiCheckExpiration(const CheckExpirationOptions& options, std::ostream& out, std::ostream& err) {
-  PkiTree tree = PkiTree::at(options.dir);
+  PkiTree tree = PkiTree::split(options.kubeconfigDir, options.certDir);
   std::error_code ec;
-  if (!fs::is_directory(tree.root, ec)) {
-    err << "error: " << tree.root.string() << " is not a directory\n";
-    return 2;
+  for (const auto& dir : {tree.root, tree.pkiDir}) {
+    if (!fs::is_directory(dir, ec)) {
+      err << "error: " << dir.string() << " is not a directory (set --kubeconfig-dir and --cert-dir, or --dir for both)\n";
+      return 2;
+    }
   }
   auto externallyManaged = [&](CaId id) { return !fs::exists(tree.pkiDir / caProfile(id).keyPath, ec); };
   auto soon = [&](Clock::time_point notAfter) { return notAfter - options.now <= options.warnWithin; };
@@ -89,7 +187,7 @@ int runPkiCheckExpiration(const CheckExpirationOptions& options, std::ostream& o
     auto installed = loadInstalled(tree, p);
     // kubelet.conf is left out like kubeadm does, unless a certificate is embedded in it (signed by pki sign).
     if (!p.showInCheckExpiration && installed.state != InstalledCertificate::State::Present) continue;
-    Row row{p.name, false, "", {}, caProfile(p.ca).name, externallyManaged(p.ca), false};
+    Row row{p.name, installed.shownAs, false, "", {}, caProfile(p.ca).name, externallyManaged(p.ca), false};
     if (installed.state == InstalledCertificate::State::Missing)
       row.missing = true;
     else if (installed.state == InstalledCertificate::State::Invalid)
@@ -101,8 +199,8 @@ int runPkiCheckExpiration(const CheckExpirationOptions& options, std::ostream& o
     certs.push_back(row);
   }
   for (const auto& ca : caProfiles()) {
-    Row row{ca.name, false, "", {}, "", externallyManaged(ca.id), false};
     fs::path path = tree.treeCaCertPath(ca);
+    Row row{ca.name, tree.display(path), false, "", {}, "", externallyManaged(ca.id), false};
     if (!fs::exists(path, ec))
       row.missing = true;
     else if (auto cert = loadCertificateFile(path, tree.display(path)); !cert)
@@ -113,64 +211,26 @@ int runPkiCheckExpiration(const CheckExpirationOptions& options, std::ostream& o
     }
     cas.push_back(row);
   }
+  // renewal.Manager.Certificates() and CAs() are sorted by name.
   std::sort(certs.begin(), certs.end(), [](const Row& a, const Row& b) { return a.name < b.name; });
+  std::sort(cas.begin(), cas.end(), [](const Row& a, const Row& b) { return a.name < b.name; });
+
+  switch (options.output) {
+    case ExpirationOutput::Text: out << text(certs, cas, options.now); break;
+    case ExpirationOutput::Json: out << document(certs, cas, options.now).dump(4) << "\n"; break;
+    case ExpirationOutput::Yaml: out << yaml(document(certs, cas, options.now)); break;
+  }
 
   bool failing = false;
-  for (const auto& r : certs) failing = failing || r.expiringSoon || !r.invalid.empty();
-  for (const auto& r : cas) failing = failing || r.expiringSoon || !r.invalid.empty();
-
-  if (options.json) {
-    auto toJson = [&](const Row& r) {
-      nlohmann::json j = {{"name", r.name}, {"externallyManaged", r.externallyManaged}, {"missing", r.missing}};
-      if (!r.caName.empty()) j["caName"] = r.caName;
-      if (!r.invalid.empty()) j["invalid"] = r.invalid;
-      if (!r.missing && r.invalid.empty()) {
-        auto residual = std::chrono::duration_cast<std::chrono::seconds>(r.notAfter - options.now);
-        j["expirationDate"] = signers::formatTime(r.notAfter);
-        j["residualTime"] = residual.count() * 1000000000LL;  // nanoseconds, like kubeadm's time.Duration
-        j["expiringWithinThreshold"] = r.expiringSoon;
-      }
-      return j;
-    };
-    nlohmann::json doc = {{"kind", "CertificateExpirationInfo"},
-                          {"apiVersion", "output.kubeadm.k8s.io/v1alpha3"},
-                          {"warnWithinSeconds", options.warnWithin.count()},
-                          {"certificates", nlohmann::json::array()},
-                          {"certificateAuthorities", nlohmann::json::array()}};
-    for (const auto& r : certs) doc["certificates"].push_back(toJson(r));
-    for (const auto& r : cas) doc["certificateAuthorities"].push_back(toJson(r));
-    out << doc.dump(2) << "\n";
-  } else {
-    auto cells = [&](const Row& r, bool withCa) {
-      if (r.missing) return std::vector<std::string>{"!MISSING! " + r.name};
-      if (!r.invalid.empty()) return std::vector<std::string>{"!INVALID! " + r.name};
-      auto residual = std::chrono::duration_cast<std::chrono::seconds>(r.notAfter - options.now);
-      std::vector<std::string> c = {r.name, kubeadmDate(r.notAfter), shortHumanDuration(residual)};
-      if (withCa) c.push_back(r.caName);
-      c.push_back(r.externallyManaged ? "yes" : "no");
-      return c;
-    };
-    std::vector<std::vector<std::string>> table = {
-        {"CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "EXTERNALLY MANAGED"}};
-    for (const auto& r : certs) table.push_back(cells(r, true));
-    printTable(out, table);
-    out << "\n";
-    std::vector<std::vector<std::string>> caTable = {{"CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "EXTERNALLY MANAGED"}};
-    for (const auto& r : cas) caTable.push_back(cells(r, false));
-    printTable(out, caTable);
-  }
-  for (const auto& r : certs) {
-    if (!r.invalid.empty()) err << "error: " << r.invalid << "\n";
-  }
-  for (const auto& r : cas) {
-    if (!r.invalid.empty()) err << "error: " << r.invalid << "\n";
-  }
   for (const auto* list : {&certs, &cas}) {
     for (const auto& r : *list) {
+      if (r.missing) err << "missing: " << r.name << " (" << r.shownAs << ")\n";
+      if (!r.invalid.empty()) err << "error: " << r.invalid << "\n";
       if (r.expiringSoon) {
         err << (r.notAfter <= options.now ? "expired: " : "expiring soon: ") << r.name << " (NotAfter " << signers::formatTime(r.notAfter)
             << ", threshold " << shortHumanDuration(options.warnWithin) << ")\n";
       }
+      failing = failing || !r.present() || r.expiringSoon;
     }
   }
   return failing ? 1 : 0;

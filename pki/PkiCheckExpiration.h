@@ -1,5 +1,6 @@
-// `pki check-expiration`: the table of `kubeadm certs check-expiration`, for pki/*.crt files and
-// the certificates embedded in kubeconfigs, then the CA table; or the same as JSON.
+// `pki check-expiration`: `kubeadm certs check-expiration` for pki/*.crt files and the certificates
+// embedded in kubeconfigs, then the CAs; as kubeadm's text table or its CertificateExpirationInfo
+// (output.kubeadm.k8s.io/v1alpha3) in JSON or YAML.
 #pragma once
 
 #include <chrono>
@@ -8,14 +9,19 @@
 
 namespace csrop::pki {
 
+enum class ExpirationOutput { Text, Json, Yaml };
+
 struct CheckExpirationOptions {
-  std::filesystem::path dir;
-  bool json = false;
+  // kubeadm's defaults (--kubeconfig-dir, --cert-dir); they need not be nested.
+  std::filesystem::path kubeconfigDir = "/etc/kubernetes";
+  std::filesystem::path certDir = "/etc/kubernetes/pki";
+  ExpirationOutput output = ExpirationOutput::Text;
   std::chrono::seconds warnWithin{std::chrono::hours(24 * 30)};
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
 
-// Exit code: 0 nothing expires within warnWithin, 1 something does (or is unreadable), 2 bad tree.
+// Exit code: 0 everything present and nothing expires within warnWithin; 1 something does, is
+// missing or is unreadable; 2 bad directory.
 int runPkiCheckExpiration(const CheckExpirationOptions& options, std::ostream& out, std::ostream& err);
 
 // kubeadm's (apimachinery ShortHumanDuration) residual time: "364d", "9y", "<invalid>" once expired.

@@ -15,6 +15,14 @@ PkiTree PkiTree::at(const fs::path& root, const fs::path& caDir) {
   return t;
 }
 
+PkiTree PkiTree::split(const fs::path& kubeconfigDir, const fs::path& certDir, const fs::path& caDir) {
+  PkiTree t;
+  t.root = kubeconfigDir.lexically_normal();
+  t.pkiDir = certDir.lexically_normal();
+  t.caDir = caDir.empty() ? t.pkiDir : caDir.lexically_normal();
+  return t;
+}
+
 fs::path PkiTree::csrPath(const CertProfile& p) const {
   return p.storage == Storage::PkiFiles ? pkiDir / (p.basePath + ".csr") : root / (p.basePath + ".csr");
 }

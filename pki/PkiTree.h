@@ -16,6 +16,9 @@ struct PkiTree {
   std::filesystem::path caDir;   // where the CA pairs are read from (--ca-dir, else pkiDir)
 
   static PkiTree at(const std::filesystem::path& root, const std::filesystem::path& caDir = {});
+  // kubeadm's --kubeconfig-dir and --cert-dir, which need not be nested.
+  static PkiTree split(const std::filesystem::path& kubeconfigDir, const std::filesystem::path& certDir,
+                       const std::filesystem::path& caDir = {});
 
   std::filesystem::path csrPath(const CertProfile& p) const;   // pki/<base>.csr or <file>.conf.csr
   std::filesystem::path certPath(const CertProfile& p) const;  // pki/<base>.crt or the kubeconfig itself

@@ -41,6 +41,9 @@ Result run(const std::string& commandLine) {
 
 Result pki(const std::string& args) { return run(std::string("'") + CSR_OPERATOR_BINARY + "' pki " + args); }
 
+// run() appends 2>&1 to the whole line, so the drop is scoped to a group inside it.
+Result pkiStdout(const std::string& args) { return run(std::string("{ '") + CSR_OPERATOR_BINARY + "' pki " + args + " 2>/dev/null; }"); }
+
 namespace {
 
 struct KubeconfigSpec {

@@ -44,6 +44,8 @@ struct Result {
 Result run(const std::string& commandLine);
 // Runs `csr-operator pki <args>`.
 Result pki(const std::string& args);
+// The same with stdout only (stderr dropped), for output that is parsed.
+Result pkiStdout(const std::string& args);
 
 class KubeadmTree {
  public:
