@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -57,6 +58,13 @@ const std::vector<ResourceInfo>& resources() {
       {"cluster.x-k8s.io", "v1beta1", "machines", "Machine", true, all, {"status"}, {"ma"}},
       {"machine.openshift.io", "v1beta1", "machines", "Machine", true, all, {"status"}, {}},
       {"authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false, {"create"}, {}, {}},
+      {"", "v1", "pods", "Pod", true, all, {"status"}, {"po"}},
+      {"", "v1", "serviceaccounts", "ServiceAccount", true, all, {}, {"sa"}},
+      // PodCertificateRequests are served in one version at a time (Router::pcrVersion): a 1.35/1.36
+      // cluster with the feature gate serves only v1beta1, 1.37 serves v1. Both share one bucket.
+      {"certificates.k8s.io", "v1", "podcertificaterequests", "PodCertificateRequest", true, all, {"status"}, {"pcr"}},
+      {"certificates.k8s.io", "v1beta1", "podcertificaterequests", "PodCertificateRequest", true, all, {"status"}, {"pcr"}},
+      {"certificates.k8s.io", "v1", "clustertrustbundles", "ClusterTrustBundle", false, all, {}, {"ctb"}},
   };
   return list;
 }
@@ -107,7 +115,17 @@ ApiError forbiddenObject(const ResourceInfo& r, const std::string& name, const s
 ApiError badRequest(const std::string& message) { return ApiError(400, "BadRequest", message); }
 ApiError expired(const std::string& message) { return ApiError(410, "Expired", message); }
 
-int64_t unixNow() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+namespace {
+std::atomic<int64_t> clockOffsetSeconds{0};
+}  // namespace
+
+int64_t unixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+         clockOffsetSeconds.load();
+}
+
+void advanceClock(int64_t seconds) { clockOffsetSeconds += seconds; }
+int64_t clockOffset() { return clockOffsetSeconds.load(); }
 
 std::string formatRfc3339(int64_t t) {
   std::time_t tt = static_cast<std::time_t>(t);

@@ -81,7 +81,11 @@ ApiError expired(const std::string& message);
 std::string nowRfc3339();
 std::string formatRfc3339(int64_t unixSeconds);
 int64_t parseRfc3339(const std::string& s);  // -1 when malformed
+// The fake's wall clock: system time plus an offset a test moves forward (POST /fake/clock), so
+// time-driven behaviour (the PodCertificateRequest cleaner, the notBefore window) runs without sleeps.
 int64_t unixNow();
+void advanceClock(int64_t seconds);
+int64_t clockOffset();
 std::string newUid();
 std::string base64Encode(const std::string& in);
 std::string base64Decode(const std::string& in);  // throws std::invalid_argument
@@ -92,11 +96,13 @@ struct OsslFree {
   void operator()(X509_REQ* p) const { X509_REQ_free(p); }
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
   void operator()(BIO* p) const { BIO_free(p); }
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
 };
 using X509Ptr = std::unique_ptr<X509, OsslFree>;
 using X509ReqPtr = std::unique_ptr<X509_REQ, OsslFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, OsslFree>;
 using BioPtr = std::unique_ptr<BIO, OsslFree>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OsslFree>;
 
 // Subject name entries of one NID (e.g. NID_commonName) as UTF-8 strings.
 std::vector<std::string> nameEntries(X509_NAME* name, int nid);

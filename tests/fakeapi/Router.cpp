@@ -1,7 +1,9 @@
 #include "tests/fakeapi/Router.h"
 
 #include "tests/fakeapi/CsrStrategy.h"
+#include "tests/fakeapi/CtbStrategy.h"
 #include "tests/fakeapi/NodeRestriction.h"
+#include "tests/fakeapi/PcrStrategy.h"
 #include "tests/fakeapi/Protobuf.h"
 #include "tests/fakeapi/Table.h"
 
@@ -150,16 +152,17 @@ std::optional<Response> Router::discovery(const std::string& path) const {
                               {"versions", {"v1"}},
                               {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", serverAddress}}}}});
   std::vector<std::string> groups;
-  std::map<std::string, std::string> versionOf;  // one version per group
-  for (const auto& r : resources())
-    if (!r.group.empty() && std::find(groups.begin(), groups.end(), r.group) == groups.end()) {
-      groups.push_back(r.group);
-      versionOf[r.group] = r.version;
-    }
-  auto groupJson = [&versionOf](const std::string& g) {
-    const std::string& version = versionOf.at(g);
-    json v = {{"groupVersion", g + "/" + version}, {"version", version}};
-    return json{{"name", g}, {"versions", {v}}, {"preferredVersion", v}};
+  std::map<std::string, std::vector<std::string>> versionsOf;  // served versions per group, v1 first
+  for (const auto& r : resources()) {
+    if (r.group.empty() || !served(r)) continue;
+    if (std::find(groups.begin(), groups.end(), r.group) == groups.end()) groups.push_back(r.group);
+    auto& versions = versionsOf[r.group];
+    if (std::find(versions.begin(), versions.end(), r.version) == versions.end()) versions.push_back(r.version);
+  }
+  auto groupJson = [&versionsOf](const std::string& g) {
+    json versions = json::array();
+    for (const auto& version : versionsOf.at(g)) versions.push_back({{"groupVersion", g + "/" + version}, {"version", version}});
+    return json{{"name", g}, {"versions", versions}, {"preferredVersion", versions.front()}};
   };
   if (path == "/apis" || path == "/apis/") {
     json list = json::array();
@@ -182,7 +185,7 @@ std::optional<Response> Router::discovery(const std::string& path) const {
     return std::nullopt;
   json list = json::array();
   for (const auto& r : resources()) {
-    if (r.group != group || r.version != version) continue;
+    if (r.group != group || r.version != version || !served(r)) continue;
     list.push_back(resourceEntry(r));
     for (const auto& sub : r.subresources)
       list.push_back({{"name", r.resource + "/" + sub},
@@ -195,6 +198,8 @@ std::optional<Response> Router::discovery(const std::string& path) const {
   std::string gv = group.empty() ? version : group + "/" + version;
   return jsonResponse(200, {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", gv}, {"resources", list}});
 }
+
+bool Router::served(const ResourceInfo& r) const { return r.resource != "podcertificaterequests" || r.version == pcrVersion; }
 
 RouteResult Router::handle(const Request& req) {
   RouteResult out;
@@ -241,6 +246,20 @@ Response Router::fake(const Request& req, const Target& t) {
     return jsonResponse(200, s);
   }
   if (t.path == "/fake/faults" && req.method == "GET") return jsonResponse(200, faults_.describe());
+  if (t.path == "/fake/clock") {
+    // {"advanceSeconds": N} moves the fake's wall clock forward (never back: creation timestamps and
+    // the PCR cleaner assume time only grows).
+    if (req.method == "POST") {
+      json body = json::parse(req.body.empty() ? "{}" : req.body);
+      if (!body.is_object() || !body.contains("advanceSeconds") || !body["advanceSeconds"].is_number_integer() ||
+          body["advanceSeconds"].get<int64_t>() < 0)
+        throw badRequest("clock body must be {\"advanceSeconds\": N} with N a non-negative integer");
+      advanceClock(body["advanceSeconds"].get<int64_t>());
+    } else if (req.method != "GET") {
+      throw ApiError(405, "MethodNotAllowed", "/fake/clock takes GET or POST");
+    }
+    return jsonResponse(200, {{"now", nowRfc3339()}, {"offsetSeconds", clockOffset()}});
+  }
   if (t.path == "/fake/faults" && req.method == "POST") {
     json body = json::parse(req.body.empty() ? "{}" : req.body);
     if (!body.is_object()) throw badRequest("fault body must be a JSON object");
@@ -324,6 +343,25 @@ json Router::updated(const ResourceInfo& r, const std::string& sub, json incomin
       throw forbiddenObject(r, name, "user not permitted to sign requests with signerName " + json(signer).dump());
     return obj;
   }
+  if (r.resource == "podcertificaterequests") {
+    if (sub.empty()) {
+      json obj = pcr::prepareForUpdate(std::move(incoming), cur);
+      auto errs = pcr::validateUpdate(obj, cur);
+      if (!errs.empty()) throw invalidObject(r, name, errs);
+      return obj;
+    }
+    json obj = pcr::prepareForStatus(std::move(incoming), cur);
+    auto errs = pcr::validateStatusUpdate(obj, cur, unixNow());
+    if (errs.empty() && pcr::statusChanged(obj, cur)) errs = pcr::authorizeSign(authz_, user, cur);
+    if (!errs.empty()) throw invalidObject(r, name, errs);
+    return obj;
+  }
+  if (r.resource == "clustertrustbundles") {
+    auto errs = ctb::validateUpdate(incoming, cur);
+    if (!errs.empty()) throw invalidObject(r, name, errs);
+    ctb::admitAttest(authz_, user, incoming, &cur);
+    return incoming;
+  }
   // Objects with a status subresource: the main resource keeps the stored status, /status keeps
   // everything but the status.
   if (std::find(r.subresources.begin(), r.subresources.end(), "status") != r.subresources.end()) {
@@ -400,7 +438,7 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
   }
   if (rest.empty() || rest.size() > 3) throw pathNotFound();
   const ResourceInfo* r = findResource(group, version, rest[0]);
-  if (!r) throw pathNotFound();
+  if (!r || !served(*r)) throw pathNotFound();
   resourceName = r->resource;
   if (!r->namespaced && !ns.empty()) throw pathNotFound();
   std::string name = rest.size() > 1 ? rest[1] : "";
@@ -522,6 +560,19 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
       metaErrs.insert(metaErrs.end(), errs.begin(), errs.end());
       if (!metaErrs.empty()) throw invalidObject(*r, objName, metaErrs);
       csr::admitSubjectRestriction(obj);
+    } else if (r->resource == "podcertificaterequests") {
+      md["namespace"] = ns;
+      // NodeRestriction is a mutating admission plugin in kube: it answers before the strategy validates.
+      pcr::admitNodeRestriction(obj, user, store_);
+      obj = pcr::prepareForCreate(std::move(obj));
+      auto errs = pcr::validateCreate(obj, {r->version == "v1", pcrKeyChecks});
+      metaErrs.insert(metaErrs.end(), errs.begin(), errs.end());
+      if (!metaErrs.empty()) throw invalidObject(*r, objName, metaErrs);
+    } else if (r->resource == "clustertrustbundles") {
+      auto errs = ctb::validate(obj);
+      metaErrs.insert(metaErrs.end(), errs.begin(), errs.end());
+      if (!metaErrs.empty()) throw invalidObject(*r, objName, metaErrs);
+      ctb::admitAttest(authz_, user, obj, nullptr);
     } else if (!metaErrs.empty()) {
       throw invalidObject(*r, objName, metaErrs);
     }
@@ -537,6 +588,12 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
     if (r->namespaced && !bodyNs.empty() && bodyNs != ns)
       throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
     std::string rv = obj["metadata"].value("resourceVersion", "");
+    // AllowUnconditionalUpdate() is false in the PodCertificateRequest strategy: a write must say
+    // which version it replaces.
+    if (rv.empty() && r->resource == "podcertificaterequests")
+      throw invalidObject(*r, name,
+                          std::vector<FieldError>{FieldError{"FieldValueInvalid", "metadata.resourceVersion",
+                                                             "Invalid value: 0x0: must be specified for an update"}});
     auto stored = store_.update(*r, ns, name, rv, [&](const json& cur) { return updated(*r, sub, obj, cur, user); });
     out.response = jsonResponse(200, *stored);
     return out;

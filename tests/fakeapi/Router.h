@@ -39,6 +39,11 @@ class Router {
       : store_(store), hub_(hub), authz_(authz), faults_(faults), stats_(stats) {}
   RouteResult handle(const Request& req);
   std::string serverAddress = "127.0.0.1:0";  // shown in /api discovery
+  // The one version PodCertificateRequests are served in ("v1" as 1.37, "v1beta1" as 1.35/1.36 with
+  // the gate); discovery lists only that one.
+  std::string pcrVersion = "v1";
+  // PodCertificateRequest key material checked at create (stub request, proof of possession).
+  bool pcrKeyChecks = true;
 
  private:
   struct Target {
@@ -47,6 +52,7 @@ class Router {
   };
   static Target parseTarget(const std::string& target);
   std::optional<Response> discovery(const std::string& path) const;
+  bool served(const ResourceInfo& r) const;
   Response fake(const Request& req, const Target& t);
   RouteResult resource(const Request& req, const Target& t, const std::vector<std::string>& seg, std::string& verbOut,
                        std::string& resourceOut);

@@ -36,13 +36,16 @@ const json* path(const json& obj, const std::string& dotted) {
 
 std::vector<std::string> selectableFields(const ResourceInfo& r) {
   std::vector<std::string> f = {"metadata.name", "metadata.namespace"};
-  if (r.resource == "certificatesigningrequests") f.push_back("spec.signerName");
+  if (r.resource == "certificatesigningrequests" || r.resource == "podcertificaterequests" || r.resource == "clustertrustbundles")
+    f.push_back("spec.signerName");
   if (r.resource == "events")
     for (const char* e :
          {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
           "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"})
       f.emplace_back(e);
   if (r.resource == "nodes") f.emplace_back("spec.unschedulable");
+  if (r.resource == "pods")
+    for (const char* e : {"spec.nodeName", "spec.serviceAccountName", "status.phase"}) f.emplace_back(e);
   return f;
 }
 

@@ -1,6 +1,7 @@
 #include "tests/fakeapi/Table.h"
 
 #include "tests/fakeapi/CsrStrategy.h"
+#include "tests/fakeapi/PcrStrategy.h"
 
 namespace fakeapi {
 
@@ -75,6 +76,14 @@ json tableColumns(const ResourceInfo& r) {
   if (r.resource == "leases")
     return json::array({col("Name", nameDesc, "name"),
                         col("Holder", "holderIdentity contains the identity of the holder of a current lease."), col("Age", ageDesc)});
+  // printers.go: a ClusterTrustBundle prints its name and signer only.
+  if (r.resource == "clustertrustbundles")
+    return json::array({col("Name", nameDesc, "name"), col("SignerName", "signerName indicates the associated signer, if any.")});
+  if (r.resource == "podcertificaterequests")
+    return json::array({col("Name", nameDesc, "name"), col("SignerName", "signerName indicates the requested signer."),
+                        col("Pod", "podName is the name of the pod into which the certificate will be mounted."),
+                        col("ServiceAccount", "serviceAccountName is the name of the service account the pod is running as."),
+                        col("State", "The terminal condition of the request (Issued, Denied, Failed) or Pending."), col("Age", ageDesc)});
   return json::array({col("Name", nameDesc, "name"), col("Age", ageDesc)});
 }
 
@@ -90,6 +99,13 @@ json tableRow(const ResourceInfo& r, const json& obj, const std::string& include
   } else if (r.resource == "nodes") {
     std::string version = obj.value("status", json::object()).value("nodeInfo", json::object()).value("kubeletVersion", "");
     cells = {name, nodeStatus(obj), nodeRoles(obj), age(obj), version};
+  } else if (r.resource == "clustertrustbundles") {
+    std::string signer = obj.value("spec", json::object()).value("signerName", "");
+    cells = {name, signer.empty() ? "<none>" : signer};
+  } else if (r.resource == "podcertificaterequests") {
+    json spec = obj.value("spec", json::object());
+    cells = {name,    spec.value("signerName", ""), spec.value("podName", ""), spec.value("serviceAccountName", ""), pcr::stateOf(obj),
+             age(obj)};
   } else if (r.resource == "leases") {
     cells = {name, obj.value("spec", json::object()).value("holderIdentity", ""), age(obj)};
   } else {

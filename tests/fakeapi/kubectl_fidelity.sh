@@ -47,6 +47,7 @@ rules:
 - {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests], verbs: [get, list, watch]}
 - {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [update]}
 - {apiGroups: [certificates.k8s.io], resources: [signers], verbs: [approve], resourceNames: [kubernetes.io/kubelet-serving]}
+- {apiGroups: [certificates.k8s.io], resources: [clustertrustbundles], verbs: [create]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -181,6 +182,94 @@ out=$(k "$ADMIN" get --raw /fake/stats)
 expect_contains "the fake's own stats count the approval updates" "$out" '"resource":"certificatesigningrequests/approval"'
 out=$(k "$NODE" get --raw /fake/stats || true)
 expect_contains "the fake admin API is for system:masters only" "$out" 'Forbidden|forbidden'
+
+# --- pod certificates: pods, PodCertificateRequests, ClusterTrustBundles -------------------------
+cat > "$WORK/workload.yaml" <<'YAML'
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app, namespace: team-a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: app-1, namespace: team-a}
+spec:
+  nodeName: n1
+  serviceAccountName: app
+  containers: [{name: app, image: app}]
+YAML
+out=$(k "$ADMIN" apply --validate=false -f "$WORK/workload.yaml")
+expect_contains "kubectl apply creates a Node, a ServiceAccount and a Pod" "$out" 'pod/app-1 created'
+uid() { k "$ADMIN" get "$@" -o jsonpath='{.metadata.uid}'; }
+POD_UID=$(uid pod app-1 -n team-a); SA_UID=$(uid serviceaccount app -n team-a); NODE_UID=$(uid node n1)
+# The kubelet's stub request: any PKCS#10 signed by the pod's key, DER.
+openssl genpkey -algorithm ed25519 -out "$WORK/pod.key" 2>/dev/null
+openssl req -new -key "$WORK/pod.key" -subj "/CN=stub" -outform DER -out "$WORK/pod.csr.der" 2>/dev/null
+make_pcr() { # name node-uid
+  cat > "$WORK/$1.yaml" <<YAML
+apiVersion: certificates.k8s.io/v1
+kind: PodCertificateRequest
+metadata: {name: $1, namespace: team-a}
+spec:
+  signerName: example.com/pods
+  podName: app-1
+  podUID: $POD_UID
+  serviceAccountName: app
+  serviceAccountUID: $SA_UID
+  nodeName: n1
+  nodeUID: $2
+  stubPKCS10Request: $(base64 -w0 "$WORK/pod.csr.der")
+  unverifiedUserAnnotations: {example.com/role: frontend}
+YAML
+}
+make_pcr app-1-pcr "$NODE_UID"
+make_pcr forged-node "0000-not-the-node"
+out=$(k "$NODE" apply --validate=false -f "$WORK/app-1-pcr.yaml")
+expect_contains "the pod's node creates a PodCertificateRequest with kubectl apply" "$out" \
+  'podcertificaterequest.certificates.k8s.io/app-1-pcr created'
+out=$(k "$NODE" apply --validate=false -f "$WORK/forged-node.yaml" || true)
+expect_contains "NodeRestriction: a PCR naming another node UID is refused" "$out" \
+  'Error from server \(Forbidden\).*spec.nodeUID "0000-not-the-node" is not the UID of node "n1"'
+out=$(k "$ADMIN" get podcertificaterequests -A)
+expect_contains "get podcertificaterequests -A prints the server's columns" "$out" \
+  '^NAMESPACE +NAME +SIGNERNAME +POD +SERVICEACCOUNT +STATE +AGE'
+expect_contains "get podcertificaterequests -A lists the request as Pending" "$out" \
+  '^team-a +app-1-pcr +example.com/pods +app-1 +app +Pending +[0-9]+s'
+out=$(k "$ADMIN" get pcr -n team-a app-1-pcr -o yaml)
+expect_contains "get pcr -o yaml: the API default maxExpirationSeconds" "$out" 'maxExpirationSeconds: 86400'
+expect_contains "get pcr -o yaml: apiVersion certificates.k8s.io/v1" "$out" '^apiVersion: certificates.k8s.io/v1$'
+out=$(k "$ADMIN" get podcertificaterequests -A --field-selector spec.signerName=example.com/other)
+expect_contains "field selector spec.signerName on PCRs" "$out" 'No resources found'
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/pods-ca.key" -subj "/CN=pods-ca" \
+  -days 1 -out "$WORK/pods-ca.crt" 2>/dev/null
+{
+  echo "apiVersion: certificates.k8s.io/v1"
+  echo "kind: ClusterTrustBundle"
+  echo "metadata: {name: 'example.com:pods:primary'}"
+  echo "spec:"
+  echo "  signerName: example.com/pods"
+  echo "  trustBundle: |"
+  sed 's/^/    /' "$WORK/pods-ca.crt"
+} > "$WORK/ctb.yaml"
+out=$(k "$OPERATOR" apply --validate=false -f "$WORK/ctb.yaml" || true)
+expect_contains "ClusterTrustBundleAttest: no attest on the signer, no bundle" "$out" \
+  'user not permitted to attest for signerName "example.com/pods"'
+out=$(k "$ADMIN" apply --validate=false -f "$WORK/ctb.yaml")
+expect_contains "kubectl apply creates a signer-linked ClusterTrustBundle" "$out" \
+  'clustertrustbundle.certificates.k8s.io/example.com:pods:primary created'
+out=$(k "$ADMIN" get clustertrustbundles)
+expect_contains "get clustertrustbundles prints NAME and SIGNERNAME" "$out" '^NAME +SIGNERNAME$'
+expect_contains "get clustertrustbundles lists the bundle" "$out" '^example.com:pods:primary +example.com/pods$'
+out=$(k "$ADMIN" get ctb 'example.com:pods:primary' -o yaml)
+expect_contains "get ctb -o yaml carries the PEM bundle" "$out" 'BEGIN CERTIFICATE'
+sed 's/example.com:pods:primary/pods-primary/' "$WORK/ctb.yaml" > "$WORK/ctb-misnamed.yaml"
+out=$(k "$ADMIN" apply --validate=false -f "$WORK/ctb-misnamed.yaml" || true)
+expect_contains "a signer-linked bundle must carry the signer's name prefix" "$out" \
+  'must be named with prefix example.com:pods:'
 
 # --- restart keeps state and resourceVersions -------------------------------------------------
 rv_before=$(k "$ADMIN" get --raw /apis/certificates.k8s.io/v1/certificatesigningrequests |

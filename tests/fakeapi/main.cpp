@@ -2,6 +2,7 @@
 #include "tests/fakeapi/Authenticator.h"
 #include "tests/fakeapi/Authorizer.h"
 #include "tests/fakeapi/HttpServer.h"
+#include "tests/fakeapi/PcrStrategy.h"
 #include "tests/fakeapi/Pki.h"
 #include "tests/fakeapi/Router.h"
 
@@ -22,6 +23,7 @@ const char* kUsage =
     "usage:\n"
     "  fake-apiserver --listen 127.0.0.1:0 --pki-dir DIR [--tokens FILE] [--rbac FILE]... [--state-file FILE]\n"
     "                 [--watch-window N] [--bookmark-interval SECONDS]\n"
+    "                 [--pcr-version v1|v1beta1] [--pcr-key-checks true|false] [--pcr-max-age SECONDS]\n"
     "  fake-apiserver mint --pki-dir DIR --user U [--group G]... --out KUBECONFIG [--server URL]\n"
     "  fake-apiserver mint --pki-dir DIR --token TOKEN --out KUBECONFIG [--user NAME] [--server URL]\n";
 
@@ -128,6 +130,13 @@ int main(int argc, char** argv) {
     Faults faults;
     Stats stats;
     Router router(store, hub, authz, faults, stats);
+    router.pcrVersion = a.one("pcr-version", "v1");
+    if (router.pcrVersion != "v1" && router.pcrVersion != "v1beta1") usage("--pcr-version must be v1 or v1beta1");
+    const std::string keyChecks = a.one("pcr-key-checks", "true");
+    if (keyChecks != "true" && keyChecks != "false") usage("--pcr-key-checks must be true or false");
+    router.pcrKeyChecks = keyChecks == "true";
+    const int64_t pcrMaxAge = std::stoll(a.one("pcr-max-age", std::to_string(pcr::kCleanerMaxAgeSeconds)));
+    if (pcrMaxAge < 1) usage("--pcr-max-age must be at least 1 second");
     HttpServer server(router, hub, authn, dir);
     std::string host = listen.substr(0, colon);
     uint16_t port = server.bind(host, static_cast<uint16_t>(std::stoi(listen.substr(colon + 1))));
@@ -158,6 +167,17 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       std::fflush(stderr);
       _exit(0);
+    }).detach();
+
+    // kube-controller-manager's podcertificaterequestcleaner, on the fake's clock (POST /fake/clock
+    // moves it). It polls every second instead of every 5 minutes so tests that shorten the age see
+    // the deletion promptly; the process ends with _exit, so the thread needs no stop.
+    std::thread([&store, pcrMaxAge] {
+      while (true) {
+        if (size_t n = pcr::removeExpired(store, unixNow(), pcrMaxAge))
+          spdlog::info("cleaner deleted {} PodCertificateRequests older than {}s", n, pcrMaxAge);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
     }).detach();
 
     spdlog::info("fake-apiserver on https://{}:{}, {} RBAC rules, watch window {}", host, port, authz.ruleCount(),

@@ -115,6 +115,126 @@ k8s::CertificateSigningRequest FakeCluster::createCsr(const std::string& kubecon
   return clientFor(kubeconfig)->create(csr);
 }
 
+namespace {
+
+std::string base64(const std::string& in) {
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const auto n = (static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
+                   (static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8) | static_cast<unsigned char>(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += alphabet[(n >> shift) & 63];
+  }
+  if (i + 1 == in.size()) {
+    const auto n = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const auto n = (static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
+                   (static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8);
+    for (int shift : {18, 12, 6}) out += alphabet[(n >> shift) & 63];
+    out += "=";
+  }
+  return out;
+}
+
+std::string pcrPath(const std::string& apiVersion, const std::string& ns, const std::string& name = "") {
+  return "/apis/certificates.k8s.io/" + apiVersion + "/namespaces/" + ns + "/podcertificaterequests" + (name.empty() ? "" : "/" + name);
+}
+
+nlohmann::json getOrCreate(k8s::KubeClient& admin, const std::string& path, const std::string& collection, const nlohmann::json& obj) {
+  try {
+    return admin.requestJson("GET", path);
+  } catch (const k8s::ApiError& e) {
+    if (e.code() != 404) throw;
+  }
+  return admin.requestJson("POST", collection, obj);
+}
+
+}  // namespace
+
+PodRef FakeCluster::addPod(const std::string& ns, const std::string& name, const std::string& serviceAccount, const std::string& node) {
+  const auto nodeObj = getOrCreate(admin(), "/api/v1/nodes/" + node, "/api/v1/nodes",
+                                   {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", node}}}});
+  const auto sa = getOrCreate(admin(), "/api/v1/namespaces/" + ns + "/serviceaccounts/" + serviceAccount,
+                              "/api/v1/namespaces/" + ns + "/serviceaccounts",
+                              {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", serviceAccount}}}});
+  const auto pod = admin().requestJson(
+      "POST", "/api/v1/namespaces/" + ns + "/pods",
+      nlohmann::json{
+          {"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", name}}},
+          {"spec", {{"nodeName", node}, {"serviceAccountName", serviceAccount}, {"containers", {{{"name", "app"}, {"image", "app"}}}}}},
+          {"status", {{"phase", "Pending"}}}});
+  return PodRef{ns,
+                name,
+                pod["metadata"]["uid"].get<std::string>(),
+                serviceAccount,
+                sa["metadata"]["uid"].get<std::string>(),
+                node,
+                nodeObj["metadata"]["uid"].get<std::string>()};
+}
+
+nlohmann::json FakeCluster::createPodCertificateRequest(const std::string& kubeconfig, const PodRef& pod,
+                                                        const PodCertificateRequestParams& p) {
+  nlohmann::json spec = {{"signerName", p.signerName},
+                         {"podName", pod.name},
+                         {"podUID", pod.uid},
+                         {"serviceAccountName", pod.serviceAccount},
+                         {"serviceAccountUID", pod.serviceAccountUid},
+                         {"nodeName", pod.node},
+                         {"nodeUID", pod.nodeUid}};
+  if (p.maxExpirationSeconds) spec["maxExpirationSeconds"] = *p.maxExpirationSeconds;
+  if (!p.stubPkcs10Der.empty()) spec["stubPKCS10Request"] = base64(p.stubPkcs10Der);
+  if (!p.pkixPublicKeyDer.empty()) spec["pkixPublicKey"] = base64(p.pkixPublicKeyDer);
+  if (!p.proofOfPossession.empty()) spec["proofOfPossession"] = base64(p.proofOfPossession);
+  if (!p.unverifiedUserAnnotations.empty()) spec["unverifiedUserAnnotations"] = p.unverifiedUserAnnotations;
+  nlohmann::json metadata = p.name.empty() ? nlohmann::json{{"generateName", pod.name + "-"}} : nlohmann::json{{"name", p.name}};
+  // The kubelet ties the request to its pod, so the pod's deletion collects it.
+  metadata["ownerReferences"] = {{{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", pod.name}, {"uid", pod.uid}, {"controller", true}}};
+  return clientFor(kubeconfig)
+      ->requestJson("POST", pcrPath(p.apiVersion, pod.ns),
+                    nlohmann::json{{"apiVersion", "certificates.k8s.io/" + p.apiVersion},
+                                   {"kind", "PodCertificateRequest"},
+                                   {"metadata", metadata},
+                                   {"spec", spec}});
+}
+
+nlohmann::json FakeCluster::getPodCertificateRequest(const std::string& ns, const std::string& name, const std::string& apiVersion) {
+  return admin().requestJson("GET", pcrPath(apiVersion, ns, name));
+}
+
+nlohmann::json FakeCluster::waitForPodCertificateRequest(const std::string& ns, const std::string& name,
+                                                         const std::function<bool(const nlohmann::json&)>& predicate,
+                                                         std::chrono::milliseconds timeout, const std::string& apiVersion) {
+  nlohmann::json last;
+  eventually(
+      [&] {
+        try {
+          last = getPodCertificateRequest(ns, name, apiVersion);
+        } catch (const std::exception&) {
+          return false;
+        }
+        return predicate(last);
+      },
+      timeout, std::chrono::milliseconds(100));
+  return last;
+}
+
+std::vector<nlohmann::json> FakeCluster::listClusterTrustBundles(const std::string& signerName) {
+  std::string path = "/apis/certificates.k8s.io/v1/clustertrustbundles";
+  if (!signerName.empty()) path += "?fieldSelector=" + k8s::KubeClient::urlEncode("spec.signerName=" + signerName);
+  auto list = admin().requestJson("GET", path);
+  return list["items"].get<std::vector<nlohmann::json>>();
+}
+
+void FakeCluster::advanceClock(std::chrono::seconds by) {
+  admin().requestJson("POST", "/fake/clock", nlohmann::json{{"advanceSeconds", by.count()}});
+}
+
 OperatorProcess::OperatorProcess(const FakeCluster& cluster, const std::string& name, const std::string& configYaml,
                                  const std::string& kubeconfig, std::vector<std::string> extraArgs, std::vector<std::string> env)
     : env_(std::move(env)), logFile_((cluster.dir() / (name + ".log")).string()) {

@@ -6,7 +6,9 @@
 #include "k8sclient/KubeClient.h"
 #include "tests/support/TestPki.h"
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +19,27 @@ struct ClusterOptions {
   int watchWindow = 0;                 // 0: the fake's default
   int bookmarkIntervalSeconds = 0;     // 0: the fake's default
   std::vector<std::string> extraArgs;  // appended to the fake-apiserver command line (e.g. --tokens FILE)
+};
+
+// A pod bound to a node, with every UID a PodCertificateRequest for it must name.
+struct PodRef {
+  std::string ns, name, uid;
+  std::string serviceAccount, serviceAccountUid;
+  std::string node, nodeUid;
+};
+
+// What a kubelet puts into a PodCertificateRequest besides the pod's identity. FakeCluster makes no
+// key material: the caller passes DER bytes (testpki::stubPkcs10Der, publicKeyDer,
+// proofOfPossession), hostile ones included.
+struct PodCertificateRequestParams {
+  std::string signerName;
+  std::string name;                             // empty: generateName "<pod>-"
+  std::string apiVersion = "v1";                // "v1beta1" against a fake started with --pcr-version v1beta1
+  std::optional<int64_t> maxExpirationSeconds;  // unset: the API server's default (86400)
+  std::string stubPkcs10Der;                    // spec.stubPKCS10Request (v1; optional in v1beta1)
+  std::string pkixPublicKeyDer;                 // spec.pkixPublicKey (v1beta1)
+  std::string proofOfPossession;                // spec.proofOfPossession (v1beta1)
+  std::map<std::string, std::string> unverifiedUserAnnotations;
 };
 
 class FakeCluster {
@@ -53,6 +76,25 @@ class FakeCluster {
   // Runs `fake-apiserver mint --pki-dir <this cluster's> ARGS...` (e.g. --token T --out F).
   void mint(const std::vector<std::string>& args);
   std::string nodeKubeconfig(const std::string& node) { return kubeconfigFor("system:node:" + node, {"system:nodes"}); }
+
+  // Pod certificates. addPod creates (as admin) the Node and the namespace's ServiceAccount when
+  // they do not exist yet, then the Pod bound to the node, and returns their UIDs.
+  PodRef addPod(const std::string& ns, const std::string& name, const std::string& serviceAccount, const std::string& node);
+  // Creates a PodCertificateRequest as `kubeconfig`'s user (a kubelet: nodeKubeconfig(pod.node)),
+  // naming the pod's UIDs; returns the stored object. Throws k8s::ApiError when refused.
+  nlohmann::json createPodCertificateRequest(const std::string& kubeconfig, const PodRef& pod, const PodCertificateRequestParams& params);
+  // Reads one as admin; apiVersion as served ("v1" or "v1beta1").
+  nlohmann::json getPodCertificateRequest(const std::string& ns, const std::string& name, const std::string& apiVersion = "v1");
+  // Waits until predicate holds on the PodCertificateRequest (read as admin); returns the last read
+  // (null when it never could be read).
+  nlohmann::json waitForPodCertificateRequest(const std::string& ns, const std::string& name,
+                                              const std::function<bool(const nlohmann::json&)>& predicate,
+                                              std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                                              const std::string& apiVersion = "v1");
+  // ClusterTrustBundles as admin: every one (selected by spec.signerName when not empty).
+  std::vector<nlohmann::json> listClusterTrustBundles(const std::string& signerName = "");
+  // Moves the fake's clock forward (creation timestamps, the PCR cleaner, the ±5 min notBefore rule).
+  void advanceClock(std::chrono::seconds by);
 
   Process& process() { return process_; }
 

@@ -132,7 +132,12 @@ TestCa makeCa(const CaOptions& o) {
 
 TestCert issueCert(const TestCa& issuer, const LeafOptions& o) {
   TestCert leaf;
-  leaf.key = sharedKey(o.key, o.keyRole);
+  if (o.keyOverride) {
+    EVP_PKEY_up_ref(o.keyOverride);
+    leaf.key.reset(o.keyOverride);
+  } else {
+    leaf.key = sharedKey(o.key, o.keyRole);
+  }
   leaf.cert.reset(X509_new());
   X509* c = leaf.cert.get();
   check(c != nullptr, "X509_new");
@@ -141,8 +146,8 @@ TestCert issueCert(const TestCa& issuer, const LeafOptions& o) {
   addSubject(X509_get_subject_name(c), o.subject);
   X509_set_issuer_name(c, X509_get_subject_name(issuer.cert.get()));
   auto now = std::chrono::system_clock::now();
-  setTime(X509_getm_notBefore(c), now - std::chrono::hours(o.expired ? 2 : 1));
-  setTime(X509_getm_notAfter(c), o.expired ? now - std::chrono::hours(1) : now + o.lifetime);
+  setTime(X509_getm_notBefore(c), o.notBefore ? *o.notBefore : now - std::chrono::hours(o.expired ? 2 : 1));
+  setTime(X509_getm_notAfter(c), o.notAfter ? *o.notAfter : o.expired ? now - std::chrono::hours(1) : now + o.lifetime);
   X509_set_pubkey(c, leaf.key.get());
   addExt(c, issuer.cert.get(), NID_basic_constraints, "critical,CA:FALSE");
   addExt(c, issuer.cert.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
@@ -152,6 +157,8 @@ TestCert issueCert(const TestCa& issuer, const LeafOptions& o) {
   std::string sans;
   for (const auto& d : o.dnsNames) sans += (sans.empty() ? "DNS:" : ",DNS:") + d;
   for (const auto& ip : o.ips) sans += (sans.empty() ? "IP:" : ",IP:") + ip;
+  for (const auto& e : o.emails) sans += (sans.empty() ? "email:" : ",email:") + e;
+  for (const auto& u : o.uris) sans += (sans.empty() ? "URI:" : ",URI:") + u;
   if (!sans.empty()) addExt(c, issuer.cert.get(), NID_subject_alt_name, sans.c_str());
   addExt(c, issuer.cert.get(), NID_subject_key_identifier, "hash");
   addExt(c, issuer.cert.get(), NID_authority_key_identifier, "keyid:always");
@@ -292,17 +299,18 @@ std::string proofOfPossession(EVP_PKEY* key, const std::string& podUid) {
   return sig;
 }
 
-std::string stubPkcs10Der(EVP_PKEY* key) {
+std::string stubPkcs10Der(EVP_PKEY* key, EVP_PKEY* signWith) {
   X509ReqPtr req(X509_REQ_new());
   check(req && X509_REQ_set_version(req.get(), 0) == 1 && X509_REQ_set_pubkey(req.get(), key) == 1, "X509_REQ_new");
+  EVP_PKEY* signer = signWith ? signWith : key;
   const EVP_MD* md = nullptr;
-  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
-    const int bits = EVP_PKEY_get_bits(key);
-    md = EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && bits == 384   ? EVP_sha384()
-         : EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && bits == 521 ? EVP_sha512()
-                                                                   : EVP_sha256();
+  if (EVP_PKEY_get_base_id(signer) != EVP_PKEY_ED25519) {
+    const int bits = EVP_PKEY_get_bits(signer);
+    md = EVP_PKEY_get_base_id(signer) == EVP_PKEY_EC && bits == 384   ? EVP_sha384()
+         : EVP_PKEY_get_base_id(signer) == EVP_PKEY_EC && bits == 521 ? EVP_sha512()
+                                                                      : EVP_sha256();
   }
-  check(X509_REQ_sign(req.get(), key, md) > 0, "X509_REQ_sign");
+  check(X509_REQ_sign(req.get(), signer, md) > 0, "X509_REQ_sign");
   unsigned char* der = nullptr;
   int len = i2d_X509_REQ(req.get(), &der);
   check(len > 0, "i2d_X509_REQ");

@@ -4,6 +4,7 @@
 // compatibility with it: tests/signers/test_openssl_cli.cpp, `openssl verify` in tests/pki).
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,9 +52,14 @@ struct LeafOptions {
   std::vector<std::string> extendedKeyUsages = {};  // OpenSSL short names: "serverAuth", "clientAuth"
   std::chrono::hours lifetime{48};
   bool expired = false;  // valid from two hours ago to one hour ago instead
-  // The leaf's key is sharedKey(key, keyRole).
+  // The leaf's key is sharedKey(key, keyRole), or keyOverride's public key when set.
   KeyKind key = KeyKind::P256;
   std::string keyRole = "leaf";
+  EVP_PKEY* keyOverride = nullptr;
+  std::vector<std::string> emails = {}, uris = {};
+  // When set, the validity is exactly [notBefore, notAfter] (PodCertificateRequests compare them to
+  // the second) instead of from an hour ago to now + lifetime.
+  std::optional<std::chrono::system_clock::time_point> notBefore = {}, notAfter = {};
 };
 
 struct TestCert {
@@ -100,9 +106,10 @@ CsrOptions nodeClientCsr(const std::string& node = "worker-1");
 // (Ed25519; ECDSA ASN.1 over SHA-256; RSA-PSS SHA-256 with the maximum salt, Go's SignPSS with nil
 // options); an empty PKCS#10 request signed by the key (spec.stubPKCS10Request, DER; SHA-256 for
 // RSA and P-256, SHA-384 for P-384, SHA-512 for P-521, as Go's CreateCertificateRequest picks).
+// signWith (another key) makes a stub whose signature does not verify.
 std::string publicKeyDer(EVP_PKEY* key);
 std::string proofOfPossession(EVP_PKEY* key, const std::string& podUid);
-std::string stubPkcs10Der(EVP_PKEY* key);
+std::string stubPkcs10Der(EVP_PKEY* key, EVP_PKEY* signWith = nullptr);
 
 signers::X509Ptr parseCertPem(const std::string& pem);
 int countPemCertificates(const std::string& pem);
