@@ -343,8 +343,10 @@ TEST_CASE("pod certificate: nobody is allowed by default, namespaces and service
   policy.allowedServiceAccounts = {"team-a/web"};
   f.build(policy);
   mustIssue(*f.signer, stubRequest(key.get()));
-  // A namespace whose name starts like an allowed one is not that namespace.
+  // A namespace whose name starts like an allowed one, or is the start of one, is not that namespace.
   other.namespaceName = "team-a-evil";
+  CHECK(mustRefuse(*f.signer, other).reason == "NamespaceNotAllowed");
+  other.namespaceName = "team";
   CHECK(mustRefuse(*f.signer, other).reason == "NamespaceNotAllowed");
 
   policy.allowedServiceAccounts.clear();
