@@ -3,8 +3,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <openssl/x509v3.h>
+
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include "pki/CertificateFacts.h"
@@ -210,7 +213,7 @@ TEST_CASE("renew --dry-run prints the plan and writes nothing") {
   const std::string dir = q(t.root().string());
   requireSignedTree(t, 30);
   const auto before = files(t);
-  auto dry = pki("renew all --dry-run --new-key --dir " + dir);
+  auto dry = pki("renew all --dry-run --new-key --kubeconfig-dir " + dir + " --cert-dir " + q(t.path("pki")));
   INFO(dry.output);
   CHECK(dry.exitCode == 0);
   CHECK(dry.output.find("would renew pki/etcd/server.crt (etcd-server): CN=cp-1, by etcd-ca, new key, NotAfter ") != std::string::npos);
@@ -308,4 +311,48 @@ TEST_CASE("renew: an expired certificate is renewed, the CA keys may live offlin
   CHECK(pki("renew all --validity-period 5m --dir " + dir).exitCode == 2);
   fs::remove_all(offline);
   fs::remove_all(wrong);
+}
+
+TEST_CASE("renew refuses what a renewal would drop: a subject attribute other than CN and O, an extension kubeadm does not write") {
+  KubeadmTree t;
+  const std::string dir = q(t.root().string());
+  requireSignedTree(t, 30);
+  auto caKey = testpki::parseKeyPem(t.read("pki/front-proxy-ca.key"));
+  // The tree's own front-proxy client, changed and signed again by its CA: pki verify has nothing
+  // against either (its rules do not look at OU or at other extensions), but a renewal would lose them.
+  auto resign = [&](const std::function<void(X509*)>& change) {
+    auto cert = testpki::parseCertPem(t.read("pki/front-proxy-client.crt"));
+    change(cert.get());
+    REQUIRE(X509_sign(cert.get(), caKey.get(), EVP_sha256()) > 0);
+    t.write("pki/front-proxy-client.crt", signers::certificatePem(cert.get()));
+  };
+  const std::string original = t.read("pki/front-proxy-client.crt");
+
+  resign([](X509* cert) {
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "OU", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("ops"), -1, -1, 0);
+  });
+  CHECK(pki("verify --dir " + dir).exitCode == 0);
+  auto withOu = pki("renew front-proxy-client --dir " + dir);
+  INFO(withOu.output);
+  CHECK(withOu.exitCode == 1);
+  CHECK(withOu.output.find("refused: front-proxy-client (pki/front-proxy-client.crt): the subject carries OU; kubeadm's certificates carry "
+                           "only CN and O") != std::string::npos);
+
+  t.write("pki/front-proxy-client.crt", original);
+  resign([](X509* cert) {
+    signers::X509ExtensionPtr comment(X509V3_EXT_conf_nid(nullptr, nullptr, NID_netscape_comment, "issued by hand"));
+    REQUIRE(comment);
+    REQUIRE(X509_add_ext(cert, comment.get(), -1) == 1);
+  });
+  CHECK(pki("verify --dir " + dir).exitCode == 0);
+  const auto before = files(t);
+  auto withExtension = pki("renew all --dir " + dir);
+  INFO(withExtension.output);
+  CHECK(withExtension.exitCode == 1);
+  CHECK(withExtension.output.find("it carries the extension nsComment, which kubeadm's certificates do not; a renewal would drop it") !=
+        std::string::npos);
+  CHECK(files(t) == before);
+
+  t.write("pki/front-proxy-client.crt", original);
+  CHECK(pki("renew front-proxy-client --dir " + dir).exitCode == 0);
 }
