@@ -43,52 +43,7 @@ namespace {
 
 const json kEmpty = json::object();
 
-using json_fields::field;
-using json_fields::getStr;
-
-template <class T>
-std::optional<T> getOpt(const json& j, const char* key) {
-  const json* f = field(j, key);
-  if (!f) return std::nullopt;
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (!f->is_string()) return std::nullopt;
-    return f->get<T>();
-  } else {
-    if (!f->is_number()) return std::nullopt;
-    // Go's encoding/json refuses a fraction or an out-of-range value for an int32/int64 field, and
-    // converting one here would be undefined behaviour (found by tests/fuzz/fuzz_objects).
-    const bool fits = f->is_number_unsigned() ? f->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
-                                              : f->is_number_integer() && f->get<std::int64_t>() >= std::numeric_limits<T>::min() &&
-                                                    f->get<std::int64_t>() <= std::numeric_limits<T>::max();
-    if (!fits)
-      throw std::out_of_range(std::string("field ") + key + ": " + f->dump() +
-                              " is not a whole number in the range of its type; the object cannot be read");
-    return f->get<T>();
-  }
-}
-
-template <class T>
-T getOr(const json& j, const char* key, T fallback) {
-  const json* f = field(j, key);
-  if (!f) return fallback;
-  return f->get<T>();
-}
-
-std::vector<std::string> getStrings(const json& j, const char* key) {
-  std::vector<std::string> out;
-  if (const json* f = field(j, key); f && f->is_array())
-    for (const auto& v : *f)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-
-std::map<std::string, std::string> getStrMap(const json& j, const char* key) {
-  std::map<std::string, std::string> out;
-  if (const json* f = field(j, key); f && f->is_object())
-    for (auto it = f->begin(); it != f->end(); ++it)
-      if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
-  return out;
-}
+using namespace json_fields;
 
 std::map<std::string, std::vector<std::string>> getExtra(const json& j, const char* key) {
   std::map<std::string, std::vector<std::string>> out;
@@ -100,55 +55,6 @@ std::map<std::string, std::vector<std::string>> getExtra(const json& j, const ch
           if (v.is_string()) vec.push_back(v.get<std::string>());
     }
   return out;
-}
-
-std::string getBytes(const json& j, const char* key, const char* where) {
-  std::string s = getStr(j, key);
-  if (s.empty()) return s;
-  auto decoded = base64Decode(s);
-  if (!decoded) throw std::runtime_error(std::string(where) + " is not valid base64");
-  return *decoded;
-}
-
-json& objectAt(json& j, const char* key) {
-  if (!j.is_object()) j = json::object();
-  json& f = j[key];
-  if (!f.is_object()) f = json::object();
-  return f;
-}
-
-// Go's omitempty: an empty value removes the key, so clearing a field in C++ clears it on the server.
-void put(json& j, const char* key, const std::string& v) {
-  if (v.empty())
-    j.erase(key);
-  else
-    j[key] = v;
-}
-template <class C>
-void putContainer(json& j, const char* key, const C& v) {
-  if (v.empty())
-    j.erase(key);
-  else
-    j[key] = v;
-}
-template <class T>
-void putOpt(json& j, const char* key, const std::optional<T>& v) {
-  if (!v)
-    j.erase(key);
-  else
-    j[key] = *v;
-}
-
-json base(const json& raw, const char* apiVersion, const char* kind) {
-  json j = raw.is_object() ? raw : json::object();
-  j["apiVersion"] = apiVersion;
-  j["kind"] = kind;
-  return j;
-}
-
-void dropIfEmpty(json& j, const char* key) {
-  auto it = j.find(key);
-  if (it != j.end() && it->is_object() && it->empty()) j.erase(it);
 }
 
 }  // namespace
