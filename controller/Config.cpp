@@ -40,6 +40,12 @@ std::string describeConfig(const Config& c) {
   for (const auto& s : c.signers)
     o << "signer " << s.signerName << " caCertFile=" << s.caCertFile << " caKeyFile=" << s.caKeyFile
       << " maxDuration=" << s.maxDuration.count() << "s includeChain=" << s.includeChain << "\n";
+  for (const auto& p : c.podCertificates.signers)
+    o << "podCertificates signer " << p.signerName << " caCertFile=" << p.caCertFile << " caKeyFile=" << p.caKeyFile
+      << " allowedNamespaces=" << list(p.allowedNamespaces) << " allowedServiceAccounts=" << list(p.allowedServiceAccounts)
+      << " trustDomain=" << p.trustDomain << " maxLifetime=" << p.maxLifetime.count() << "s allowedKeyTypes=" << list(p.allowedKeyTypes)
+      << " trustBundle.publish=" << p.publishTrustBundle << "\n";
+  o << "trustBundles.nameSuffix=" << c.trustBundles.nameSuffix << " csrSigners=" << list(c.trustBundles.csrSigners) << "\n";
   o << "signers.reloadInterval=" << c.caReloadInterval.count() << "s gc.enabled=" << c.gc.enabled;
   return o.str();
 }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,47 @@ struct GcConfig {
   std::chrono::seconds approvedUnissuedExpiration{3600};
 };
 
+// What a known unverifiedUserAnnotations value selects; an empty field keeps the signer's default.
+struct PodIdentityChoiceConfig {
+  std::vector<std::string> dnsNameTemplates;
+  std::vector<std::string> usages;
+};
+
+// One PodCertificateRequest signer (issue 14, docs/pod-certificates.md): its CA, who may obtain
+// certificates and what they get. Becomes a signers::PodCertificatePolicy at start.
+struct PodCertificateSignerConfig {
+  std::string signerName;
+  std::string caCertFile, caKeyFile, caKeyPassphraseFile;
+  std::vector<std::string> chainFiles;
+  // Every service account of a listed namespace, or a listed "namespace/name" ("namespace/*" for
+  // all of that namespace). Both empty: nobody.
+  std::vector<std::string> allowedNamespaces;
+  std::vector<std::string> allowedServiceAccounts;
+  bool spiffeId = true;  // URI SAN spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>
+  std::string trustDomain = "cluster.local";
+  std::vector<std::string> dnsNameTemplates;  // over {pod}, {namespace}, {serviceAccount}
+  std::vector<std::string> usages{"digital signature", "client auth", "server auth"};
+  // unverifiedUserAnnotations key -> value -> choice; any other key or value is denied.
+  std::map<std::string, std::map<std::string, PodIdentityChoiceConfig>> userAnnotations;
+  std::chrono::seconds maxLifetime{24 * 3600};
+  // The kubelet's spelling (keyType in the podCertificate projection).
+  std::vector<std::string> allowedKeyTypes{"RSA3072", "RSA4096", "ECDSAP256", "ECDSAP384", "ECDSAP521", "ED25519"};
+  // beginRefreshAt is drawn at random in this part of the lifetime.
+  double refreshFrom = 0.5, refreshTo = 0.8;
+  bool publishTrustBundle = false;
+};
+
+struct PodCertificatesConfig {
+  std::vector<PodCertificateSignerConfig> signers;  // empty: PodCertificateRequests are not watched
+};
+
+struct TrustBundlesConfig {
+  // Each published bundle is named "<signerName with / as :>:<nameSuffix>".
+  std::string nameSuffix = "csr-operator";
+  // CSR signers (signers.list[].trustBundle.publish) whose CA is published too.
+  std::vector<std::string> csrSigners;
+};
+
 struct Config {
   std::string logLevel = "info";
   int workers = 4;
@@ -123,6 +165,8 @@ struct Config {
   std::vector<signers::SignerConfig> signers;
   std::chrono::seconds caReloadInterval{60};
   GcConfig gc;
+  PodCertificatesConfig podCertificates;
+  TrustBundlesConfig trustBundles;
 };
 
 // One line per setting, for the start-up log; never contains key material or tokens.

@@ -306,7 +306,7 @@ void parseKeyPolicy(Section s, signers::KeyPolicy& p) {
   s.finish();
 }
 
-void parseSigner(Section s, signers::SignerConfig& c) {
+void parseSigner(Section s, signers::SignerConfig& c, bool& publishTrustBundle) {
   s.read("signerName", c.signerName);
   s.read("caCertFile", c.caCertFile);
   s.read("caKeyFile", c.caKeyFile);
@@ -326,6 +326,9 @@ void parseSigner(Section s, signers::SignerConfig& c) {
   s.readStrings("ipCIDRs", c.ipCidrs);
   s.readStrings("allowedOrganizations", c.allowedOrganizations);
   s.read("commonNameRegex", c.commonNameRegex);
+  Section bundle = s.sub("trustBundle");
+  bundle.read("publish", publishTrustBundle);
+  bundle.finish();
   s.finish();
 }
 
@@ -345,15 +348,149 @@ void parseSigners(Section s, Config& config) {
     for (std::size_t i = 0; i < list.size(); ++i) {
       Section entry(list[i], s.keyPath("list[" + std::to_string(i) + "]"), s.source());
       signers::SignerConfig c = defaults;
-      parseSigner(entry, c);
+      bool publish = false;
+      parseSigner(entry, c, publish);
       if (c.signerName.empty()) entry.fail(list[i], "needs a signerName");
       if (c.signerName.find('/') == std::string::npos)
         entry.fail(list[i], "signerName '" + c.signerName + "' must look like example.com/signer-name");
       if (c.caCertFile.empty() || c.caKeyFile.empty()) entry.fail(list[i], "needs caCertFile and caKeyFile (here or in signers.defaults)");
       if (!names.insert(c.signerName).second) entry.fail(list[i], "repeats signer '" + c.signerName + "'");
+      if (publish) config.trustBundles.csrSigners.push_back(c.signerName);
       config.signers.push_back(std::move(c));
     }
   }
+  s.finish();
+}
+
+void readDnsTemplates(Section& s, std::vector<std::string>& out) {
+  s.readStrings("dnsNameTemplates", out);
+  static const std::regex placeholder("\\{([^}]*)\\}");
+  for (const auto& t : out)
+    for (auto it = std::sregex_iterator(t.begin(), t.end(), placeholder); it != std::sregex_iterator(); ++it) {
+      const std::string name = (*it)[1];
+      if (name != "pod" && name != "namespace" && name != "serviceAccount")
+        s.failKey("dnsNameTemplates", "has '" + t + "' with {" + name + "}; the placeholders are {pod}, {namespace} and {serviceAccount}");
+    }
+}
+
+// A pod certificate is a leaf: what would let it act as a CA is refused here, not only by the signer.
+void readPodUsages(Section& s, std::vector<std::string>& out, bool required) {
+  s.readStrings("usages", out);
+  if (required && out.empty()) s.failKey("usages", "is empty; list e.g. [digital signature, client auth, server auth]");
+  static const std::set<std::string> allowed{"digital signature", "key encipherment", "key agreement", "client auth", "server auth"};
+  for (const auto& u : out)
+    if (!allowed.count(u))
+      s.failKey(
+          "usages",
+          "has '" + u + "'; pod certificates may use only digital signature, key encipherment, key agreement, client auth, server auth");
+}
+
+void parseUserAnnotations(Section& s, PodCertificateSignerConfig& c) {
+  YAML::Node annotations = s.child("userAnnotations");
+  if (!annotations || annotations.IsNull()) return;
+  if (!annotations.IsMap()) s.failKey("userAnnotations", "must map an annotation key to its values and what each selects");
+  for (const auto& key : annotations) {
+    if (!key.first.IsScalar()) s.failKey("userAnnotations", "has a key that is a list or mapping; keys are annotation names");
+    const std::string name = key.first.Scalar();
+    // The API server requires the keys of unverifiedUserAnnotations to be domain-prefixed.
+    if (name.find('/') == std::string::npos)
+      s.failKey("userAnnotations", "has key '" + name + "'; unverifiedUserAnnotations keys are domain-prefixed, e.g. example.com/profile");
+    Section values(key.second, s.keyPath("userAnnotations." + name), s.source());
+    if (!key.second.IsMap() || key.second.size() == 0)
+      values.fail(key.second, "lists no values; map each allowed value to the dnsNameTemplates and usages it selects");
+    for (const auto& value : key.second) {
+      if (!value.first.IsScalar()) values.fail(value.first, "has a value that is a list or mapping; values are plain strings");
+      Section choice = values.sub(value.first.Scalar());
+      PodIdentityChoiceConfig selected;
+      readDnsTemplates(choice, selected.dnsNameTemplates);
+      readPodUsages(choice, selected.usages, false);
+      choice.finish();
+      c.userAnnotations[name][value.first.Scalar()] = std::move(selected);
+    }
+  }
+}
+
+void parsePodCertificateSigner(Section s, PodCertificateSignerConfig& c) {
+  s.read("signerName", c.signerName);
+  s.read("caCertFile", c.caCertFile);
+  s.read("caKeyFile", c.caKeyFile);
+  s.read("caKeyPassphraseFile", c.caKeyPassphraseFile);
+  s.readStrings("chainFiles", c.chainFiles);
+  s.readStrings("allowedNamespaces", c.allowedNamespaces);
+  s.readStrings("allowedServiceAccounts", c.allowedServiceAccounts);
+  for (const auto& sa : c.allowedServiceAccounts) {
+    const auto slash = sa.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == sa.size() || sa.find('/', slash + 1) != std::string::npos)
+      s.failKey("allowedServiceAccounts",
+                "has '" + sa + "'; write namespace/name, or namespace/* for every service account of a namespace");
+  }
+  s.read("spiffeId", c.spiffeId);
+  s.read("trustDomain", c.trustDomain);
+  if (!isClusterDomain(c.trustDomain))
+    s.failKey("trustDomain",
+              "is '" + c.trustDomain + "', which is not a lower-case DNS name (SPIFFE trust domain); write e.g. cluster.local");
+  readDnsTemplates(s, c.dnsNameTemplates);
+  readPodUsages(s, c.usages, true);
+  if (!c.spiffeId && c.dnsNameTemplates.empty())
+    s.failKey("spiffeId", "is false and dnsNameTemplates is empty: a certificate would carry no identity; keep spiffeId or list templates");
+  parseUserAnnotations(s, c);
+  s.readDuration("maxLifetime", c.maxLifetime);
+  // The API server's bounds on a pod certificate's lifetime: 1 h to maxExpirationSeconds' 91 days.
+  requireDuration(s, "maxLifetime", c.maxLifetime, std::chrono::seconds(3600), std::chrono::seconds(7862400), "1h", "2184h (91 days)");
+  s.readStrings("allowedKeyTypes", c.allowedKeyTypes);
+  static const std::set<std::string> keyTypes{"RSA3072", "RSA4096", "ECDSAP256", "ECDSAP384", "ECDSAP521", "ED25519"};
+  if (c.allowedKeyTypes.empty())
+    s.failKey("allowedKeyTypes", "is empty; list at least one of RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521, ED25519");
+  for (const auto& k : c.allowedKeyTypes)
+    if (!keyTypes.count(k))
+      s.failKey("allowedKeyTypes",
+                "has '" + k + "'; the kubelet's key types are RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521, ED25519");
+  Section refresh = s.sub("refresh");
+  refresh.read("from", c.refreshFrom);
+  refresh.read("to", c.refreshTo);
+  requireRange(refresh, "from", c.refreshFrom, 0.1, 0.9);
+  requireRange(refresh, "to", c.refreshTo, c.refreshFrom, 0.9);
+  refresh.finish();
+  Section bundle = s.sub("trustBundle");
+  bundle.read("publish", c.publishTrustBundle);
+  bundle.finish();
+  s.finish();
+}
+
+void parsePodCertificates(Section s, Config& config) {
+  YAML::Node list = s.child("signers");
+  if (list && !list.IsNull()) {
+    if (!list.IsSequence()) s.failKey("signers", "must be a list of pod certificate signers");
+    std::set<std::string> names;
+    for (const auto& csrSigner : config.signers) names.insert(csrSigner.signerName);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      Section entry(list[i], s.keyPath("signers[" + std::to_string(i) + "]"), s.source());
+      PodCertificateSignerConfig c;
+      parsePodCertificateSigner(entry, c);
+      if (c.signerName.empty()) entry.fail(list[i], "needs a signerName");
+      if (c.signerName.find('/') == std::string::npos)
+        entry.fail(list[i], "signerName '" + c.signerName + "' must look like example.com/pod-identity");
+      // kubernetes.io names are reserved (kubernetes.io/kube-apiserver-client-pod is Kubernetes' own).
+      if (c.signerName.rfind("kubernetes.io", 0) == 0)
+        entry.fail(list[i], "signerName '" + c.signerName + "' is reserved for Kubernetes; use a name under your own domain");
+      if (c.caCertFile.empty() || c.caKeyFile.empty()) entry.fail(list[i], "needs caCertFile and caKeyFile");
+      if (!names.insert(c.signerName).second)
+        entry.fail(list[i], "repeats signer '" + c.signerName + "' (also in signers.list or earlier here); give each signer name one CA");
+      if (c.allowedNamespaces.empty() && c.allowedServiceAccounts.empty())
+        spdlog::warn("{}: {} allows nobody (allowedNamespaces and allowedServiceAccounts are empty): every request is denied",
+                     s.source().name, entry.keyPath("signerName"));
+      config.podCertificates.signers.push_back(std::move(c));
+    }
+  }
+  s.finish();
+}
+
+void parseTrustBundles(Section s, TrustBundlesConfig& t) {
+  s.read("nameSuffix", t.nameSuffix);
+  // The suffix is also a label value (how our bundles are found for garbage collection).
+  static const std::regex labelValue("[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?");
+  if (!std::regex_match(t.nameSuffix, labelValue))
+    s.failKey("nameSuffix", "is '" + t.nameSuffix + "'; write 1 to 63 lower-case letters, digits, '.' or '-', e.g. csr-operator");
   s.finish();
 }
 
@@ -477,6 +614,8 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   le.finish();
   parseApprover(s.sub("approver"), config.approver);
   parseSigners(s.sub("signers"), config);
+  parsePodCertificates(s.sub("podCertificates"), config);
+  parseTrustBundles(s.sub("trustBundles"), config.trustBundles);
   Section gc = s.sub("gc");
   gc.read("enabled", config.gc.enabled);
   gc.readDuration("interval", config.gc.interval);
@@ -541,8 +680,8 @@ void validateConfig(const Config& config, const std::string& sourceName) {
     if (le.retryPeriod.count() < 100) fail("leaderElection.retryPeriod must be at least 100ms");
   }
   if (config.gc.enabled && config.gc.interval < std::chrono::seconds(10)) fail("gc.interval must be at least 10s");
-  if (!config.approver.enabled && config.signers.empty())
-    fail("neither the approver nor any signer is enabled; enable approver.enabled or list signers.list");
+  if (!config.approver.enabled && config.signers.empty() && config.podCertificates.signers.empty())
+    fail("neither the approver nor any signer is enabled; enable approver.enabled or list signers.list or podCertificates.signers");
   const auto& ks = config.approver.kubeletServing;
   const bool servingApprover = config.approver.enabled && ks.enabled;
   if (servingApprover && ks.renewalContinuity &&

@@ -82,7 +82,7 @@ gc: {enabled: true, interval: 10m}
 TEST_CASE("config: mistakes name the file, the line and the fix") {
   CHECK(errorOf("workers: 4\nbogus: 1\n") ==
         "cfg.yaml:2: <root> has unknown key 'bogus'; known keys here: "
-        "approver, client, gc, http, leaderElection, logLevel, signers, workers");
+        "approver, client, gc, http, leaderElection, logLevel, podCertificates, signers, trustBundles, workers");
   CHECK(errorOf("approver:\n  kubeletServing:\n    checks: {ipAdresses: false}\n")
             .find("cfg.yaml:3: approver.kubeletServing.checks has unknown key 'ipAdresses'") == 0);
   CHECK(errorOf("workers: many\n").find("cfg.yaml:1: workers has the wrong type") == 0);
