@@ -21,11 +21,24 @@ std::string eventMessage(const std::string& message) {
 
 void EventRecorder::record(const k8s::CertificateSigningRequest& csr, const std::string& type, const std::string& reason,
                            const std::string& message, const std::string& action) {
+  write({"CertificateSigningRequest", "certificates.k8s.io/v1", csr.metadata.name, "", csr.metadata.uid, csr.metadata.resourceVersion},
+        type, reason, message, action);
+}
+
+void EventRecorder::record(const k8s::PodCertificateRequest& pcr, const std::string& type, const std::string& reason,
+                           const std::string& message, const std::string& action) {
+  write({"PodCertificateRequest", pcr.apiVersion.empty() ? "certificates.k8s.io/v1" : pcr.apiVersion, pcr.metadata.name,
+         pcr.metadata.namespace_, pcr.metadata.uid, pcr.metadata.resourceVersion},
+        type, reason, message, action);
+}
+
+void EventRecorder::write(const k8s::ObjectReference& about, const std::string& type, const std::string& reason, const std::string& message,
+                          const std::string& action) {
+  const std::string ns = about.namespace_.empty() ? "default" : about.namespace_;
   k8s::Event ev;
-  ev.metadata.generateName = csr.metadata.name + ".";
-  ev.metadata.namespace_ = "default";
-  ev.involvedObject = {"CertificateSigningRequest", "certificates.k8s.io/v1", csr.metadata.name, "", csr.metadata.uid,
-                       csr.metadata.resourceVersion};
+  ev.metadata.generateName = about.name + ".";
+  ev.metadata.namespace_ = ns;
+  ev.involvedObject = about;
   ev.type = type;
   ev.reason = reason;
   ev.message = eventMessage(message);
@@ -36,9 +49,10 @@ void EventRecorder::record(const k8s::CertificateSigningRequest& csr, const std:
   ev.count = 1;
   ev.action = action;
   try {
-    client_.create(ev, "default");
+    client_.create(ev, ns);
   } catch (const std::exception& e) {
-    spdlog::warn("event not recorded: csr={} reason={} error={}", csr.metadata.name, reason, e.what());
+    spdlog::warn("event not recorded: {}={}{}{} reason={} error={}", about.kind == "CertificateSigningRequest" ? "csr" : "pcr",
+                 about.namespace_, about.namespace_.empty() ? "" : "/", about.name, reason, e.what());
   }
 }
 

@@ -1,9 +1,12 @@
-// Writes a core/v1 Event about a CSR, the way kubectl describe shows them. CSRs are
-// cluster-scoped, so their events live in the "default" namespace (as kube-controller-manager's do).
-// Failing to write an event never fails the decision: it is logged and dropped.
+// Writes a core/v1 Event about a CSR or a PodCertificateRequest, the way kubectl describe shows
+// them. CSRs are cluster-scoped, so their events live in the "default" namespace (as
+// kube-controller-manager's do); an Event must be in its object's namespace, so a
+// PodCertificateRequest's is in the PodCertificateRequest's. Failing to write an event never fails
+// the decision: it is logged and dropped.
 #pragma once
 
 #include "k8sclient/KubeClient.h"
+#include "k8sclient/PodCertificateObjects.h"
 
 #include <string>
 
@@ -20,8 +23,13 @@ class EventRecorder {
 
   void record(const k8s::CertificateSigningRequest& csr, const std::string& type, const std::string& reason, const std::string& message,
               const std::string& action);
+  void record(const k8s::PodCertificateRequest& pcr, const std::string& type, const std::string& reason, const std::string& message,
+              const std::string& action);
 
  private:
+  void write(const k8s::ObjectReference& about, const std::string& type, const std::string& reason, const std::string& message,
+             const std::string& action);
+
   k8s::KubeClient& client_;
   std::string component_;
   std::string instance_;

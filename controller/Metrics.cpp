@@ -51,6 +51,14 @@ Metrics::Metrics() {
   declare(metric::kPendingCsrs, "gauge", "CSRs without a decision, by signer (only the signers this instance handles).");
   declare(metric::kAddressConflicts, "counter", "Times a Node listed an address or name that another Node owns.");
   declare(metric::kNodeAddressChanges, "counter", "Times a Node changed the addresses in its status.");
+  // PodCertificateRequests are deleted 15 minutes after creation, so the buckets reach past that.
+  const std::vector<double> podLatency = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900};
+  declare(metric::kPodCertificatesIssued, "counter", "Pod certificates issued, by signer.");
+  declare(metric::kPodCertificateDecisions, "counter",
+          "PodCertificateRequest decisions by signer, decision (issued, denied, failed) and reason.");
+  declare(metric::kPodCertificateLatency, "histogram", "Time from PodCertificateRequest creation to the certificate being written.",
+          podLatency);
+  declare(metric::kTrustBundleWrites, "counter", "ClusterTrustBundle writes by signer and action (create, update, delete).");
 }
 
 void Metrics::declare(const std::string& name, const std::string& type, const std::string& help, std::vector<double> buckets) {

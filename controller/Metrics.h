@@ -52,6 +52,10 @@ inline constexpr const char* kGcDeleted = "csr_operator_gc_deleted_total";
 inline constexpr const char* kPendingCsrs = "csr_operator_pending_csrs";
 inline constexpr const char* kAddressConflicts = "csr_operator_address_conflicts_total";
 inline constexpr const char* kNodeAddressChanges = "csr_operator_node_address_changes_total";
+inline constexpr const char* kPodCertificatesIssued = "csr_operator_pod_certificates_issued_total";
+inline constexpr const char* kPodCertificateDecisions = "csr_operator_pod_certificate_decisions_total";
+inline constexpr const char* kPodCertificateLatency = "csr_operator_pod_certificate_latency_seconds";
+inline constexpr const char* kTrustBundleWrites = "csr_operator_trust_bundle_writes_total";
 }  // namespace metric
 
 }  // namespace csrop
