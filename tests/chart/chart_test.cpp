@@ -135,8 +135,12 @@ const std::string kEvents = "|events|create,patch|";
 const std::string kServing = "kubernetes.io/kubelet-serving";
 const std::string kClient = "kubernetes.io/kube-apiserver-client-kubelet";
 
+const std::string kPcrRead = "certificates.k8s.io|podcertificaterequests|get,list,watch|";
+const std::string kPcrStatus = "certificates.k8s.io|podcertificaterequests/status|update|";
+const std::string kCtb = "certificates.k8s.io|clustertrustbundles|create,delete,get,list,update,watch|";
 std::string approveRule(std::set<std::string> names) { return "certificates.k8s.io|signers|approve|" + joined(names); }
 std::string signRule(std::set<std::string> names) { return "certificates.k8s.io|signers|sign|" + joined(names); }
+std::string attestRule(std::set<std::string> names) { return "certificates.k8s.io|signers|attest|" + joined(names); }
 
 void checkClusterRole(const Rendered& r, const std::multiset<std::string>& expected) {
   const YAML::Node role = r.one("ClusterRole");
@@ -464,6 +468,25 @@ TEST_CASE("signer only: approver off removes every approval grant") {
   CHECK(r.all("Role").size() == r.all("RoleBinding").size());
   for (const auto& role : r.all("Role")) CHECK(role["metadata"]["name"].as<std::string>().find("node-identity") == std::string::npos);
   CHECK(configFile(r)["approver"]["enabled"].as<bool>() == false);
+}
+
+TEST_CASE("pod certificates: PodCertificateRequests, sign and attest on exactly the configured signers, Events anywhere, no CSR grant") {
+  const Rendered r = renderFile("pod-certificates.yaml");
+  const std::string pods = "example.com/pod-identity", batch = "example.com/batch";
+  checkClusterRole(r, {kPcrRead, kPcrStatus, signRule({pods, batch}), kEvents, kCtb, attestRule({pods})});
+  const YAML::Node cfg = configFile(r);
+  REQUIRE(cfg["podCertificates"]["signers"].size() == 2);
+  CHECK(cfg["podCertificates"]["signers"][0]["trustBundle"]["publish"].as<bool>());
+  CHECK(cfg["trustBundles"]["nameSuffix"].as<std::string>() == "csr-operator");
+  CHECK(!cfg["signers"]);
+  checkConfigAccepted(r);
+}
+
+TEST_CASE("trust bundle of a CSR signer: clustertrustbundles and attest for that signer only") {
+  const Rendered r = renderFile("signer-trust-bundle.yaml");
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}), kNodes, kSar, kCtb,
+                       attestRule({kServing})});
+  checkConfigAccepted(r);
 }
 
 TEST_CASE("garbage collection adds delete on CSRs and nothing else") {

@@ -77,6 +77,21 @@ app.kubernetes.io/component: controller
 {{- $names | uniq | join "\n" }}
 {{- end }}
 
+{{/* PodCertificateRequest signer names, one per line (empty: pod certificates are off). */}}
+{{- define "csr-operator.podSignerNames" -}}
+{{- $names := list }}
+{{- range .Values.config.podCertificates.signers }}{{ $names = append $names .signerName }}{{ end }}
+{{- $names | uniq | join "\n" }}
+{{- end }}
+
+{{/* Signer names whose CA is published as a ClusterTrustBundle, one per line. */}}
+{{- define "csr-operator.attestSignerNames" -}}
+{{- $names := list }}
+{{- range .Values.config.signers.list }}{{ if and .trustBundle .trustBundle.publish }}{{ $names = append $names .signerName }}{{ end }}{{ end }}
+{{- range .Values.config.podCertificates.signers }}{{ if and .trustBundle .trustBundle.publish }}{{ $names = append $names .signerName }}{{ end }}{{ end }}
+{{- $names | uniq | join "\n" }}
+{{- end }}
+
 {{/* The distinct CA Secret names of ca.mode secret, one per line. */}}
 {{- define "csr-operator.caSecretNames" -}}
 {{- $names := list }}
@@ -96,8 +111,14 @@ Single values are checked by values.schema.json.
 {{- fail (printf "replicaCount is %d but config.leaderElection.enabled is false: replicas without leader election would approve and sign the same CSRs concurrently. Set config.leaderElection.enabled=true or replicaCount=1." (int .Values.replicaCount)) }}
 {{- end }}
 {{- $signers := $c.signers.list | default list }}
-{{- if and (not $c.approver.enabled) (not $signers) }}
-{{- fail "config.approver.enabled is false and config.signers.list is empty: the operator would do nothing. Enable the approver or add a signer." }}
+{{- $podSigners := $c.podCertificates.signers | default list }}
+{{- if and (not $c.approver.enabled) (not $signers) (not $podSigners) }}
+{{- fail "config.approver.enabled is false and config.signers.list and config.podCertificates.signers are empty: the operator would do nothing. Enable the approver or add a signer." }}
+{{- end }}
+{{- range $podSigners }}
+{{- if not (and .caCertFile .caKeyFile) }}
+{{- fail (printf "pod certificate signer %q needs caCertFile and caKeyFile: mount its CA with extraVolumes and extraVolumeMounts and set both paths." .signerName) }}
+{{- end }}
 {{- end }}
 {{- $seen := dict }}
 {{- range $signers }}
