@@ -1,10 +1,12 @@
 #include "controller/ConfigLoader.h"
 
 #include "controller/NodeNameRegexes.h"
+#include "controller/PodCertificates.h"
 #include "k8sclient/InformerCore.h"
 #include "signers/Duration.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslPtr.h"
+#include "signers/PodCertificate.h"
 #include "signers/Profiles.h"
 
 #include <openssl/pem.h>
@@ -690,6 +692,9 @@ void validateConfig(const Config& config, const std::string& sourceName) {
     fail(
         "approver.kubeletServing.renewalContinuity needs this instance to sign kubernetes.io/kubelet-serving (the served "
         "certificate is verified against that signer's CA); add it to signers.list or turn renewalContinuity off");
+  for (const auto& pod : config.podCertificates.signers)
+    if (const auto problem = signers::validatePodCertificatePolicy(podCertificatePolicy(pod)))
+      fail("podCertificates signer " + pod.signerName + ": " + *problem);
   for (const auto& warning : caSharingWarnings(config)) spdlog::warn("{}: {}", sourceName, warning);
   for (const auto& warning : nodeIdentityWarnings(config)) spdlog::warn("{}: {}", sourceName, warning);
 }

@@ -16,6 +16,7 @@
 #include "controller/NodeIdentitySources.h"
 #include "controller/Metrics.h"
 #include "controller/PendingIndex.h"
+#include "controller/PodCertificates.h"
 #include "controller/Periodic.h"
 #include "controller/RequesterRulePolicy.h"
 #include "controller/SignerCaches.h"
@@ -240,6 +241,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
     approver = std::make_unique<CsrApprover>(client, buildPolicies(config, signerSet, nodeView.get(), resolver, reviewer),
                                              config.approver.denyMode, events, metrics, mayWrite);
   CsrSigner signer(client, signerSet, events, metrics, mayWrite);
+  const auto podCertificates = PodCertificates::create({config, client, signerSet, events, metrics, mayWrite});
   WorkQueue queue;
   PendingIndex pending(static_cast<std::size_t>(config.approver.maxPendingPerRequester));
   std::unique_ptr<DuplicateRequests> duplicates;
@@ -251,11 +253,13 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
 
   std::vector<CacheSync> caches{{"certificatesigningrequests", [&] { return csrs.hasSynced(); }}};
   if (nodeView) nodeView->addCaches(caches);
+  if (podCertificates) podCertificates->addCaches(caches);
   const ScrapeTimeGauges gauges{queue, csrs, nodeView.get(), pending, signerNames, mayWrite};
   HealthServer health(
       config.bindAddress, [&] { return allSynced(caches); },
       [&] {
         gauges.update(metrics);
+        if (podCertificates) podCertificates->updateGauges(metrics);
         return metrics.render();
       });
   spdlog::info("serving /healthz /readyz /metrics on port {}", health.port());
@@ -264,6 +268,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   std::vector<std::jthread> threads;
   threads.emplace_back([&](std::stop_token) { csrs.run(stop); });
   if (nodeView) nodeView->startInformers(threads, stop);
+  if (podCertificates) podCertificates->start(threads, stop);
   if (config.leaderElection.enabled)
     threads.emplace_back([&](std::stop_token) {
       elector.run(
@@ -271,6 +276,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
           [&] {
             metrics.set(metric::kLeader, {}, 1);
             controller.enqueueAll();
+            if (podCertificates) podCertificates->becameLeader();
           },
           [&] { metrics.set(metric::kLeader, {}, 0); });
     });
@@ -289,6 +295,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   });
   spdlog::info("shutting down: stopping informers and leader election");
   threads.clear();
+  if (podCertificates) podCertificates->stop();
   signerSet.stop();
   return 0;
 }
