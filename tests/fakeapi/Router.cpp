@@ -206,6 +206,7 @@ RouteResult Router::handle(const Request& req) {
   std::string verb = req.method;
   std::transform(verb.begin(), verb.end(), verb.begin(), ::tolower);
   std::string resourceName;
+  Routed routed;
   try {
     Target t = parseTarget(req.target);
     if (!req.user) throw ApiError(401, "Unauthorized", "Unauthorized");
@@ -219,7 +220,7 @@ RouteResult Router::handle(const Request& req) {
       auto seg = segments(t.path);
       bool isResource = (seg.size() >= 3 && seg[0] == "api") || (seg.size() >= 4 && seg[0] == "apis");
       if (!isResource) throw pathNotFound();
-      out = resource(req, t, seg, verb, resourceName);
+      out = resource(req, t, seg, verb, resourceName, routed);
     }
   } catch (const ApiError& e) {
     out.response = errorResponse(e);
@@ -232,6 +233,13 @@ RouteResult Router::handle(const Request& req) {
     out.watch.reset();
   }
   stats_.record(verb, resourceName, out.watch ? 200 : out.response.status);
+  const bool write = verb == "create" || verb == "update" || verb == "patch" || verb == "delete";
+  if (write && !routed.resource.empty()) {
+    if (audit)
+      audit->record({req.user ? req.user->name : "", verb, req.target, routed.resource, routed.subresource, routed.ns, routed.name,
+                     out.response.status, routed.injected, &req.body, &out.response.body});
+    if (out.response.status < 300) faults_.hold(resourceName, true);
+  }
   return out;
 }
 
@@ -273,7 +281,16 @@ Response Router::fake(const Request& req, const Target& t) {
         faults_.throttleNext(v.at("count").get<int>(), v.value("retryAfter", 1));
       } else if (k == "partition") {
         faults_.failResourceFor(v.at("resource").get<std::string>(), v.value("code", 503),
-                                std::chrono::milliseconds(v.at("milliseconds").get<int>()));
+                                std::chrono::milliseconds(v.at("milliseconds").get<int>()), v.value("user", std::string()));
+      } else if (k == "expireNextWatches") {
+        faults_.expireNextWatches(v.at("count").get<int>(), v.value("resource", std::string()));
+      } else if (k == "expireOpenWatches") {
+        // {"resource": "leases"} or {} for every resource; the count lets a test check it hit something.
+        applied.push_back({{"expireOpenWatches", hub_.expireOpen(v.value("resource", std::string()))}});
+        continue;
+      } else if (k == "latency") {
+        faults_.addLatency(v.value("resource", std::string()), std::chrono::milliseconds(v.at("milliseconds").get<int>()),
+                           v.value("afterWrite", false), std::chrono::milliseconds(v.at("forMilliseconds").get<int>()));
       } else if (k == "compact") {
         if (v.get<bool>()) store_.compact();
       } else if (k == "silenceWatches") {
@@ -284,7 +301,8 @@ Response Router::fake(const Request& req, const Target& t) {
         continue;
       } else {
         throw badRequest("unknown fault " + json(k).dump() +
-                         "; known: dropWatches, failNext, throttleNext, partition, compact, silenceWatches, silenceOpenWatches");
+                         "; known: dropWatches, failNext, throttleNext, partition, compact, silenceWatches, silenceOpenWatches, "
+                         "expireNextWatches, expireOpenWatches, latency");
       }
       applied.push_back(k);
     }
@@ -418,7 +436,7 @@ json Router::evaluateSar(json sar) const {
 }
 
 RouteResult Router::resource(const Request& req, const Target& t, const std::vector<std::string>& seg, std::string& verb,
-                             std::string& resourceName) {
+                             std::string& resourceName, Routed& routed) {
   size_t i = 0;
   std::string group, version;
   if (seg[0] == "api") {
@@ -465,7 +483,12 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
       (verb == "create" && !name.empty()))
     throw ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
 
-  if (auto injected = faults_.take(r->resource)) throw *injected;
+  routed = {r->resource, sub, ns, name};
+  if (auto injected = faults_.take(r->resource, req.user->name)) {
+    routed.injected = true;
+    throw *injected;
+  }
+  if (verb != "watch") faults_.hold(resourceName, false);
 
   Attributes attrs;
   attrs.user = *req.user;
@@ -499,6 +522,8 @@ RouteResult Router::resource(const Request& req, const Target& t, const std::vec
       w.ns = ns;
       w.selector = sel;
       w.resourceVersion = queryValue(t.query, "resourceVersion");
+      if (!w.resourceVersion.empty() && w.resourceVersion != "0" && faults_.takeWatchExpiry(r->resource))
+        throw expired("too old resource version: " + w.resourceVersion + " (injected fault)");
       w.allowBookmarks = truthy(t.query, "allowWatchBookmarks");
       std::string timeout = queryValue(t.query, "timeoutSeconds");
       if (!timeout.empty()) {

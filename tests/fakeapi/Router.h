@@ -44,6 +44,7 @@ class Router {
   std::string pcrVersion = "v1";
   // PodCertificateRequest key material checked at create (stub request, proof of possession).
   bool pcrKeyChecks = true;
+  AuditLog* audit = nullptr;  // set: every write request is recorded there
 
  private:
   struct Target {
@@ -54,8 +55,13 @@ class Router {
   std::optional<Response> discovery(const std::string& path) const;
   bool served(const ResourceInfo& r) const;
   Response fake(const Request& req, const Target& t);
+  // What a request was routed to, for the audit log: filled in as far as routing got.
+  struct Routed {
+    std::string resource, subresource, ns, name;
+    bool injected = false;  // answered by an injected fault
+  };
   RouteResult resource(const Request& req, const Target& t, const std::vector<std::string>& seg, std::string& verbOut,
-                       std::string& resourceOut);
+                       std::string& resourceOut, Routed& routed);
   json decodeBody(const Request& req, const ResourceInfo& r) const;
   // Applies the strategy of (resource, subresource) to turn `incoming` into the object to store.
   json updated(const ResourceInfo& r, const std::string& sub, json incoming, const json& current, const UserInfo& user);

@@ -48,7 +48,22 @@ size_t WatchHub::silenceOpen(const std::string& resource) {
   return n;
 }
 
-// Makes a watch findable by silenceOpen for as long as it is served.
+size_t WatchHub::expireOpen(const std::string& resource) {
+  size_t n = 0;
+  {
+    std::lock_guard g(registryMu_);
+    for (auto* w : registry_)
+      if (resource.empty() || w->resource == resource) {
+        w->expire = true;
+        ++n;
+      }
+  }
+  auto lk = store_.lock();
+  store_.changed().notify_all();
+  return n;
+}
+
+// Makes a watch findable by silenceOpen and expireOpen for as long as it is served.
 struct WatchHub::Registration {
   WatchHub& hub;
   Silenceable& watch;
@@ -110,10 +125,12 @@ void WatchHub::serve(const WatchSpec& spec, WatchSink& sink) {
     {
       auto lk = store_.lock();
       auto wake = std::min(deadline, Clock::now() + std::chrono::milliseconds(250));
-      store_.changed().wait_until(lk, wake,
-                                  [&] { return dropGeneration_.load() != generation || (!quiet() && store_.currentRvLocked() > last); });
+      store_.changed().wait_until(lk, wake, [&] {
+        return dropGeneration_.load() != generation || self.expire.load() || (!quiet() && store_.currentRvLocked() > last);
+      });
       if (dropGeneration_.load() != generation) return;
-      if (!quiet() && store_.currentRvLocked() > last && !store_.eventsSinceLocked(last, events)) tooOld = true;
+      tooOld = self.expire.load();
+      if (!tooOld && !quiet() && store_.currentRvLocked() > last && !store_.eventsSinceLocked(last, events)) tooOld = true;
       floor = store_.floorRvLocked();
     }
     if (sink.clientGone()) return;

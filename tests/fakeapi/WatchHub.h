@@ -43,6 +43,10 @@ class WatchHub {
   // timeoutSeconds or the client leaves: a stream dead behind a proxy. Later watches work normally.
   // Returns how many watches were silenced.
   size_t silenceOpen(const std::string& resource);
+  // The watches open now on `resource` ("" = every resource) get an in-stream ERROR event with a
+  // 410 Expired Status and end, as kube-apiserver ends a watch whose resourceVersion was compacted
+  // away under it. Returns how many watches were ended.
+  size_t expireOpen(const std::string& resource);
   size_t openWatches() const { return open_.load(); }
 
  private:
@@ -56,6 +60,7 @@ class WatchHub {
   struct Silenceable {
     std::string resource;
     std::atomic<bool> silent{false};
+    std::atomic<bool> expire{false};
   };
   struct Registration;
   std::mutex registryMu_;

@@ -24,6 +24,7 @@ const char* kUsage =
     "  fake-apiserver --listen 127.0.0.1:0 --pki-dir DIR [--tokens FILE] [--rbac FILE]... [--state-file FILE]\n"
     "                 [--watch-window N] [--bookmark-interval SECONDS]\n"
     "                 [--pcr-version v1|v1beta1] [--pcr-key-checks true|false] [--pcr-max-age SECONDS]\n"
+    "                 [--audit-log FILE]\n"
     "  fake-apiserver mint --pki-dir DIR --user U [--group G]... --out KUBECONFIG [--server URL]\n"
     "  fake-apiserver mint --pki-dir DIR --token TOKEN --out KUBECONFIG [--user NAME] [--server URL]\n";
 
@@ -137,6 +138,11 @@ int main(int argc, char** argv) {
     router.pcrKeyChecks = keyChecks == "true";
     const int64_t pcrMaxAge = std::stoll(a.one("pcr-max-age", std::to_string(pcr::kCleanerMaxAgeSeconds)));
     if (pcrMaxAge < 1) usage("--pcr-max-age must be at least 1 second");
+    AuditLog audit;
+    if (!a.one("audit-log").empty()) {
+      audit.open(a.one("audit-log"));
+      router.audit = &audit;
+    }
     HttpServer server(router, hub, authn, dir);
     std::string host = listen.substr(0, colon);
     uint16_t port = server.bind(host, static_cast<uint16_t>(std::stoi(listen.substr(colon + 1))));

@@ -3,7 +3,10 @@
 #include "tests/fakeapi/TestPki.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 using namespace fakeapi;
@@ -278,11 +281,109 @@ TEST_CASE("faults: a partition fails one resource for a while and nothing else")
   CHECK(cut.response.status == 503);
   CHECK(json::parse(cut.response.body)["reason"] == "ServiceUnavailable");
   CHECK(f.call("GET", kCsrs, f.admin).response.status == 200);
-  CHECK(f.ok("GET", "/fake/faults", f.admin)["partition"]["active"] == true);
+  CHECK(f.ok("GET", "/fake/faults", f.admin)["partitions"].size() == 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(350));
   CHECK(f.call("GET", leases, f.admin).response.status == 200);
-  CHECK(f.ok("GET", "/fake/faults", f.admin)["partition"]["active"] == false);
+  CHECK(f.ok("GET", "/fake/faults", f.admin)["partitions"].empty());
   CHECK(f.call("POST", "/fake/faults", f.admin, json{{"partition", {{"resource", "leases"}}}}).response.status == 400);
+}
+
+TEST_CASE("faults: a partition for one user cuts only that user's requests") {
+  Fixture f;
+  const std::string leases = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases";
+  const UserInfo replicaA = user("replica-a", {"system:masters"}), replicaB = user("replica-b", {"system:masters"});
+  f.ok("POST", "/fake/faults", f.admin,
+       json{{"partition", {{"resource", "leases"}, {"code", 503}, {"milliseconds", 5000}, {"user", "replica-a"}}}});
+  CHECK(f.call("GET", leases, replicaA).response.status == 503);
+  CHECK(f.call("GET", leases, replicaB).response.status == 200);
+  CHECK(f.call("GET", kCsrs, replicaA).response.status == 200);
+  json described = f.ok("GET", "/fake/faults", f.admin);
+  REQUIRE(described["partitions"].size() == 1);
+  CHECK(described["partitions"][0]["user"] == "replica-a");
+}
+
+TEST_CASE("faults: expireNextWatches answers 410 to watches from a resourceVersion, once per count") {
+  Fixture f;
+  f.ok("POST", "/fake/faults", f.admin, json{{"expireNextWatches", {{"count", 1}, {"resource", "certificatesigningrequests"}}}});
+  CHECK(f.call("GET", "/api/v1/nodes?watch=1&resourceVersion=1", f.admin).watch);
+  CHECK(f.call("GET", kCsrs + "?watch=1", f.admin).watch);  // no resourceVersion: nothing can be too old
+  auto expired = f.call("GET", kCsrs + "?watch=1&resourceVersion=1", f.admin);
+  CHECK_FALSE(expired.watch);
+  CHECK(expired.response.status == 410);
+  CHECK(json::parse(expired.response.body)["reason"] == "Expired");
+  CHECK(f.call("GET", kCsrs + "?watch=1&resourceVersion=1", f.admin).watch);
+}
+
+TEST_CASE("faults: latency holds a request before the store, or after the write before the answer") {
+  Fixture f;
+  json created = f.ok("POST", kCsrs, f.admin, csrObject("held", "example.com/one", "x"), 201);
+  f.ok(
+      "POST", "/fake/faults", f.admin,
+      json{
+          {"latency",
+           {{"resource", "certificatesigningrequests/approval"}, {"milliseconds", 400}, {"afterWrite", true}, {"forMilliseconds", 5000}}}});
+  const auto start = std::chrono::steady_clock::now();
+  std::thread writer([&] { f.ok("PUT", kCsrs + "/held/approval", f.admin, approval(created, "Approved")); });
+  // The approval is stored while its writer still waits for the answer.
+  bool storedWhileHeld = false;
+  for (int i = 0; i < 300 && !storedWhileHeld; ++i) {
+    storedWhileHeld = f.ok("GET", "/fake/faults", f.admin)["held"] == 1 &&
+                      f.ok("GET", kCsrs + "/held", f.admin)["status"].value("conditions", json::array()).size() == 1;
+    if (!storedWhileHeld) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  writer.join();
+  CHECK(storedWhileHeld);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(400));
+  CHECK(f.ok("GET", "/fake/faults", f.admin)["held"] == 0);
+
+  f.ok("POST", "/fake/faults", f.admin, json{{"latency", {{"milliseconds", 300}, {"forMilliseconds", 5000}}}});
+  const auto before = std::chrono::steady_clock::now();
+  f.ok("GET", kCsrs, f.admin);
+  CHECK(std::chrono::steady_clock::now() - before >= std::chrono::milliseconds(300));
+  CHECK(f.call("POST", "/fake/faults", f.admin, json{{"latency", {{"milliseconds", 300}}}}).response.status == 400);
+}
+
+TEST_CASE("audit log: every write with who, when, the answer, and for CSRs the conditions and certificate") {
+  Fixture f;
+  const auto path = std::filesystem::temp_directory_path() / ("fakeapi-audit-" + std::to_string(::getpid()) + ".log");
+  std::filesystem::remove(path);
+  AuditLog audit;
+  audit.open(path.string());
+  f.router.audit = &audit;
+  json created = f.ok("POST", kCsrs, f.node,
+                      csrObject("audited", "kubernetes.io/kube-apiserver-client-kubelet", "system:node:n1", {"system:nodes"}), 201);
+  f.ok("GET", kCsrs + "/audited", f.admin);  // reads are not audited
+  json approved = f.ok("PUT", kCsrs + "/audited/approval", f.admin, approval(created, "Approved"));
+  f.ok("POST", "/fake/faults", f.admin, json{{"failNext", {{"count", 1}, {"code", 500}}}});
+  const std::string pem = fakeapi::testing::selfSignedCertPem("system:node:n1");
+  json withCert = approved;
+  withCert["status"]["certificate"] = base64Encode(pem);
+  CHECK(f.call("PUT", kCsrs + "/audited/status", f.admin, withCert).response.status == 500);
+  f.ok("PUT", kCsrs + "/audited/status", f.admin, withCert);
+
+  std::vector<json> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  std::filesystem::remove(path);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0]["apiVersion"] == "audit.k8s.io/v1");
+  CHECK(lines[0]["verb"] == "create");
+  CHECK(lines[0]["user"]["username"] == "system:node:n1");
+  CHECK(lines[0]["objectRef"]["uid"] == created["metadata"]["uid"]);
+  CHECK(lines[0]["responseStatus"]["code"] == 201);
+  CHECK(lines[1]["objectRef"]["subresource"] == "approval");
+  CHECK(lines[1]["annotations"]["fake-apiserver/conditions"] == "Approved");
+  CHECK(lines[2]["responseStatus"]["code"] == 500);
+  CHECK(lines[2]["annotations"]["fake-apiserver/injected-fault"] == "true");
+  CHECK(lines[2]["objectRef"]["uid"] == created["metadata"]["uid"]);  // from the request body
+  CHECK_FALSE(lines[2]["annotations"].contains("fake-apiserver/certificate-sha256"));
+  CHECK(lines[3]["responseStatus"]["code"] == 200);
+  CHECK(lines[3]["objectRef"]["subresource"] == "status");
+  const std::string sha = lines[3]["annotations"]["fake-apiserver/certificate-sha256"];
+  CHECK(sha.size() == 64);
+  CHECK(lines[3]["annotations"]["fake-apiserver/request-certificate-sha256"] == sha);
+  CHECK(lines[2]["annotations"]["fake-apiserver/request-certificate-sha256"] == sha);
+  CHECK(lines[3]["stageTimestamp"].get<std::string>().size() == std::string("2026-01-01T00:00:00.000000Z").size());
 }
 
 TEST_CASE("SubjectAccessReview uses the same authorizer") {

@@ -332,3 +332,29 @@ TEST_CASE("watch faults: silenceOpen mutes the open watches of one resource for 
   leaseThread.join();
   CHECK(hub.openWatches() == 0);
 }
+
+TEST_CASE("watch faults: expireOpen ends the open watches of one resource with an in-stream 410, new watches go on") {
+  Store s;
+  WatchHub hub(s, 60);
+  WatchSpec nodeWatch;
+  nodeWatch.resource = &nodes();
+  nodeWatch.timeoutSeconds = 30;
+  WatchSpec leaseWatch = nodeWatch;
+  leaseWatch.resource = &leases();
+  TestSink expiring, lease;
+  std::thread expiringThread([&] { hub.serve(nodeWatch, expiring); });
+  std::thread leaseThread([&] { hub.serve(leaseWatch, lease); });
+  REQUIRE(eventually([&] { return hub.openWatches() == 2; }));
+  CHECK(hub.expireOpen("nodes") == 1);
+  expiringThread.join();
+  auto lines = expiring.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["type"] == "ERROR");
+  CHECK(lines[0]["object"]["code"] == 410);
+  CHECK(lines[0]["object"]["reason"] == "Expired");
+  CHECK(hub.openWatches() == 1);
+  s.create(leases(), "kube-system", node("l1"));
+  CHECK(eventually([&] { return lease.lines().size() == 1; }));
+  lease.gone = true;
+  leaseThread.join();
+}
