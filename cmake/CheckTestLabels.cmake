@@ -4,12 +4,14 @@
 #   integration  starts built binaries: fake-apiserver, csr-operator, the demo
 #   chart        helm over charts/ and the generated manifests
 #   fuzz         libFuzzer corpus replays (CSR_FUZZ builds)
+#   soak         minutes-long runs of built binaries under faults (tests/soak); the release and
+#                sanitizer stages of scripts/test.sh run them, --stress does not
 # Other labels (parity, fidelity) may be added on top. Tests of executables not built yet
 # (doctest's <target>_NOT_BUILT placeholders) are skipped.
 # Usage: cmake -DBUILD_DIR=<build tree> -DCTEST=<ctest> -P cmake/CheckTestLabels.cmake
 cmake_policy(VERSION 3.25)
 
-set(layers unit integration chart fuzz)
+set(layers unit integration chart fuzz soak)
 
 # Names of the tests `ctest -N args...` lists in BUILD_DIR.
 function(list_tests out)

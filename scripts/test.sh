@@ -46,7 +46,7 @@ fi
 start=$(date +%s)
 scripts/build.sh release
 # Unit tests first (seconds, and the cheapest failure to read), then every other layer
-# (integration, chart; labels in cmake/CheckTestLabels.cmake): together, every test.
+# (integration, chart, soak; labels in cmake/CheckTestLabels.cmake): together, every test.
 (cd build/release && ctest -j2 --output-on-failure --timeout 600 -L '^unit$')
 (cd build/release && ctest -j2 --output-on-failure --timeout 600 -LE '^unit$')
 echo "== release build and tests: $(( $(date +%s) - start ))s"
