@@ -1,9 +1,12 @@
 // csr-demo: the README's first command. Starts the bundled fake API server with three nodes,
 // runs csr-operator against it, lets simulated kubelets (honest and hostile) ask for serving
-// and client certificates, and prints what happened to each request.
+// and client certificates, and prints what happened to each request; then the kubelets ask for
+// pod certificates (PodCertificateRequests) for their pods' service accounts, honest and hostile.
 #include "FakeCluster.h"
 #include "k8sclient/ApiError.h"
+#include "signers/OpenSslPtr.h"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -14,6 +17,7 @@
 #include <iostream>
 
 using namespace itest;
+using nlohmann::json;
 
 namespace {
 
@@ -37,6 +41,10 @@ std::string sansOf(X509* cert) {
     auto* n = sk_GENERAL_NAME_value(names, i);
     if (n->type == GEN_DNS)
       out += std::string(out.empty() ? "" : ",") + "DNS:" + reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName));
+    if (n->type == GEN_URI)
+      out += std::string(out.empty() ? "" : ",") + "URI:" +
+             std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.uniformResourceIdentifier)),
+                         ASN1_STRING_length(n->d.uniformResourceIdentifier));
     if (n->type == GEN_IPADD) {
       const int len = ASN1_STRING_length(n->d.iPAddress);
       char text[INET6_ADDRSTRLEN] = {};
@@ -67,6 +75,84 @@ testpki::CsrOptions serving(const std::string& cnNode, std::vector<std::string> 
   return o;
 }
 
+// Pod certificates: simulated kubelets ask for certificates for their pods' service accounts.
+struct PodStory {
+  std::string label, story;
+  PodRef pod;
+  testpki::KeyKind key;
+  std::map<std::string, std::string> annotations;
+  bool hostile;
+};
+
+// True when the leaf verifies against the PEM bundle (what a pod trusting the ClusterTrustBundle does).
+bool verifiesAgainst(const std::string& leafPem, const std::string& bundlePem) {
+  const auto leaf = testpki::parseCertPem(leafPem);
+  signers::X509StorePtr store(X509_STORE_new());
+  signers::BioPtr bio(BIO_new_mem_buf(bundlePem.data(), static_cast<int>(bundlePem.size())));
+  while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    X509_STORE_add_cert(store.get(), ca);
+    X509_free(ca);
+  }
+  ERR_clear_error();
+  signers::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  return leaf && X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), nullptr) == 1 && X509_verify_cert(ctx.get()) == 1;
+}
+
+int podCertificateStories(FakeCluster& cluster) {
+  const PodRef web = cluster.addPod("shop", "web-0", "web", "node-a");
+  const PodRef other = cluster.addPod("shop", "debug-0", "debug", "node-b");
+  const PodRef evil = cluster.addPod("evil", "miner-0", "miner", "node-b");
+  const std::vector<PodStory> stories = {
+      {"shop/web-0 ED25519", "honest pod, allowed service account", web, testpki::KeyKind::Ed25519, {}, false},
+      {"shop/web-0 ECDSAP256", "honest, another key type", web, testpki::KeyKind::P256, {}, false},
+      {"shop/web-0 RSA3072", "honest, RSA", web, testpki::KeyKind::Rsa3072, {}, false},
+      {"shop/debug-0", "hostile: service account not allowed", other, testpki::KeyKind::P256, {}, true},
+      {"evil/miner-0", "hostile: namespace not allowed", evil, testpki::KeyKind::P256, {}, true},
+      {"shop/web-0 annotated", "hostile: injected user annotation", web, testpki::KeyKind::P256, {{"example.com/role", "admin"}}, true},
+  };
+  std::vector<json> created;
+  for (const auto& s : stories) {
+    PodCertificateRequestParams p;
+    p.signerName = "example.com/pod-identity";
+    p.stubPkcs10Der = testpki::stubPkcs10Der(testpki::sharedKey(s.key, "demo-pod").get());
+    p.unverifiedUserAnnotations = s.annotations;
+    created.push_back(cluster.createPodCertificateRequest(cluster.nodeKubeconfig(s.pod.node), s.pod, p));
+  }
+  std::string bundle;
+  (void)eventually(
+      [&] {
+        for (const auto& ctb : cluster.listClusterTrustBundles("example.com/pod-identity")) bundle = ctb["spec"]["trustBundle"];
+        return !bundle.empty();
+      },
+      std::chrono::seconds(20));
+  std::printf("\n%-22s %-36s %-9s %-34s %s\n", "POD CERTIFICATE", "STORY", "DECISION", "REASON", "IDENTITY / TRUST");
+  int wrong = 0;
+  for (std::size_t i = 0; i < stories.size(); ++i) {
+    const auto& s = stories[i];
+    const json pcr = cluster.waitForPodCertificateRequest(
+        created[i]["metadata"]["namespace"], created[i]["metadata"]["name"],
+        [](const json& p) { return p.contains("status") && p["status"].contains("conditions"); }, std::chrono::seconds(20));
+    std::string decision = "pending", reason = "-", detail = "-";
+    if (pcr.contains("status") && pcr["status"].contains("conditions")) {
+      const auto& c = pcr["status"]["conditions"][0];
+      decision = c["type"] == "Issued" ? "issued" : c["type"] == "Denied" ? "denied" : "failed";
+      reason = c["reason"];
+      detail = c.value("message", "");
+    }
+    const bool issued = decision == "issued";
+    if (issued) {
+      const std::string chain = pcr["status"]["certificateChain"];
+      const auto leaf = testpki::parseCertPem(chain);
+      detail = sansOf(leaf.get()) + (verifiesAgainst(chain, bundle) ? "  verifies against the ClusterTrustBundle" : "  DOES NOT VERIFY");
+      if (!verifiesAgainst(chain, bundle)) ++wrong;
+    }
+    if (s.hostile == issued) ++wrong;
+    std::printf("%-22s %-36s %-9s %-34s %s\n", s.label.c_str(), s.story.c_str(), decision.c_str(), reason.c_str(), detail.c_str());
+  }
+  std::cout << "ClusterTrustBundle example.com:pod-identity:csr-operator holds " << testpki::countPemCertificates(bundle) << " CA\n";
+  return wrong;
+}
+
 }  // namespace
 
 int main() {
@@ -84,6 +170,11 @@ int main() {
     const auto caKey = cluster.dir() / "ca.key";
     std::ofstream(caCert) << ca.certPem();
     std::ofstream(caKey) << testpki::keyPem(ca.key.get());
+    auto podCa = testpki::makeCa({testpki::KeyKind::P256, "demo-pod-identity-ca"});
+    const auto podCaCert = cluster.dir() / "pod-ca.crt";
+    const auto podCaKey = cluster.dir() / "pod-ca.key";
+    std::ofstream(podCaCert) << podCa.certPem();
+    std::ofstream(podCaKey) << testpki::keyPem(podCa.key.get());
     const std::string config =
         "leaderElection: {enabled: true, namespace: kube-system}\n"
         "signers:\n"
@@ -95,7 +186,18 @@ int main() {
         "    - signerName: kubernetes.io/kube-apiserver-client-kubelet\n"
         // The demo's Nodes list every address before any CSR is filed; a real cluster waits
         // addressSettle (5m) for addresses that arrive late before it denies.
-        "approver: {kubeletServing: {addressSettle: 0s}}\n";
+        "approver: {kubeletServing: {addressSettle: 0s}}\n"
+        // Pod certificates from their own CA, for the service account shop/web only, published
+        // as a ClusterTrustBundle that pods can mount.
+        "podCertificates:\n"
+        "  signers:\n"
+        "    - signerName: example.com/pod-identity\n"
+        "      caCertFile: " +
+        podCaCert.string() + "\n      caKeyFile: " + podCaKey.string() +
+        "\n"
+        "      allowedServiceAccounts: [shop/web]\n"
+        "      dnsNameTemplates: [\"{serviceAccount}.{namespace}.svc\"]\n"
+        "      trustBundle: {publish: true}\n";
     OperatorProcess op(cluster, "csr-operator", config, cluster.adminKubeconfig());
     op.start();
     std::cout << "csr-operator is running (log: " << op.process().logFile() << ", metrics: http://127.0.0.1:" << op.port()
@@ -216,14 +318,16 @@ int main() {
                   subject.c_str(), sans.c_str(), validity.c_str());
       if (decision == "denied") std::printf("%-22s   why: %s\n", "", k8s::findCondition(csr, "Denied")->message.c_str());
     }
+    wrong += podCertificateStories(cluster);
     std::cout << "\noperator metrics: issued=" << op.metric("csr_operator_certificates_issued_total")
-              << " denied=" << op.metric("csr_operator_decisions_total", {"decision=\"deny\""}) << "\n";
+              << " denied=" << op.metric("csr_operator_decisions_total", {"decision=\"deny\""})
+              << " pod certificates issued=" << op.metric("csr_operator_pod_certificates_issued_total") << "\n";
     op.stop();
     if (wrong) {
       std::cout << wrong << " request(s) did not end as expected\n";
       return 1;
     }
-    std::cout << "Every honest request was issued and no hostile request was signed.\n";
+    std::cout << "Every honest request was issued and no hostile request was signed, CSR or pod certificate.\n";
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "demo failed: " << e.what() << "\n";
