@@ -200,6 +200,10 @@ int main() {
         "      trustBundle: {publish: true}\n";
     OperatorProcess op(cluster, "csr-operator", config, cluster.adminKubeconfig());
     op.start();
+    // The operator must list the Nodes before node-b forges its status below: the first holder of
+    // an address owns it, and an address two Nodes hold at the first list is contested.
+    if (!op.process().waitForLog("informers synced", std::chrono::seconds(120)))
+      throw std::runtime_error("csr-operator did not sync its caches within 120 s; see " + op.process().logFile());
     std::cout << "csr-operator is running (log: " << op.process().logFile() << ", metrics: http://127.0.0.1:" << op.port()
               << "/metrics)\n\n";
 
