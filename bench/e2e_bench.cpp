@@ -7,8 +7,14 @@
 // process sees its certificate on a watch; throughput is CSRs issued divided by the time from the
 // first create to the last certificate seen. The operator's own histogram
 // (csr_operator_csr_latency_seconds, from the 1-second creationTimestamp) is printed next to it.
+//
+// --pod-certificates: the same fleet, but each node's kubelet creates PodCertificateRequests (v1,
+// a P-256 stub request each) for --csrs-per-node pods bound to it, signed by a pod-certificate
+// signer that allows their namespace; a PCR counts when this process sees its Issued condition on
+// a watch, and csr_operator_pod_certificate_latency_seconds is the operator's histogram.
 #include "FakeCluster.h"
 #include "k8sclient/InformerCore.h"
+#include "k8sclient/PodCertificateObjects.h"
 
 #include <spdlog/spdlog.h>
 
@@ -40,6 +46,7 @@ struct Options {
   // Gives the API server a core of its own (CPU 0) and everything else the other (CPU 1), so that
   // on a 2-core machine one can see which side is the bound.
   bool pin = false;
+  bool podCertificates = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -64,9 +71,12 @@ Options parse(int argc, char** argv) {
       o.timeoutSeconds = next();
     else if (flag == "--pin")
       o.pin = true;
+    else if (flag == "--pod-certificates")
+      o.podCertificates = true;
     else
-      throw std::runtime_error("unknown flag " + flag +
-                               "; flags: --nodes N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S --pin");
+      throw std::runtime_error(
+          "unknown flag " + flag +
+          "; flags: --nodes N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S --pin --pod-certificates");
   }
   if (o.nodes < 1 || o.nodes > 60000 || o.perNode < 1 || o.rounds < 1 || o.workers < 1 || o.createThreads < 1)
     throw std::runtime_error("every count must be positive (and --nodes at most 60000)");
@@ -147,13 +157,25 @@ std::string nodeName(int i) {
 
 std::string nodeIp(int i) { return "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1); }
 
-// Observes every CSR through a watch and records when its certificate first appears.
+// A CSR is done when its certificate is set; a PCR when it carries the Issued condition.
+bool csrIssued(const nlohmann::json& obj) {
+  const auto status = obj.find("status");
+  return status != obj.end() && status->contains("certificate");
+}
+
+bool pcrIssued(const nlohmann::json& obj) {
+  const auto pcr = obj.get<k8s::PodCertificateRequest>();
+  const auto* done = k8s::terminalCondition(pcr);
+  return done != nullptr && done->type == k8s::kPcrIssued;
+}
+
+// Observes every object of one resource through a watch and records when it is first issued.
 class CertificateWatcher {
  public:
-  explicit CertificateWatcher(k8s::KubeClient& admin) : informer_(admin, k8s::ResourceRef::of<k8s::CertificateSigningRequest>(), {}, {}) {
-    auto seen = [this](const nlohmann::json& obj) {
-      const auto status = obj.find("status");
-      if (status == obj.end() || !status->contains("certificate")) return;
+  CertificateWatcher(k8s::KubeClient& admin, k8s::ResourceRef resource, bool (*issued)(const nlohmann::json&))
+      : informer_(admin, std::move(resource), {}, {}) {
+    auto seen = [this, issued](const nlohmann::json& obj) {
+      if (!issued(obj)) return;
       const auto now = Clock::now();
       std::lock_guard lock(mu_);
       issued_.emplace(obj["metadata"]["name"].get<std::string>(), now);
@@ -179,10 +201,62 @@ class CertificateWatcher {
   std::jthread thread_;
 };
 
+// One request of a round: its name, the node whose kubelet creates it, what it carries (a CSR's
+// PEM or a PCR's stub request DER) and, for a PCR, its pod.
 struct Pending {
-  std::string name, pem;
+  std::string name, request;
   int node;
+  itest::PodRef pod = {};
 };
+
+constexpr const char* kPodSigner = "example.com/bench-pods";
+constexpr const char* kPodNamespace = "bench";
+
+// The PCR a kubelet creates for its pod: the pod's identity (NodeRestriction checks every field)
+// and a stub request for the key it generated.
+k8s::PodCertificateRequest podCertificateRequest(const Pending& p) {
+  k8s::PodCertificateRequest pcr;
+  pcr.metadata.name = p.name;
+  pcr.metadata.namespace_ = kPodNamespace;
+  pcr.spec.signerName = kPodSigner;
+  pcr.spec.podName = p.pod.name;
+  pcr.spec.podUID = p.pod.uid;
+  pcr.spec.serviceAccountName = p.pod.serviceAccount;
+  pcr.spec.serviceAccountUID = p.pod.serviceAccountUid;
+  pcr.spec.nodeName = p.pod.node;
+  pcr.spec.nodeUID = p.pod.nodeUid;
+  pcr.spec.maxExpirationSeconds = 86400;
+  pcr.spec.stubPKCS10Request = p.request;
+  return pcr;
+}
+
+// --csrs-per-node pods per node per round, each with a service account of 16 and a P-256 key of
+// its own, created before the clock starts (as admin, 4 threads); rounds request-major as for CSRs.
+void podRequests(itest::FakeCluster& cluster, const Options& o, std::vector<std::vector<Pending>>& rounds) {
+  for (int r = 0; r < o.rounds; ++r)
+    for (int k = 0; k < o.perNode; ++k)
+      for (int i = 0; i < o.nodes; ++i) {
+        const std::string pod = "pod-r" + std::to_string(r) + "-" + std::to_string(k) + "-" + nodeName(i);
+        rounds[static_cast<size_t>(r)].push_back(
+            {pod, testpki::stubPkcs10Der(testpki::freshKey(testpki::KeyKind::P256).get()), i,
+             itest::PodRef{kPodNamespace, pod, "", "sa-" + std::to_string(k % 16), "", nodeName(i), ""}});
+      }
+  // The first node's pods alone first: addPod creates a missing ServiceAccount, and two threads
+  // creating the same one would collide.
+  const auto add = [&](Pending& p) { p.pod = cluster.addPod(p.pod.ns, p.pod.name, p.pod.serviceAccount, p.pod.node); };
+  for (auto& round : rounds)
+    for (auto& p : round)
+      if (p.node == 0) add(p);
+  std::atomic<size_t> next{0};
+  std::vector<std::jthread> creators;
+  for (int t = 0; t < 4; ++t)
+    creators.emplace_back([&] {
+      for (size_t n; (n = next++) < rounds.size() * rounds[0].size();) {
+        auto& p = rounds[n / rounds[0].size()][n % rounds[0].size()];
+        if (p.node != 0) add(p);
+      }
+    });
+}
 
 struct Sample {
   double serverRequests = 0, operatorRequests = 0, serverCpu = 0, operatorCpu = 0, benchCpu = 0;
@@ -252,19 +326,23 @@ int run(const Options& o) {
   std::vector<std::vector<Pending>> rounds(static_cast<size_t>(o.rounds));
   std::vector<signers::EvpPkeyPtr> keys;
   for (int i = 0; i < o.nodes; ++i) keys.push_back(testpki::freshKey(testpki::KeyKind::P256));
-  const auto csrPem = [&](int node, int serial) {
-    testpki::CsrOptions csr;
-    csr.subject = {{"O", "system:nodes"}, {"CN", "system:node:" + nodeName(node)}};
-    csr.dnsNames = {nodeName(node), "csr-" + std::to_string(serial) + "." + nodeName(node) + ".example.com"};
-    csr.ips = {nodeIp(node)};
-    csr.keyOverride = keys[static_cast<size_t>(node)].get();
-    return testpki::makeCsr(csr);
-  };
-  for (int r = 0; r < o.rounds; ++r)
-    for (int k = 0; k < o.perNode; ++k)
-      for (int i = 0; i < o.nodes; ++i)
-        rounds[static_cast<size_t>(r)].push_back(
-            {"bench-r" + std::to_string(r) + "-" + nodeName(i) + "-" + std::to_string(k), csrPem(i, r * o.perNode + k), i});
+  if (o.podCertificates) {
+    podRequests(cluster, o, rounds);
+  } else {
+    const auto csrPem = [&](int node, int serial) {
+      testpki::CsrOptions csr;
+      csr.subject = {{"O", "system:nodes"}, {"CN", "system:node:" + nodeName(node)}};
+      csr.dnsNames = {nodeName(node), "csr-" + std::to_string(serial) + "." + nodeName(node) + ".example.com"};
+      csr.ips = {nodeIp(node)};
+      csr.keyOverride = keys[static_cast<size_t>(node)].get();
+      return testpki::makeCsr(csr);
+    };
+    for (int r = 0; r < o.rounds; ++r)
+      for (int k = 0; k < o.perNode; ++k)
+        for (int i = 0; i < o.nodes; ++i)
+          rounds[static_cast<size_t>(r)].push_back(
+              {"bench-r" + std::to_string(r) + "-" + nodeName(i) + "-" + std::to_string(k), csrPem(i, r * o.perNode + k), i});
+  }
   // Kubelets hold their connections open; each node reads its own Node once so that the TLS
   // handshakes happen before the clock starts.
   {
@@ -278,22 +356,33 @@ int run(const Options& o) {
   std::printf("setup: %d nodes, %d kubeconfigs, %zu requests per round in %.1fs\n", o.nodes, o.nodes, rounds[0].size(),
               std::chrono::duration<double>(Clock::now() - setupStart).count());
 
-  CertificateWatcher watcher(admin);
+  CertificateWatcher watcher(
+      admin, o.podCertificates ? k8s::podCertificateRequestResource("v1") : k8s::ResourceRef::of<k8s::CertificateSigningRequest>(),
+      o.podCertificates ? pcrIssued : csrIssued);
+  const char* what = o.podCertificates ? "PCRs" : "CSRs";
+  const char* latencyHistogram = o.podCertificates ? "csr_operator_pod_certificate_latency_seconds" : "csr_operator_csr_latency_seconds";
   if (!itest::eventually([&] { return watcher.synced(); }, std::chrono::seconds(20))) throw std::runtime_error("watcher never synced");
 
-  const std::string config = "workers: " + std::to_string(o.workers) +
-                             "\n"
-                             "leaderElection: {enabled: false}\n"
-                             // addressSettle 0s: a SAN the Node does not list is decided at once
-                             // instead of retried for 5 minutes, so a mistake shows as a denial, not a stall.
-                             "approver: {kubeletServing: {addressSettle: 0s, dnsNameRegexes: "
-                             "['csr-[0-9]+\\.{node}\\.example\\.com']}}\n"
-                             "signers:\n"
-                             "  defaults: {caCertFile: " +
-                             caCert.string() + ", caKeyFile: " + caKey.string() +
-                             "}\n"
-                             "  list:\n"
-                             "    - signerName: kubernetes.io/kubelet-serving\n";
+  const std::string config =
+      "workers: " + std::to_string(o.workers) +
+      "\n"
+      "leaderElection: {enabled: false}\n"
+      // addressSettle 0s: a SAN the Node does not list is decided at once
+      // instead of retried for 5 minutes, so a mistake shows as a denial, not a stall.
+      "approver: {kubeletServing: {addressSettle: 0s, dnsNameRegexes: "
+      "['csr-[0-9]+\\.{node}\\.example\\.com']}}\n"
+      "signers:\n"
+      "  defaults: {caCertFile: " +
+      caCert.string() + ", caKeyFile: " + caKey.string() +
+      "}\n"
+      "  list:\n"
+      "    - signerName: kubernetes.io/kubelet-serving\n" +
+      (o.podCertificates ? "podCertificates:\n"
+                           "  signers:\n"
+                           "    - signerName: " +
+                               std::string(kPodSigner) + "\n      caCertFile: " + caCert.string() + "\n      caKeyFile: " + caKey.string() +
+                               "\n      allowedNamespaces: [" + kPodNamespace + "]\n      trustDomain: bench.example.com\n"
+                         : std::string());
   itest::OperatorProcess op(cluster, "bench-operator", config, cluster.adminKubeconfig(),
                             {"--kube-api-qps", "0", "--leader-elect=false", "--workers", std::to_string(o.workers)});
   op.start();
@@ -313,7 +402,7 @@ int run(const Options& o) {
     std::printf("pinned: fake-apiserver on CPU 0; csr-operator and the benchmark clients on CPU 1\n");
   }
   const long idleRss = procStatusKb(opPid, "VmRSS");
-  std::printf("operator idle (ready, %d Nodes cached, 0 CSRs): %s\n", o.nodes, memory(opPid).c_str());
+  std::printf("operator idle (ready, %d Nodes cached, 0 %s): %s\n", o.nodes, what, memory(opPid).c_str());
 
   auto sample = [&] {
     Sample s;
@@ -343,14 +432,19 @@ int run(const Options& o) {
         go.arrive_and_wait();
         for (size_t i; (i = next++) < batch.size();) {
           const auto& p = batch[i];
-          k8s::CertificateSigningRequest csr;
-          csr.metadata.name = p.name;
-          csr.spec.request = p.pem;
-          csr.spec.signerName = "kubernetes.io/kubelet-serving";
-          csr.spec.usages = {"digital signature", "server auth"};
+          auto& client = *nodeClients[static_cast<size_t>(p.node)];
           sentAt[i] = Clock::now();
           try {
-            nodeClients[static_cast<size_t>(p.node)]->create(csr);
+            if (o.podCertificates) {
+              client.createJson(k8s::podCertificateRequestResource("v1"), nlohmann::json(podCertificateRequest(p)), kPodNamespace);
+            } else {
+              k8s::CertificateSigningRequest csr;
+              csr.metadata.name = p.name;
+              csr.spec.request = p.request;
+              csr.spec.signerName = "kubernetes.io/kubelet-serving";
+              csr.spec.usages = {"digital signature", "server auth"};
+              client.create(csr);
+            }
           } catch (const std::exception& e) {
             if (createErrors++ < 5) std::fprintf(stderr, "create %s failed: %s\n", p.name.c_str(), e.what());
           }
@@ -379,38 +473,38 @@ int run(const Options& o) {
     const double window = std::chrono::duration<double>(last - start).count();
     const double createWindow = std::chrono::duration<double>(createdBy - start).count();
     const auto stats = cluster.stats();
-    std::printf("\nround %d: %zu CSRs from %d nodes, %d create threads, %d operator workers\n", r + 1, batch.size(), o.nodes,
+    std::printf("\nround %d: %zu %s from %d nodes, %d create threads, %d operator workers\n", r + 1, batch.size(), what, o.nodes,
                 o.createThreads, o.workers);
-    std::printf(
-        "  issued %zu/%zu (create errors %d) in %.2fs: %.0f CSRs approved+signed per second; all created after %.2fs (%.0f creates/s)\n",
-        latencies.size(), batch.size(), createErrors.load(), window, static_cast<double>(latencies.size()) / window, createWindow,
-        static_cast<double>(batch.size()) / std::max(createWindow, 1e-9));
+    std::printf("  issued %zu/%zu (create errors %d) in %.2fs: %.0f %s %s per second; all created after %.2fs (%.0f creates/s)\n",
+                latencies.size(), batch.size(), createErrors.load(), window, static_cast<double>(latencies.size()) / window, what,
+                o.podCertificates ? "issued" : "approved+signed", createWindow,
+                static_cast<double>(batch.size()) / std::max(createWindow, 1e-9));
     std::printf("  create->certificate seen on watch: p50 %.3fs p99 %.3fs max %.3fs\n", percentile(latencies, 0.5),
                 percentile(latencies, 0.99), percentile(latencies, 1.0));
     const std::string metrics = op.metrics();
-    std::printf("  operator histogram csr_operator_csr_latency_seconds (cumulative, 1 s creationTimestamp): p50 %.2fs p99 %.2fs\n",
-                histogramQuantile(metrics, "csr_operator_csr_latency_seconds", 0.5),
-                histogramQuantile(metrics, "csr_operator_csr_latency_seconds", 0.99));
-    std::printf("  request rate over the window: server %.0f req/s (peak second %.0f), operator %.0f req/s (%.1f requests per CSR)\n",
+    std::printf("  operator histogram %s (cumulative, 1 s creationTimestamp): p50 %.2fs p99 %.2fs\n", latencyHistogram,
+                histogramQuantile(metrics, latencyHistogram, 0.5), histogramQuantile(metrics, latencyHistogram, 0.99));
+    std::printf("  request rate over the window: server %.0f req/s (peak second %.0f), operator %.0f req/s (%.1f requests per %s)\n",
                 (after.serverRequests - before.serverRequests) / window, serverPeak,
                 (after.operatorRequests - before.operatorRequests) / window,
-                (after.operatorRequests - before.operatorRequests) / static_cast<double>(batch.size()));
+                (after.operatorRequests - before.operatorRequests) / static_cast<double>(batch.size()), o.podCertificates ? "PCR" : "CSR");
     std::printf("  CPU over the window (2 cores = 200%%): fake-apiserver %.0f%%, csr-operator %.0f%%, benchmark clients %.0f%%\n",
                 100 * (after.serverCpu - before.serverCpu) / window, 100 * (after.operatorCpu - before.operatorCpu) / window,
                 100 * (after.benchCpu - before.benchCpu) / window);
     std::printf("  server since start: %.0f requests, %.0f req/s average\n", stats["totalRequests"].get<double>(),
                 stats["requestsPerSecond"]["sinceStart"].get<double>());
     std::this_thread::sleep_for(std::chrono::seconds(3));
-    std::printf("  operator after round (%zu CSRs cached): %s\n", expected, memory(opPid).c_str());
+    std::printf("  operator after round (%zu %s cached): %s\n", expected, what, memory(opPid).c_str());
     if (latencies.size() != batch.size()) {
       std::fprintf(stderr, "not every CSR was issued within %ds\n", o.timeoutSeconds);
       return 1;
     }
   }
-  const double issuedMetric = op.metric("csr_operator_certificates_issued_total");
+  const double issuedMetric =
+      op.metric(o.podCertificates ? "csr_operator_pod_certificates_issued_total" : "csr_operator_certificates_issued_total");
   std::printf(
-      "\noperator: idle VmRSS %.1f MiB (%.2f MB), peak VmHWM %.1f MiB, VmRSS with %zu CSRs cached %.1f MiB, certificates issued %.0f\n",
-      mib(idleRss), static_cast<double>(idleRss) * 1024.0 / 1e6, mib(procStatusKb(opPid, "VmHWM")), expected,
+      "\noperator: idle VmRSS %.1f MiB (%.2f MB), peak VmHWM %.1f MiB, VmRSS with %zu %s cached %.1f MiB, certificates issued %.0f\n",
+      mib(idleRss), static_cast<double>(idleRss) * 1024.0 / 1e6, mib(procStatusKb(opPid, "VmHWM")), expected, what,
       mib(procStatusKb(opPid, "VmRSS")), issuedMetric);
   const auto code = op.stop(std::chrono::seconds(10));
   std::printf("operator exit code after SIGTERM: %d\n", code ? *code : -1);

@@ -2,7 +2,8 @@
 # Builds (if asked) and runs the end-to-end benchmark: csr-operator against fake-apiserver on
 # loopback, 500 nodes creating 5,000 kubelet-serving CSRs at once, then 5,000 more so that the
 # operator caches 10,000. Extra arguments go to e2e_bench (--nodes, --csrs-per-node, --rounds,
-# --workers, --create-threads, --timeout).
+# --workers, --create-threads, --timeout, --pin, and --pod-certificates: the same burst as
+# PodCertificateRequests for pods bound to those nodes, signed by a pod-certificate signer).
 # Usage: bench/e2e_bench.sh [--build DIR] [e2e_bench flags...]
 # The report goes to stdout and to DIR/e2e_bench.log.
 set -euo pipefail
