@@ -115,6 +115,12 @@ struct PodIdentityChoiceConfig {
   std::vector<std::string> usages;
 };
 
+// A SubjectAccessReview asked for the requesting pod's service account before signing: these
+// attributes (name defaults to the signer name); an empty verb asks nothing.
+struct PodAccessReviewConfig {
+  std::string verb, group, resource, name;
+};
+
 // One PodCertificateRequest signer (issue 14, docs/pod-certificates.md): its CA, who may obtain
 // certificates and what they get. Becomes a signers::PodCertificatePolicy at start.
 struct PodCertificateSignerConfig {
@@ -137,6 +143,10 @@ struct PodCertificateSignerConfig {
   // beginRefreshAt is drawn at random in this part of the lifetime.
   double refreshFrom = 0.5, refreshTo = 0.8;
   bool publishTrustBundle = false;
+  // Extra checks the API docs allow a signer, off by default: NodeRestriction checked the pod at
+  // creation, but it may have gone (or been replaced under its name) before the request is signed.
+  bool verifyPod = false;  // read the Pod and its ServiceAccount again; UIDs, node and account must match
+  PodAccessReviewConfig accessReview;
 };
 
 struct PodCertificatesConfig {

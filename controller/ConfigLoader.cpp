@@ -456,6 +456,17 @@ void parsePodCertificateSigner(Section s, PodCertificateSignerConfig& c) {
   Section bundle = s.sub("trustBundle");
   bundle.read("publish", c.publishTrustBundle);
   bundle.finish();
+  s.read("verifyPod", c.verifyPod);
+  Section review = s.sub("accessReview");
+  review.read("verb", c.accessReview.verb);
+  review.read("group", c.accessReview.group);
+  review.read("resource", c.accessReview.resource);
+  review.read("name", c.accessReview.name);
+  if (!c.accessReview.verb.empty() && c.accessReview.resource.empty())
+    review.failKey("resource", "is empty while verb is set; name the resource the service account must be allowed, e.g. signers");
+  if (c.accessReview.verb.empty() && (!c.accessReview.resource.empty() || !c.accessReview.group.empty() || !c.accessReview.name.empty()))
+    review.failKey("verb", "is empty, so no review is asked and the other fields would be ignored; set verb, e.g. request");
+  review.finish();
   s.finish();
 }
 

@@ -12,8 +12,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <thread>
-
 namespace csrop {
 
 void CsrController::record(const CachedCsr& csr) {
@@ -46,44 +44,16 @@ void CsrController::run(int workers, const std::vector<CacheSync>& caches, k8s::
   std::stop_callback shutDown(stop, [this] { p_.queue.shutDown(); });
   // The flood guard ranks a requester's CSRs, which needs all of them listed; nothing is owned
   // before the address index has seen every Node: no decision before every cache is in.
-  for (const auto& cache : caches) {
-    spdlog::info("waiting for the {} cache to sync", cache.name);
-    while (!cache.hasSynced())
-      if (!clock.sleepFor(std::chrono::milliseconds(20), stop)) return;
-  }
+  if (!waitForCacheSync(caches, clock, stop)) return;
   if (onSynced) onSynced();
   spdlog::info("caches synced: starting {} workers", workers);
   // A resync after the first sync covers CSRs that arrived before the workers started.
   enqueueAll();
-  std::vector<std::jthread> threads;
-  for (int i = 0; i < workers; ++i)
-    threads.emplace_back([this] {
-      while (processNextWorkItem()) {
-      }
-    });
+  runWorkers(workers, [this] { return processNextWorkItem(); });
 }
 
 bool CsrController::processNextWorkItem() {
-  const auto key = p_.queue.get();
-  if (!key) return false;
-  if (!p_.mayWrite()) {
-    p_.queue.done(*key);  // the new leader enqueues everything when it takes over
-    return true;
-  }
-  SyncResult r;
-  try {
-    r = syncHandler(*key);
-  } catch (const std::exception& e) {
-    r = SyncResult::again(e.what());
-  }
-  if (r.retry) {
-    const auto delay = p_.queue.addRateLimited(*key);
-    spdlog::warn("retrying csr={} in {}ms (attempt {}): {}", *key, delay.count(), p_.queue.failures(*key), r.error);
-  } else {
-    p_.queue.forget(*key);
-  }
-  p_.queue.done(*key);
-  return true;
+  return csrop::processNextWorkItem(p_.queue, p_.mayWrite, "csr", [this](const std::string& name) { return syncHandler(name); });
 }
 
 SyncResult CsrController::syncHandler(const std::string& name) {

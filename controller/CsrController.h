@@ -8,6 +8,7 @@
 
 #include "controller/CachedCsr.h"
 #include "controller/CsrLister.h"
+#include "controller/QueueWorkers.h"
 #include "controller/SyncResult.h"
 
 #include <functional>
@@ -28,12 +29,6 @@ class CsrSigner;
 class DuplicateRequests;
 class PendingIndex;
 class WorkQueue;
-
-// A cache the workers must not start before: its name (for the log) and whether it has synced.
-struct CacheSync {
-  std::string name;
-  std::function<bool()> hasSynced;
-};
 
 struct CsrControllerParts {
   const CsrLister& csrs;

@@ -27,6 +27,26 @@ Lookup<k8s::Node> InformerNodeDirectory::find(const std::string& name) {
   }
 }
 
+namespace {
+
+template <class T>
+Lookup<T> liveRead(k8s::KubeClient& client, const std::string& ns, const std::string& name) {
+  try {
+    return Lookup<T>::found(client.get<T>(name, ns));
+  } catch (const std::exception& e) {
+    if (k8s::isNotFound(e)) return Lookup<T>::notFound();
+    return Lookup<T>::failed(e.what());
+  }
+}
+
+}  // namespace
+
+Lookup<k8s::Pod> ApiPodDirectory::pod(const std::string& ns, const std::string& name) { return liveRead<k8s::Pod>(client_, ns, name); }
+
+Lookup<k8s::ServiceAccount> ApiPodDirectory::serviceAccount(const std::string& ns, const std::string& name) {
+  return liveRead<k8s::ServiceAccount>(client_, ns, name);
+}
+
 Lookup<bool> ApiAccessReviewer::allowed(const k8s::SubjectAccessReview& review) {
   try {
     auto result = client_.create(review);

@@ -32,6 +32,16 @@ class ApiAccessReviewer : public AccessReviewer {
   k8s::KubeClient& client_;
 };
 
+class ApiPodDirectory : public PodDirectory {
+ public:
+  explicit ApiPodDirectory(k8s::KubeClient& client) : client_(client) {}
+  Lookup<k8s::Pod> pod(const std::string& ns, const std::string& name) override;
+  Lookup<k8s::ServiceAccount> serviceAccount(const std::string& ns, const std::string& name) override;
+
+ private:
+  k8s::KubeClient& client_;
+};
+
 class SystemHostResolver : public HostResolver {
  public:
   Lookup<std::vector<std::string>> resolve(const std::string& host, std::chrono::milliseconds timeout) override;

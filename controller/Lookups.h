@@ -2,6 +2,7 @@
 // without an API server or a DNS server.
 #pragma once
 
+#include "k8sclient/IdentityObjects.h"
 #include "k8sclient/Objects.h"
 
 #include <chrono>
@@ -33,6 +34,14 @@ class AccessReviewer {
   virtual ~AccessReviewer() = default;
   // NotFound is never returned: Found(true/false) or Error.
   virtual Lookup<bool> allowed(const k8s::SubjectAccessReview& review) = 0;
+};
+
+// Live reads, no cache: only requests of a signer with verifyPod ask, once per request.
+class PodDirectory {
+ public:
+  virtual ~PodDirectory() = default;
+  virtual Lookup<k8s::Pod> pod(const std::string& ns, const std::string& name) = 0;
+  virtual Lookup<k8s::ServiceAccount> serviceAccount(const std::string& ns, const std::string& name) = 0;
 };
 
 class HostResolver {

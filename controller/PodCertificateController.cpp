@@ -2,6 +2,7 @@
 
 #include "controller/EventRecorder.h"
 #include "controller/Metrics.h"
+#include "controller/QueueWorkers.h"
 #include "controller/Timestamp.h"
 #include "controller/WorkQueue.h"
 #include "controller/WriteFailures.h"
@@ -146,40 +147,25 @@ void PodCertificateController::enqueueAll() {
 
 void PodCertificateController::run(int workers, const std::function<bool()>& hasSynced, std::stop_token stop) {
   std::stop_callback shutDown(stop, [this] { p_.queue.shutDown(); });
-  spdlog::info("waiting for the podcertificaterequests cache to sync");
-  while (!hasSynced())
-    if (!p_.clock->sleepFor(std::chrono::milliseconds(20), stop)) return;
+  if (!waitForCacheSync({{"podcertificaterequests", hasSynced}}, *p_.clock, stop)) return;
   spdlog::info("podcertificaterequests synced: starting {} workers", workers);
   enqueueAll();
-  std::vector<std::jthread> threads;
-  for (int i = 0; i < workers; ++i)
-    threads.emplace_back([this] {
-      while (processNextWorkItem()) {
-      }
-    });
+  runWorkers(workers, [this] { return processNextWorkItem(); });
 }
 
 bool PodCertificateController::processNextWorkItem() {
-  const auto key = p_.queue.get();
-  if (!key) return false;
-  if (!p_.mayWrite()) {
-    p_.queue.done(*key);  // the new leader enqueues everything when it takes over
-    return true;
+  return csrop::processNextWorkItem(p_.queue, p_.mayWrite, "pcr", [this](const std::string& key) { return syncHandler(key); });
+}
+
+PodCheckOutcome PodCertificateController::extraChecks(const k8s::PodCertificateRequest& pcr) const {
+  const auto it = p_.checks.find(pcr.spec.signerName);
+  if (it == p_.checks.end()) return PodCheckOutcome::passed();
+  if (it->second.verifyPod) {
+    auto bound = checkPodBinding(pcr, *p_.pods);
+    if (bound.kind != PodCheckOutcome::Kind::Passed) return bound;
   }
-  SyncResult r;
-  try {
-    r = syncHandler(*key);
-  } catch (const std::exception& e) {
-    r = SyncResult::again(e.what());
-  }
-  if (r.retry) {
-    const auto delay = p_.queue.addRateLimited(*key);
-    spdlog::warn("retrying pcr={} in {}ms (attempt {}): {}", *key, delay.count(), p_.queue.failures(*key), r.error);
-  } else {
-    p_.queue.forget(*key);
-  }
-  p_.queue.done(*key);
-  return true;
+  if (!it->second.accessReview.verb.empty()) return reviewServiceAccountAccess(pcr, it->second.accessReview, *p_.reviewer);
+  return PodCheckOutcome::passed();
 }
 
 bool PodCertificateController::alreadyWritten(const k8s::PodCertificateRequest& cached) {
@@ -196,7 +182,17 @@ SyncResult PodCertificateController::syncHandler(const std::string& key) {
   if (!p_.mayWrite()) return SyncResult::again("not the leader any more; not signing");
 
   const auto now = p_.clock->systemNow();
-  const auto outcome = signer->second->issue(factsOf(*cached), now);
+  const auto gate = [&]() -> std::optional<signers::PodCertificateOutcome> {
+    auto checked = extraChecks(*cached);
+    switch (checked.kind) {
+      case PodCheckOutcome::Kind::Passed: return std::nullopt;
+      case PodCheckOutcome::Kind::Denied:
+        return signers::PodCertificateRefused{signers::PodRefusalKind::Denied, std::move(checked.reason), std::move(checked.message)};
+      case PodCheckOutcome::Kind::Retry: return signers::PodCertificateRetry{std::move(checked.message)};
+    }
+    return std::nullopt;
+  };
+  const auto outcome = signer->second->issue(factsOf(*cached), now, gate);
   if (const auto* retry = std::get_if<signers::PodCertificateRetry>(&outcome)) {
     spdlog::warn("signing postponed: pcr={} signer={} error=\"{}\"", key, cached->spec.signerName, signers::escapeForLog(retry->message));
     return SyncResult::again(retry->message);

@@ -13,6 +13,7 @@
 // signed again while the watch has not yet delivered our own write.
 #pragma once
 
+#include "controller/PodBindingChecks.h"
 #include "controller/SyncResult.h"
 #include "k8sclient/Clock.h"
 #include "k8sclient/InformerCore.h"
@@ -68,6 +69,13 @@ class PodCertificateCaches : public PodCertificateLister {
   std::vector<std::unique_ptr<k8s::InformerCore>> informers_;
 };
 
+// The optional checks a signer asks for before signing (podCertificates.signers[] verifyPod,
+// accessReview); controller/PodBindingChecks.h.
+struct PodCertificateChecks {
+  bool verifyPod = false;
+  PodAccessReviewConfig accessReview;  // empty verb: no review
+};
+
 struct PodCertificateControllerParts {
   const PodCertificateLister& pcrs;
   k8s::KubeClient& client;
@@ -78,6 +86,9 @@ struct PodCertificateControllerParts {
   Metrics& metrics;
   std::function<bool()> mayWrite;  // leader (or leader election off)
   std::shared_ptr<k8s::Clock> clock;
+  std::map<std::string, PodCertificateChecks> checks;  // by signerName; absent: none
+  PodDirectory* pods = nullptr;                        // needed when a signer has verifyPod
+  AccessReviewer* reviewer = nullptr;                  // needed when a signer has an accessReview
 };
 
 class PodCertificateController {
@@ -102,6 +113,8 @@ class PodCertificateController {
                    bool reread);
   void recordOutcome(const k8s::PodCertificateRequest& pcr, const k8s::Condition& condition, const std::string& serial);
   bool alreadyWritten(const k8s::PodCertificateRequest& cached);
+  // The signer's optional checks, in order: the first that does not pass decides.
+  PodCheckOutcome extraChecks(const k8s::PodCertificateRequest& pcr) const;
 
   PodCertificateControllerParts p_;
   // The resourceVersion each request had when we wrote its status: until the watch brings the

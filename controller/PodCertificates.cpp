@@ -1,5 +1,6 @@
 #include "controller/PodCertificates.h"
 
+#include "controller/KubeLookups.h"
 #include "controller/Metrics.h"
 #include "controller/PodCertificateController.h"
 #include "controller/TrustBundlePublisher.h"
@@ -86,8 +87,10 @@ std::unique_ptr<PodCertificates> PodCertificates::create(const Parts& parts) {
     const std::string version = required(api.podCertificateRequests, "podcertificaterequests", "podCertificates.signers is set");
     spdlog::info("podcertificaterequests are served at certificates.k8s.io/{}", version);
     std::map<std::string, const signers::PodCertificateSigner*> byName;
+    std::map<std::string, PodCertificateChecks> checks;
     std::vector<std::string> names;
     for (const auto& c : config.podCertificates.signers) {
+      if (c.verifyPod || !c.accessReview.verb.empty()) checks[c.signerName] = {c.verifyPod, c.accessReview};
       auto signer = loadSigner(c);
       auto* raw = signer.get();
       raw->startReloading(config.caReloadInterval, [self = self.get()](const signers::PodCertificateSigner& changed) {
@@ -103,8 +106,11 @@ std::unique_ptr<PodCertificates> PodCertificates::create(const Parts& parts) {
     options.idleDeadline = config.watchSilenceTimeout;
     self->queue_ = std::make_unique<WorkQueue>();
     self->caches_ = std::make_unique<PodCertificateCaches>(parts.client, version, names, options);
-    self->controller_ = std::make_unique<PodCertificateController>(PodCertificateControllerParts{
-        *self->caches_, parts.client, version, *self->queue_, byName, parts.events, parts.metrics, parts.mayWrite, k8s::steadyClock()});
+    self->pods_ = std::make_unique<ApiPodDirectory>(parts.client);
+    self->reviewer_ = std::make_unique<ApiAccessReviewer>(parts.client);
+    self->controller_ = std::make_unique<PodCertificateController>(
+        PodCertificateControllerParts{*self->caches_, parts.client, version, *self->queue_, byName, parts.events, parts.metrics,
+                                      parts.mayWrite, k8s::steadyClock(), std::move(checks), self->pods_.get(), self->reviewer_.get()});
     self->caches_->onChange([c = self->controller_.get()](const std::string& key) { c->changed(key); });
     self->caches_->onDelete([c = self->controller_.get()](const std::string& key) { c->deleted(key); });
   }

@@ -26,8 +26,10 @@ class SignerSet;
 
 namespace csrop {
 
+class AccessReviewer;
 class EventRecorder;
 class Metrics;
+class PodDirectory;
 class PodCertificateCaches;
 class PodCertificateController;
 class TrustBundlePublisher;
@@ -73,6 +75,8 @@ class PodCertificates {
   std::vector<std::unique_ptr<signers::PodCertificateSigner>> signers_;
   std::unique_ptr<WorkQueue> queue_;
   std::unique_ptr<PodCertificateCaches> caches_;
+  std::unique_ptr<PodDirectory> pods_;
+  std::unique_ptr<AccessReviewer> reviewer_;
   std::unique_ptr<PodCertificateController> controller_;
   std::unique_ptr<TrustBundlePublisher> publisher_;
   std::atomic<bool> publishNow_{true};

@@ -60,6 +60,19 @@ void from_json(const json& j, Service& o) {
     if (ip != "None") o.clusterIPs.push_back(std::move(ip));
 }
 
+void from_json(const json& j, Pod& o) {
+  o.raw.set(j);
+  o.metadata = metaOf(j);
+  const json* spec = field(j, "spec");
+  o.nodeName = spec ? getStr(*spec, "nodeName") : "";
+  o.serviceAccountName = spec ? getStr(*spec, "serviceAccountName") : "";
+}
+
+void from_json(const json& j, ServiceAccount& o) {
+  o.raw.set(j);
+  o.metadata = metaOf(j);
+}
+
 void from_json(const json& j, EndpointSlice& o) {
   o.raw.set(j);
   o.metadata = metaOf(j);

@@ -38,6 +38,19 @@ struct Machine {
   RawJson raw;
 };
 
+// What a PodCertificateRequest's spec claims about its pod, read back from the pod itself.
+struct Pod {
+  ObjectMeta metadata;
+  std::string nodeName;            // spec.nodeName
+  std::string serviceAccountName;  // spec.serviceAccountName
+  RawJson raw;
+};
+
+struct ServiceAccount {
+  ObjectMeta metadata;
+  RawJson raw;
+};
+
 enum class MachineApi { ClusterApi, OpenShift };
 ResourceRef machineResource(MachineApi api);
 // "cluster-api" or "openshift", as written in configuration.
@@ -64,7 +77,26 @@ struct ResourceTraits<EndpointSlice> {
   static constexpr bool namespaced = true;
 };
 
+template <>
+struct ResourceTraits<Pod> {
+  static constexpr const char* group = "";
+  static constexpr const char* version = "v1";
+  static constexpr const char* plural = "pods";
+  static constexpr const char* kind = "Pod";
+  static constexpr bool namespaced = true;
+};
+template <>
+struct ResourceTraits<ServiceAccount> {
+  static constexpr const char* group = "";
+  static constexpr const char* version = "v1";
+  static constexpr const char* plural = "serviceaccounts";
+  static constexpr const char* kind = "ServiceAccount";
+  static constexpr bool namespaced = true;
+};
+
 void from_json(const nlohmann::json& j, Service& o);
+void from_json(const nlohmann::json& j, Pod& o);
+void from_json(const nlohmann::json& j, ServiceAccount& o);
 void from_json(const nlohmann::json& j, EndpointSlice& o);
 void from_json(const nlohmann::json& j, Machine& o);
 

@@ -223,6 +223,8 @@ struct CaLoader {
         ca->chain_.push_back(std::move(c));
       }
     }
+    if ((X509_get_extension_flags(cert) & EXFLAG_SS) == 0) ca->chainAfterLeafPem_ = ca->certificatePem_;
+    ca->chainAfterLeafPem_ += ca->chainPem_;
     drainOpenSslErrors();
     return R::ok(std::move(ca));
   }

@@ -48,6 +48,10 @@ class CertificateAuthority {
   // Intermediates loaded from chainFiles, in order, already PEM-encoded.
   const std::string& chainPem() const { return chainPem_; }
   std::size_t chainLength() const { return chainLength_; }
+  // What follows an issued leaf when a signer includes the chain: this CA's own certificate when
+  // it is an intermediate (a client that trusts only the root cannot build the path without it),
+  // then chainPem(). A self-signed CA is left out: the client must already trust it.
+  const std::string& chainAfterLeafPem() const { return chainAfterLeafPem_; }
 
   TimePoint notBefore() const { return notBefore_; }
   TimePoint notAfter() const { return notAfter_; }
@@ -70,6 +74,7 @@ class CertificateAuthority {
   std::vector<X509Ptr> chain_;
   std::string chainPem_;
   std::size_t chainLength_ = 0;
+  std::string chainAfterLeafPem_;
   TimePoint notBefore_{};
   TimePoint notAfter_{};
   std::string subject_;

@@ -147,7 +147,7 @@ std::variant<IssuedCertificate, IssueError> FileCaSigner::issue(const IssueReque
 
   IssuedCertificate out;
   out.pem = std::move(built.value().pem);
-  if (config_.includeChain) out.pem += ca->chainPem();
+  if (config_.includeChain) out.pem += ca->chainAfterLeafPem();
   out.notBefore = validity.notBefore;
   out.notAfter = validity.notAfter;
   out.clampedToCaNotAfter = validity.clampedToCaNotAfter;

@@ -150,6 +150,11 @@ struct PodCertificateRetry {
 
 using PodCertificateOutcome = std::variant<PodCertificateIssued, PodCertificateRefused, PodCertificateRetry>;
 
+// Asked once the policy has accepted a request, before it is signed (the controller's optional
+// Pod and SubjectAccessReview checks): nullopt lets the signature go ahead; a Refused or Retry
+// outcome is returned instead of a certificate.
+using PodCertificateGate = std::function<std::optional<PodCertificateOutcome>()>;
+
 // One signer for one signerName over one CA. Thread-safe: issue() may run on many workers.
 class PodCertificateSigner {
  public:
@@ -163,7 +168,8 @@ class PodCertificateSigner {
 
   // Decides one request at `now` (the signer floors it to whole seconds and uses it as NotBefore:
   // no backdating, the API server wants notBefore within 5 minutes of its clock).
-  virtual PodCertificateOutcome issue(const PodCertificateRequestFacts& request, std::chrono::system_clock::time_point now) const = 0;
+  virtual PodCertificateOutcome issue(const PodCertificateRequestFacts& request, std::chrono::system_clock::time_point now,
+                                      const PodCertificateGate& beforeSigning = {}) const = 0;
 
   // The CA signing now (each call reads the current one): PEM of the CA certificate, for the
   // ClusterTrustBundle; its NotAfter; its subject (RFC 2253, for logs).

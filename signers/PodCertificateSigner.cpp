@@ -48,7 +48,8 @@ class FilePodCertificateSigner final : public PodCertificateSigner {
 
   const std::string& name() const override { return policy_.signerName; }
   const PodCertificatePolicy& policy() const override { return policy_; }
-  PodCertificateOutcome issue(const PodCertificateRequestFacts& request, TimePoint now) const override;
+  PodCertificateOutcome issue(const PodCertificateRequestFacts& request, TimePoint now,
+                              const PodCertificateGate& beforeSigning) const override;
 
   std::string caPem() const override { return authority_->current()->certificatePem(); }
   TimePoint caNotAfter() const override { return authority_->current()->notAfter(); }
@@ -124,7 +125,8 @@ std::variant<PodValidity, PodCertificateOutcome> podValidity(const PodCertificat
   return v;
 }
 
-PodCertificateOutcome FilePodCertificateSigner::issue(const PodCertificateRequestFacts& request, TimePoint now) const {
+PodCertificateOutcome FilePodCertificateSigner::issue(const PodCertificateRequestFacts& request, TimePoint now,
+                                                      const PodCertificateGate& beforeSigning) const {
   if (request.signerName != policy_.signerName) {
     return failed(pcr_reason::kInvalidRequest, "request is for signer " + request.signerName + ", not " + policy_.signerName);
   }
@@ -139,6 +141,8 @@ PodCertificateOutcome FilePodCertificateSigner::issue(const PodCertificateReques
   auto identity = resolvePodIdentity(policy_, request, publicKey.type);
   if (auto* refused = std::get_if<PodCertificateRefused>(&identity)) return std::move(*refused);
   auto& id = std::get<PodIdentity>(identity);
+  if (beforeSigning)
+    if (auto stop = beforeSigning()) return std::move(*stop);
 
   // One snapshot of the CA for the whole issuance, so a concurrent reload cannot mix two CAs.
   auto ca = authority_->current();
@@ -157,11 +161,7 @@ PodCertificateOutcome FilePodCertificateSigner::issue(const PodCertificateReques
 
   PodCertificateIssued out;
   out.certificateChainPem = std::move(built.value().pem);
-  if (policy_.includeChain) {
-    // An intermediate CA's own certificate comes first: clients that trust only the root need it.
-    if ((X509_get_extension_flags(ca->certificate()) & EXFLAG_SS) == 0) out.certificateChainPem += ca->certificatePem();
-    out.certificateChainPem += ca->chainPem();
-  }
+  if (policy_.includeChain) out.certificateChainPem += ca->chainAfterLeafPem();
   out.notBefore = validity.notBefore;
   out.notAfter = validity.notAfter;
   out.beginRefreshAt = validity.beginRefreshAt;

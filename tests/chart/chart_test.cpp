@@ -482,6 +482,17 @@ TEST_CASE("pod certificates: PodCertificateRequests, sign and attest on exactly 
   checkConfigAccepted(r);
 }
 
+TEST_CASE("pod certificates with verifyPod and an accessReview: get on pods and service accounts, SubjectAccessReview create") {
+  const Rendered r = renderFile("pod-certificates-checks.yaml");
+  const std::string pods = "example.com/pod-identity";
+  checkClusterRole(r, {kPcrRead, kPcrStatus, signRule({pods}), kEvents, "|pods,serviceaccounts|get|", kSar});
+  const YAML::Node cfg = configFile(r);
+  REQUIRE(cfg["podCertificates"]["signers"].size() == 1);
+  CHECK(cfg["podCertificates"]["signers"][0]["verifyPod"].as<bool>());
+  CHECK(cfg["podCertificates"]["signers"][0]["accessReview"]["verb"].as<std::string>() == "request");
+  checkConfigAccepted(r);
+}
+
 TEST_CASE("trust bundle of a CSR signer: clustertrustbundles and attest for that signer only") {
   const Rendered r = renderFile("signer-trust-bundle.yaml");
   checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}), kNodes, kSar, kCtb,

@@ -41,6 +41,26 @@ TEST_CASE("config: a pod certificate signer's defaults are the kubelet's key typ
   CHECK(p.refreshFrom == doctest::Approx(0.5));
   CHECK(p.refreshTo == doctest::Approx(0.8));
   CHECK_FALSE(p.publishTrustBundle);
+  CHECK_FALSE(p.verifyPod);
+  CHECK(p.accessReview.verb.empty());
+}
+
+TEST_CASE("config: verifyPod and accessReview are read, a review needs a verb and a resource") {
+  const auto c = parseConfigText(
+      podSigner("      verifyPod: true\n      accessReview: {verb: request, group: certificates.k8s.io, resource: signers, name: mesh}\n"),
+      "cfg.yaml");
+  const auto& p = c.podCertificates.signers.at(0);
+  CHECK(p.verifyPod);
+  CHECK(p.accessReview.verb == "request");
+  CHECK(p.accessReview.group == "certificates.k8s.io");
+  CHECK(p.accessReview.resource == "signers");
+  CHECK(p.accessReview.name == "mesh");
+  const auto noResource = errorOf(podSigner("      accessReview: {verb: request}\n"));
+  CHECK(has(noResource, "podCertificates.signers[0].accessReview.resource"));
+  CHECK(has(noResource, "is empty while verb is set"));
+  CHECK(has(errorOf(podSigner("      accessReview: {resource: signers}\n")), "set verb"));
+  CHECK(has(errorOf(podSigner("      accessReview: {verb: get, resource: pods, subresource: x}\n")), "unknown key 'subresource'"));
+  CHECK(has(errorOf(podSigner("      verifyPod: sometimes\n")), "write true or false"));
 }
 
 TEST_CASE("config: a full pod certificate signer and CSR signer bundles are read") {

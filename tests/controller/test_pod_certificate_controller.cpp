@@ -27,12 +27,15 @@ class ScriptedPodSigner : public signers::PodCertificateSigner {
  public:
   const std::string& name() const override { return name_; }
   const signers::PodCertificatePolicy& policy() const override { return policy_; }
-  signers::PodCertificateOutcome issue(const signers::PodCertificateRequestFacts& request,
-                                       std::chrono::system_clock::time_point now) const override {
+  signers::PodCertificateOutcome issue(const signers::PodCertificateRequestFacts& request, std::chrono::system_clock::time_point now,
+                                       const signers::PodCertificateGate& beforeSigning) const override {
     ++issued;
     std::lock_guard l(mu);
     last = request;
     if (outcome) return *outcome;
+    if (beforeSigning)
+      if (auto stop = beforeSigning()) return *stop;
+    ++signed_;
     signers::PodCertificateIssued cert;
     cert.certificateChainPem = "-----BEGIN CERTIFICATE-----\nfor " + request.podName + "\n-----END CERTIFICATE-----\n";
     cert.notBefore = now;
@@ -49,6 +52,7 @@ class ScriptedPodSigner : public signers::PodCertificateSigner {
 
   std::optional<signers::PodCertificateOutcome> outcome;
   mutable std::atomic<int> issued{0};
+  mutable std::atomic<int> signed_{0};  // passed the gate
   mutable std::mutex mu;
   mutable signers::PodCertificateRequestFacts last;
 
@@ -111,10 +115,57 @@ std::string status(int code, const std::string& reason) {
 }
 const std::string kStatusPath = "/apis/certificates.k8s.io/v1/namespaces/shop/podcertificaterequests/a/status";
 
+// The pod the request names, as the API server has it; each read is counted.
+class ScriptedPods : public csrop::PodDirectory {
+ public:
+  csrop::Lookup<k8s::Pod> pod(const std::string& ns, const std::string& name) override {
+    ++podReads;
+    if (failReads) return csrop::Lookup<k8s::Pod>::failed("connection refused");
+    if (!current || ns != "shop" || name != current->metadata.name) return csrop::Lookup<k8s::Pod>::notFound();
+    return csrop::Lookup<k8s::Pod>::found(*current);
+  }
+  csrop::Lookup<k8s::ServiceAccount> serviceAccount(const std::string&, const std::string&) override {
+    k8s::ServiceAccount sa;
+    sa.metadata.uid = "sa-uid";
+    return csrop::Lookup<k8s::ServiceAccount>::found(sa);
+  }
+  static k8s::Pod running() {
+    k8s::Pod p;
+    p.metadata.name = "web-0";
+    p.metadata.uid = "pod-uid";
+    p.nodeName = "node-a";
+    p.serviceAccountName = "web";
+    return p;
+  }
+  std::optional<k8s::Pod> current = running();
+  bool failReads = false;
+  int podReads = 0;
+};
+
+class ScriptedReviewer : public csrop::AccessReviewer {
+ public:
+  csrop::Lookup<bool> allowed(const k8s::SubjectAccessReview& review) override {
+    last = review;
+    return csrop::Lookup<bool>::found(allow);
+  }
+  bool allow = true;
+  std::optional<k8s::SubjectAccessReview> last;
+};
+
 struct Harness {
-  Harness() {
-    controller = std::make_unique<csrop::PodCertificateController>(csrop::PodCertificateControllerParts{
-        lister, *client, "v1", queue, {{kSigner, &signer}}, events, metrics, [this] { return leader.load(); }, clock});
+  explicit Harness(std::map<std::string, csrop::PodCertificateChecks> checks = {}) {
+    controller = std::make_unique<csrop::PodCertificateController>(csrop::PodCertificateControllerParts{lister,
+                                                                                                        *client,
+                                                                                                        "v1",
+                                                                                                        queue,
+                                                                                                        {{kSigner, &signer}},
+                                                                                                        events,
+                                                                                                        metrics,
+                                                                                                        [this] { return leader.load(); },
+                                                                                                        clock,
+                                                                                                        std::move(checks),
+                                                                                                        &pods,
+                                                                                                        &reviewer});
   }
   std::vector<k8s::HttpRequest> requests() {
     std::lock_guard l(transport->mu);
@@ -138,6 +189,8 @@ struct Harness {
   csrop::EventRecorder events{*client, "csr-operator", "test"};
   std::atomic<bool> leader{true};
   ScriptedPodSigner signer;
+  ScriptedPods pods;
+  ScriptedReviewer reviewer;
   MapLister lister;
   csrop::WorkQueue queue{csrop::WorkQueueOptions{std::chrono::milliseconds(1), std::chrono::milliseconds(4), 0, 1}};
   std::unique_ptr<csrop::PodCertificateController> controller;
@@ -329,4 +382,69 @@ TEST_CASE("pcr controller: a replica that is not the leader takes keys off the q
   CHECK(h.signer.issued == 0);
   CHECK(h.requests().empty());
   CHECK(h.queue.depth() == 0);
+}
+
+TEST_CASE("pcr controller: verifyPod reads the pod before signing: a replaced pod is Denied PodMismatch and nothing is signed") {
+  Harness h({{kSigner, csrop::PodCertificateChecks{true, {}}}});
+  h.lister.put(pcrNamed("a"));
+  h.pods.current->metadata.uid = "another-pod-uid";
+  h.transport->queueSend(200, body(decidedCopy(pcrNamed("a"), "Denied", "2")));
+  h.transport->queueSend(201, R"({"kind":"Event"})");
+  CHECK_FALSE(h.controller->syncHandler("shop/a").retry);
+  CHECK(h.pods.podReads == 1);
+  CHECK(h.signer.signed_ == 0);
+  const auto writes = h.writesTo(kStatusPath);
+  REQUIRE(writes.size() == 1);
+  const auto written = json::parse(writes[0].body);
+  const auto& st = written["status"];
+  REQUIRE(st["conditions"].size() == 1);
+  CHECK(st["conditions"][0]["type"] == "Denied");
+  CHECK(st["conditions"][0]["reason"] == "PodMismatch");
+  CHECK(st["conditions"][0]["message"].get<std::string>().find("another-pod-uid") != std::string::npos);
+  CHECK_FALSE(st.contains("certificateChain"));
+}
+
+TEST_CASE("pcr controller: verifyPod passes for the pod as it asked, and a failed read retries without writing") {
+  Harness h({{kSigner, csrop::PodCertificateChecks{true, {}}}});
+  h.lister.put(pcrNamed("a"));
+  h.pods.failReads = true;
+  const auto r = h.controller->syncHandler("shop/a");
+  CHECK(r.retry);
+  CHECK(r.error.find("connection refused") != std::string::npos);
+  CHECK(h.signer.signed_ == 0);
+  CHECK(h.writesTo(kStatusPath).empty());
+
+  h.pods.failReads = false;
+  h.transport->queueSend(200, body(decidedCopy(pcrNamed("a"), "Issued", "2")));
+  h.transport->queueSend(201, R"({"kind":"Event"})");
+  CHECK_FALSE(h.controller->syncHandler("shop/a").retry);
+  CHECK(h.signer.signed_ == 1);
+  REQUIRE(h.writesTo(kStatusPath).size() == 1);
+  CHECK(json::parse(h.writesTo(kStatusPath)[0].body)["status"]["conditions"][0]["type"] == "Issued");
+}
+
+TEST_CASE("pcr controller: an accessReview not allowed is Denied NotAuthorized, signers without checks read nothing") {
+  csrop::PodAccessReviewConfig review{"request", "certificates.k8s.io", "signers", ""};
+  Harness h({{kSigner, csrop::PodCertificateChecks{false, review}}});
+  h.reviewer.allow = false;
+  h.lister.put(pcrNamed("a"));
+  h.transport->queueSend(200, body(decidedCopy(pcrNamed("a"), "Denied", "2")));
+  h.transport->queueSend(201, R"({"kind":"Event"})");
+  CHECK_FALSE(h.controller->syncHandler("shop/a").retry);
+  REQUIRE(h.reviewer.last);
+  CHECK(h.reviewer.last->spec.user == "system:serviceaccount:shop:web");
+  CHECK(h.reviewer.last->spec.resourceAttributes.name == kSigner);
+  CHECK(h.pods.podReads == 0);
+  CHECK(h.signer.signed_ == 0);
+  REQUIRE(h.writesTo(kStatusPath).size() == 1);
+  CHECK(json::parse(h.writesTo(kStatusPath)[0].body)["status"]["conditions"][0]["reason"] == "NotAuthorized");
+
+  Harness plain;
+  plain.lister.put(pcrNamed("a"));
+  plain.transport->queueSend(200, body(decidedCopy(pcrNamed("a"), "Issued", "2")));
+  plain.transport->queueSend(201, R"({"kind":"Event"})");
+  CHECK_FALSE(plain.controller->syncHandler("shop/a").retry);
+  CHECK(plain.signer.signed_ == 1);
+  CHECK(plain.pods.podReads == 0);
+  CHECK_FALSE(plain.reviewer.last);
 }

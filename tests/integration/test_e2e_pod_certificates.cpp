@@ -276,3 +276,58 @@ TEST_CASE("pod certificates e2e (v1beta1 only): proof of possession verified, a 
   CHECK(op.log().find("podcertificaterequests are served at certificates.k8s.io/v1beta1") != std::string::npos);  // logged at start
   op.stop();
 }
+
+TEST_CASE(
+    "pod certificates e2e: verifyPod and accessReview deny a pod gone or replaced since it asked, and a service account RBAC does "
+    "not allow") {
+  testpki::TempDir dir;
+  // RBAC opts service account shop/web in: verb "request" on the signer, as docs/pod-certificates.md describes.
+  const auto rbac = dir.path() / "pod-identities.yaml";
+  std::ofstream(rbac) << "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: pod-identities}\n"
+                         "rules:\n  - apiGroups: [certificates.k8s.io]\n    resources: [signers]\n    verbs: [request]\n"
+                         "    resourceNames: [example.com/pods]\n---\n"
+                         "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: pod-identities, namespace: shop}\n"
+                         "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-identities}\n"
+                         "subjects:\n  - {kind: ServiceAccount, name: web, namespace: shop}\n";
+  itest::ClusterOptions options;
+  options.rbacFiles = {rbac.string()};
+  FakeCluster cluster(options);
+  const PodRef web = cluster.addPod("shop", "web-0", "web", "node-a");
+  const PodRef gone = cluster.addPod("shop", "web-1", "web", "node-a");
+  const PodRef replaced = cluster.addPod("shop", "web-2", "web", "node-a");
+  const PodRef other = cluster.addPod("shop", "other-0", "other", "node-a");
+  Kubelet kubelet{cluster};
+  auto key = testpki::sharedKey(testpki::KeyKind::P256, "pod");
+  // Every request is filed before the operator runs; then two pods change under them.
+  const json forWeb = kubelet.requestFor(web, kPods, key.get());
+  const json forGone = kubelet.requestFor(gone, kPods, key.get());
+  const json forReplaced = kubelet.requestFor(replaced, kPods, key.get());
+  const json forOther = kubelet.requestFor(other, kPods, key.get());
+  cluster.admin().requestJson("DELETE", "/api/v1/namespaces/shop/pods/web-1");
+  cluster.admin().requestJson("DELETE", "/api/v1/namespaces/shop/pods/web-2");
+  const PodRef again = cluster.addPod("shop", "web-2", "web", "node-b");
+  REQUIRE(again.uid != replaced.uid);
+
+  const std::string config =
+      "workers: 2\nleaderElection: {enabled: false}\napprover: {enabled: false}\n"
+      "podCertificates:\n  signers:\n    - signerName: example.com/pods\n" +
+      caFiles(dir.path(), "pods", testpki::makeCa({.commonName = "pods-ca"})) +
+      "      allowedNamespaces: [shop]\n      verifyPod: true\n"
+      "      accessReview: {verb: request, group: certificates.k8s.io, resource: signers}\n";
+  using namespace std::chrono_literals;
+  OperatorProcess op(cluster, "pcr-checks", config, cluster.adminKubeconfig());
+  op.start();
+  checkIssued(kubelet.await(forWeb), key.get(), "spiffe://cluster.local/ns/shop/sa/web");
+  const std::vector<std::pair<json, std::string>> denied = {
+      {forGone, "PodNotFound"}, {forReplaced, "PodMismatch"}, {forOther, "NotAuthorized"}};
+  for (const auto& [created, reason] : denied) {
+    const json pcr = kubelet.await(created);
+    INFO(pcr.dump());
+    CHECK(typeOf(pcr) == "Denied");
+    CHECK(reasonOf(pcr) == reason);
+    CHECK_FALSE(pcr["status"].contains("certificateChain"));
+  }
+  CHECK(eventually([&] { return op.metric("csr_operator_pod_certificate_decisions_total", {"denied", "NotAuthorized"}) == 1; }, 10s));
+  CHECK(op.log().find("decision=denied reason=PodMismatch") != std::string::npos);
+  op.stop();
+}

@@ -271,7 +271,7 @@ TEST_CASE("issue: custom signer end to end") {
   CHECK(mustFail(*f.signer, IssueRequest{makeCsr(o), "example.com/mesh", {"server auth"}, {}}).kind == IssueErrorKind::ValidationFailed);
 }
 
-TEST_CASE("issue: chain is appended only when configured") {
+TEST_CASE("issue: chain is appended only when configured, the issuing intermediate first") {
   TestCa root = makeCa({.commonName = "root"});
   TestCa inter = makeIntermediate(root);
   TempDir dir;
@@ -286,8 +286,20 @@ TEST_CASE("issue: chain is appended only when configured") {
   auto with = FileCaSigner::create(c);
   REQUIRE(with.ok());
   auto pem = mustIssue(*with.value(), servingRequest()).pem;
-  CHECK(countPemCertificates(pem) == 2);
-  CHECK(pem.ends_with(root.certPem()));
+  CHECK(countPemCertificates(pem) == 3);
+  CHECK(pem.ends_with(inter.certPem() + root.certPem()));
+}
+
+TEST_CASE("issue: a self-signed CA is not repeated after the leaf") {
+  TestCa root = makeCa({.commonName = "root"});
+  TempDir dir;
+  SignerConfig c = SignerFixture::named(kKubeletServingSigner);
+  c.caCertFile = dir.write("root.crt", root.certPem());
+  c.caKeyFile = dir.write("root.key", keyPem(root.key.get()));
+  c.includeChain = true;
+  auto signer = FileCaSigner::create(c);
+  REQUIRE(signer.ok());
+  CHECK(countPemCertificates(mustIssue(*signer.value(), servingRequest()).pem) == 1);
 }
 
 TEST_CASE("create: configuration errors") {

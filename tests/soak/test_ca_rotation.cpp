@@ -128,7 +128,7 @@ TEST_CASE("soak: CA files swapped during a burst, every certificate verifies aga
     const auto& history = audit.byUid().at(f.uid);
     REQUIRE(history.issuedAt);
     const auto certs = certificatesIn(byUid[f.uid]->status.certificate);
-    REQUIRE(certs.size() == 2);
+    REQUIRE(certs.size() == 3);
     int by = -1;
     for (size_t i = 0; i < cas.size(); ++i)
       if (verifies(certs[0].get(), cas[i])) {
@@ -137,7 +137,8 @@ TEST_CASE("soak: CA files swapped during a burst, every certificate verifies aga
       }
     REQUIRE(by >= 0);
     ++perCa[by];
-    CHECK(testpki::certPem(certs[1].get()) == cas[by].root.certPem());
+    CHECK(testpki::certPem(certs[1].get()) == cas[by].signing.certPem());
+    CHECK(testpki::certPem(certs[2].get()) == cas[by].root.certPem());
     CHECK(*history.issuedAt >= cas[by].installing);
     if (by + 1 < static_cast<int>(cas.size())) CHECK(*history.issuedAt <= cas[by + 1].installed + grace);
   }
