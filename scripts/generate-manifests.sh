@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generates the plain manifests in deploy/ from charts/csr-operator with deploy/values.yaml
-# (approver + kubernetes.io/kubelet-serving signer, CA from the Secret csr-operator-ca).
+# (the chart defaults: an approver only, no CA).
 #   scripts/generate-manifests.sh           rewrite deploy/*.yaml
 #   scripts/generate-manifests.sh --check   regenerate into a temporary folder and fail on any
 #                                           difference (CI: the checked-in manifests are current)
@@ -48,7 +48,7 @@ metadata:
   name: $NAMESPACE
   labels:
     app.kubernetes.io/name: csr-operator
-    # The Secret CA mode runs under the restricted Pod Security Standard.
+    # The default install (no CA, no host network) runs under the restricted Pod Security Standard.
     pod-security.kubernetes.io/enforce: restricted
     pod-security.kubernetes.io/enforce-version: latest
 YAML

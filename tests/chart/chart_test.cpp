@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -203,6 +204,44 @@ YAML::Node container(const Rendered& r) {
 
 YAML::Node configFile(const Rendered& r) { return YAML::Load(r.one("ConfigMap")["data"]["config.yaml"].as<std::string>()); }
 
+std::vector<std::string> mountPaths(const YAML::Node& c) {
+  std::vector<std::string> out;
+  for (const auto& m : c["volumeMounts"]) out.push_back(m["name"].as<std::string>() + ":" + m["mountPath"].as<std::string>());
+  return out;
+}
+
+// check-config runs as the init container and as the `helm test` Pod, on the operator's own
+// configuration and CA mounts, with its security context, placement and image.
+void checkCheckConfigContainers(const Rendered& r) {
+  const YAML::Node pod = podSpec(r);
+  const YAML::Node main = pod["containers"][0];
+  REQUIRE(pod["initContainers"].size() == 1);
+  const YAML::Node init = pod["initContainers"][0];
+  CHECK(init["name"].as<std::string>() == "check-config");
+  CHECK(init["image"].as<std::string>() == main["image"].as<std::string>());
+  REQUIRE(init["args"].size() == 3);
+  CHECK(init["args"][0].as<std::string>() == "check-config");
+  CHECK(init["args"][1].as<std::string>() == "--config");
+  CHECK(init["args"][2].as<std::string>() == main["args"][2].as<std::string>());
+  CHECK(mountPaths(init) == mountPaths(main));
+  CHECK(YAML::Dump(init["securityContext"]) == YAML::Dump(main["securityContext"]));
+
+  std::vector<YAML::Node> tests;
+  for (const auto& p : r.all("Pod"))
+    if (p["metadata"]["annotations"] && p["metadata"]["annotations"]["helm.sh/hook"].as<std::string>("") == "test") tests.push_back(p);
+  REQUIRE(tests.size() == 1);
+  const YAML::Node test = tests[0];
+  CHECK(test["spec"]["restartPolicy"].as<std::string>() == "Never");
+  CHECK(test["spec"]["automountServiceAccountToken"].as<bool>() == false);
+  REQUIRE(test["spec"]["containers"].size() == 1);
+  const YAML::Node tc = test["spec"]["containers"][0];
+  CHECK(tc["args"][0].as<std::string>() == "check-config");
+  CHECK(mountPaths(tc) == mountPaths(main));
+  CHECK(YAML::Dump(test["spec"]["volumes"]) == YAML::Dump(pod["volumes"]));
+  CHECK(YAML::Dump(test["spec"]["nodeSelector"]) == YAML::Dump(pod["nodeSelector"]));
+  CHECK(YAML::Dump(test["spec"]["securityContext"]) == YAML::Dump(pod["securityContext"]));
+}
+
 // Probes, ports, env and the restricted security context that every mode shares.
 void checkCommonPod(const Rendered& r, bool root) {
   const YAML::Node pod = podSpec(r);
@@ -256,6 +295,8 @@ void checkCommonPod(const Rendered& r, bool root) {
     if (t["key"].as<std::string>() == "node-role.kubernetes.io/control-plane" && t["effect"].as<std::string>() == "NoSchedule")
       controlPlaneToleration = true;
   CHECK(controlPlaneToleration);
+
+  checkCheckConfigContainers(r);
 
   // The config checksum rolls the pods when the ConfigMap changes.
   CHECK(r.one("Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]);
@@ -322,19 +363,21 @@ std::set<std::string> signerNames(const YAML::Node& cfg) {
   return out;
 }
 
-void checkConfigAccepted(const Rendered& r) {
+void checkConfigTextAccepted(const std::string& text) {
   const std::string bin = env("CSR_OPERATOR_BIN");
   if (bin.empty() || !std::filesystem::exists(bin)) return;
   const auto file = std::filesystem::temp_directory_path() / ("chart-config-" + std::to_string(::getpid()) + ".yaml");
   {
     std::ofstream out(file);
-    out << r.one("ConfigMap")["data"]["config.yaml"].as<std::string>();
+    out << text;
   }
   const CommandResult res = runCommand(shellQuote(bin) + " check-config --config " + shellQuote(file.string()));
   std::filesystem::remove(file);
   INFO("csr-operator check-config:\n" << res.output);
   CHECK(res.rc == 0);
 }
+
+void checkConfigAccepted(const Rendered& r) { checkConfigTextAccepted(r.one("ConfigMap")["data"]["config.yaml"].as<std::string>()); }
 
 void expectFailure(const std::string& args, const std::string& messagePart) {
   const CommandResult r = helmTemplate(args);
@@ -345,9 +388,9 @@ void expectFailure(const std::string& args, const std::string& messagePart) {
 
 }  // namespace
 
-TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
+TEST_CASE("approver-only install (the default): approve kubelet-serving, no signing, no CA, kubelet client CSRs left to KCM") {
   const Rendered r = renderFile("approver-only.yaml");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing}), kNodes});
   checkEventsRole(r);
   checkNodeIdentityRole(r);
   checkLeaseRole(r, "csr-ops", "csr-operator");
@@ -355,13 +398,16 @@ TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
   const YAML::Node cfg = configFile(r);
   CHECK(!cfg["signers"]);
   CHECK(cfg["approver"]["enabled"].as<bool>());
+  CHECK(cfg["approver"]["kubeletClient"]["enabled"].as<bool>() == false);
   for (const auto& m : container(r)["volumeMounts"]) CHECK(m["mountPath"].as<std::string>().rfind("/etc/csr-operator/ca", 0) != 0);
   CHECK(!podSpec(r)["nodeSelector"]);
 
+  // Two replicas, spread where possible: a single-node cluster still runs both.
   CHECK(r.one("Deployment")["spec"]["replicas"].as<int>() == 2);
-  const YAML::Node anti = podSpec(r)["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
+  CHECK(!podSpec(r)["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]);
+  const YAML::Node anti = podSpec(r)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"];
   REQUIRE(anti.size() == 1);
-  CHECK(anti[0]["topologyKey"].as<std::string>() == "kubernetes.io/hostname");
+  CHECK(anti[0]["podAffinityTerm"]["topologyKey"].as<std::string>() == "kubernetes.io/hostname");
   CHECK(r.one("PodDisruptionBudget")["spec"]["maxUnavailable"].as<int>() == 1);
   const YAML::Node svc = r.one("Service");
   CHECK(svc["spec"]["ports"][0]["targetPort"].as<std::string>() == "http");
@@ -372,7 +418,7 @@ TEST_CASE("approver-only install: approve kubelet flows, no signing, no CA") {
 
 TEST_CASE("signer with one CA Secret for every signer") {
   const Rendered r = renderFile("signer-secret.yaml");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}), kNodes, kSar});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing}), kStatus, signRule({kServing, kClient}), kNodes});
   checkEventsRole(r);
   checkCommonPod(r, false);
   checkSignerMounts(r, "secret");
@@ -414,7 +460,7 @@ TEST_CASE("hostPath CA: control-plane nodes, single read-only files, non-root by
   for (const auto& [name, v] : volumes)
     if (v["hostPath"]) CHECK(v["hostPath"]["type"].as<std::string>() == "File");
   CHECK(podSpec(r)["nodeSelector"]["node-role.kubernetes.io/control-plane"].as<std::string>() == "");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}), kNodes, kSar});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing}), kStatus, signRule({kServing, kClient}), kNodes});
   checkEventsRole(r);
   checkConfigAccepted(r);
 }
@@ -424,7 +470,7 @@ TEST_CASE("hostPath CA with runAsRoot: uid 0 but still no capabilities") {
   checkCommonPod(r, true);
   checkSignerMounts(r, "hostPath");
   CHECK(volumesByName(r).at("ca-key")["hostPath"]["path"].as<std::string>() == "/etc/kubernetes/pki/ca.key");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing}), kNodes, kSar});
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing}), kStatus, signRule({kServing}), kNodes});
   checkEventsRole(r);
 }
 
@@ -450,15 +496,15 @@ TEST_CASE("addressSource machine: get/list/watch on the chosen group's machines,
       "-f " + shellQuote(valuesFile("approver-only.yaml")) + " --set config.approver.kubeletServing.addressSource=machine";
   const Rendered capi = render(base);
   checkClusterRole(capi,
-                   {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar, "cluster.x-k8s.io|machines|get,list,watch|"});
+                   {kCsrRead, kApproval, approveRule({kServing}), kNodes, "cluster.x-k8s.io|machines|get,list,watch|"});
   checkNodeIdentityRole(capi);
   checkConfigAccepted(capi);
   const Rendered openshift = render(base + " --set config.approver.kubeletServing.machineApiGroup=machine.openshift.io");
   checkClusterRole(openshift,
-                   {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar, "machine.openshift.io|machines|get,list,watch|"});
+                   {kCsrRead, kApproval, approveRule({kServing}), kNodes, "machine.openshift.io|machines|get,list,watch|"});
   // A management cluster's Machines: that cluster grants the read, not this chart.
   const Rendered remote = render(base + " --set config.approver.kubeletServing.machineKubeconfig=/etc/mgmt/kubeconfig");
-  checkClusterRole(remote, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar});
+  checkClusterRole(remote, {kCsrRead, kApproval, approveRule({kServing}), kNodes});
 }
 
 TEST_CASE("signer only: approver off removes every approval grant") {
@@ -495,14 +541,14 @@ TEST_CASE("pod certificates with verifyPod and an accessReview: get on pods and 
 
 TEST_CASE("trust bundle of a CSR signer: clustertrustbundles and attest for that signer only") {
   const Rendered r = renderFile("signer-trust-bundle.yaml");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}), kNodes, kSar, kCtb,
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing}), kStatus, signRule({kServing, kClient}), kNodes, kCtb,
                        attestRule({kServing})});
   checkConfigAccepted(r);
 }
 
 TEST_CASE("garbage collection adds delete on CSRs and nothing else") {
   const Rendered r = renderFile("gc.yaml");
-  checkClusterRole(r, {kCsrReadDelete, kApproval, approveRule({kServing, kClient}), kNodes, kSar});
+  checkClusterRole(r, {kCsrReadDelete, kApproval, approveRule({kServing}), kNodes});
   checkEventsRole(r);
   CHECK(configFile(r)["gc"]["enabled"].as<bool>());
   CHECK(configFile(r)["gc"]["interval"].as<std::string>() == "30m");
@@ -533,7 +579,7 @@ TEST_CASE("non-default knobs: lease namespace, port, extras, ServiceMonitor only
   checkLeaseRole(r, "kube-system", "csr-operator-lease");
   CHECK(container(r)["ports"][0]["containerPort"].as<int>() == 9090);
   CHECK(container(r)["image"].as<std::string>().find("@sha256:") != std::string::npos);
-  CHECK(podSpec(r)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]);
+  CHECK(podSpec(r)["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]);
   CHECK(podSpec(r)["imagePullSecrets"][0]["name"].as<std::string>() == "regcred");
   bool extraEnv = false;
   for (const auto& e : container(r)["env"])
@@ -543,6 +589,127 @@ TEST_CASE("non-default knobs: lease namespace, port, extras, ServiceMonitor only
   for (const auto& cm : r.all("ConfigMap"))
     if (cm["metadata"]["name"].as<std::string>() == "rel-extra") extraObject = true;
   CHECK(extraObject);
+}
+
+TEST_CASE("kubelet client approver: only when asked for, then SubjectAccessReview and approve on its signer") {
+  const Rendered r = render("--set config.approver.kubeletClient.enabled=true");
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kNodes, kSar});
+  CHECK(configFile(r)["approver"]["kubeletClient"]["enabled"].as<bool>());
+  checkConfigAccepted(r);
+}
+
+TEST_CASE("hostPath placement: a user's selector replaces the control-plane default, never merged with it") {
+  const std::string hostPath = "-f " + shellQuote(valuesFile("hostpath.yaml"));
+  const auto selector = [](const Rendered& r) {
+    std::map<std::string, std::string> out;
+    for (const auto& kv : podSpec(r)["nodeSelector"]) out[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    return out;
+  };
+  using Selector = std::map<std::string, std::string>;
+  CHECK(selector(render(hostPath)) == Selector{{"node-role.kubernetes.io/control-plane", ""}});
+  // docs/external-ca.md, option B: dedicated labelled nodes, which need not be control-plane nodes.
+  const Rendered dedicated = render(hostPath + " -f " + shellQuote(valuesFile("hostpath-dedicated.yaml")));
+  CHECK(selector(dedicated) == Selector{{"csr-operator.io/ca", "true"}});
+  checkCheckConfigContainers(dedicated);
+  const Rendered user = render(hostPath + " --set nodeSelector.pool=pki");
+  CHECK(selector(user) == Selector{{"pool", "pki"}});
+  // Outside hostPath mode there is no default placement.
+  CHECK(!podSpec(render("--set nodeSelector.pool=pki"))["nodeSelector"]["node-role.kubernetes.io/control-plane"]);
+}
+
+TEST_CASE("check-config init container can be turned off; the helm test stays") {
+  const Rendered r = render("--set checkConfig.initContainer=false");
+  CHECK(!podSpec(r)["initContainers"]);
+  CHECK(r.all("Pod").size() == 1);
+}
+
+TEST_CASE("External CA profile: both kubelet signers from a Secret, KCM approves client CSRs, host network for the bootstrap") {
+  const Rendered r = render("-f " + shellQuote(std::string(CHART_PROFILE_DIR) + "/values-external-ca.yaml"));
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing}), kStatus, signRule({kServing, kClient}), kNodes});
+  checkSignerMounts(r, "secret");
+  const YAML::Node cfg = configFile(r);
+  CHECK(signerNames(cfg) == std::set<std::string>{kServing, kClient});
+  CHECK(cfg["approver"]["kubeletClient"]["enabled"].as<bool>() == false);
+  const YAML::Node pod = podSpec(r);
+  CHECK(pod["hostNetwork"].as<bool>());
+  CHECK(pod["dnsPolicy"].as<std::string>() == "ClusterFirstWithHostNet");
+  CHECK(container(r)["ports"][0]["containerPort"].as<int>() == 10271);
+  bool notReady = false;
+  for (const auto& tol : pod["tolerations"])
+    if (tol["key"].as<std::string>() == "node.kubernetes.io/not-ready") notReady = true;
+  CHECK(notReady);
+  checkCheckConfigContainers(r);
+  std::vector<YAML::Node> tests = r.all("Pod");
+  REQUIRE(tests.size() == 1);
+  CHECK(tests[0]["spec"]["hostNetwork"].as<bool>());
+  checkConfigAccepted(r);
+}
+
+TEST_CASE("External CA bootstrap static pod: host network, the operator's files only, probe on the configured port") {
+  const YAML::Node pod = YAML::LoadFile(std::string(DEPLOY_DIR) + "/static-pod/csr-operator.yaml");
+  const YAML::Node cfg = YAML::LoadFile(std::string(DEPLOY_DIR) + "/static-pod/config.yaml");
+  CHECK(pod["kind"].as<std::string>() == "Pod");
+  CHECK(pod["spec"]["hostNetwork"].as<bool>());
+  CHECK(!pod["spec"]["serviceAccountName"]);
+  const YAML::Node c = pod["spec"]["containers"][0];
+  CHECK(c["securityContext"]["runAsNonRoot"].as<bool>());
+  CHECK(c["securityContext"]["readOnlyRootFilesystem"].as<bool>());
+  CHECK(stringSet(c["securityContext"]["capabilities"]["drop"]) == std::set<std::string>{"ALL"});
+  const std::string bind = cfg["http"]["bindAddress"].as<std::string>();
+  CHECK(bind == "127.0.0.1:" + std::to_string(c["livenessProbe"]["httpGet"]["port"].as<int>()));
+  CHECK(c["livenessProbe"]["httpGet"]["host"].as<std::string>() == "127.0.0.1");
+  std::vector<std::string> args;
+  for (const auto& a : c["args"]) args.push_back(a.as<std::string>());
+  CHECK(args == std::vector<std::string>{"run", "--config", "/etc/csr-operator/config.yaml", "--kubeconfig", "/etc/csr-operator/csr-operator.conf"});
+  // Every file the configuration names is inside a read-only hostPath mount, and no mount is the whole pki directory.
+  std::map<std::string, std::string> hostPathOf;
+  for (const auto& v : pod["spec"]["volumes"])
+    if (v["hostPath"]) hostPathOf[v["name"].as<std::string>()] = v["hostPath"]["path"].as<std::string>();
+  for (const auto& [name, path] : hostPathOf) CHECK(path != "/etc/kubernetes/pki");
+  const auto mounted = [&](const std::string& file) {
+    for (const auto& m : c["volumeMounts"]) {
+      const std::string mp = m["mountPath"].as<std::string>();
+      if (hostPathOf.count(m["name"].as<std::string>()) && m["readOnly"].as<bool>() &&
+          (file == mp || file.rfind(mp + "/", 0) == 0))
+        return true;
+    }
+    return false;
+  };
+  CHECK(mounted("/etc/csr-operator/config.yaml"));
+  CHECK(mounted("/etc/csr-operator/csr-operator.conf"));
+  CHECK(signerNames(cfg) == std::set<std::string>{kServing, kClient});
+  for (const auto& s : cfg["signers"]["list"]) {
+    CHECK(mounted(s["caCertFile"].as<std::string>()));
+    CHECK(mounted(s["caKeyFile"].as<std::string>()));
+  }
+  CHECK(cfg["approver"]["kubeletClient"]["enabled"].as<bool>() == false);
+  std::ifstream in(std::string(DEPLOY_DIR) + "/static-pod/config.yaml");
+  checkConfigTextAccepted(std::string(std::istreambuf_iterator<char>(in), {}));
+}
+
+TEST_CASE("plain manifests in deploy/ install an approver only: no signer, no CA, no sign grant") {
+  const YAML::Node cm = YAML::LoadFile(std::string(DEPLOY_DIR) + "/configmap.yaml");
+  const YAML::Node cfg = YAML::Load(cm["data"]["config.yaml"].as<std::string>());
+  CHECK(!cfg["signers"]);
+  CHECK(cfg["approver"]["kubeletClient"]["enabled"].as<bool>() == false);
+  for (const auto& doc : YAML::LoadAllFromFile(std::string(DEPLOY_DIR) + "/rbac.yaml"))
+    if (doc && doc["kind"].as<std::string>() == "ClusterRole")
+      for (const auto& rule : doc["rules"]) CHECK(ruleKey(rule).find("|sign|") == std::string::npos);
+}
+
+TEST_CASE("rbac.extraSubjects are bound by every binding next to the ServiceAccount") {
+  const Rendered r = render("--set rbac.extraSubjects[0].kind=User --set rbac.extraSubjects[0].name=system:csr-operator"
+                            " --set rbac.extraSubjects[0].apiGroup=rbac.authorization.k8s.io");
+  std::vector<YAML::Node> bindings = r.all("RoleBinding");
+  bindings.push_back(r.one("ClusterRoleBinding"));
+  CHECK(bindings.size() == 4);
+  for (const auto& b : bindings) {
+    INFO(b["metadata"]["name"].as<std::string>());
+    REQUIRE(b["subjects"].size() == 2);
+    CHECK(b["subjects"][0]["kind"].as<std::string>() == "ServiceAccount");
+    CHECK(b["subjects"][1]["kind"].as<std::string>() == "User");
+    CHECK(b["subjects"][1]["name"].as<std::string>() == "system:csr-operator");
+  }
 }
 
 TEST_CASE("every Deployment label selector matches the pod labels and the Service selects the pods") {

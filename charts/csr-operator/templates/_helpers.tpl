@@ -186,3 +186,147 @@ Single values are checked by values.schema.json.
 {{- end }}
 {{- toYaml $c }}
 {{- end }}
+
+{{/*
+Where the pods run. A non-empty nodeSelector wins; else, in hostPath mode, ca.hostPath.nodeSelector;
+else, in hostPath mode, the control-plane nodes. Never a merge of two of them: Helm merges a user's
+map value with the chart default key by key, so a default control-plane key would survive in a
+"dedicated nodes" selector and leave the pods Pending on nodes that are not control-plane nodes.
+*/}}
+{{- define "csr-operator.nodeSelector" -}}
+{{- if .Values.nodeSelector }}
+{{- toYaml .Values.nodeSelector }}
+{{- else if eq .Values.ca.mode "hostPath" }}
+{{- toYaml (default (dict "node-role.kubernetes.io/control-plane" "") .Values.ca.hostPath.nodeSelector) }}
+{{- end }}
+{{- end }}
+
+{{/* True (non-empty) when the pods run as uid 0: hostPath mode with ca.hostPath.runAsRoot. */}}
+{{- define "csr-operator.asRoot" -}}
+{{- if and (eq .Values.ca.mode "hostPath") .Values.ca.hostPath.runAsRoot }}true{{ end }}
+{{- end }}
+
+{{- define "csr-operator.podSecurityContext" -}}
+{{- $s := deepCopy .Values.podSecurityContext }}
+{{- if include "csr-operator.asRoot" . }}
+{{- /* kubeadm's ca.key is root:root 0600; uid 0 reads it as its owner, without any capability. */}}
+{{- $_ := set $s "runAsUser" 0 }}
+{{- $_ := set $s "runAsNonRoot" false }}
+{{- end }}
+{{- toYaml $s }}
+{{- end }}
+
+{{- define "csr-operator.containerSecurityContext" -}}
+{{- $s := deepCopy .Values.securityContext }}
+{{- if include "csr-operator.asRoot" . }}
+{{- $_ := set $s "runAsUser" 0 }}
+{{- $_ := set $s "runAsNonRoot" false }}
+{{- end }}
+{{- toYaml $s }}
+{{- end }}
+
+{{/* The container environment: the downward API names the operator uses, then extraEnv. */}}
+{{- define "csr-operator.env" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The mounts of the configuration and the CA; `run`, the check-config init container and the helm test share them. */}}
+{{- define "csr-operator.volumeMounts" -}}
+- name: config
+  mountPath: /etc/csr-operator/config
+  readOnly: true
+- name: tmp
+  mountPath: /tmp
+{{- if eq .Values.ca.mode "secret" }}
+{{- range $i, $secret := splitList "\n" (include "csr-operator.caSecretNames" .) }}
+- name: ca-{{ $i }}
+  mountPath: /etc/csr-operator/ca/{{ $secret }}
+  readOnly: true
+{{- end }}
+{{- else if eq .Values.ca.mode "hostPath" }}
+- name: ca-cert
+  mountPath: /etc/csr-operator/ca/ca.crt
+  readOnly: true
+- name: ca-key
+  mountPath: /etc/csr-operator/ca/ca.key
+  readOnly: true
+{{- end }}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "csr-operator.volumes" -}}
+- name: config
+  configMap:
+    name: {{ include "csr-operator.fullname" . }}
+- name: tmp
+  emptyDir:
+    medium: Memory
+    sizeLimit: 8Mi
+{{- if eq .Values.ca.mode "secret" }}
+{{- range $i, $secret := splitList "\n" (include "csr-operator.caSecretNames" .) }}
+- name: ca-{{ $i }}
+  secret:
+    secretName: {{ $secret }}
+    defaultMode: {{ $.Values.ca.secret.defaultMode }}
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+{{- end }}
+{{- else if eq .Values.ca.mode "hostPath" }}
+{{- /* Single files, not the directory: /etc/kubernetes/pki also holds the etcd, front-proxy and service-account keys. */}}
+- name: ca-cert
+  hostPath:
+    path: {{ .Values.ca.hostPath.certFile }}
+    type: File
+- name: ca-key
+  hostPath:
+    path: {{ .Values.ca.hostPath.keyFile }}
+    type: File
+{{- end }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* A container (a list item) that runs `csr-operator check-config` on the rendered configuration and its CA files. */}}
+{{- define "csr-operator.checkConfigContainer" -}}
+- name: check-config
+  image: {{ include "csr-operator.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args:
+    - check-config
+    - --config
+    - /etc/csr-operator/config/config.yaml
+  env:
+    {{- include "csr-operator.env" . | nindent 4 }}
+  resources:
+    {{- toYaml .Values.resources | nindent 4 }}
+  securityContext:
+    {{- include "csr-operator.containerSecurityContext" . | nindent 4 }}
+  volumeMounts:
+    {{- include "csr-operator.volumeMounts" . | nindent 4 }}
+{{- end }}
+
+{{/* Who the bindings grant to: the operator's ServiceAccount, plus rbac.extraSubjects (the static pod's user, docs/external-ca.md). */}}
+{{- define "csr-operator.rbacSubjects" -}}
+- kind: ServiceAccount
+  name: {{ include "csr-operator.serviceAccountName" . }}
+  namespace: {{ .Release.Namespace }}
+{{- with .Values.rbac.extraSubjects }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
