@@ -1,5 +1,7 @@
 #include "controller/Metrics.h"
 
+#include "controller/BuildInfo.h"
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -42,13 +44,20 @@ Metrics::Metrics() {
   declare(metric::kIssued, "counter", "Certificates issued by signer.");
   declare(metric::kSigningDuration, "histogram", "Time to validate and sign one certificate.", latency);
   declare(metric::kCsrLatency, "histogram", "Time from CSR creation to the certificate being written.", latency);
-  declare(metric::kCaNotAfter, "gauge", "NotAfter of each signer's CA certificate, in Unix seconds.");
+  declare(metric::kBuildInfo, "gauge", "Always 1; the labels say which version and commit this binary was built from.");
+  families_[metric::kBuildInfo].values[{{"version", std::string(buildVersion())}, {"commit", std::string(buildCommit())}}] = 1;
+  declare(metric::kCaExpiration, "gauge", "NotAfter of each signer's CA certificate, in Unix seconds.");
+  declare(metric::kCaNotAfter, "gauge",
+          "Deprecated, removed in the next release: use csr_operator_ca_expiration_timestamp_seconds (same value). "
+          "NotAfter of each signer's CA certificate, in Unix seconds.");
   declare(metric::kWatchRestarts, "counter", "Watches re-opened, by resource.");
   declare(metric::kQueueDepth, "gauge", "Work items queued or waiting for a retry.");
   declare(metric::kLeader, "gauge", "1 while this replica holds the leader lease.");
   declare(metric::kApiRequests, "counter", "Kubernetes API requests by verb and HTTP code (0: transport error).");
   declare(metric::kGcDeleted, "counter", "CSRs deleted by garbage collection, by reason.");
   declare(metric::kPendingCsrs, "gauge", "CSRs without a decision, by signer (only the signers this instance handles).");
+  declare(metric::kOldestPendingAge, "gauge", "Age of the oldest CSR without a decision, by signer; 0 when none is pending.");
+  declare(metric::kApprovedUnissued, "gauge", "CSRs approved but without a certificate and not failed, by signer.");
   declare(metric::kAddressConflicts, "counter", "Times a Node listed an address or name that another Node owns.");
   declare(metric::kNodeAddressChanges, "counter", "Times a Node changed the addresses in its status.");
   // PodCertificateRequests are deleted 15 minutes after creation, so the buckets reach past that.
@@ -59,6 +68,10 @@ Metrics::Metrics() {
   declare(metric::kPodCertificateLatency, "histogram", "Time from PodCertificateRequest creation to the certificate being written.",
           podLatency);
   declare(metric::kTrustBundleWrites, "counter", "ClusterTrustBundle writes by signer and action (create, update, delete).");
+  declare(metric::kProcessCpuSeconds, "counter", "Total user and system CPU time spent in seconds.");
+  declare(metric::kProcessResidentMemory, "gauge", "Resident memory size in bytes.");
+  declare(metric::kProcessOpenFds, "gauge", "Number of open file descriptors.");
+  declare(metric::kProcessStartTime, "gauge", "Start time of the process since unix epoch in seconds.");
 }
 
 void Metrics::declare(const std::string& name, const std::string& type, const std::string& help, std::vector<double> buckets) {

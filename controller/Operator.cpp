@@ -2,6 +2,7 @@
 
 #include "controller/CacheTransforms.h"
 #include "controller/CsrApprover.h"
+#include "controller/CsrBacklog.h"
 #include "controller/CsrCleaner.h"
 #include "controller/CsrController.h"
 #include "controller/CsrSigner.h"
@@ -17,6 +18,7 @@
 #include "controller/Metrics.h"
 #include "controller/PendingIndex.h"
 #include "controller/PodCertificates.h"
+#include "controller/ProcessMetrics.h"
 #include "controller/Periodic.h"
 #include "controller/RequesterRulePolicy.h"
 #include "controller/SignerCaches.h"
@@ -39,6 +41,7 @@ namespace {
 double unixSeconds(std::chrono::system_clock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
 void watchCaExpiry(const std::string& signerName, std::chrono::system_clock::time_point notAfter, Metrics& metrics) {
+  metrics.set(metric::kCaExpiration, {{"signer", signerName}}, unixSeconds(notAfter));
   metrics.set(metric::kCaNotAfter, {{"signer", signerName}}, unixSeconds(notAfter));
   const auto left = notAfter - std::chrono::system_clock::now();
   if (left < std::chrono::hours(24 * 30))
@@ -97,6 +100,11 @@ struct ScrapeTimeGauges {
       const auto it = bySigner.find(n);
       metrics.set(metric::kPendingCsrs, {{"signer", n}}, it == bySigner.end() ? 0 : static_cast<double>(it->second));
     }
+    for (const auto& [signer, backlog] : csrBacklog(csrs.list(), signerNames, std::chrono::system_clock::now())) {
+      metrics.set(metric::kOldestPendingAge, {{"signer", signer}}, backlog.oldestPendingAgeSeconds);
+      metrics.set(metric::kApprovedUnissued, {{"signer", signer}}, static_cast<double>(backlog.approvedUnissued));
+    }
+    updateProcessMetrics(metrics);
   }
   void updateNodeGauges(Metrics& metrics) const;
 };

@@ -13,6 +13,11 @@ PKGS=(
   libboost-dev python3 libre2-dev golang-go
   clang libclang-rt-14-dev clang-format-14
 )
+# promtool (Debian's prometheus package, about 20 s to install) checks the /metrics exposition and
+# the chart's alert rules in the tests; the image build (WITH_TEST_TOOLS=0) does not need it. Only
+# promtool is used: on a machine with systemd the package also enables a Prometheus server on
+# :9090 (`systemctl disable --now prometheus`); containers and CI have no init system to start it.
+if [ "${WITH_TEST_TOOLS:-1}" = "1" ]; then PKGS+=(prometheus); fi
 # kubectl and helm for the fidelity and chart tests come from npm; a machine that already has
 # npm (e.g. from NodeSource) keeps it, because Debian's npm package conflicts with that nodejs.
 if [ "${WITH_NODE:-0}" = "1" ] && ! command -v npm >/dev/null; then PKGS+=(nodejs npm); fi
