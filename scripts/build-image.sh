@@ -77,7 +77,11 @@ CFG
 fi
 
 start=$(date +%s)
-buildah bud --pull=never --network host "${RUN_OPTS[@]}" -t "$TAG" -f "$REPO/Dockerfile" "$REPO"
+# The build context has no .git (.dockerignore): the commit and version come in as arguments.
+COMMIT=$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+VERSION=$(sed -n 's/^project(csr-operator VERSION \([0-9.]*\).*/\1/p' "$REPO/CMakeLists.txt")
+buildah bud --pull=never --network host "${RUN_OPTS[@]}" --build-arg COMMIT="$COMMIT" --build-arg VERSION="$VERSION" \
+  -t "$TAG" -f "$REPO/Dockerfile" "$REPO"
 echo "== image built in $(( $(date +%s) - start ))s"
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$TAG"
 
@@ -88,6 +92,14 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+echo "== OCI labels"
+labels=$(podman image inspect --format '{{json .Labels}}' "$TAG")
+echo "$labels"
+for want in "\"org.opencontainers.image.revision\":\"$COMMIT\"" "\"org.opencontainers.image.version\":\"$VERSION\"" \
+            '"org.opencontainers.image.licenses":"Apache-2.0"'; do
+  grep -qF "$want" <<<"$labels" || { echo "build-image: label $want missing" >&2; exit 1; }
+done
 
 echo "== image runs as non-root"
 uid=$(podman run --rm "${RUN_OPTS[@]}" --entrypoint /usr/bin/id "$TAG" -u)

@@ -3,8 +3,12 @@
 // need), probes, pod security, CA mounts and key file modes, and the configuration file.
 // HELM and CHART_DIR come from the environment (tests/chart/chart_test.sh sets them);
 // CSR_OPERATOR_BIN, when set, also runs `csr-operator check-config` on every rendered config.
+#include "controller/Metrics.h"
+
 #include <doctest/doctest.h>
 #include <yaml-cpp/yaml.h>
+
+#include <cctype>
 
 #include <array>
 #include <cstdio>
@@ -14,6 +18,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -204,6 +209,9 @@ YAML::Node container(const Rendered& r) {
 
 YAML::Node configFile(const Rendered& r) { return YAML::Load(r.one("ConfigMap")["data"]["config.yaml"].as<std::string>()); }
 
+// The YAML text of a node, "" for a key that is not there (comparing optional fields of two objects).
+std::string dumped(const YAML::Node& n) { return n ? YAML::Dump(n) : ""; }
+
 std::vector<std::string> mountPaths(const YAML::Node& c) {
   std::vector<std::string> out;
   for (const auto& m : c["volumeMounts"]) out.push_back(m["name"].as<std::string>() + ":" + m["mountPath"].as<std::string>());
@@ -224,7 +232,7 @@ void checkCheckConfigContainers(const Rendered& r) {
   CHECK(init["args"][1].as<std::string>() == "--config");
   CHECK(init["args"][2].as<std::string>() == main["args"][2].as<std::string>());
   CHECK(mountPaths(init) == mountPaths(main));
-  CHECK(YAML::Dump(init["securityContext"]) == YAML::Dump(main["securityContext"]));
+  CHECK(dumped(init["securityContext"]) == dumped(main["securityContext"]));
 
   std::vector<YAML::Node> tests;
   for (const auto& p : r.all("Pod"))
@@ -237,9 +245,9 @@ void checkCheckConfigContainers(const Rendered& r) {
   const YAML::Node tc = test["spec"]["containers"][0];
   CHECK(tc["args"][0].as<std::string>() == "check-config");
   CHECK(mountPaths(tc) == mountPaths(main));
-  CHECK(YAML::Dump(test["spec"]["volumes"]) == YAML::Dump(pod["volumes"]));
-  CHECK(YAML::Dump(test["spec"]["nodeSelector"]) == YAML::Dump(pod["nodeSelector"]));
-  CHECK(YAML::Dump(test["spec"]["securityContext"]) == YAML::Dump(pod["securityContext"]));
+  CHECK(dumped(test["spec"]["volumes"]) == dumped(pod["volumes"]));
+  CHECK(dumped(test["spec"]["nodeSelector"]) == dumped(pod["nodeSelector"]));
+  CHECK(dumped(test["spec"]["securityContext"]) == dumped(pod["securityContext"]));
 }
 
 // Probes, ports, env and the restricted security context that every mode shares.
@@ -386,6 +394,96 @@ void expectFailure(const std::string& args, const std::string& messagePart) {
   CHECK(r.output.find(messagePart) != std::string::npos);
 }
 
+// Every metric name the binary exports: the families Metrics declares up front (controller/Metrics.h),
+// with a histogram's _bucket, _sum and _count series.
+std::set<std::string> exportedMetricNames() {
+  std::set<std::string> out;
+  std::istringstream lines(csrop::Metrics().render());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# TYPE ", 0) != 0) continue;
+    std::istringstream fields(line.substr(7));
+    std::string name, type;
+    fields >> name >> type;
+    out.insert(name);
+    if (type == "histogram")
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) out.insert(name + suffix);
+  }
+  return out;
+}
+
+// The metric names a PromQL expression selects: identifiers outside strings, label matchers {...},
+// ranges [...] and grouping lists (by/without/on/ignoring/group_left/group_right (...)), that are
+// neither functions (followed by "("), aggregation operators, keywords nor number/duration literals.
+std::set<std::string> metricNamesIn(const std::string& expr) {
+  static const std::set<std::string> grouping = {"by", "without", "on", "ignoring", "group_left", "group_right"};
+  static const std::set<std::string> notMetrics = {"and",      "or",           "unless", "bool",   "offset", "sum",  "min",
+                                                   "max",      "avg",          "count",  "stddev", "stdvar", "topk", "bottomk",
+                                                   "quantile", "count_values", "group",  "inf",    "nan",    "Inf",  "NaN"};
+  const auto closing = [&](std::size_t i, char open, char close) {
+    int depth = 0;
+    for (; i < expr.size(); ++i) {
+      if (expr[i] == '"' || expr[i] == '\'') {
+        const char q = expr[i];
+        for (++i; i < expr.size() && expr[i] != q; ++i)
+          if (expr[i] == '\\') ++i;
+      } else if (expr[i] == open) {
+        ++depth;
+      } else if (expr[i] == close && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return i;
+  };
+  const auto identChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':'; };
+  std::set<std::string> out;
+  std::size_t i = 0;
+  while (i < expr.size()) {
+    const char c = expr[i];
+    if (c == '"' || c == '\'') {
+      i = closing(i, '\0', '\0');  // no brackets: runs to the end of the string
+      continue;
+    }
+    if (c == '{') {
+      i = closing(i, '{', '}');
+      continue;
+    }
+    if (c == '[') {
+      i = closing(i, '[', ']');
+      continue;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
+      while (i < expr.size() && (identChar(expr[i]) || expr[i] == '.')) ++i;  // 3600, 1e3, 5m
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':') {
+      const std::size_t start = i;
+      while (i < expr.size() && identChar(expr[i])) ++i;
+      const std::string id = expr.substr(start, i - start);
+      std::size_t next = i;
+      while (next < expr.size() && std::isspace(static_cast<unsigned char>(expr[next]))) ++next;
+      const bool call = next < expr.size() && expr[next] == '(';
+      if (grouping.count(id)) {
+        if (call) i = closing(next, '(', ')');
+      } else if (!call && !notMetrics.count(id)) {
+        out.insert(id);
+      }
+      continue;
+    }
+    ++i;
+  }
+  return out;
+}
+
+void checkExportedNames(const std::string& where, const std::string& expr, const std::set<std::string>& exported) {
+  const auto names = metricNamesIn(expr);
+  INFO(where << ": " << expr);
+  CHECK(!names.empty());
+  for (const auto& n : names) {
+    INFO("metric " << n);
+    CHECK(exported.count(n) == 1);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("approver-only install (the default): approve kubelet-serving, no signing, no CA, kubelet client CSRs left to KCM") {
@@ -495,13 +593,11 @@ TEST_CASE("addressSource machine: get/list/watch on the chosen group's machines,
   const std::string base =
       "-f " + shellQuote(valuesFile("approver-only.yaml")) + " --set config.approver.kubeletServing.addressSource=machine";
   const Rendered capi = render(base);
-  checkClusterRole(capi,
-                   {kCsrRead, kApproval, approveRule({kServing}), kNodes, "cluster.x-k8s.io|machines|get,list,watch|"});
+  checkClusterRole(capi, {kCsrRead, kApproval, approveRule({kServing}), kNodes, "cluster.x-k8s.io|machines|get,list,watch|"});
   checkNodeIdentityRole(capi);
   checkConfigAccepted(capi);
   const Rendered openshift = render(base + " --set config.approver.kubeletServing.machineApiGroup=machine.openshift.io");
-  checkClusterRole(openshift,
-                   {kCsrRead, kApproval, approveRule({kServing}), kNodes, "machine.openshift.io|machines|get,list,watch|"});
+  checkClusterRole(openshift, {kCsrRead, kApproval, approveRule({kServing}), kNodes, "machine.openshift.io|machines|get,list,watch|"});
   // A management cluster's Machines: that cluster grants the read, not this chart.
   const Rendered remote = render(base + " --set config.approver.kubeletServing.machineKubeconfig=/etc/mgmt/kubeconfig");
   checkClusterRole(remote, {kCsrRead, kApproval, approveRule({kServing}), kNodes});
@@ -541,8 +637,8 @@ TEST_CASE("pod certificates with verifyPod and an accessReview: get on pods and 
 
 TEST_CASE("trust bundle of a CSR signer: clustertrustbundles and attest for that signer only") {
   const Rendered r = renderFile("signer-trust-bundle.yaml");
-  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing}), kStatus, signRule({kServing, kClient}), kNodes, kCtb,
-                       attestRule({kServing})});
+  checkClusterRole(
+      r, {kCsrRead, kApproval, approveRule({kServing}), kStatus, signRule({kServing, kClient}), kNodes, kCtb, attestRule({kServing})});
   checkConfigAccepted(r);
 }
 
@@ -617,7 +713,7 @@ TEST_CASE("hostPath placement: a user's selector replaces the control-plane defa
   CHECK(!podSpec(render("--set nodeSelector.pool=pki"))["nodeSelector"]["node-role.kubernetes.io/control-plane"]);
 }
 
-TEST_CASE("check-config init container can be turned off; the helm test stays") {
+TEST_CASE("check-config init container can be turned off, the helm test stays") {
   const Rendered r = render("--set checkConfig.initContainer=false");
   CHECK(!podSpec(r)["initContainers"]);
   CHECK(r.all("Pod").size() == 1);
@@ -660,7 +756,8 @@ TEST_CASE("External CA bootstrap static pod: host network, the operator's files 
   CHECK(c["livenessProbe"]["httpGet"]["host"].as<std::string>() == "127.0.0.1");
   std::vector<std::string> args;
   for (const auto& a : c["args"]) args.push_back(a.as<std::string>());
-  CHECK(args == std::vector<std::string>{"run", "--config", "/etc/csr-operator/config.yaml", "--kubeconfig", "/etc/csr-operator/csr-operator.conf"});
+  CHECK(args == std::vector<std::string>{"run", "--config", "/etc/csr-operator/config.yaml", "--kubeconfig",
+                                         "/etc/csr-operator/csr-operator.conf"});
   // Every file the configuration names is inside a read-only hostPath mount, and no mount is the whole pki directory.
   std::map<std::string, std::string> hostPathOf;
   for (const auto& v : pod["spec"]["volumes"])
@@ -669,8 +766,7 @@ TEST_CASE("External CA bootstrap static pod: host network, the operator's files 
   const auto mounted = [&](const std::string& file) {
     for (const auto& m : c["volumeMounts"]) {
       const std::string mp = m["mountPath"].as<std::string>();
-      if (hostPathOf.count(m["name"].as<std::string>()) && m["readOnly"].as<bool>() &&
-          (file == mp || file.rfind(mp + "/", 0) == 0))
+      if (hostPathOf.count(m["name"].as<std::string>()) && m["readOnly"].as<bool>() && (file == mp || file.rfind(mp + "/", 0) == 0))
         return true;
     }
     return false;
@@ -698,8 +794,9 @@ TEST_CASE("plain manifests in deploy/ install an approver only: no signer, no CA
 }
 
 TEST_CASE("rbac.extraSubjects are bound by every binding next to the ServiceAccount") {
-  const Rendered r = render("--set rbac.extraSubjects[0].kind=User --set rbac.extraSubjects[0].name=system:csr-operator"
-                            " --set rbac.extraSubjects[0].apiGroup=rbac.authorization.k8s.io");
+  const Rendered r = render(
+      "--set rbac.extraSubjects[0].kind=User --set rbac.extraSubjects[0].name=system:csr-operator"
+      " --set rbac.extraSubjects[0].apiGroup=rbac.authorization.k8s.io");
   std::vector<YAML::Node> bindings = r.all("RoleBinding");
   bindings.push_back(r.one("ClusterRoleBinding"));
   CHECK(bindings.size() == 4);
@@ -710,6 +807,147 @@ TEST_CASE("rbac.extraSubjects are bound by every binding next to the ServiceAcco
     CHECK(b["subjects"][1]["kind"].as<std::string>() == "User");
     CHECK(b["subjects"][1]["name"].as<std::string>() == "system:csr-operator");
   }
+}
+
+TEST_CASE("the PromQL name scanner finds metric names and skips functions, labels, ranges and grouping") {
+  CHECK(metricNamesIn("sum by (signer, reason) (increase(a_total{x=\"y}\",decision=\"deny\"}[10m])) > 20") ==
+        std::set<std::string>{"a_total"});
+  CHECK(metricNamesIn("(sum(b{j=\"k\"}) or vector(0)) < 1 unless on (pod) c offset 5m") == std::set<std::string>{"b", "c"});
+  CHECK(metricNamesIn("histogram_quantile(0.99, sum by (le) (rate(d_bucket[$__rate_interval]))) - time() < 7 * 24 * 3600") ==
+        std::set<std::string>{"d_bucket"});
+}
+
+TEST_CASE("PrometheusRule: only with its API, every alert on exported metrics, promtool-valid, each with a runbook section") {
+  const std::string on = "--set metrics.prometheusRule.enabled=true";
+  CHECK(!render(on).has("PrometheusRule"));
+  CHECK(!render("--api-versions monitoring.coreos.com/v1").has("PrometheusRule"));
+  const Rendered r = render(on + " --api-versions monitoring.coreos.com/v1 --set metrics.prometheusRule.labels.release=prometheus");
+  const YAML::Node rule = r.one("PrometheusRule");
+  CHECK(rule["metadata"]["labels"]["release"].as<std::string>() == "prometheus");
+  const auto exported = exportedMetricNames();
+  std::set<std::string> alerts;
+  std::ifstream runbookFile(std::string(DOCS_DIR) + "/runbook.md");
+  const std::string runbook((std::istreambuf_iterator<char>(runbookFile)), {});
+  REQUIRE(!runbook.empty());
+  for (const auto& group : rule["spec"]["groups"])
+    for (const auto& a : group["rules"]) {
+      const std::string alert = a["alert"].as<std::string>();
+      alerts.insert(alert);
+      const std::string expr = a["expr"].as<std::string>();
+      checkExportedNames(alert, expr, exported);
+      // This release's series only: the ServiceMonitor's job in the release namespace.
+      CHECK(expr.find("job=\"rel-csr-operator-metrics\",namespace=\"csr-ops\"") != std::string::npos);
+      const std::string severity = a["labels"]["severity"].as<std::string>();
+      CHECK((severity == "warning" || severity == "critical"));
+      CHECK(!a["annotations"]["summary"].as<std::string>().empty());
+      std::string anchor = alert;
+      for (auto& ch : anchor) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      CHECK(a["annotations"]["runbook_url"].as<std::string>().find("/docs/runbook.md#" + anchor) != std::string::npos);
+      CHECK(runbook.find("\n## " + alert + "\n") != std::string::npos);
+    }
+  CHECK(alerts == std::set<std::string>{"CsrOperatorCAExpiresIn30Days", "CsrOperatorCAExpiresIn7Days", "CsrOperatorNoLeader",
+                                        "CsrOperatorTwoLeaders", "CsrOperatorDenialSpike", "CsrOperatorApiForbidden",
+                                        "CsrOperatorApprovedNotIssued", "CsrOperatorPendingTooLong"});
+
+  // promtool parses every expression and template the way Prometheus will.
+  REQUIRE_MESSAGE(runCommand("command -v promtool").rc == 0,
+                  "promtool is missing: run scripts/install-deps.sh (Debian package prometheus)");
+  const auto file = std::filesystem::temp_directory_path() / ("chart-rules-" + std::to_string(::getpid()) + ".yaml");
+  {
+    YAML::Emitter out;
+    out << rule["spec"];
+    std::ofstream(file) << out.c_str();
+  }
+  const CommandResult check = runCommand("promtool check rules " + shellQuote(file.string()));
+  std::filesystem::remove(file);
+  INFO(check.output);
+  CHECK(check.rc == 0);
+  CHECK(check.output.find("SUCCESS: 8 rules found") != std::string::npos);
+
+  const Rendered custom =
+      render(on + " --api-versions monitoring.coreos.com/v1 --set-string " + shellQuote("metrics.prometheusRule.selector=job=\"csr\""));
+  CHECK(custom.one("PrometheusRule")["spec"]["groups"][0]["rules"][0]["expr"].as<std::string>().find("{job=\"csr\"}") != std::string::npos);
+}
+
+TEST_CASE("Grafana dashboard: a labelled ConfigMap whose every query uses exported metrics") {
+  for (const auto& cm : render("").all("ConfigMap")) CHECK(cm["metadata"]["name"].as<std::string>() == "rel-csr-operator");
+  const Rendered r = render("--set metrics.grafanaDashboard.enabled=true --set metrics.grafanaDashboard.namespace=monitoring");
+  const YAML::Node cm = r.named("ConfigMap", "-dashboard");
+  CHECK(cm["metadata"]["labels"]["grafana_dashboard"].as<std::string>() == "1");
+  CHECK(cm["metadata"]["namespace"].as<std::string>() == "monitoring");
+  const YAML::Node dash = YAML::Load(cm["data"]["csr-operator.json"].as<std::string>());  // JSON is YAML
+  CHECK(dash["uid"].as<std::string>() == "csr-operator");
+  const auto exported = exportedMetricNames();
+  std::set<std::string> titles;
+  int queries = 0;
+  for (const auto& p : dash["panels"]) {
+    if (p["type"].as<std::string>() == "row") continue;
+    const std::string title = p["title"].as<std::string>();
+    titles.insert(title);
+    REQUIRE_MESSAGE(p["targets"].size() > 0, title);
+    for (const auto& target : p["targets"]) {
+      checkExportedNames(title, target["expr"].as<std::string>(), exported);
+      ++queries;
+    }
+  }
+  // The variables list label values of the build info series (label_values(METRIC, LABEL)).
+  for (const auto& v : dash["templating"]["list"])
+    if (v["type"].as<std::string>() == "query") {
+      INFO("variable " << v["name"].as<std::string>());
+      CHECK(v["definition"].as<std::string>().rfind("label_values(csr_operator_build_info", 0) == 0);
+    }
+  CHECK(exported.count("csr_operator_build_info") == 1);
+  CHECK(queries >= 10);
+  for (const char* needed : {"Decisions by reason", "Certificates issued", "CSR creation to certificate", "Work queue depth",
+                             "CA expires in", "API requests that failed"})
+    CHECK_MESSAGE(titles.count(needed) == 1, needed);
+}
+
+TEST_CASE("NetworkPolicy: off by default, when on only the scraper reaches the metrics port, egress only to the API server and DNS") {
+  CHECK(!render("").has("NetworkPolicy"));
+  const Rendered r = render("--set networkPolicy.enabled=true");
+  const YAML::Node np = r.one("NetworkPolicy")["spec"];
+  const YAML::Node podLabels = r.one("Deployment")["spec"]["template"]["metadata"]["labels"];
+  for (const auto& kv : np["podSelector"]["matchLabels"])
+    CHECK(podLabels[kv.first.as<std::string>()].as<std::string>() == kv.second.as<std::string>());
+  CHECK(stringSet(np["policyTypes"]) == std::set<std::string>{"Ingress", "Egress"});
+  REQUIRE(np["ingress"].size() == 1);
+  const YAML::Node in = np["ingress"][0];
+  REQUIRE(in["ports"].size() == 1);
+  CHECK(in["ports"][0]["port"].as<std::string>() == "http");  // the container's metrics port, whatever its number
+  REQUIRE(in["from"].size() == 1);
+  CHECK(in["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as<std::string>() == "monitoring");
+  CHECK(in["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>() == "prometheus");
+  REQUIRE(np["egress"].size() == 2);
+  const YAML::Node api = np["egress"][0];
+  CHECK(!api["to"]);  // no CIDRs given: any address, on the API server ports only
+  std::set<std::string> apiPorts;
+  for (const auto& p : api["ports"]) apiPorts.insert(p["port"].as<std::string>() + "/" + p["protocol"].as<std::string>());
+  CHECK(apiPorts == std::set<std::string>{"6443/TCP", "443/TCP"});
+  const YAML::Node dns = np["egress"][1];
+  CHECK(dns["to"][0]["podSelector"]["matchLabels"]["k8s-app"].as<std::string>() == "kube-dns");
+  CHECK(dns["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as<std::string>() == "kube-system");
+  std::set<std::string> dnsPorts;
+  for (const auto& p : dns["ports"]) dnsPorts.insert(p["port"].as<std::string>() + "/" + p["protocol"].as<std::string>());
+  CHECK(dnsPorts == std::set<std::string>{"53/UDP", "53/TCP"});
+
+  // A configured scraper, API server addresses, and extra egress (renewalContinuity's kubelet port).
+  const Rendered tight = render(
+      "--set networkPolicy.enabled=true --set networkPolicy.apiServer.cidrs[0]=10.0.0.10/32 --set networkPolicy.apiServer.ports[0]=6443"
+      " --set networkPolicy.metricsFrom[0].podSelector.matchLabels.app=vmagent"
+      " --set networkPolicy.extraEgress[0].ports[0].port=10250");
+  const YAML::Node t2 = tight.one("NetworkPolicy")["spec"];
+  CHECK(t2["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app"].as<std::string>() == "vmagent");
+  CHECK(!t2["ingress"][0]["from"][0]["namespaceSelector"]);
+  CHECK(t2["egress"][0]["to"][0]["ipBlock"]["cidr"].as<std::string>() == "10.0.0.10/32");
+  CHECK(t2["egress"][0]["ports"].size() == 1);
+  REQUIRE(t2["egress"].size() == 3);
+  CHECK(t2["egress"][2]["ports"][0]["port"].as<int>() == 10250);
+
+  // No scraper: no ingress at all.
+  const Rendered closed = render("--set networkPolicy.enabled=true --set networkPolicy.metricsFrom=null");
+  CHECK(closed.one("NetworkPolicy")["spec"]["ingress"].size() == 0);
+  expectFailure("--set networkPolicy.enabled=true --set networkPolicy.apiServer.cidrs[0]=10.0.0.10", "cidrs");
 }
 
 TEST_CASE("every Deployment label selector matches the pod labels and the Service selects the pods") {

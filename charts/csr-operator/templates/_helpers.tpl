@@ -330,3 +330,12 @@ map value with the chart default key by key, so a default control-plane key woul
 {{ toYaml . }}
 {{- end }}
 {{- end }}
+
+{{/* The label matchers that select this release's scraped series: metrics.prometheusRule.selector, else the ServiceMonitor's job and namespace. */}}
+{{- define "csr-operator.metricsSelector" -}}
+{{- if .Values.metrics.prometheusRule.selector }}
+{{- .Values.metrics.prometheusRule.selector }}
+{{- else }}
+{{- printf "job=%q,namespace=%q" (printf "%s-metrics" (include "csr-operator.fullname" .)) .Release.Namespace }}
+{{- end }}
+{{- end }}
