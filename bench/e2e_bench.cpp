@@ -8,11 +8,18 @@
 // first create to the last certificate seen. The operator's own histogram
 // (csr_operator_csr_latency_seconds, from the 1-second creationTimestamp) is printed next to it.
 //
+// CPU per CSR: the operator's CPU seconds over a round (utime + stime from /proc/<pid>/stat)
+// divided by the CSRs issued in it, printed next to the crypto limit measured in the same run:
+// 1/verify + 1/sign from `openssl speed ecdsap256` (one P-256 request-signature verification and
+// one P-256 CA signature are all a CSR must cost), run after each round on the operator's core.
+// --perf FILE records the operator with `perf record --call-graph dwarf` over every round.
+//
 // --pod-certificates: the same fleet, but each node's kubelet creates PodCertificateRequests (v1,
 // a P-256 stub request each) for --csrs-per-node pods bound to it, signed by a pod-certificate
 // signer that allows their namespace; a PCR counts when this process sees its Issued condition on
 // a watch, and csr_operator_pod_certificate_latency_seconds is the operator's histogram.
 #include "FakeCluster.h"
+#include "RequestRate.h"
 #include "k8sclient/InformerCore.h"
 #include "k8sclient/PodCertificateObjects.h"
 
@@ -23,10 +30,13 @@
 #include <barrier>
 #include <cmath>
 #include <cstdio>
+#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -38,27 +48,41 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   int nodes = 500;
+  // Nodes whose kubelets file the requests (--kubelets; 0: every Node). The others only exist, with
+  // their addresses, in the operator's cache: a big cluster of which a part rotates certificates.
+  int kubelets = 0;
   int perNode = 10;
   int rounds = 2;
   int workers = 4;
   int createThreads = 8;
   int timeoutSeconds = 600;
+  // --client-qps Q --client-burst B: the operator's client limit (default: lifted, --kube-api-qps 0).
+  // With a limit, the fake keeps an audit log and each round reports the largest burst of the
+  // operator's writes and the throughput the limit allows. --observe S ends a round after S seconds
+  // (a 10,000-CSR burst at 20 QPS takes a quarter of an hour), counting what was issued by then.
+  double clientQps = 0;
+  int clientBurst = 40;
+  int observeSeconds = 0;
   // Gives the API server a core of its own (CPU 0) and everything else the other (CPU 1), so that
   // on a 2-core machine one can see which side is the bound.
   bool pin = false;
   bool podCertificates = false;
+  std::string perfData;  // --perf FILE: perf record of the operator over the rounds
 };
 
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    auto next = [&]() -> int {
+    auto text = [&]() -> std::string {
       if (i + 1 >= argc) throw std::runtime_error(flag + " needs a value");
-      return std::stoi(argv[++i]);
+      return argv[++i];
     };
+    auto next = [&]() -> int { return std::stoi(text()); };
     if (flag == "--nodes")
       o.nodes = next();
+    else if (flag == "--kubelets")
+      o.kubelets = next();
     else if (flag == "--csrs-per-node")
       o.perNode = next();
     else if (flag == "--rounds")
@@ -69,17 +93,27 @@ Options parse(int argc, char** argv) {
       o.createThreads = next();
     else if (flag == "--timeout")
       o.timeoutSeconds = next();
+    else if (flag == "--client-qps")
+      o.clientQps = std::stod(text());
+    else if (flag == "--client-burst")
+      o.clientBurst = next();
+    else if (flag == "--observe")
+      o.observeSeconds = next();
     else if (flag == "--pin")
       o.pin = true;
     else if (flag == "--pod-certificates")
       o.podCertificates = true;
+    else if (flag == "--perf")
+      o.perfData = text();
     else
       throw std::runtime_error(
           "unknown flag " + flag +
-          "; flags: --nodes N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S --pin --pod-certificates");
+          "; flags: --nodes N --kubelets N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S --client-qps Q --client-burst B --observe S --pin --pod-certificates --perf FILE");
   }
-  if (o.nodes < 1 || o.nodes > 60000 || o.perNode < 1 || o.rounds < 1 || o.workers < 1 || o.createThreads < 1)
-    throw std::runtime_error("every count must be positive (and --nodes at most 60000)");
+  if (o.nodes < 1 || o.nodes > 200000 || o.kubelets < 0 || o.perNode < 1 || o.rounds < 1 || o.workers < 1 || o.createThreads < 1)
+    throw std::runtime_error("every count must be positive (and --nodes at most 200000)");
+  o.kubelets = o.kubelets == 0 ? o.nodes : std::min(o.kubelets, o.nodes);
+  if (o.kubelets > 60000) throw std::runtime_error("at most 60000 kubelets (each has a kubeconfig minted by a child process)");
   return o;
 }
 
@@ -122,6 +156,28 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+// What a P-256 CSR cannot cost less than on this machine now: one verification of the request's
+// signature and one signature by the CA, from `openssl speed` (machine-readable "+F4:<i>:256:
+// <sign/s>:<verify/s>"), on the operator's core when pinned.
+struct CryptoLimit {
+  double signPerSecond = 0, verifyPerSecond = 0;
+  double secondsPerCsr() const { return 1 / signPerSecond + 1 / verifyPerSecond; }
+};
+
+CryptoLimit opensslSpeedP256(bool pinned) {
+  const std::string cmd = std::string(pinned ? "taskset -c 1 " : "") + "openssl speed -seconds 2 -mr ecdsap256 2>/dev/null";
+  std::unique_ptr<FILE, int (*)(FILE*)> out(popen(cmd.c_str(), "r"), pclose);
+  if (!out) throw std::runtime_error("cannot run '" + cmd + "'");
+  CryptoLimit limit;
+  char line[256];
+  while (std::fgets(line, sizeof line, out.get()))
+    if (unsigned index = 0, bits = 0;
+        std::sscanf(line, "+F4:%u:%u:%lf:%lf", &index, &bits, &limit.signPerSecond, &limit.verifyPerSecond) == 4)
+      break;
+  if (limit.signPerSecond <= 0 || limit.verifyPerSecond <= 0) throw std::runtime_error("no P-256 figures from '" + cmd + "'");
+  return limit;
+}
+
 // Quantile from a Prometheus histogram's cumulative buckets, interpolated linearly inside a bucket
 // like histogram_quantile().
 double histogramQuantile(const std::string& metrics, const std::string& name, double q) {
@@ -155,7 +211,21 @@ std::string nodeName(int i) {
   return buf;
 }
 
-std::string nodeIp(int i) { return "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1); }
+// 10.1.0.1, 10.1.0.2, ... 10.1.249.250, 10.2.0.1, ...: unique for 200,000 Nodes.
+std::string nodeIp(int i, int network = 10) {
+  const int block = i / 250;
+  return std::to_string(network) + "." + std::to_string(1 + block / 250) + "." + std::to_string(block % 250) + "." +
+         std::to_string(i % 250 + 1);
+}
+
+// 2 to 4 addresses, as kubelets and cloud providers report them: every Node has an InternalIP and
+// its Hostname, one in three also an ExternalIP, one in three an ExternalIP and an InternalDNS name.
+std::vector<std::pair<std::string, std::string>> nodeAddresses(int i) {
+  std::vector<std::pair<std::string, std::string>> a = {{"InternalIP", nodeIp(i)}, {"Hostname", nodeName(i)}};
+  if (i % 3 >= 1) a.emplace_back("ExternalIP", nodeIp(i, 100));
+  if (i % 3 == 2) a.emplace_back("InternalDNS", nodeName(i) + ".internal.example.com");
+  return a;
+}
 
 // A CSR is done when its certificate is set; a PCR when it carries the Issued condition.
 bool csrIssued(const nlohmann::json& obj) {
@@ -235,7 +305,7 @@ k8s::PodCertificateRequest podCertificateRequest(const Pending& p) {
 void podRequests(itest::FakeCluster& cluster, const Options& o, std::vector<std::vector<Pending>>& rounds) {
   for (int r = 0; r < o.rounds; ++r)
     for (int k = 0; k < o.perNode; ++k)
-      for (int i = 0; i < o.nodes; ++i) {
+      for (int i = 0; i < o.kubelets; ++i) {
         const std::string pod = "pod-r" + std::to_string(r) + "-" + std::to_string(k) + "-" + nodeName(i);
         rounds[static_cast<size_t>(r)].push_back(
             {pod, testpki::stubPkcs10Der(testpki::freshKey(testpki::KeyKind::P256).get()), i,
@@ -284,13 +354,22 @@ int run(const Options& o) {
 
   // Room for every change of both rounds, so that a slow watcher is measured rather than relisted.
   itest::ClusterOptions clusterOptions;
-  clusterOptions.watchWindow = std::max(100000, o.nodes * o.perNode * o.rounds * 6);
+  clusterOptions.watchWindow = std::max(100000, o.kubelets * o.perNode * o.rounds * 6);
+  const std::string auditLog = (std::filesystem::temp_directory_path() / ("e2e_bench-audit-" + std::to_string(getpid()) + ".log")).string();
+  if (o.clientQps > 0) clusterOptions.extraArgs = {"--audit-log", auditLog};
   itest::FakeCluster cluster(clusterOptions);
   auto& admin = cluster.admin();
   const int serverPid = cluster.process().pid();
 
   auto setupStart = Clock::now();
-  for (int i = 0; i < o.nodes; ++i) cluster.addNode(nodeName(i), {{"InternalIP", nodeIp(i)}, {"Hostname", nodeName(i)}});
+  {
+    std::atomic<int> nextNode{0};
+    std::vector<std::jthread> adders;
+    for (int t = 0; t < o.createThreads; ++t)
+      adders.emplace_back([&] {
+        for (int i; (i = nextNode++) < o.nodes;) cluster.addNode(nodeName(i), nodeAddresses(i));
+      });
+  }
 
   const auto ca = testpki::makeCa({});
   const auto caCert = cluster.dir() / "bench-ca.crt", caKey = cluster.dir() / "bench-ca.key";
@@ -298,13 +377,13 @@ int run(const Options& o) {
   std::ofstream(caKey) << testpki::keyPem(ca.key.get());
 
   // Node kubeconfigs are minted by the fake's CA, one child process each, a few at a time.
-  std::vector<std::string> kubeconfigs(static_cast<size_t>(o.nodes));
+  std::vector<std::string> kubeconfigs(static_cast<size_t>(o.kubelets));
   {
     std::atomic<int> nextNode{0};
     std::vector<std::jthread> minters;
     for (int t = 0; t < 4; ++t)
       minters.emplace_back([&, t] {
-        for (int i; (i = nextNode++) < o.nodes;) {
+        for (int i; (i = nextNode++) < o.kubelets;) {
           const auto out = (cluster.dir() / ("node-" + std::to_string(i) + ".kubeconfig")).string();
           itest::Process mint({itest::fakeApiserverBinary(), "mint", "--pki-dir", (cluster.dir() / "pki").string(), "--user",
                                "system:node:" + nodeName(i), "--group", "system:nodes", "--out", out},
@@ -325,7 +404,7 @@ int run(const Options& o) {
   // the newest (controller/DuplicateRequests), and the others would never be issued.
   std::vector<std::vector<Pending>> rounds(static_cast<size_t>(o.rounds));
   std::vector<signers::EvpPkeyPtr> keys;
-  for (int i = 0; i < o.nodes; ++i) keys.push_back(testpki::freshKey(testpki::KeyKind::P256));
+  for (int i = 0; i < o.kubelets; ++i) keys.push_back(testpki::freshKey(testpki::KeyKind::P256));
   if (o.podCertificates) {
     podRequests(cluster, o, rounds);
   } else {
@@ -339,7 +418,7 @@ int run(const Options& o) {
     };
     for (int r = 0; r < o.rounds; ++r)
       for (int k = 0; k < o.perNode; ++k)
-        for (int i = 0; i < o.nodes; ++i)
+        for (int i = 0; i < o.kubelets; ++i)
           rounds[static_cast<size_t>(r)].push_back(
               {"bench-r" + std::to_string(r) + "-" + nodeName(i) + "-" + std::to_string(k), csrPem(i, r * o.perNode + k), i});
   }
@@ -350,10 +429,10 @@ int run(const Options& o) {
     std::vector<std::jthread> warmers;
     for (int t = 0; t < o.createThreads; ++t)
       warmers.emplace_back([&] {
-        for (int i; (i = nextNode++) < o.nodes;) nodeClients[static_cast<size_t>(i)]->get<k8s::Node>(nodeName(i));
+        for (int i; (i = nextNode++) < o.kubelets;) nodeClients[static_cast<size_t>(i)]->get<k8s::Node>(nodeName(i));
       });
   }
-  std::printf("setup: %d nodes, %d kubeconfigs, %zu requests per round in %.1fs\n", o.nodes, o.nodes, rounds[0].size(),
+  std::printf("setup: %d nodes, %d kubeconfigs, %zu requests per round in %.1fs\n", o.nodes, o.kubelets, rounds[0].size(),
               std::chrono::duration<double>(Clock::now() - setupStart).count());
 
   CertificateWatcher watcher(
@@ -384,24 +463,30 @@ int run(const Options& o) {
                                "\n      allowedNamespaces: [" + kPodNamespace + "]\n      trustDomain: bench.example.com\n"
                          : std::string());
   itest::OperatorProcess op(cluster, "bench-operator", config, cluster.adminKubeconfig(),
-                            {"--kube-api-qps", "0", "--leader-elect=false", "--workers", std::to_string(o.workers)});
-  op.start();
-  const int opPid = op.process().pid();
-  if (!itest::eventually([&] { return itest::httpGet(op.port(), "/readyz").first == 200; }, std::chrono::seconds(30)))
-    throw std::runtime_error("operator never became ready:\n" + op.log());
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+                            {"--kube-api-qps", o.clientQps > 0 ? std::to_string(o.clientQps) : "0", "--kube-api-burst",
+                             std::to_string(o.clientBurst), "--leader-elect=false", "--workers", std::to_string(o.workers)});
   if (o.pin) {
-    // taskset -a moves every thread of a running process; threads created later inherit it.
+    // taskset -a moves every thread of a running process; threads and children created later
+    // inherit it, so the operator started below runs on CPU 1 from its first instruction.
     const auto pin = [](int pid, int cpu) {
       const std::string cmd = "taskset -a -cp " + std::to_string(cpu) + " " + std::to_string(pid) + " >/dev/null";
       if (std::system(cmd.c_str()) != 0) throw std::runtime_error("'" + cmd + "' failed; is util-linux installed?");
     };
     pin(serverPid, 0);
-    pin(opPid, 1);
     pin(getpid(), 1);
     std::printf("pinned: fake-apiserver on CPU 0; csr-operator and the benchmark clients on CPU 1\n");
   }
-  const long idleRss = procStatusKb(opPid, "VmRSS");
+  const auto startedAt = Clock::now();
+  op.start();
+  const int opPid = op.process().pid();
+  if (!itest::eventually([&] { return itest::httpGet(op.port(), "/readyz").first == 200; }, std::chrono::seconds(600),
+                         std::chrono::milliseconds(20)))
+    throw std::runtime_error("operator never became ready:\n" + op.log());
+  const double startToReady = std::chrono::duration<double>(Clock::now() - startedAt).count();
+  std::printf("operator start to ready (every Node listed, page by page, and watched): %.2fs; VmHWM by then %.1f MiB\n", startToReady,
+              mib(procStatusKb(opPid, "VmHWM")));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const long idleRss = procStatusKb(opPid, "VmRSS"), idleAnon = procStatusKb(opPid, "RssAnon");
   std::printf("operator idle (ready, %d Nodes cached, 0 %s): %s\n", o.nodes, what, memory(opPid).c_str());
 
   auto sample = [&] {
@@ -413,6 +498,16 @@ int run(const Options& o) {
     s.benchCpu = cpuSeconds(getpid());
     return s;
   };
+
+  itest::Process perf;
+  if (!o.perfData.empty()) {
+    perf = itest::Process({"/usr/bin/perf", "record", "--call-graph", "dwarf,16384", "-F", "499", "-p", std::to_string(opPid), "-o", o.perfData},
+                          o.perfData + ".log");
+    // perf attaches within a moment; a perf that cannot (no permission, no perf) has exited by then.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (!perf.running()) throw std::runtime_error("perf record failed:\n" + perf.log());
+    std::printf("perf: recording the operator (pid %d) to %s\n", opPid, o.perfData.c_str());
+  }
 
   size_t expected = 0;
   for (int r = 0; r < o.rounds; ++r) {
@@ -452,7 +547,8 @@ int run(const Options& o) {
       });
     const auto start = Clock::now();
     go.arrive_and_wait();
-    const auto deadline = start + std::chrono::seconds(o.timeoutSeconds);
+    const auto deadline = start + std::chrono::seconds(o.observeSeconds > 0 ? o.observeSeconds : o.timeoutSeconds);
+    const double startWall = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     while (watcher.issued() < expected && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       serverPeak = std::max(serverPeak, cluster.stats()["requestsPerSecond"]["peakSecond"].get<double>());
@@ -473,7 +569,7 @@ int run(const Options& o) {
     const double window = std::chrono::duration<double>(last - start).count();
     const double createWindow = std::chrono::duration<double>(createdBy - start).count();
     const auto stats = cluster.stats();
-    std::printf("\nround %d: %zu %s from %d nodes, %d create threads, %d operator workers\n", r + 1, batch.size(), what, o.nodes,
+    std::printf("\nround %d: %zu %s from %d nodes, %d create threads, %d operator workers\n", r + 1, batch.size(), what, o.kubelets,
                 o.createThreads, o.workers);
     std::printf("  issued %zu/%zu (create errors %d) in %.2fs: %.0f %s %s per second; all created after %.2fs (%.0f creates/s)\n",
                 latencies.size(), batch.size(), createErrors.load(), window, static_cast<double>(latencies.size()) / window, what,
@@ -493,12 +589,48 @@ int run(const Options& o) {
                 100 * (after.benchCpu - before.benchCpu) / window);
     std::printf("  server since start: %.0f requests, %.0f req/s average\n", stats["totalRequests"].get<double>(),
                 stats["requestsPerSecond"]["sinceStart"].get<double>());
-    std::this_thread::sleep_for(std::chrono::seconds(3));
-    std::printf("  operator after round (%zu %s cached): %s\n", expected, what, memory(opPid).c_str());
+    const CryptoLimit crypto = opensslSpeedP256(o.pin);
+    const double cpuPerCsr = (after.operatorCpu - before.operatorCpu) / static_cast<double>(std::max<size_t>(latencies.size(), 1));
+    std::printf(
+        "  operator CPU per %s %.3f ms; openssl speed P-256 now%s: sign %.0f/s verify %.0f/s, 1/verify + 1/sign %.3f ms; "
+        "ratio %.1f\n",
+        o.podCertificates ? "PCR" : "CSR", 1e3 * cpuPerCsr, o.pin ? " (CPU 1)" : "", crypto.signPerSecond, crypto.verifyPerSecond,
+        1e3 * crypto.secondsPerCsr(), cpuPerCsr / crypto.secondsPerCsr());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::printf("  operator after round (%zu %s cached): %s; %.0f anonymous bytes per cached %s over idle\n", expected, what,
+                memory(opPid).c_str(),
+                1024.0 * static_cast<double>(procStatusKb(opPid, "RssAnon") - idleAnon) / static_cast<double>(expected),
+                o.podCertificates ? "PCR" : "CSR");
+    // One line per round for bench/e2e_scale.sh: nodes, kubelets, objects in the round, cached,
+    // throughput, p50, p99, start-to-ready, idle RSS, RSS after, VmHWM (MiB), CPU per object (ms), ratio.
+    std::printf("csv,%d,%d,%zu,%zu,%.1f,%.3f,%.3f,%.2f,%.1f,%.1f,%.1f,%.3f,%.2f\n", o.nodes, o.kubelets, batch.size(), expected,
+                static_cast<double>(latencies.size()) / window, percentile(latencies, 0.5), percentile(latencies, 0.99), startToReady,
+                mib(idleRss), mib(procStatusKb(opPid, "VmRSS")), mib(procStatusKb(opPid, "VmHWM")), 1e3 * cpuPerCsr,
+                cpuPerCsr / crypto.secondsPerCsr());
+    if (o.clientQps > 0) {
+      // The operator authenticates as admin; the benchmark's own writes are the nodes' creates.
+      std::vector<double> writes;
+      for (double t : itest::auditedWriteTimes(auditLog, "admin"))
+        if (t >= startWall) writes.push_back(t);
+      const double span = writes.size() > 1 ? writes.back() - writes.front() : 0;
+      std::printf(
+          "  client limit QPS %.0f burst %d: %zu operator writes in %.1fs (%.1f/s); largest burst over the bucket's refill %.1f "
+          "(limit %d); %.2f writes per CSR, so the limit allows %.1f CSRs/s, issued %.1f CSRs/s\n",
+          o.clientQps, o.clientBurst, writes.size(), span, static_cast<double>(writes.size()) / std::max(span, 1e-9),
+          itest::largestBurst(writes, o.clientQps), o.clientBurst,
+          static_cast<double>(writes.size()) / std::max<size_t>(latencies.size(), 1),
+          o.clientQps / (static_cast<double>(writes.size()) / std::max<size_t>(latencies.size(), 1)),
+          static_cast<double>(latencies.size()) / window);
+    }
+    if (o.observeSeconds > 0) continue;
     if (latencies.size() != batch.size()) {
       std::fprintf(stderr, "not every CSR was issued within %ds\n", o.timeoutSeconds);
       return 1;
     }
+  }
+  if (perf.running()) {
+    perf.signal(SIGINT);
+    if (perf.wait(std::chrono::seconds(60)) != 0) std::fprintf(stderr, "perf record did not end cleanly:\n%s\n", perf.log().c_str());
   }
   const double issuedMetric =
       op.metric(o.podCertificates ? "csr_operator_pod_certificates_issued_total" : "csr_operator_certificates_issued_total");

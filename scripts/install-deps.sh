@@ -12,6 +12,7 @@ PKGS=(
   libcpprest-dev libssl-dev openssl nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev doctest-dev
   libboost-dev python3 libre2-dev golang-go
   clang libclang-rt-14-dev clang-format-14
+  linux-perf gnuplot-nox
 )
 # promtool (Debian's prometheus package, about 20 s to install) checks the /metrics exposition and
 # the chart's alert rules in the tests; the image build (WITH_TEST_TOOLS=0) does not need it. Only

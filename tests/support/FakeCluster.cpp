@@ -3,13 +3,19 @@
 #include "k8sclient/KubeConfigLoader.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <regex>
 
 namespace itest {
 
-std::string operatorBinary() { return CSR_OPERATOR_BIN; }
+// CSR_OPERATOR_BIN in the environment runs another build of the operator (an A/B benchmark of two
+// commits against the same fake API server binary).
+std::string operatorBinary() {
+  const char* other = std::getenv("CSR_OPERATOR_BIN");
+  return other && *other ? other : CSR_OPERATOR_BIN;
+}
 std::string fakeApiserverBinary() { return FAKE_APISERVER_BIN; }
 
 FakeCluster::FakeCluster(ClusterOptions options) : options_(std::move(options)) { start(); }
