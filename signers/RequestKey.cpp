@@ -11,6 +11,12 @@
 #include <openssl/objects.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <unordered_set>
 
 #include "signers/Der.h"
 #include "signers/OpenSslError.h"
@@ -263,7 +269,86 @@ Result<RequestPublicKey> publicKeyFromRequest(const RequestDer& der) {
   return key;
 }
 
+namespace {
+
+// Every CSR is parsed up to three times in this process (the duplicate index when it arrives, the
+// approver, the signer), and the signature check is the costliest step of a parse: each request is
+// verified once and remembered. The key is the SHA-256 of exactly the bytes the check reads (the
+// CertificationRequestInfo, which holds the public key, the signature AlgorithmIdentifier and the
+// signature; the two TLVs delimit themselves, so the concatenation is unambiguous), and the check
+// is deterministic in them: a remembered request gets the answer a new check would give. Only
+// successes are remembered; a failure is checked again each time. Bounded: the oldest digests are
+// forgotten first (kRemembered covers a work queue thousands of CSRs deep, in about 1 MB).
+class VerifiedSignatures {
+ public:
+  static constexpr std::size_t kRemembered = 16384;
+  using Digest = std::array<unsigned char, 32>;
+
+  static std::optional<Digest> digestOf(const RequestDer& der) {
+    Digest d{};
+    unsigned int len = 0;
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    const bool ok = ctx && EVP_DigestInit_ex(ctx.get(), fetchedDigest(NID_sha256), nullptr) == 1 &&
+                    EVP_DigestUpdate(ctx.get(), der.info.data(), der.info.size()) == 1 &&
+                    EVP_DigestUpdate(ctx.get(), der.signatureAlgorithm.data(), der.signatureAlgorithm.size()) == 1 &&
+                    EVP_DigestUpdate(ctx.get(), der.signature.data(), der.signature.size()) == 1 &&
+                    EVP_DigestFinal_ex(ctx.get(), d.data(), &len) == 1 && len == d.size();
+    drainOpenSslErrors();
+    if (!ok) return std::nullopt;
+    return d;
+  }
+  bool contains(const Digest& d) {
+    std::lock_guard lock(mu_);
+    return set_.count(d) > 0;
+  }
+  void remember(const Digest& d) {
+    std::lock_guard lock(mu_);
+    if (!set_.insert(d).second) return;
+    order_.push_back(d);
+    if (order_.size() > kRemembered) {
+      set_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+
+ private:
+  struct Hash {
+    std::size_t operator()(const Digest& d) const {
+      std::size_t h;
+      std::memcpy(&h, d.data(), sizeof h);
+      return h;
+    }
+  };
+  std::mutex mu_;
+  std::unordered_set<Digest, Hash> set_;
+  std::deque<Digest> order_;
+};
+
+VerifiedSignatures& verifiedSignatures() {
+  static VerifiedSignatures v;
+  return v;
+}
+
+std::atomic<std::uint64_t> signatureChecks{0};
+
+std::optional<std::string> checkRequestSignature(const RequestDer& der, const RequestPublicKey& requestKey);
+
+}  // namespace
+
+std::uint64_t requestSignatureChecks() { return signatureChecks.load(); }
+
 std::optional<std::string> verifyRequestSignature(const RequestDer& der, const RequestPublicKey& requestKey) {
+  const auto digest = VerifiedSignatures::digestOf(der);
+  if (digest && verifiedSignatures().contains(*digest)) return std::nullopt;
+  auto refused = checkRequestSignature(der, requestKey);
+  if (!refused && digest) verifiedSignatures().remember(*digest);
+  return refused;
+}
+
+namespace {
+
+std::optional<std::string> checkRequestSignature(const RequestDer& der, const RequestPublicKey& requestKey) {
+  signatureChecks.fetch_add(1, std::memory_order_relaxed);
   EVP_PKEY* key = requestKey.pkey.get();
   const SignatureAlgorithm* algorithm = nullptr;
   for (const auto& a : kSignatureAlgorithms) {
@@ -294,5 +379,7 @@ std::optional<std::string> verifyRequestSignature(const RequestDer& der, const R
   if (!ok) return "request signature does not verify with its own public key";
   return std::nullopt;
 }
+
+}  // namespace
 
 }  // namespace signers

@@ -1,6 +1,7 @@
 #pragma once
 // The request's public key and self-signature, handled without OpenSSL 3.0's per-call decoder
 // chains: common key types are imported directly through the key management API.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ struct RequestPublicKey {
 Result<RequestPublicKey> publicKeyFromRequest(const RequestDer& der);
 
 // SHA-256/384/512 with RSA PKCS#1 v1.5 or ECDSA, or pure Ed25519; SHA-1, MD5 and PSS are refused.
+// A request whose signed bytes and signature verified before in this process is not checked again
+// (RequestKey.cpp, VerifiedSignatures): the same bytes always get the same answer.
 std::optional<std::string> verifyRequestSignature(const RequestDer& der, const RequestPublicKey& key);
+
+// Signature checks actually performed by this process (remembered requests not counted).
+std::uint64_t requestSignatureChecks();
 
 }  // namespace signers

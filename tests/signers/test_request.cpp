@@ -2,6 +2,7 @@
 
 #include "tests/support/TestPki.h"
 #include "signers/CertificateRequest.h"
+#include "signers/RequestKey.h"
 
 using namespace signers;
 using namespace testpki;
@@ -75,6 +76,34 @@ TEST_CASE("parse: wrong signature is refused") {
   auto r = parseCertificateRequest(makeCsr(o));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error() == "request signature does not verify with its own public key");
+}
+
+TEST_CASE("parse: a request's signature is checked once per process, a refused one every time") {
+  auto key = freshKey(KeyKind::P256);
+  auto other = freshKey(KeyKind::P256);
+  CsrOptions o;
+  o.subject = {{"CN", "once"}};
+  o.keyOverride = key.get();
+  const std::string good = makeCsr(o);
+  o.signWith = other.get();  // the same signed bytes with a signature that does not verify
+  const std::string bad = makeCsr(o);
+
+  const auto before = requestSignatureChecks();
+  REQUIRE(parseCertificateRequest(good).ok());
+  CHECK(requestSignatureChecks() == before + 1);
+  REQUIRE(parseCertificateRequest(good).ok());
+  REQUIRE(parseCertificateRequest(good).ok());
+  CHECK(requestSignatureChecks() == before + 1);
+  for (int i = 0; i < 2; ++i) {
+    const auto r = parseCertificateRequest(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error() == "request signature does not verify with its own public key");
+  }
+  CHECK(requestSignatureChecks() == before + 3);
+  // Another signature over the same bytes (ECDSA signatures differ each time) is checked on its own.
+  o.signWith = nullptr;
+  REQUIRE(parseCertificateRequest(makeCsr(o)).ok());
+  CHECK(requestSignatureChecks() == before + 4);
 }
 
 TEST_CASE("parse: garbage, truncated, empty, wrong block type, trailing data") {
