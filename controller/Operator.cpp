@@ -296,6 +296,9 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
       });
     });
   threads.emplace_back([&](std::stop_token) { trimMemoryUntil(*clock, stop); });
+  // Combined approval Events; what is counted in the last interval before a stop is not written
+  // (the client refuses requests once stop is requested), as client-go drops its queued events.
+  threads.emplace_back([&](std::stop_token) { runEvery(*clock, EventRecorder::kFlushInterval, stop, [&] { events.flush(); }); });
 
   controller.run(config.workers, caches, *clock, stop, [&] {
     if (nodeView) nodeView->identity->nodesSynced();
