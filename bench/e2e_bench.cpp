@@ -501,8 +501,9 @@ int run(const Options& o) {
 
   itest::Process perf;
   if (!o.perfData.empty()) {
-    perf = itest::Process({"/usr/bin/perf", "record", "--call-graph", "dwarf,16384", "-F", "499", "-p", std::to_string(opPid), "-o", o.perfData},
-                          o.perfData + ".log");
+    perf = itest::Process(
+        {"/usr/bin/perf", "record", "--call-graph", "dwarf,16384", "-F", "499", "-p", std::to_string(opPid), "-o", o.perfData},
+        o.perfData + ".log");
     // perf attaches within a moment; a perf that cannot (no permission, no perf) has exited by then.
     std::this_thread::sleep_for(std::chrono::seconds(1));
     if (!perf.running()) throw std::runtime_error("perf record failed:\n" + perf.log());

@@ -1,7 +1,13 @@
 #include <doctest/doctest.h>
 
+#include "signers/Asn1Time.h"
+#include "signers/CertificateInfo.h"
+#include "signers/OpenSslPem.h"
 #include "signers/Usages.h"
 #include "signers/Validity.h"
+#include "tests/support/TestPki.h"
+
+#include <openssl/x509.h>
 
 using namespace signers;
 using namespace std::chrono;
@@ -79,4 +85,27 @@ TEST_CASE("validity window: backdate, 8h rule, CA clamp, CA expired") {
   auto justExpired = computeValidity(now, 3600, hours(8760), now - minutes(1));
   REQUIRE(std::holds_alternative<std::string>(justExpired));
   CHECK(std::get<std::string>(justExpired).starts_with("refusing to sign a certificate that expired in the past"));
+}
+
+TEST_CASE("certificateNotAfter: read from the DER, equal to OpenSSL's full parse, for UTCTime and GeneralizedTime, first of a chain") {
+  const auto fullParse = [](const std::string& pem) {
+    const auto cert = signers::readFirstCertificate(pem);
+    REQUIRE(cert);
+    return signers::asn1TimeToTimePoint(X509_get0_notAfter(cert.get()));
+  };
+  testpki::CaOptions utc, generalized;
+  utc.commonName = "one-year";
+  generalized.commonName = "thirty-years";  // NotAfter after 2049: GeneralizedTime (RFC 5280 4.1.2.5)
+  generalized.lifetime = std::chrono::hours(24 * 365 * 30);
+  const auto a = testpki::makeCa(utc), b = testpki::makeCa(generalized);
+  for (const auto* ca : {&a, &b}) {
+    const auto notAfter = signers::certificateNotAfter(ca->certPem());
+    REQUIRE(notAfter);
+    CHECK(*notAfter == *fullParse(ca->certPem()));
+  }
+  CHECK(*signers::certificateNotAfter(b.certPem() + a.certPem()) == *fullParse(b.certPem()));
+  // A block of another type first: the full parse, which skips it, decides.
+  CHECK(*signers::certificateNotAfter(testpki::keyPem(a.key.get()) + b.certPem()) == *fullParse(b.certPem()));
+  CHECK_FALSE(signers::certificateNotAfter("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
+  CHECK_FALSE(signers::certificateNotAfter("garbage"));
 }
