@@ -1,5 +1,6 @@
 #include "controller/ConfigLoader.h"
 
+#include "controller/BindAddress.h"
 #include "controller/NodeNameRegexes.h"
 #include "controller/PodCertificates.h"
 #include "k8sclient/InformerCore.h"
@@ -15,6 +16,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -92,9 +94,9 @@ class Section {
     std::string text;
     read(key, text);
     if (text.empty()) return;
-    auto d = parseDuration(text);
-    if (!d) failKey(key, "is not a duration of at most 100 years: '" + text + "'; write e.g. 15s, 10m or 8760h");
-    out = *d;
+    auto d = signers::parseDuration(text);
+    if (!d) failKey(key, "is not a duration: '" + text + "': " + d.error() + "; write e.g. 15s, 10m, 8760h or 30d");
+    out = std::chrono::duration_cast<std::chrono::milliseconds>(d.value());
   }
   void readDuration(const std::string& key, std::chrono::seconds& out) {
     std::chrono::milliseconds ms = out;
@@ -510,12 +512,43 @@ void parseTrustBundles(Section s, TrustBundlesConfig& t) {
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) {
-  auto d = signers::parseDuration(text, signers::kConfigDurationUnits);
+  auto d = signers::parseDuration(text);
   if (!d) return std::nullopt;
   return std::chrono::duration_cast<std::chrono::milliseconds>(d.value());
 }
 
 namespace {
+
+// yaml-cpp keeps both pairs of a key written twice in one mapping, but every lookup finds the first:
+// the second would be dropped without a word. Refused anywhere in the document (as Kubernetes'
+// strict decoding refuses duplicate fields), walked without recursion so no nesting depth can
+// exhaust the stack, and each node once: an alias is the anchored node again (same position), and
+// walking it again per alias would be exponential in a YAML bomb. `where` names the source, e.g.
+// "c.yaml" (then the line is added) or a --set.
+void refuseDuplicateKeys(const YAML::Node& root, const std::string& where, bool withLine) {
+  std::vector<YAML::Node> pending{root};
+  std::set<int> walked;
+  while (!pending.empty()) {
+    const YAML::Node node = pending.back();
+    pending.pop_back();
+    if ((node.IsSequence() || node.IsMap()) && !walked.insert(node.Mark().pos).second) continue;
+    if (node.IsSequence())
+      for (const auto& item : node) pending.push_back(item);
+    if (!node.IsMap()) continue;
+    std::map<std::string, int> firstLine;
+    for (const auto& kv : node) {
+      pending.push_back(kv.second);
+      if (!kv.first.IsScalar()) continue;  // Section::finish reports a list or mapping used as a key
+      const int line = kv.first.Mark().line + 1;
+      const auto [first, inserted] = firstLine.emplace(kv.first.Scalar(), line);
+      if (!inserted)
+        throw ConfigFileError(where + (withLine ? ":" + std::to_string(line) : "") + ": key '" + kv.first.Scalar() +
+                              "' is written twice in one mapping" +
+                              (withLine ? " (first on line " + std::to_string(first->second) + ")" : "") +
+                              "; YAML would keep only one of them silently: remove the other");
+    }
+  }
+}
 
 YAML::Node commaList(const std::string& text) {
   YAML::Node list(YAML::NodeType::Sequence);
@@ -534,15 +567,61 @@ YAML::Node overrideValue(const ConfigOverride& o, const std::string& flag) {
     case OverrideForm::CommaList: return commaList(o.value);
     case OverrideForm::Yaml: break;
   }
+  YAML::Node value;
   try {
-    return YAML::Load(o.value);
+    value = YAML::Load(o.value);
   } catch (const YAML::Exception& e) {
     throw ConfigFileError(flag + ": the value is not valid YAML: " + e.msg);
   }
+  refuseDuplicateKeys(value, flag, false);
+  return value;
 }
 
-void applyOverride(YAML::Node& root, const ConfigOverride& o) {
+// `signers.list[NAME].KEY`: KEY of the entry of signers.list whose signerName is NAME, appended when
+// there is none; NAME kubernetes.io/* is every kubernetes.io entry, and at least one must exist.
+// Returns the paths written, as the reader names them (signers.list[2].caCertFile), so that an
+// error in the value names the flag.
+std::optional<std::vector<std::string>> applyListItemOverride(YAML::Node& root, const ConfigOverride& o, const std::string& flag) {
+  static const std::regex item(R"(signers\.list\[([^\]]+)\]\.([A-Za-z][A-Za-z0-9]*))");
+  std::smatch m;
+  if (!std::regex_match(o.path, m, item)) return std::nullopt;
+  const std::string name = m[1], key = m[2];
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) throw ConfigFileError(flag + ": the configuration is not a mapping");
+  if (!root["signers"] || root["signers"].IsNull()) root["signers"] = YAML::Node(YAML::NodeType::Map);
+  YAML::Node signersNode = root["signers"];
+  if (!signersNode.IsMap()) throw ConfigFileError(flag + ": signers is not a mapping");
+  if (!signersNode["list"] || signersNode["list"].IsNull()) signersNode["list"] = YAML::Node(YAML::NodeType::Sequence);
+  YAML::Node list = signersNode["list"];
+  if (!list.IsSequence()) throw ConfigFileError(flag + ": signers.list is not a list");
+  const bool every = name == "kubernetes.io/*";
+  std::vector<std::string> written;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    YAML::Node entry = list[i];
+    if (!entry.IsMap() || !entry["signerName"] || !entry["signerName"].IsScalar()) continue;
+    const std::string signer = entry["signerName"].Scalar();
+    if (every ? signer.rfind("kubernetes.io/", 0) == 0 : signer == name) {
+      entry[key] = YAML::Node(o.value);
+      written.push_back("signers.list[" + std::to_string(i) + "]." + key);
+    }
+  }
+  if (written.empty() && every)
+    throw ConfigFileError(flag +
+                          ": no kubernetes.io signer is in signers.list (nor given by a --cluster-signing-*-file flag) to apply it to; "
+                          "add one or drop the flag");
+  if (written.empty()) {
+    YAML::Node entry(YAML::NodeType::Map);
+    entry["signerName"] = name;
+    entry[key] = YAML::Node(o.value);
+    list.push_back(entry);
+    written.push_back("signers.list[" + std::to_string(list.size() - 1) + "]." + key);
+  }
+  return written;
+}
+
+std::vector<std::string> applyOverride(YAML::Node& root, const ConfigOverride& o) {
   const std::string flag = originOf(o) + "=" + o.value;
+  if (auto written = applyListItemOverride(root, o, flag)) return *written;
   static const std::regex keyPath("[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*");
   if (!std::regex_match(o.path, keyPath))
     throw ConfigFileError(flag + ": the path must be keys joined by dots, e.g. approver.kubeletServing.maxDNSNames");
@@ -561,7 +640,7 @@ void applyOverride(YAML::Node& root, const ConfigOverride& o) {
     walked += (walked.empty() ? "" : ".") + key;
     if (dot == std::string::npos) {
       at[key] = value;
-      return;
+      return {o.path};
     }
     if (!at[key] || at[key].IsNull()) at[key] = YAML::Node(YAML::NodeType::Map);
     YAML::Node child = at[key];
@@ -587,10 +666,10 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   } catch (const YAML::Exception& e) {
     throw ConfigFileError(sourceName + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
+  refuseDuplicateKeys(root, sourceName, true);
   ConfigSource source{sourceName, {}};
   for (const auto& o : overrides) {
-    applyOverride(root, o);
-    source.overridden.push_back({o.path, originOf(o)});
+    for (const auto& path : applyOverride(root, o)) source.overridden.push_back({path, originOf(o)});
   }
   Config config;
   Section s(root, "", source);
@@ -615,6 +694,8 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   client.finish();
   Section http = s.sub("http");
   http.read("bindAddress", config.bindAddress);
+  if (const auto bind = parseBindAddress(config.bindAddress); !bind)
+    http.failKey("bindAddress", "is '" + config.bindAddress + "', which " + bind.error());
   http.finish();
   Section le = s.sub("leaderElection");
   le.read("enabled", config.leaderElection.enabled);

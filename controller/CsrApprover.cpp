@@ -2,7 +2,6 @@
 
 #include "controller/CsrPhase.h"
 #include "controller/WriteFailures.h"
-#include "signers/LogText.h"
 
 #include <spdlog/spdlog.h>
 
@@ -17,12 +16,15 @@ CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<Ap
       metrics_(metrics),
       mayWrite_(std::move(mayWrite)) {}
 
-std::string decisionLogLine(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict) {
-  using signers::escapeForLog;
-  // Every value the requester can influence is escaped: one decision is always one line.
-  return "decision csr=" + escapeForLog(csr.metadata.name) + " signer=" + escapeForLog(csr.spec.signerName) +
-         " requester=" + escapeForLog(csr.spec.username) + " policy=" + std::string(policy) +
-         " decision=" + decisionName(verdict.decision) + " reason=" + verdict.reason + " message=\"" + escapeForLog(verdict.message) + "\"";
+LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict) {
+  // The formatter quotes and escapes what the requester can influence: one decision is one line.
+  return {{"csr", csr.metadata.name},
+          {"signer", csr.spec.signerName},
+          {"requester", csr.spec.username},
+          {"policy", std::string(policy)},
+          {"decision", decisionName(verdict.decision)},
+          {"reason", verdict.reason},
+          {"message", verdict.message}};
 }
 
 SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved) {
@@ -41,7 +43,7 @@ SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::opt
   if (verdict.decision == Decision::Deny && denyMode_ == DenyMode::Skip)
     verdict = Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
 
-  spdlog::info("{}", decisionLogLine(csr, policy->name(), verdict));
+  logEvent(spdlog::level::info, "decision", decisionFields(csr, policy->name(), verdict));
   metrics_.inc(metric::kDecisions,
                {{"signer", csr.spec.signerName}, {"decision", decisionName(verdict.decision)}, {"reason", verdict.reason}});
 

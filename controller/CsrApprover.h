@@ -5,6 +5,7 @@
 #include "controller/ApprovalPolicy.h"
 #include "controller/Config.h"
 #include "controller/EventRecorder.h"
+#include "controller/LogFormat.h"
 #include "controller/Metrics.h"
 #include "controller/SyncResult.h"
 #include "k8sclient/KubeClient.h"
@@ -37,8 +38,8 @@ class CsrApprover {
   std::function<bool()> mayWrite_;
 };
 
-// The one log line per decision: decision csr=... signer=... requester=... policy=... decision=...
-// reason=... message="...", with every requester-controlled value escaped (signers::escapeForLog).
-std::string decisionLogLine(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict);
+// The fields of the one log line per decision (msg=decision, LogFormat.h): csr, signer, requester,
+// policy, decision, reason, message.
+LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict);
 
 }  // namespace csrop

@@ -1,5 +1,6 @@
 #include "controller/CsrCleaner.h"
 
+#include "controller/LogFormat.h"
 #include "controller/Timestamp.h"
 #include "controller/WriteFailures.h"
 
@@ -55,8 +56,12 @@ int CsrCleaner::sweep(const std::vector<CachedCsr>& csrs, std::chrono::system_cl
       client_.remove<k8s::CertificateSigningRequest>(csr.metadata.name, {csr.metadata.uid, csr.metadata.resourceVersion});
       ++deleted;
       metrics_.inc(metric::kGcDeleted, {{"reason", *reason}});
-      spdlog::info("garbage collected csr={} signer={} requester={} decision=deleted reason=\"{}\"", csr.metadata.name, csr.spec.signerName,
-                   csr.spec.username, *reason);
+      logEvent(spdlog::level::info, "garbage collected",
+               {{"csr", csr.metadata.name},
+                {"signer", csr.spec.signerName},
+                {"requester", csr.spec.username},
+                {"decision", "deleted"},
+                {"reason", *reason}});
     } catch (const std::exception& e) {
       const auto outcome = afterFailedWrite(e, {csr.metadata.name, csr.spec.signerName, "deleting the CSR", "delete", ""});
       if (outcome.retry)

@@ -2,6 +2,7 @@
 
 #include "controller/CsrPhase.h"
 #include "controller/Timestamp.h"
+#include "controller/LogFormat.h"
 #include "controller/WriteFailures.h"
 #include "k8sclient/ApiError.h"
 #include "signers/LogText.h"
@@ -61,8 +62,13 @@ SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
   // No Event here: the certificate in the CSR's status is the record users see (kubectl get csr
   // shows Issued), kube-controller-manager's signer writes none either, and an Event per issuance
   // was a quarter of the operator's API requests. Refusals (SignerValidationFailure) do get one.
-  spdlog::info("issued csr={} signer={} requester={} decision=issued serial={} clampedToCaNotAfter={}", name, csr.spec.signerName,
-               signers::escapeForLog(csr.spec.username), issued.serialHex, issued.clampedToCaNotAfter);
+  logEvent(spdlog::level::info, "issued",
+           {{"csr", name},
+            {"signer", csr.spec.signerName},
+            {"requester", csr.spec.username},
+            {"decision", "issued"},
+            {"serial", issued.serialHex},
+            {"clampedToCaNotAfter", issued.clampedToCaNotAfter ? "true" : "false"}});
   return SyncResult::done();
 }
 
@@ -74,8 +80,13 @@ SyncResult CsrSigner::markFailed(k8s::CertificateSigningRequest csr, const std::
   } catch (const std::exception& e) {
     return afterFailedWrite(e, {csr.metadata.name, csr.spec.signerName, "writing the Failed condition", "sign", "status"});
   }
-  spdlog::warn("signing refused csr={} signer={} requester={} decision=failed reason=SignerValidationFailure message=\"{}\"",
-               csr.metadata.name, csr.spec.signerName, signers::escapeForLog(csr.spec.username), signers::escapeForLog(message));
+  logEvent(spdlog::level::warn, "signing refused",
+           {{"csr", csr.metadata.name},
+            {"signer", csr.spec.signerName},
+            {"requester", csr.spec.username},
+            {"decision", "failed"},
+            {"reason", "SignerValidationFailure"},
+            {"message", message}});
   metrics_.inc(metric::kDecisions, {{"signer", csr.spec.signerName}, {"decision", "failed"}, {"reason", "SignerValidationFailure"}});
   events_.record(csr, "Warning", "SignerValidationFailure", message, "Sign");
   return SyncResult::done();

@@ -1,5 +1,7 @@
 #include "controller/HealthServer.h"
 
+#include "controller/BindAddress.h"
+
 #include "controller/HealthRequestParser.h"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -196,24 +198,12 @@ void HealthServer::Impl::accept() {
 HealthServer::HealthServer(const std::string& bindAddress, std::function<bool()> ready, std::function<std::string()> metrics,
                            HealthServerLimits limits)
     : impl_(std::make_unique<Impl>(std::move(ready), std::move(metrics), limits)) {
-  const auto colon = bindAddress.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("http.bindAddress '" + bindAddress + "' must be host:port or :port");
-  std::string host = bindAddress.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  int port = -1;
-  try {
-    std::size_t used = 0;
-    port = std::stoi(bindAddress.substr(colon + 1), &used);
-    if (used != bindAddress.size() - colon - 1) port = -1;
-  } catch (const std::exception&) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) throw std::runtime_error("http.bindAddress '" + bindAddress + "' has no valid port");
+  const auto parsed = parseBindAddress(bindAddress);
+  if (!parsed) throw std::runtime_error("http.bindAddress '" + bindAddress + "' " + parsed.error());
   beast::error_code ec;
-  const auto address = net::ip::make_address(host, ec);
-  if (ec) throw std::runtime_error("http.bindAddress '" + bindAddress + "': '" + host + "' is not an IP address");
-  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  const auto address = net::ip::make_address(parsed.value().host, ec);
+  if (ec) throw std::runtime_error("http.bindAddress '" + bindAddress + "': '" + parsed.value().host + "' is not an IP address");
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(parsed.value().port));
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);

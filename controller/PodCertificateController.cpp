@@ -5,6 +5,7 @@
 #include "controller/QueueWorkers.h"
 #include "controller/Timestamp.h"
 #include "controller/WorkQueue.h"
+#include "controller/LogFormat.h"
 #include "controller/WriteFailures.h"
 #include "k8sclient/ApiError.h"
 #include "k8sclient/Rfc3339.h"
@@ -253,17 +254,30 @@ void PodCertificateController::recordOutcome(const k8s::PodCertificateRequest& p
     if (const auto created = parseRfc3339(pcr.metadata.creationTimestamp))
       p_.metrics.observe(metric::kPodCertificateLatency, {{"signer", signer}},
                          std::chrono::duration<double>(p_.clock->systemNow() - *created).count());
-    spdlog::info("issued pcr={} signer={} pod={} serviceAccount={} node={} decision=issued serial={} notAfter={} beginRefreshAt={}", key,
-                 signer, pcr.spec.podName, pcr.spec.serviceAccountName, pcr.spec.nodeName, serial, pcr.status.notAfter,
-                 pcr.status.beginRefreshAt);
+    logEvent(spdlog::level::info, "issued",
+             {{"pcr", key},
+              {"signer", signer},
+              {"pod", pcr.spec.podName},
+              {"serviceAccount", pcr.spec.serviceAccountName},
+              {"node", pcr.spec.nodeName},
+              {"decision", "issued"},
+              {"serial", serial},
+              {"notAfter", pcr.status.notAfter},
+              {"beginRefreshAt", pcr.status.beginRefreshAt}});
     p_.events.record(pcr, "Normal", "Issued", condition.message, "Sign");
     return;
   }
   const std::string decision = condition.type == k8s::kPcrDenied ? "denied" : "failed";
   p_.metrics.inc(metric::kPodCertificateDecisions, {{"signer", signer}, {"decision", decision}, {"reason", condition.reason}});
-  spdlog::warn("{} pcr={} signer={} pod={} serviceAccount={} node={} decision={} reason={} message=\"{}\"", decision, key, signer,
-               pcr.spec.podName, pcr.spec.serviceAccountName, pcr.spec.nodeName, decision, condition.reason,
-               signers::escapeForLog(condition.message));
+  logEvent(spdlog::level::warn, decision,
+           {{"pcr", key},
+            {"signer", signer},
+            {"pod", pcr.spec.podName},
+            {"serviceAccount", pcr.spec.serviceAccountName},
+            {"node", pcr.spec.nodeName},
+            {"decision", decision},
+            {"reason", condition.reason},
+            {"message", condition.message}});
   p_.events.record(pcr, "Warning", condition.type, condition.reason + ": " + condition.message, "Sign");
 }
 

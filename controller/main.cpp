@@ -1,9 +1,11 @@
-// csr-operator entry point: parses the command, loads configuration, handles signals.
-#include "controller/CommandLine.h"
+// csr-operator entry point: the commands (controller/Commands.h) and, for `run`, the process around
+// the controller: logging, the API server's configuration, signals.
+#include "controller/BuildInfo.h"
+#include "controller/Commands.h"
 #include "controller/ConfigLoader.h"
+#include "controller/LogFormat.h"
 #include "controller/Operator.h"
 #include "controller/RuntimeDefaults.h"
-#include "pki/PkiCommand.h"
 #include "k8sclient/KubeConfigLoader.h"
 
 #include <spdlog/spdlog.h>
@@ -17,26 +19,13 @@
 
 namespace {
 
-int runCommand(const csrop::CommandLine& cli) {
+int runController(const csrop::CommandLine& cli) {
   using namespace csrop;
-  if (cli.command == "version") {
-    std::cout << "csr-operator " << CSR_OPERATOR_VERSION << "\n";
-    return 0;
-  }
-  if (cli.command == "help") {
-    std::cout << usageText();
-    return 0;
-  }
-  if (cli.command == "pki") return runPkiCommand(cli.rest);
-
+  useLogFormat(cli.logFormat);
   Config config = loadConfigFile(cli.configFile, cli.overrides);
-  if (cli.command == "check-config") {
-    std::cout << "configuration " << cli.configFile << " is valid\n" << describeConfig(config) << "\n";
-    return 0;
-  }
-
   spdlog::set_level(spdlog::level::from_str(config.logLevel));
-  spdlog::info("csr-operator {} starting", CSR_OPERATOR_VERSION);
+  spdlog::info("csr-operator {} (commit {}) starting", buildVersion(), buildCommit());
+  for (const auto& warning : cli.warnings) spdlog::warn("{}", warning);
   const std::string effective = describeConfig(config);
   for (std::size_t start = 0, end; start < effective.size(); start = end + 1) {
     end = effective.find('\n', start);
@@ -85,14 +74,6 @@ int main(int argc, char** argv) {
   // A fixed mmap threshold: glibc otherwise raises it after large responses are freed, and the
   // next large buffers then fragment the heap instead of going back to the kernel when freed.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  std::vector<std::string> args(argv + 1, argv + argc);
-  try {
-    return runCommand(csrop::parseCommandLine(args));
-  } catch (const csrop::UsageError& e) {
-    std::cerr << "csr-operator: " << e.what() << "\n\n" << csrop::usageText();
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "csr-operator: " << e.what() << "\n";
-    return 1;
-  }
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return csrop::runCommandLine(args, csrop::processEnvironment(), std::cout, std::cerr, runController);
 }

@@ -71,7 +71,7 @@ std::string PkiArgs::required(const std::string& flag) const {
 bool PkiArgs::has(const std::string& flag) const { return switches_.contains(flag); }
 
 std::chrono::seconds parseDuration(const std::string& text) {
-  auto d = signers::parseDuration(text, signers::kPkiDurationUnits);
+  auto d = signers::parseDuration(text);
   if (!d) throw PkiUsageError("invalid duration \"" + text + "\": " + d.error() + " (examples: 30d, 720h, 1h30m)");
   return std::chrono::duration_cast<std::chrono::seconds>(d.value());
 }

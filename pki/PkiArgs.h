@@ -35,8 +35,8 @@ class PkiArgs {
   std::set<std::string> switches_;
 };
 
-// signers/Duration.h with the pki units: "90d", "720h", "1h30m", "1.5d", "2y" (365 days), or a bare
-// number of seconds. Throws PkiUsageError saying what is wrong.
+// signers/Duration.h's grammar, the configuration's: "90d", "720h", "1h30m", "1.5d". Throws
+// PkiUsageError saying what is wrong.
 std::chrono::seconds parseDuration(const std::string& text);
 int parsePositiveInt(const std::string& flag, const std::string& text);
 

@@ -1,8 +1,9 @@
 #include "pki/PkiCommand.h"
 
+#include <algorithm>
 #include <exception>
 #include <filesystem>
-#include <iostream>
+#include <set>
 
 #include "pki/PkiArgs.h"
 #include "pki/PkiCheckExpiration.h"
@@ -16,43 +17,84 @@ namespace csrop {
 
 namespace {
 
-constexpr const char* kUsage = R"(Usage: csr-operator pki <command> [flags]
+// Each subcommand: its name, flags (value flags, then switches) and help. The help of `pki X --help`
+// is its entry; `pki --help` lists them all.
+struct Spec {
+  const char* name;
+  std::set<std::string> valueFlags;
+  std::set<std::string> switches;
+  const char* help;  // synopsis line(s), then the description, each line indented by 2
+};
 
-Offline PKI for a kubeadm tree (/etc/kubernetes with pki/ and pki/etcd/), e.g. kubeadm's External CA mode.
-
-Commands:
-  init --dir DIR [--root-ca CERT --root-key KEY] [--days N]
+const std::vector<Spec>& specs() {
+  static const std::vector<Spec> all = {
+      {"init", {"dir", "root-ca", "root-key", "days"}, {}, R"(init --dir DIR [--root-ca CERT --root-key KEY] [--days N]
       Create kubernetes-ca, etcd-ca and kubernetes-front-proxy-ca (self-signed, or intermediates of the
       given root) and the service-account key pair sa.key/sa.pub under DIR/pki. Existing pairs are kept.
-  sign --dir DIR [--ca-dir DIR] [--days N] [--force] [--dry-run]
+)"},
+      {"sign", {"dir", "ca-dir", "days"}, {"force", "dry-run"}, R"(sign --dir DIR [--ca-dir DIR] [--days N] [--force] [--dry-run]
       Sign every *.csr written by `kubeadm certs generate-csr` with its CA and kubeadm profile, write
       the .crt files and embed client certificates into the .conf kubeconfigs. Nothing is written when
       any request is refused. Existing certificates are only replaced with --force.
-  check-expiration [--dir DIR | --cert-dir DIR --kubeconfig-dir DIR] [-o text|json|yaml] [--warn-within DURATION]
+)"},
+      {"check-expiration",
+       {"dir", "kubeconfig-dir", "cert-dir", "output", "o", "warn-within"},
+       {},
+       R"(check-expiration [--dir DIR | --cert-dir DIR --kubeconfig-dir DIR] [-o text|json|yaml] [--warn-within DURATION]
       kubeadm's expiration table (or its CertificateExpirationInfo as JSON/YAML); exits 1 when something
       is missing, unreadable or expires within DURATION (default 30d).
-  renew <name|all> [--dir DIR | --cert-dir DIR --kubeconfig-dir DIR] [--ca-dir DIR] [--validity-period D]
+)"},
+      {"renew",
+       {"dir", "kubeconfig-dir", "cert-dir", "ca-dir", "validity-period"},
+       {"new-key", "dry-run"},
+       R"(renew <name|all> [--dir DIR | --cert-dir DIR --kubeconfig-dir DIR] [--ca-dir DIR] [--validity-period D]
         [--new-key] [--dry-run]
       kubeadm's `certs renew`: re-issue certificates from their own subject, SANs and usages with a new
       validity (default 365d) by their CA, for the same key unless --new-key. A certificate that breaks its
       profile is refused; nothing is written when any is. Names: <renew-names>.
-  kubeconfig user --client-name NAME [--org O ...] [--validity-period D]
+)"},
+      {"kubeconfig user",
+       {"client-name", "org", "validity-period", "config", "server", "cluster-name", "ca-cert", "ca-key", "out"},
+       {"allow-system-masters"},
+       R"(kubeconfig user --client-name NAME [--org O ...] [--validity-period D]
         (--config kubeadm.yaml | --server https://HOST:PORT [--cluster-name NAME]) [--ca-cert F --ca-key F]
         [--out FILE] [--allow-system-masters]
       kubeadm's `kubeconfig user` with the CA offline: a new key and a client certificate (default 365d)
       in a kubeconfig on stdout or in FILE (0600). O=system:masters is refused without --allow-system-masters.
-  verify --dir DIR [--allow-missing]
+)"},
+      {"verify", {"dir"}, {"allow-missing"}, R"(verify --dir DIR [--allow-missing]
       Check issuer, chain, CN, O, SANs, key usages and keys against kubeadm's tables; exits 1 on any deviation.
+)"},
+  };
+  return all;
+}
 
+const Spec* findSpec(const std::string& name) {
+  for (const auto& s : specs())
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+constexpr const char* kIntro = R"(Usage: csr-operator pki <command> [flags]
+
+Offline PKI for a kubeadm tree (/etc/kubernetes with pki/ and pki/etcd/), e.g. kubeadm's External CA mode.
+)";
+constexpr const char* kFooter = R"(
 Directories default to kubeadm's: /etc/kubernetes and /etc/kubernetes/pki; --dir DIR means DIR and DIR/pki.
 Exit codes: 0 success, 1 refused / deviation / missing / expiring, 2 usage error or unusable directory.
 )";
 
-std::string usage() {
-  std::string u = kUsage;
+std::string helpOf(const Spec& s) {
+  std::string h = s.help;
   const std::string marker = "<renew-names>";
-  u.replace(u.find(marker), marker.size(), pki::renewNamesText());
-  return u;
+  if (auto at = h.find(marker); at != std::string::npos) h.replace(at, marker.size(), pki::renewNamesText());
+  return "  " + h;
+}
+
+std::string usage() {
+  std::string u = std::string(kIntro) + "\nCommands:\n";
+  for (const auto& s : specs()) u += helpOf(s);
+  return u + kFooter;
 }
 
 // kubeadm's --kubeconfig-dir and --cert-dir, or --dir for both (DIR and DIR/pki).
@@ -79,20 +121,21 @@ std::chrono::seconds validityPeriod(const pki::PkiArgs& a, std::chrono::seconds 
   return d;
 }
 
-int dispatch(const std::string& command, const std::vector<std::string>& rest) {
+int dispatch(const Spec& spec, const std::vector<std::string>& rest, std::ostream& out, std::ostream& err) {
   using namespace pki;
+  const std::string command = spec.name;
   if (command == "init") {
-    PkiArgs a(rest, {"dir", "root-ca", "root-key", "days"}, {});
+    PkiArgs a(rest, spec.valueFlags, spec.switches);
     InitOptions o;
     o.dir = a.required("dir");
     o.rootCertFile = a.value("root-ca").value_or("");
     o.rootKeyFile = a.value("root-key").value_or("");
     if (o.rootCertFile.empty() != o.rootKeyFile.empty()) throw PkiUsageError("--root-ca and --root-key go together");
     if (auto d = a.value("days")) o.days = parsePositiveInt("days", *d);
-    return runPkiInit(o, std::cout, std::cerr);
+    return runPkiInit(o, out, err);
   }
   if (command == "sign") {
-    PkiArgs a(rest, {"dir", "ca-dir", "days"}, {"force", "dry-run"});
+    PkiArgs a(rest, spec.valueFlags, spec.switches);
     SignOptions o;
     o.dir = a.required("dir");
     if (auto c = a.value("ca-dir")) o.caDir = *c;
@@ -100,10 +143,10 @@ int dispatch(const std::string& command, const std::vector<std::string>& rest) {
     if (o.days > 3650) throw PkiUsageError("--days must be at most 3650");
     o.force = a.has("force");
     o.dryRun = a.has("dry-run");
-    return runPkiSign(o, std::cout, std::cerr);
+    return runPkiSign(o, out, err);
   }
   if (command == "check-expiration") {
-    PkiArgs a(rest, {"dir", "kubeconfig-dir", "cert-dir", "output", "o", "warn-within"}, {});
+    PkiArgs a(rest, spec.valueFlags, spec.switches);
     CheckExpirationOptions o;
     treeDirs(a, o.kubeconfigDir, o.certDir);
     if (a.value("output") && a.value("o")) throw PkiUsageError("-o and --output are the same flag; give one");
@@ -118,15 +161,14 @@ int dispatch(const std::string& command, const std::vector<std::string>& rest) {
     else
       throw PkiUsageError("-o/--output must be text, json or yaml, got \"" + output + "\"");
     if (auto w = a.value("warn-within")) o.warnWithin = parseDuration(*w);
-    return runPkiCheckExpiration(o, std::cout, std::cerr);
+    return runPkiCheckExpiration(o, out, err);
   }
   if (command == "renew") {
     if (rest.empty() || rest.front().starts_with("-")) throw PkiUsageError("renew needs a certificate name or all: " + renewNamesText());
     if (!isRenewName(rest.front())) {
       throw PkiUsageError("renew: \"" + rest.front() + "\" is not a certificate kubeadm renews; one of " + renewNamesText());
     }
-    PkiArgs a(std::vector<std::string>(rest.begin() + 1, rest.end()), {"dir", "kubeconfig-dir", "cert-dir", "ca-dir", "validity-period"},
-              {"new-key", "dry-run"});
+    PkiArgs a(std::vector<std::string>(rest.begin() + 1, rest.end()), spec.valueFlags, spec.switches);
     RenewOptions o;
     o.target = rest.front();
     treeDirs(a, o.kubeconfigDir, o.certDir);
@@ -134,13 +176,10 @@ int dispatch(const std::string& command, const std::vector<std::string>& rest) {
     o.validity = validityPeriod(a, o.validity);
     o.newKey = a.has("new-key");
     o.dryRun = a.has("dry-run");
-    return runPkiRenew(o, std::cout, std::cerr);
+    return runPkiRenew(o, out, err);
   }
-  if (command == "kubeconfig") {
-    if (rest.empty() || rest.front() != "user") throw PkiUsageError("kubeconfig has one subcommand: kubeconfig user");
-    PkiArgs a(std::vector<std::string>(rest.begin() + 1, rest.end()),
-              {"client-name", "org", "validity-period", "config", "server", "cluster-name", "ca-cert", "ca-key", "out"},
-              {"allow-system-masters"});
+  if (command == "kubeconfig user") {
+    PkiArgs a(rest, spec.valueFlags, spec.switches);
     KubeconfigUserOptions o;
     o.clientName = a.required("client-name");
     o.organizations = a.list("org");
@@ -153,40 +192,65 @@ int dispatch(const std::string& command, const std::vector<std::string>& rest) {
     o.caKeyFile = a.value("ca-key").value_or("");
     o.outFile = a.value("out").value_or("");
     o.allowSystemMasters = a.has("allow-system-masters");
-    return runPkiKubeconfigUser(o, std::cout, std::cerr);
+    return runPkiKubeconfigUser(o, out, err);
   }
   if (command == "verify") {
-    PkiArgs a(rest, {"dir"}, {"allow-missing"});
+    PkiArgs a(rest, spec.valueFlags, spec.switches);
     VerifyOptions o;
     o.dir = a.required("dir");
     o.allowMissing = a.has("allow-missing");
-    return runPkiVerify(o, std::cout, std::cerr);
+    return runPkiVerify(o, out, err);
   }
-  throw PkiUsageError("unknown pki command \"" + command + "\"");
+  throw PkiUsageError("unknown pki command \"" + command + "\"");  // every entry of specs() is handled above
 }
 
 }  // namespace
 
-int runPkiCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args.front() == "help" || args.front() == "--help" || args.front() == "-h") {
-    (args.empty() ? std::cerr : std::cout) << usage();
-    return args.empty() ? 2 : 0;
+std::vector<PkiSubcommand> pkiSubcommands() {
+  std::vector<PkiSubcommand> out;
+  for (const auto& s : specs()) {
+    PkiSubcommand c{s.name, {}};
+    for (const auto& f : s.valueFlags) c.flags.push_back((f.size() == 1 ? "-" : "--") + f);
+    for (const auto& f : s.switches) c.flags.push_back("--" + f);
+    c.flags.push_back("--help");
+    out.push_back(std::move(c));
   }
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  for (const auto& a : rest) {
-    if (a == "--help" || a == "-h") {
-      std::cout << usage();
-      return 0;
+  return out;
+}
+
+int runPkiCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const bool wantsHelp = std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
+  if (args.empty() || args.front() == "help" || (wantsHelp && args.front().starts_with("-"))) {
+    if (args.empty()) {
+      err << "csr-operator pki: no command given\nsee 'csr-operator pki --help'\n";
+      return 2;
     }
+    out << usage();
+    return 0;
   }
+  // "kubeconfig user" is one subcommand of two words.
+  const bool twoWords = args.front() == "kubeconfig" && args.size() > 1 && args[1] == "user";
+  const std::string name = twoWords ? "kubeconfig user" : args.front();
+  const Spec* spec = findSpec(name);
+  const std::string where = "csr-operator pki " + (spec ? name : std::string());
+  if (!spec) {
+    err << "csr-operator pki: unknown command \"" << args.front() << "\""
+        << (args.front() == "kubeconfig" ? " (did you mean kubeconfig user?)" : "") << "\nsee 'csr-operator pki --help'\n";
+    return 2;
+  }
+  if (wantsHelp) {
+    out << "Usage: csr-operator pki " << helpOf(*spec).substr(2) << kFooter;
+    return 0;
+  }
+  std::vector<std::string> rest(args.begin() + (twoWords ? 2 : 1), args.end());
   try {
-    return dispatch(args.front(), rest);
+    return dispatch(*spec, rest, out, err);
   } catch (const pki::PkiUsageError& e) {
-    std::cerr << "csr-operator pki: " << e.what() << "\n\n" << usage();
+    err << where << ": " << e.what() << "\nsee '" << where << " --help'\n";
     return 2;
   } catch (const std::exception& e) {
     // Last line of defence: a filesystem or allocation failure still ends with a message, not a crash.
-    std::cerr << "csr-operator pki " << args.front() << ": error: " << e.what() << "\n";
+    err << where << ": error: " << e.what() << "\n";
     return 2;
   }
 }

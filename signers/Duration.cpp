@@ -8,32 +8,33 @@ namespace signers {
 namespace {
 
 using std::chrono::nanoseconds;
+
+struct DurationUnit {
+  std::string_view symbol;
+  nanoseconds length;
+};
 using R = Result<nanoseconds>;
 
 constexpr std::size_t kMaxChars = 64;
 constexpr int64_t kMaxNanos = std::chrono::duration_cast<nanoseconds>(kMaxDuration).count();
 
-constexpr std::array kConfigUnits = {
+constexpr std::array kUnits = {
+    DurationUnit{"ns", std::chrono::nanoseconds(1)},
+    DurationUnit{"us", std::chrono::microseconds(1)},
+    DurationUnit{"\u00b5s", std::chrono::microseconds(1)},  // Go accepts both micro signs
+    DurationUnit{"\u03bcs", std::chrono::microseconds(1)},
     DurationUnit{"ms", std::chrono::milliseconds(1)},
     DurationUnit{"s", std::chrono::seconds(1)},
     DurationUnit{"m", std::chrono::minutes(1)},
     DurationUnit{"h", std::chrono::hours(1)},
+    DurationUnit{"d", std::chrono::hours(24)},
 };
-constexpr std::array kPkiUnits = {
-    DurationUnit{"s", std::chrono::seconds(1)}, DurationUnit{"m", std::chrono::minutes(1)},      DurationUnit{"h", std::chrono::hours(1)},
-    DurationUnit{"d", std::chrono::hours(24)},  DurationUnit{"y", std::chrono::hours(24 * 365)},
-};
+constexpr std::string_view kUnitList = "ns, us, ms, s, m, h, d";
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
-std::string unitList(const DurationUnits& units) {
-  std::string out;
-  for (const auto& u : units.units) out += (out.empty() ? "" : ", ") + std::string(u.symbol);
-  return out;
-}
-
-const DurationUnit* findUnit(std::string_view symbol, const DurationUnits& units) {
-  for (const auto& u : units.units) {
+const DurationUnit* findUnit(std::string_view symbol) {
+  for (const auto& u : kUnits) {
     if (u.symbol == symbol) return &u;
   }
   return nullptr;
@@ -63,17 +64,10 @@ int64_t fractionNanos(std::string_view digits, int64_t unit) {
 
 }  // namespace
 
-const DurationUnits kConfigDurationUnits{kConfigUnits, false};
-const DurationUnits kPkiDurationUnits{kPkiUnits, true};
-
-Result<nanoseconds> parseDuration(std::string_view text, const DurationUnits& units) {
+Result<nanoseconds> parseDuration(std::string_view text) {
   if (text.empty()) return R::fail("it is empty");
   if (text.size() > kMaxChars) return R::fail("it is longer than " + std::to_string(kMaxChars) + " characters");
-  if (units.bareNumberIsSeconds && text.find_first_not_of("0123456789") == std::string_view::npos) {
-    const int64_t total = wholeNanos(text, std::chrono::duration_cast<nanoseconds>(std::chrono::seconds(1)).count());
-    if (total > kMaxNanos) return R::fail("it is longer than 100 years");
-    return R::ok(nanoseconds(total));
-  }
+  if (text == "0") return R::ok(nanoseconds(0));
   int64_t total = 0;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -92,10 +86,12 @@ Result<nanoseconds> parseDuration(std::string_view text, const DurationUnits& un
     while (i < text.size() && !isDigit(text[i]) && text[i] != '.') ++i;
     const std::string_view symbol = text.substr(unitStart, i - unitStart);
     if (symbol.empty())
-      return R::fail("the number " + std::string(text.substr(wholeStart, i - wholeStart)) + " has no unit (units: " + unitList(units) +
-                     ")");
-    const DurationUnit* unit = findUnit(symbol, units);
-    if (unit == nullptr) return R::fail("the unit \"" + std::string(symbol) + "\" is not one of " + unitList(units));
+      return R::fail("the number " + std::string(text.substr(wholeStart, i - wholeStart)) +
+                     " has no unit (units: " + std::string(kUnitList) + ")");
+    const DurationUnit* unit = findUnit(symbol);
+    if (unit == nullptr && symbol == "y")
+      return R::fail("the unit \"y\" is not one of " + std::string(kUnitList) + "; a year has no fixed length: write 365d or 8760h");
+    if (unit == nullptr) return R::fail("the unit \"" + std::string(symbol) + "\" is not one of " + std::string(kUnitList));
     const int64_t length = unit->length.count();
     total += wholeNanos(whole, length);
     if (total <= kMaxNanos) total += fractionNanos(fraction, length);

@@ -112,9 +112,10 @@ TEST_CASE("config: durations") {
   CHECK(csrop::parseDuration("1h30m") == milliseconds(5400000));
   CHECK(csrop::parseDuration("500ms") == milliseconds(500));
   CHECK(csrop::parseDuration("8760h") == milliseconds(8760LL * 3600 * 1000));
+  CHECK(csrop::parseDuration("1d") == milliseconds(86400000));
   CHECK_FALSE(csrop::parseDuration("15"));
   CHECK_FALSE(csrop::parseDuration("s"));
-  CHECK_FALSE(csrop::parseDuration("1d"));
+  CHECK_FALSE(csrop::parseDuration("1y"));
   CHECK_FALSE(csrop::parseDuration("1h 30m"));
 }
 

@@ -61,15 +61,15 @@ TEST_CASE("pki kubeconfig: *-data with '=' inside or trailing dashes is not base
 
 TEST_CASE("pki flags: durations use the one grammar of signers/Duration.h") {
   CHECK(csrop::pki::parseDuration("1.5d") == hours(36));
-  CHECK(csrop::pki::parseDuration("90") == seconds(90));
   try {
     csrop::pki::parseDuration("30x");
     FAIL("30x parsed");
   } catch (const csrop::pki::PkiUsageError& e) {
-    CHECK(std::string(e.what()) == "invalid duration \"30x\": the unit \"x\" is not one of s, m, h, d, y (examples: 30d, 720h, 1h30m)");
+    CHECK(std::string(e.what()) ==
+          "invalid duration \"30x\": the unit \"x\" is not one of ns, us, ms, s, m, h, d (examples: 30d, 720h, 1h30m)");
   }
-  CHECK_THROWS_WITH_AS(csrop::pki::parseDuration("101y"),
-                       "invalid duration \"101y\": it is longer than 100 years (examples: 30d, 720h, 1h30m)", csrop::pki::PkiUsageError);
+  CHECK_THROWS_WITH_AS(csrop::pki::parseDuration("36526d"),
+                       "invalid duration \"36526d\": it is longer than 100 years (examples: 30d, 720h, 1h30m)", csrop::pki::PkiUsageError);
 }
 
 TEST_CASE("pki certificate facts: subject, SANs, usages, and a 9999 NotAfter read as the far future") {
