@@ -372,7 +372,7 @@ std::string completionScript(const std::string& shell) {
            }) +
            "    esac\n"
            "  fi\n"
-           "  [[ $cur == -* ]] && words=$flags\n"
+           "  [[ $cur == -* && -n $flags ]] && words=$flags\n"
            "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
            "}\n"
            "complete -o default -F _csr_operator csr-operator\n";

@@ -12,7 +12,9 @@ int usageError(std::ostream& err, const std::string& what, const std::string& co
   return 2;
 }
 
-int help(const std::vector<std::string>& topic, std::ostream& out, std::ostream& err) {
+int help(std::vector<std::string> topic, std::ostream& out, std::ostream& err) {
+  // `help --help` is help's own help.
+  if (!topic.empty() && (topic[0] == "--help" || topic[0] == "-h")) topic = {"help"};
   if (!topic.empty() && topic[0] == "pki") {
     std::vector<std::string> args(topic.begin() + 1, topic.end());
     args.push_back("--help");

@@ -174,5 +174,5 @@ TEST_CASE("commands: zsh completion has the same words as bash's") {
   CHECK(zsh.out.find("compdef _csr_operator csr-operator") != std::string::npos);
   CHECK(zsh.out.find("      renew) flags_=(--ca-dir --cert-dir --dir --kubeconfig-dir --validity-period --dry-run --new-key --help) ;;") !=
         std::string::npos);
-  CHECK(zsh.out.find("      run) flags_=(--config --kubeconfig --context --set --log-level") != std::string::npos);
+  CHECK(zsh.out.find("      run) flags_=(--config --kubeconfig --context --set --logging-format --log-level") != std::string::npos);
 }
