@@ -234,7 +234,7 @@ int runPkiCommand(const std::vector<std::string>& args, std::ostream& out, std::
   const Spec* spec = findSpec(name);
   const std::string where = "csr-operator pki " + (spec ? name : std::string());
   if (!spec) {
-    err << "csr-operator pki: unknown command \"" << args.front() << "\""
+    err << "csr-operator pki: unknown pki command \"" << args.front() << "\""
         << (args.front() == "kubeconfig" ? " (did you mean kubeconfig user?)" : "") << "\nsee 'csr-operator pki --help'\n";
     return 2;
   }

@@ -118,9 +118,9 @@ TEST_CASE("commands: a usage error is one line naming the mistake and the comman
       {{"completion", "fish"}, "csr-operator: completion: unknown shell 'fish'; write bash or zsh\nsee 'csr-operator completion --help'\n"},
       {{"help", "serve"}, "csr-operator: no such command 'serve'\nsee 'csr-operator --help'\n"},
       {{"pki"}, "csr-operator pki: no command given\nsee 'csr-operator pki --help'\n"},
-      {{"pki", "frob"}, "csr-operator pki: unknown command \"frob\"\nsee 'csr-operator pki --help'\n"},
+      {{"pki", "frob"}, "csr-operator pki: unknown pki command \"frob\"\nsee 'csr-operator pki --help'\n"},
       {{"pki", "kubeconfig"},
-       "csr-operator pki: unknown command \"kubeconfig\" (did you mean kubeconfig user?)\nsee 'csr-operator pki --help'\n"},
+       "csr-operator pki: unknown pki command \"kubeconfig\" (did you mean kubeconfig user?)\nsee 'csr-operator pki --help'\n"},
       {{"pki", "sign", "--dir", "/x", "--frob"}, "csr-operator pki sign: unknown flag --frob\nsee 'csr-operator pki sign --help'\n"},
       {{"pki", "check-expiration", "--warn-within", "soon"},
        "csr-operator pki check-expiration: invalid duration \"soon\": a number must come before each unit (at \"soon\") (examples: 30d, "
