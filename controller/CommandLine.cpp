@@ -216,7 +216,8 @@ constexpr CommandInfo kCommands[] = {
     {"run", "run --config FILE [--kubeconfig FILE] [--context NAME] [flags]", "run the controller", true,
      "The API server is --kubeconfig's, else KUBECONFIG's, else the in-cluster service account's.\n"},
     {"check-config", "check-config --config FILE [flags]", "validate a configuration as run reads it, and print the effective one", true,
-     "Takes the same flags as run, so the command line of a deployment can be checked as it is.\n"},
+     "Takes the same flags as run, so the command line of a deployment can be checked as it is; then loads every CA\n"
+     "file as run does. --config-only: the file and flags only (away from the CA mounts, e.g. a rendered chart).\n"},
     {"pki", "pki <command> [flags]", "offline PKI for kubeadm External CA mode (csr-operator pki --help)", false, ""},
     {"completion", "completion bash|zsh", "print a shell completion script", false,
      "bash:  source <(csr-operator completion bash)   (or write it to /etc/bash_completion.d/csr-operator)\n"
@@ -472,6 +473,8 @@ CommandLine parseCommandLine(const std::vector<std::string>& args, const Environ
       cli.context = next();
     else if (flag == "--set")
       sets.push_back(parseSet(next(), cli.command));
+    else if (flag == "--config-only" && cli.command == "check-config" && !value)
+      cli.configOnly = true;
     else if (flag == "--logging-format") {
       cli.logFormat = logFormatOf(next(), flag, cli.command);
       loggingFormatGiven = true;

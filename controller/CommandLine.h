@@ -37,6 +37,9 @@ struct CommandLine {
   // --logging-format (component-base's flag) or CSR_OPERATOR_LOGGING_FORMAT: how the process logs,
   // from its first line on, so it is not a key of the file that is read after that line.
   LogFormat logFormat = LogFormat::Text;
+  // check-config --config-only: the file and flags only, not the CA files and kubeconfigs they name
+  // (a configuration checked away from its mounts, e.g. one rendered from the chart).
+  bool configOnly = false;
   // Everything that overrides the file, in the order it is applied (a later one wins): the --set
   // overrides as given, then the environment variables, then the named flags as given.
   std::vector<ConfigOverride> overrides;

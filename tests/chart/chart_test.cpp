@@ -379,7 +379,7 @@ void checkConfigTextAccepted(const std::string& text) {
     std::ofstream out(file);
     out << text;
   }
-  const CommandResult res = runCommand(shellQuote(bin) + " check-config --config " + shellQuote(file.string()));
+  const CommandResult res = runCommand(shellQuote(bin) + " check-config --config-only --config " + shellQuote(file.string()));
   std::filesystem::remove(file);
   INFO("csr-operator check-config:\n" << res.output);
   CHECK(res.rc == 0);

@@ -130,6 +130,15 @@ TEST_CASE("config checks: check-config loads every CA as run does, and reports e
     CHECK(checked.err == "csr-operator: " + file + ": " + problems[0] + "\n");
     CHECK(checked.out.empty());
   }
+  // --config-only checks the file and flags alone, away from the CA mounts.
+  {
+    std::ostringstream out, err;
+    const configtest::FakeEnvironment none;
+    const auto file = dir.write("missing.yaml", signerList(serving, dir.path().string() + "/missing.crt", key));
+    CHECK(csrop::runCommandLine({"check-config", "--config-only", "--config", file}, none, out, err,
+                                [](const csrop::CommandLine&) { return 99; }) == 0);
+    CHECK(err.str().empty());
+  }
   // Two broken signers: both reported, not only the first.
   const auto both = signerList(serving, garbage, key) +
                     "    - signerName: kubernetes.io/kube-apiserver-client-kubelet\n      caCertFile: " + expiredCert +
