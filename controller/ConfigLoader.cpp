@@ -7,6 +7,7 @@
 #include "signers/Duration.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslPtr.h"
+#include "signers/Pkcs11Uri.h"
 #include "signers/PodCertificate.h"
 #include "signers/Profiles.h"
 
@@ -310,11 +311,36 @@ void parseKeyPolicy(Section s, signers::KeyPolicy& p) {
   s.finish();
 }
 
+// The settings of a key on a PKCS#11 token, read here and in signers.defaults.
+void readTokenKeySettings(Section& s, signers::SignerConfig& c) {
+  s.read("caKeyPinFile", c.caKeyPinFile);
+  s.read("caKeyPinEnv", c.caKeyPinEnv);
+  s.read("pkcs11Module", c.pkcs11Module);
+  s.read("pkcs11Sessions", c.pkcs11Sessions);
+  requireRange(s, "pkcs11Sessions", c.pkcs11Sessions, 0, 256);
+}
+
+// caKeyFile is a file, or a PKCS#11 URI with its PIN source; the two kinds' settings do not mix.
+void checkKeySource(Section& s, const YAML::Node& at, const signers::SignerConfig& c) {
+  if (!signers::isPkcs11Uri(c.caKeyFile)) {
+    if (!c.caKeyPinFile.empty() || !c.caKeyPinEnv.empty() || !c.pkcs11Module.empty())
+      s.fail(at, "sets caKeyPinFile, caKeyPinEnv or pkcs11Module, which are for a key on a token; caKeyFile is not a pkcs11: URI");
+    return;
+  }
+  if (auto uri = signers::parsePkcs11Uri(c.caKeyFile); !uri) s.fail(at, "caKeyFile: " + uri.error());
+  if (!c.caKeyPassphraseFile.empty())
+    s.fail(at, "sets caKeyPassphraseFile for a key on a token; the token's PIN goes in caKeyPinFile or caKeyPinEnv");
+  if (!c.caKeyPinFile.empty() && !c.caKeyPinEnv.empty()) s.fail(at, "sets both caKeyPinFile and caKeyPinEnv; keep one");
+  if (!c.pkcs11Module.empty() && !c.pkcs11Module.starts_with("/"))
+    s.fail(at, "pkcs11Module '" + c.pkcs11Module + "' must be the absolute path of the module's shared library");
+}
+
 void parseSigner(Section s, signers::SignerConfig& c, bool& publishTrustBundle) {
   s.read("signerName", c.signerName);
   s.read("caCertFile", c.caCertFile);
   s.read("caKeyFile", c.caKeyFile);
   s.read("caKeyPassphraseFile", c.caKeyPassphraseFile);
+  readTokenKeySettings(s, c);
   s.readStrings("chainFiles", c.chainFiles);
   s.read("includeChain", c.includeChain);
   s.readDuration("maxDuration", c.maxDuration);
@@ -342,6 +368,7 @@ void parseSigners(Section s, Config& config) {
   d.read("caCertFile", defaults.caCertFile);
   d.read("caKeyFile", defaults.caKeyFile);
   d.read("caKeyPassphraseFile", defaults.caKeyPassphraseFile);
+  readTokenKeySettings(d, defaults);
   d.readDuration("maxDuration", defaults.maxDuration);
   d.finish();
   s.readDuration("reloadInterval", config.caReloadInterval);
@@ -358,6 +385,7 @@ void parseSigners(Section s, Config& config) {
       if (c.signerName.find('/') == std::string::npos)
         entry.fail(list[i], "signerName '" + c.signerName + "' must look like example.com/signer-name");
       if (c.caCertFile.empty() || c.caKeyFile.empty()) entry.fail(list[i], "needs caCertFile and caKeyFile (here or in signers.defaults)");
+      checkKeySource(entry, list[i], c);
       if (!names.insert(c.signerName).second) entry.fail(list[i], "repeats signer '" + c.signerName + "'");
       if (publish) config.trustBundles.csrSigners.push_back(c.signerName);
       config.signers.push_back(std::move(c));
@@ -489,6 +517,8 @@ void parsePodCertificates(Section s, Config& config) {
       if (c.signerName.rfind("kubernetes.io", 0) == 0)
         entry.fail(list[i], "signerName '" + c.signerName + "' is reserved for Kubernetes; use a name under your own domain");
       if (c.caCertFile.empty() || c.caKeyFile.empty()) entry.fail(list[i], "needs caCertFile and caKeyFile");
+      if (signers::isPkcs11Uri(c.caKeyFile))
+        entry.fail(list[i], "has a pkcs11: caKeyFile; pod-certificate signers take a key file (token keys: signers.list only)");
       if (!names.insert(c.signerName).second)
         entry.fail(list[i], "repeats signer '" + c.signerName + "' (also in signers.list or earlier here); give each signer name one CA");
       if (c.allowedNamespaces.empty() && c.allowedServiceAccounts.empty())
@@ -721,6 +751,9 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   s.finish();
   // The kubelet-serving signer profile refuses Service names under this cluster's domain too.
   for (auto& signer : config.signers) signer.clusterDomain = config.approver.kubeletServing.clusterDomain;
+  // A token key gets one session per worker unless configured, so signing is not serialised on it.
+  for (auto& signer : config.signers)
+    if (signer.pkcs11Sessions == 0) signer.pkcs11Sessions = config.workers;
   validateConfig(config, sourceName);
   return config;
 }

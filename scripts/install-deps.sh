@@ -13,6 +13,7 @@ PKGS=(
   libboost-dev python3 libre2-dev golang-go
   clang libclang-rt-14-dev clang-format-14
   linux-perf gnuplot-nox
+  libp11-kit-dev p11-kit-modules softhsm2
 )
 # promtool (Debian's prometheus package, about 20 s to install) checks the /metrics exposition and
 # the chart's alert rules in the tests; the image build (WITH_TEST_TOOLS=0) does not need it. Only

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <ctime>
@@ -12,8 +13,12 @@
 #include "signers/FileUtil.h"
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPem.h"
+#include "signers/Pkcs11Key.h"
+#include "signers/Pkcs11Uri.h"
 
 namespace signers {
+
+const char* const kDefaultPkcs11Module = CSR_P11KIT_PROXY;
 
 struct CaLoader {
   using R = Result<std::shared_ptr<const CertificateAuthority>>;
@@ -132,11 +137,76 @@ struct CaLoader {
     return std::nullopt;
   }
 
+  // The PIN for a token key: from the file or the environment variable, never from the URI.
+  static Result<std::optional<std::string>> readPin(const CaFiles& files) {
+    using RP = Result<std::optional<std::string>>;
+    if (!files.pinFile.empty() && !files.pinEnv.empty())
+      return RP::fail("both caKeyPinFile and caKeyPinEnv are set for " + files.keyFile + "; keep one");
+    if (!files.pinFile.empty()) {
+      auto pin = readSmallFile(files.pinFile, 4096);
+      if (!pin)
+        return RP::fail("cannot read the token PIN file " + files.pinFile + ": " + pin.error() + "; check the path and permissions");
+      std::string value = std::move(pin.value());
+      if (value.ends_with("\n")) value.pop_back();
+      if (value.ends_with("\r")) value.pop_back();
+      if (value.empty()) return RP::fail("the token PIN file " + files.pinFile + " is empty; put the user PIN in it");
+      return RP::ok(std::move(value));
+    }
+    if (!files.pinEnv.empty()) {
+      const char* value = std::getenv(files.pinEnv.c_str());
+      if (value == nullptr || *value == '\0')
+        return RP::fail("the environment variable " + files.pinEnv + " (caKeyPinEnv) is unset or empty; set it to the token's user PIN");
+      return RP::ok(std::string(value));
+    }
+    return RP::ok(std::nullopt);
+  }
+
+  // The AlgorithmIdentifier a file key's signing context reports, built from the certificate's
+  // key type and the digest: sha256WithRSAEncryption carries a NULL parameter, ecdsa-with-SHA*
+  // none (RFC 4055 section 5, RFC 5758 section 3.2).
+  static std::optional<std::string> tokenSignatureAlgorithm(CertificateAuthority& ca) {
+    const int pkeyType = EVP_PKEY_get_base_id(X509_get0_pubkey(ca.cert_.get()));
+    int sigNid = NID_undef;
+    if (OBJ_find_sigid_by_algs(&sigNid, EVP_MD_get_type(ca.digest_.get()), pkeyType) != 1) return "no signature algorithm for this key";
+    X509AlgorPtr alg(X509_ALGOR_new());
+    if (!alg || X509_ALGOR_set0(alg.get(), OBJ_nid2obj(sigNid), pkeyType == EVP_PKEY_RSA ? V_ASN1_NULL : V_ASN1_UNDEF, nullptr) != 1)
+      return withOpenSslErrors("cannot encode the signature algorithm");
+    unsigned char* der = nullptr;
+    const int len = i2d_X509_ALGOR(alg.get(), &der);
+    const OpenSslBytesPtr owned(der);
+    if (len <= 0) return withOpenSslErrors("cannot encode the signature algorithm");
+    ca.signatureAlgorithmDer_.assign(der, der + len);
+    unsigned char* subject = nullptr;
+    const int subjectLen = i2d_X509_NAME(X509_get_subject_name(ca.cert_.get()), &subject);
+    const OpenSslBytesPtr ownedSubject(subject);
+    if (subjectLen <= 0) return withOpenSslErrors("cannot encode the CA subject");
+    ca.subjectDer_.assign(subject, subject + subjectLen);
+    return std::nullopt;
+  }
+
+  static std::optional<std::string> openTokenKey(CertificateAuthority& ca, const CaFiles& files) {
+    if (!files.passphraseFile.empty())
+      return "caKeyPassphraseFile is for encrypted key files; a token key " + files.keyFile + " takes caKeyPinFile or caKeyPinEnv";
+    auto uri = parsePkcs11Uri(files.keyFile);
+    if (!uri) return "CA key " + files.keyFile.substr(0, 128) + ": " + uri.error();
+    auto pin = readPin(files);
+    if (!pin) return pin.error();
+    auto key = Pkcs11Key::open({uri.value(), files.pkcs11Module, std::move(pin.value()), files.pkcs11Sessions},
+                               X509_get0_pubkey(ca.cert_.get()), ca.digest_.get());
+    if (!key) return key.error();
+    ca.tokenKey_ = std::move(key.value());
+    return tokenSignatureAlgorithm(ca);
+  }
+
   static R load(const CaFiles& files, TimePoint now) {
     auto certText = readSmallFile(files.certFile);
     if (!certText)
       return R::fail("cannot read CA certificate file " + files.certFile + ": " + certText.error() + "; check the path and permissions");
-    auto keyText = readSmallFile(files.keyFile);
+    const bool onToken = isPkcs11Uri(files.keyFile);
+    if (!onToken && (!files.pinFile.empty() || !files.pinEnv.empty()))
+      return R::fail("caKeyPinFile and caKeyPinEnv are for a key on a token; " + files.keyFile +
+                     " is not a PKCS#11 URI (pkcs11:...): remove the PIN setting or give the key's URI");
+    Result<std::string> keyText = onToken ? Result<std::string>::ok("") : readSmallFile(files.keyFile);
     if (!keyText) return R::fail("cannot read CA key file " + files.keyFile + ": " + keyText.error() + "; check the path and permissions");
 
     auto certs = readCertificates(certText.value(), "CA certificate file " + files.certFile);
@@ -151,13 +221,15 @@ struct CaLoader {
     X509* cert = ca->cert_.get();
     ca->certificatePem_ = certificatePem(cert);
 
-    auto key = readKey(keyText.value(), files.keyFile, files.passphraseFile);
-    if (!key) return R::fail(key.error());
-    ca->key_ = std::move(key.value());
-    if (X509_check_private_key(cert, ca->key_.get()) != 1) {
-      drainOpenSslErrors();
-      return R::fail("CA key file " + files.keyFile + " does not match the certificate in " + files.certFile +
-                     "; use the key the CA certificate was issued for");
+    if (!onToken) {
+      auto key = readKey(keyText.value(), files.keyFile, files.passphraseFile);
+      if (!key) return R::fail(key.error());
+      ca->key_ = std::move(key.value());
+      if (X509_check_private_key(cert, ca->key_.get()) != 1) {
+        drainOpenSslErrors();
+        return R::fail("CA key file " + files.keyFile + " does not match the certificate in " + files.certFile +
+                       "; use the key the CA certificate was issued for");
+      }
     }
 
     uint32_t flags = X509_get_extension_flags(cert);
@@ -183,7 +255,8 @@ struct CaLoader {
                      " is not valid yet (NotBefore in the future); check the clock or the certificate");
     if (now >= *na) return R::fail("CA certificate file " + files.certFile + " has expired; renew the CA certificate");
 
-    auto md = digestFor(ca->key_.get(), files.keyFile);
+    // A token key is checked against the certificate by a test signature, once the digest is known.
+    auto md = digestFor(onToken ? X509_get0_pubkey(cert) : ca->key_.get(), files.keyFile);
     if (!md) return R::fail(md.error());
     ca->digest_ = std::move(md.value());
 
@@ -197,7 +270,12 @@ struct CaLoader {
       ca->keyId_.assign(buf, buf + len);
     }
 
-    if (auto err = prepareSigning(*ca)) return R::fail("CA key file " + files.keyFile + ": " + *err);
+    if (onToken) {
+      if (!ca->digest_) return R::fail("CA key " + files.keyFile + ": Ed25519 keys on a token are not supported; use RSA or ECDSA");
+      if (auto err = openTokenKey(*ca, files)) return R::fail(*err);
+    } else if (auto err = prepareSigning(*ca)) {
+      return R::fail("CA key file " + files.keyFile + ": " + *err);
+    }
 
     char subject[512] = {};
     BioPtr nameBio(BIO_new(BIO_s_mem()));
@@ -235,8 +313,11 @@ Result<std::shared_ptr<const CertificateAuthority>> CertificateAuthority::load(c
   return load(CaFiles{certFile, keyFile, passphraseFile, {}});
 }
 
+std::optional<std::string> CertificateAuthority::unavailable() const { return tokenKey_ ? tokenKey_->unavailable() : std::nullopt; }
+
 Result<std::vector<unsigned char>> CertificateAuthority::sign(const unsigned char* data, std::size_t length) const {
   using RS = Result<std::vector<unsigned char>>;
+  if (tokenKey_) return tokenKey_->sign(data, length);
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) return RS::fail(withOpenSslErrors("cannot allocate a signing context"));
   if (EVP_MD_CTX_copy_ex(ctx.get(), signTemplate_.get()) != 1) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,23 @@
 
 namespace signers {
 
+class Pkcs11Key;
+
+// p11-kit's proxy (every module p11-kit is configured with, /etc/pkcs11/modules/): the default
+// pkcs11Module, at the path this build's p11-kit installs it.
+extern const char* const kDefaultPkcs11Module;
+
 struct CaFiles {
   std::string certFile;
-  std::string keyFile;
+  std::string keyFile;                  // a PEM file, or a PKCS#11 URI (signers/Pkcs11Uri.h) naming a key on a token
   std::string passphraseFile;           // empty: the key must not be encrypted
   std::vector<std::string> chainFiles;  // intermediates, PEM, any number of certificates per file
+  // Only for a PKCS#11 keyFile. The PIN: a file (one trailing newline ignored) or the name of an
+  // environment variable; neither: no login.
+  std::string pinFile = "";
+  std::string pinEnv = "";
+  std::string pkcs11Module = kDefaultPkcs11Module;
+  std::size_t pkcs11Sessions = 1;  // the token key's session pool
 };
 
 class CertificateAuthority {
@@ -24,14 +37,19 @@ class CertificateAuthority {
   using TimePoint = std::chrono::system_clock::time_point;
 
   // Refuses: not exactly one certificate in certFile, unreadable/encrypted key without passphrase,
-  // key not matching the certificate, no BasicConstraints CA:TRUE, no keyCertSign, expired or not
+  // a token key that cannot be found or logged in to, key not matching the certificate, no BasicConstraints CA:TRUE, no keyCertSign, expired or not
   // yet valid at `now`, unsupported key type. Every error names the file and says what to do.
   static Result<std::shared_ptr<const CertificateAuthority>> load(const std::string& certFile, const std::string& keyFile,
                                                                   const std::string& passphraseFile = "");
   static Result<std::shared_ptr<const CertificateAuthority>> load(const CaFiles& files, TimePoint now = std::chrono::system_clock::now());
 
   X509* certificate() const { return cert_.get(); }
+  // The key read from keyFile; nullptr when it is on a token (tokenKey()).
   EVP_PKEY* privateKey() const { return key_.get(); }
+  // The token key when keyFile is a PKCS#11 URI, else nullptr.
+  const Pkcs11Key* tokenKey() const { return tokenKey_.get(); }
+  // std::nullopt when the CA can sign now; else why not (a token that went away).
+  std::optional<std::string> unavailable() const;
   // Digest for X509_sign: SHA-256 (RSA, P-256), SHA-384 (P-384), SHA-512 (P-521), nullptr (Ed25519).
   const EVP_MD* digest() const { return digest_.get(); }
   // Key identifier put in issued certificates' AuthorityKeyIdentifier (CA's SKI, else SHA-1 of its key).
@@ -65,6 +83,7 @@ class CertificateAuthority {
 
   X509Ptr cert_;
   EvpPkeyPtr key_;
+  std::shared_ptr<Pkcs11Key> tokenKey_;
   EvpMdPtr digest_;
   std::vector<unsigned char> keyId_;
   std::vector<unsigned char> subjectDer_;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "signers/CertificateBuilder.h"
 #include "signers/CustomProfile.h"
 #include "signers/Profiles.h"
@@ -27,6 +29,15 @@ std::optional<std::string> customFieldsSet(const SignerConfig& c) {
   if (!c.allowedOrganizations.empty()) return "allowedOrganizations";
   if (!c.commonNameRegex.empty()) return "commonNameRegex";
   return std::nullopt;
+}
+
+CaFiles caFilesOf(const SignerConfig& c) {
+  CaFiles files{c.caCertFile, c.caKeyFile, c.caKeyPassphraseFile, c.chainFiles};
+  files.pinFile = c.caKeyPinFile;
+  files.pinEnv = c.caKeyPinEnv;
+  if (!c.pkcs11Module.empty()) files.pkcs11Module = c.pkcs11Module;
+  files.pkcs11Sessions = static_cast<std::size_t>(std::max(1, c.pkcs11Sessions));
+  return files;
 }
 
 std::chrono::system_clock::time_point floorSeconds(std::chrono::system_clock::time_point t) {
@@ -61,13 +72,15 @@ Result<std::unique_ptr<FileCaSigner>> FileCaSigner::create(const SignerConfig& c
     if (!custom) return R::fail(custom.error());
     rules->custom = std::move(custom.value());
   }
-  auto authority =
-      ReloadingCertificateAuthority::create(CaFiles{config.caCertFile, config.caKeyFile, config.caKeyPassphraseFile, config.chainFiles});
+  if (config.pkcs11Sessions < 0) return R::fail(who + "pkcs11Sessions must not be negative");
+  auto authority = ReloadingCertificateAuthority::create(caFilesOf(config));
   if (!authority) return R::fail(who + authority.error());
   return R::ok(std::unique_ptr<FileCaSigner>(new FileCaSigner(config, std::move(authority.value()), std::move(rules))));
 }
 
 std::chrono::system_clock::time_point FileCaSigner::caNotAfter() const { return authority_->current()->notAfter(); }
+
+std::optional<std::string> FileCaSigner::unavailable() const { return authority_->current()->unavailable(); }
 
 std::string FileCaSigner::caPem() const { return authority_->current()->certificatePem(); }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A Signer whose CA certificate and key are files (PEM, optionally an encrypted key and
-// intermediates), re-read when they change so a CA rotation needs no restart.
+// intermediates), re-read when they change so a CA rotation needs no restart. The key may instead
+// stay on a PKCS#11 token (caKeyFile is then its URI; signers/Pkcs11Key.h).
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,7 @@ class FileCaSigner final : public Signer {
   // maxSans from the config.
   RequestLimits requestLimits() const override;
   std::chrono::system_clock::time_point caNotAfter() const override;
+  std::optional<std::string> unavailable() const override;
   std::string caPem() const override;
   std::string caSubject() const override;
 

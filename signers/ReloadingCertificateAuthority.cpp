@@ -1,6 +1,8 @@
 #include "signers/ReloadingCertificateAuthority.h"
 
 #include "signers/FileUtil.h"
+#include "signers/Pkcs11Key.h"
+#include "signers/Pkcs11Uri.h"
 
 namespace signers {
 namespace {
@@ -11,6 +13,10 @@ std::string fingerprintOf(const CaFiles& files) {
   std::string out;
   auto add = [&out](const std::string& path) {
     if (path.empty()) return;
+    if (isPkcs11Uri(path)) {  // not a file: the key is on a token, and its URI is its identity
+      out += std::to_string(path.size()) + "@" + path;
+      return;
+    }
     auto r = readSmallFile(path);
     const std::string& part = r ? r.value() : r.error();
     out += std::to_string(part.size()) + (r ? "+" : "!") + part;
@@ -18,6 +24,7 @@ std::string fingerprintOf(const CaFiles& files) {
   add(files.certFile);
   add(files.keyFile);
   add(files.passphraseFile);
+  add(files.pinFile);
   for (const auto& f : files.chainFiles) add(f);
   return out;
 }
@@ -67,6 +74,8 @@ void ReloadingCertificateAuthority::startPolling(std::chrono::milliseconds inter
       lock.unlock();
       auto result = reloadIfChanged();
       if (onResult) onResult(result);
+      // A token key is checked here too, so readiness follows it without waiting for a CSR.
+      if (const auto* key = current()->tokenKey()) key->probe();
       lock.lock();
     }
   });

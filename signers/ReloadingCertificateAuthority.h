@@ -1,5 +1,5 @@
 #pragma once
-// The CA a signer uses now, swapped for a new one when its files change.
+// The CA a signer uses now, swapped for a new one when its files (or its key's URI or PIN file) change.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -31,7 +31,8 @@ class ReloadingCertificateAuthority {
   Result<bool> reloadIfChanged();
 
   // Calls reloadIfChanged() every `interval` on a background thread until stopPolling() or
-  // destruction. onResult (optional) is called from that thread after each attempt.
+  // destruction. onResult (optional) is called from that thread after each attempt. A token key
+  // is probed once per interval as well (Pkcs11Key::probe).
   void startPolling(std::chrono::milliseconds interval, std::function<void(const Result<bool>&)> onResult = {});
   void stopPolling();
 

@@ -1,7 +1,8 @@
 #pragma once
 // The seam between the controller and whatever holds a CA key: one Signer per signerName. The
 // controller only ever sees this interface, so another backend (a PKCS#11 token, a pod-certificate
-// signer) plugs in without touching the loop. Today's implementation: signers/FileCaSigner.h.
+// signer) plugs in without touching the loop. Today's implementation: signers/FileCaSigner.h (key in a
+// file or on a PKCS#11 token).
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -35,6 +36,10 @@ class Signer {
                                               const Requester& requester = {}) const = 0;
   // The limits this signer parses requests with.
   virtual RequestLimits requestLimits() const = 0;
+
+  // std::nullopt when the signer can issue now; else why it cannot (its token went away): issue()
+  // then fails Transient, /readyz names it and csr_operator_signer_available is 0. Thread-safe.
+  virtual std::optional<std::string> unavailable() const { return std::nullopt; }
 
   // The CA signing now; each call reads the current one, as it may have been reloaded since.
   virtual std::chrono::system_clock::time_point caNotAfter() const = 0;

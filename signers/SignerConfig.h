@@ -18,9 +18,17 @@ struct KeyPolicy {
 struct SignerConfig {
   std::string signerName;  // "kubernetes.io/kubelet-serving" or a custom "example.com/name"
 
-  std::string caCertFile;               // exactly one PEM certificate
-  std::string caKeyFile;                // PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8 / traditional
-  std::string caKeyPassphraseFile;      // only for an encrypted key; one trailing newline is ignored
+  std::string caCertFile;           // exactly one PEM certificate
+  std::string caKeyFile;            // PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8 / traditional;
+                                    // or a PKCS#11 URI (pkcs11:token=...;object=...): the key stays on a token
+  std::string caKeyPassphraseFile;  // only for an encrypted key; one trailing newline is ignored
+  // Only for a PKCS#11 caKeyFile: the user PIN from a file (one trailing newline ignored) or an
+  // environment variable (its name); the module's path; the session pool's size (the controller
+  // sets it to its worker count unless configured).
+  std::string caKeyPinFile;
+  std::string caKeyPinEnv;
+  std::string pkcs11Module;             // empty: kDefaultPkcs11Module
+  int pkcs11Sessions = 0;               // 0: 1
   std::vector<std::string> chainFiles;  // intermediates appended to the result when includeChain
   bool includeChain = false;
 
