@@ -37,14 +37,14 @@ struct Reply {
 struct HealthServer::Impl {
   class Session;
 
-  Impl(std::function<bool()> r, std::function<std::string()> m, HealthServerLimits l)
-      : ready(std::move(r)), metrics(std::move(m)), limits(l) {}
+  Impl(std::function<std::string()> r, std::function<std::string()> m, HealthServerLimits l)
+      : notReady(std::move(r)), metrics(std::move(m)), limits(l) {}
 
   void accept();
   void admit(tcp::socket socket);
   Reply route(const http::request<http::empty_body>& req) const;
 
-  std::function<bool()> ready;
+  std::function<std::string()> notReady;
   std::function<std::string()> metrics;
   HealthServerLimits limits;
   std::list<Session*> sessions;  // oldest first; each session removes itself when it ends
@@ -155,8 +155,8 @@ Reply HealthServer::Impl::route(const http::request<http::empty_body>& req) cons
   const std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") return {http::status::ok, "ok\n"};
   if (path == "/readyz") {
-    const bool ok = ready();
-    return {ok ? http::status::ok : http::status::service_unavailable, ok ? "ok\n" : "informers not synced\n"};
+    const std::string why = notReady();
+    return {why.empty() ? http::status::ok : http::status::service_unavailable, why.empty() ? "ok\n" : why + "\n"};
   }
   if (path == "/metrics") return {http::status::ok, metrics(), "text/plain; version=0.0.4; charset=utf-8"};
   return {http::status::not_found, "not found\n"};
@@ -195,9 +195,9 @@ void HealthServer::Impl::accept() {
   });
 }
 
-HealthServer::HealthServer(const std::string& bindAddress, std::function<bool()> ready, std::function<std::string()> metrics,
+HealthServer::HealthServer(const std::string& bindAddress, std::function<std::string()> notReady, std::function<std::string()> metrics,
                            HealthServerLimits limits)
-    : impl_(std::make_unique<Impl>(std::move(ready), std::move(metrics), limits)) {
+    : impl_(std::make_unique<Impl>(std::move(notReady), std::move(metrics), limits)) {
   const auto parsed = parseBindAddress(bindAddress);
   if (!parsed) throw std::runtime_error("http.bindAddress '" + bindAddress + "' " + parsed.error());
   beast::error_code ec;

@@ -1,5 +1,5 @@
 // Plain-HTTP endpoint for probes and scraping: /healthz (the process is alive), /readyz
-// (informers synced and the operator can work) and /metrics (Prometheus text).
+// (informers synced and every signer can sign; else 503 with the reason) and /metrics (Prometheus text).
 // The listener is unauthenticated and reachable by anyone who can reach the pod, so every
 // resource it spends on a client is bounded (see HealthServerLimits). Boost.Beast stays behind
 // this interface; handlers never block.
@@ -27,8 +27,9 @@ struct HealthServerLimits {
 
 class HealthServer {
  public:
-  // bindAddress: "host:port" or ":port"; port 0 picks a free port (see port()).
-  HealthServer(const std::string& bindAddress, std::function<bool()> ready, std::function<std::string()> metrics,
+  // bindAddress: "host:port" or ":port"; port 0 picks a free port (see port()). notReady: empty when
+  // ready, else the reason /readyz answers 503 with.
+  HealthServer(const std::string& bindAddress, std::function<std::string()> notReady, std::function<std::string()> metrics,
                HealthServerLimits limits = {});
   ~HealthServer();
   HealthServer(const HealthServer&) = delete;

@@ -58,6 +58,7 @@ Metrics::Metrics() {
   declare(metric::kPendingCsrs, "gauge", "CSRs without a decision, by signer (only the signers this instance handles).");
   declare(metric::kOldestPendingAge, "gauge", "Age of the oldest CSR without a decision, by signer; 0 when none is pending.");
   declare(metric::kApprovedUnissued, "gauge", "CSRs approved but without a certificate and not failed, by signer.");
+  declare(metric::kSignerAvailable, "gauge", "1 while the signer can sign, 0 while its CA key cannot be used (a token that went away).");
   declare(metric::kAddressConflicts, "counter", "Times a Node listed an address or name that another Node owns.");
   declare(metric::kNodeAddressChanges, "counter", "Times a Node changed the addresses in its status.");
   // PodCertificateRequests are deleted 15 minutes after creation, so the buckets reach past that.

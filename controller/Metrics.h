@@ -57,6 +57,7 @@ inline constexpr const char* kGcDeleted = "csr_operator_gc_deleted_total";
 inline constexpr const char* kPendingCsrs = "csr_operator_pending_csrs";
 inline constexpr const char* kOldestPendingAge = "csr_operator_oldest_pending_csr_age_seconds";
 inline constexpr const char* kApprovedUnissued = "csr_operator_approved_unissued_csrs";
+inline constexpr const char* kSignerAvailable = "csr_operator_signer_available";
 inline constexpr const char* kAddressConflicts = "csr_operator_address_conflicts_total";
 inline constexpr const char* kNodeAddressChanges = "csr_operator_node_address_changes_total";
 inline constexpr const char* kPodCertificatesIssued = "csr_operator_pod_certificates_issued_total";

@@ -89,6 +89,7 @@ struct ScrapeTimeGauges {
   const PendingIndex& pending;
   const std::set<std::string>& signerNames;
   std::function<bool()> leading;
+  const signers::SignerSet& signerSet;
 
   void update(Metrics& metrics) const {
     metrics.set(metric::kQueueDepth, {}, static_cast<double>(queue.depth()));
@@ -105,6 +106,8 @@ struct ScrapeTimeGauges {
       metrics.set(metric::kApprovedUnissued, {{"signer", signer}}, static_cast<double>(backlog.approvedUnissued));
     }
     updateProcessMetrics(metrics);
+    for (const auto& n : signerSet.names())
+      metrics.set(metric::kSignerAvailable, {{"signer", n}}, signerSet.find(n)->unavailable() ? 0 : 1);
   }
   void updateNodeGauges(Metrics& metrics) const;
 };
@@ -113,6 +116,16 @@ bool allSynced(const std::vector<CacheSync>& caches) {
   for (const auto& c : caches)
     if (!c.hasSynced()) return false;
   return true;
+}
+
+// What /readyz answers 503 with: unsynced informers, or each signer that cannot sign now (its token
+// went away), so a probe failure names the signer; empty when ready.
+std::string notReady(const std::vector<CacheSync>& caches, const signers::SignerSet& signerSet) {
+  if (!allSynced(caches)) return "informers not synced";
+  std::string out;
+  for (const auto& n : signerSet.names())
+    if (auto why = signerSet.find(n)->unavailable()) out += (out.empty() ? "" : "\n") + ("signer " + n + " unavailable: " + *why);
+  return out;
 }
 
 k8s::InformerOptions csrCacheOptions(const Config& config) {
@@ -262,9 +275,9 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   std::vector<CacheSync> caches{{"certificatesigningrequests", [&] { return csrs.hasSynced(); }}};
   if (nodeView) nodeView->addCaches(caches);
   if (podCertificates) podCertificates->addCaches(caches);
-  const ScrapeTimeGauges gauges{queue, csrs, nodeView.get(), pending, signerNames, mayWrite};
+  const ScrapeTimeGauges gauges{queue, csrs, nodeView.get(), pending, signerNames, mayWrite, signerSet};
   HealthServer health(
-      config.bindAddress, [&] { return allSynced(caches); },
+      config.bindAddress, [&] { return notReady(caches, signerSet); },
       [&] {
         gauges.update(metrics);
         if (podCertificates) podCertificates->updateGauges(metrics);

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -108,10 +110,24 @@ bool eventually(F&& condition, std::chrono::milliseconds within = 5000ms) {
 
 csrop::HealthServer makeServer(csrop::HealthServerLimits limits = {}) {
   return csrop::HealthServer(
-      "127.0.0.1:0", [] { return true; }, [] { return std::string("metric 1\n"); }, limits);
+      "127.0.0.1:0", [] { return std::string(); }, [] { return std::string("metric 1\n"); }, limits);
 }
 
 }  // namespace
+
+TEST_CASE("health server: /readyz is 503 with the reason while not ready, and 200 again once ready") {
+  std::atomic<bool> tokenGone{true};
+  csrop::HealthServer server(
+      "127.0.0.1:0",
+      [&] { return tokenGone ? std::string("signer kubernetes.io/kubelet-serving unavailable: no token present matches") : std::string(); },
+      [] { return std::string(); });
+  const auto down = get(server.port(), "/readyz");
+  CHECK(down.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(down.find("signer kubernetes.io/kubelet-serving unavailable: no token present matches\n") != std::string::npos);
+  CHECK(get(server.port(), "/healthz").rfind("HTTP/1.1 200", 0) == 0);  // alive all along: no restart for a token outage
+  tokenGone = false;
+  CHECK(get(server.port(), "/readyz").rfind("HTTP/1.1 200", 0) == 0);
+}
 
 TEST_CASE("health server: answers /healthz, /readyz, /metrics, 404 and 405") {
   auto server = makeServer();
