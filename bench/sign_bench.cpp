@@ -1,16 +1,22 @@
 // In-process issuance throughput: parse + verify a P-256 request, validate, build and sign, PEM.
-// Usage: sign_bench [cpu-seconds-per-CA] [rsa2048|ecdsap256|both|pod]
+// Usage: sign_bench [cpu-seconds-per-CA] [rsa2048|ecdsap256|both|pod|token]
 // Output: one "ca=<type> certs_per_sec=<n per CPU second>" line per CA. "pod": the same P-256 CA
 // issuing PodCertificateRequests (signers/PodCertificate.h) next to the CSR path, one
-// "pod=<form> ca=ecdsap256 certs_per_sec=<n>" line per request form, P-256 keys.
+// "pod=<form> ca=ecdsap256 certs_per_sec=<n>" line per request form, P-256 keys. "token": each CA
+// type with its key in a file and on a SoftHSM2 token (PKCS#11), 1 and 4 signing threads (the
+// operator's workers share the token key's session pool), one
+// "key=<file|token> ca=<type> threads=<n> wall_certs_per_sec=<n>" line each.
 #include <time.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "tests/support/SoftHsm.h"
 #include "tests/support/TestPki.h"
 #include "signers/FileCaSigner.h"
 #include "signers/PodCertificate.h"
@@ -145,11 +151,73 @@ void runPod(const char* form, bool stub, double seconds) {
 
 }  // namespace
 
+// Wall-clock issuance rate of `threads` threads sharing one signer for `seconds`: what the
+// operator's workers get, where a token key's sessions, not the CPU, may be the limit.
+void runToken(KeyKind caKind, const char* label, double seconds) {
+  TempDir dir;
+  TestCa ca = makeCa({.key = caKind});
+  SoftHsm hsm;
+  hsm.initToken("bench-ca");
+  hsm.importKey("bench-ca", ca.key.get(), "ca");
+  std::vector<IssueRequest> requests;
+  std::vector<EvpPkeyPtr> keys;
+  for (int i = 0; i < 256; ++i) {
+    keys.push_back(freshKey(KeyKind::P256));
+    auto o = nodeServingCsr("node-" + std::to_string(i));
+    o.keyOverride = keys.back().get();
+    requests.push_back(IssueRequest{makeCsr(o), kKubeletServingSigner, {"digital signature", "server auth"}, 86400});
+  }
+  for (const bool onToken : {false, true}) {
+    for (const int threads : {1, 4}) {
+      SignerConfig config;
+      config.signerName = kKubeletServingSigner;
+      config.caCertFile = dir.write("ca.crt", ca.certPem());
+      if (onToken) {
+        config.caKeyFile = "pkcs11:token=bench-ca;object=ca";
+        config.caKeyPinFile = hsm.pinFile();
+        config.pkcs11Module = SoftHsm::kModule;
+        config.pkcs11Sessions = threads;
+      } else {
+        config.caKeyFile = dir.write("ca.key", keyPem(ca.key.get()));
+      }
+      auto signer = FileCaSigner::create(config);
+      if (!signer) {
+        std::fprintf(stderr, "%s\n", signer.error().c_str());
+        std::exit(1);
+      }
+      std::atomic<long> issued{0};
+      std::atomic<bool> failed{false};
+      const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+      std::vector<std::thread> workers;
+      for (int t = 0; t < threads; ++t)
+        workers.emplace_back([&, t] {
+          for (std::size_t n = static_cast<std::size_t>(t); std::chrono::steady_clock::now() < until; n += 7) {
+            auto out = signer.value()->issue(requests[n % requests.size()], std::chrono::system_clock::now());
+            if (!std::holds_alternative<IssuedCertificate>(out)) {
+              std::fprintf(stderr, "issue failed: %s\n", std::get<IssueError>(out).message.c_str());
+              failed = true;
+              return;
+            }
+            ++issued;
+          }
+        });
+      for (auto& w : workers) w.join();
+      if (failed) std::exit(1);
+      std::printf("key=%s ca=%s threads=%d wall_certs_per_sec=%.1f issued=%ld\n", onToken ? "token" : "file", label, threads,
+                  static_cast<double>(issued) / seconds, issued.load());
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   std::string which = argc > 2 ? argv[2] : "both";
   if (which == "both" || which == "rsa2048") run(KeyKind::Rsa2048, "rsa2048", seconds);
   if (which == "both" || which == "ecdsap256" || which == "pod") run(KeyKind::P256, "ecdsap256", seconds);
+  if (which == "token") {
+    runToken(KeyKind::Rsa2048, "rsa2048", seconds);
+    runToken(KeyKind::P256, "ecdsap256", seconds);
+  }
   if (which == "pod") {
     runPod("v1-stub-p256", true, seconds);
     runPod("v1beta1-proof-p256", false, seconds);
