@@ -6,6 +6,7 @@
 #include <set>
 
 #include "pki/PkiArgs.h"
+#include "signers/Pkcs11Uri.h"
 #include "pki/PkiCheckExpiration.h"
 #include "pki/PkiInit.h"
 #include "pki/PkiKubeconfigUser.h"
@@ -32,7 +33,7 @@ const std::vector<Spec>& specs() {
       Create kubernetes-ca, etcd-ca and kubernetes-front-proxy-ca (self-signed, or intermediates of the
       given root) and the service-account key pair sa.key/sa.pub under DIR/pki. Existing pairs are kept.
 )"},
-      {"sign", {"dir", "ca-dir", "days"}, {"force", "dry-run"}, R"(sign --dir DIR [--ca-dir DIR] [--days N] [--force] [--dry-run]
+      {"sign", {"dir", "ca-dir", "days", "ca-key", "ca-key-pin-file", "pkcs11-module"}, {"force", "dry-run"}, R"(sign --dir DIR [--ca-dir DIR] [--ca-key KEY] [--days N] [--force] [--dry-run]
       Sign every *.csr written by `kubeadm certs generate-csr` with its CA and kubeadm profile, write
       the .crt files and embed client certificates into the .conf kubeconfigs. Nothing is written when
       any request is refused. Existing certificates are only replaced with --force.
@@ -45,16 +46,17 @@ const std::vector<Spec>& specs() {
       is missing, unreadable or expires within DURATION (default 30d).
 )"},
       {"renew",
-       {"dir", "kubeconfig-dir", "cert-dir", "ca-dir", "validity-period"},
+       {"dir", "kubeconfig-dir", "cert-dir", "ca-dir", "validity-period", "ca-key", "ca-key-pin-file", "pkcs11-module"},
        {"new-key", "dry-run"},
-       R"(renew <name|all> [--dir DIR | --cert-dir DIR --kubeconfig-dir DIR] [--ca-dir DIR] [--validity-period D]
+       R"(renew <name|all> [--dir DIR | --cert-dir DIR --kubeconfig-dir DIR] [--ca-dir DIR] [--ca-key KEY] [--validity-period D]
         [--new-key] [--dry-run]
       kubeadm's `certs renew`: re-issue certificates from their own subject, SANs and usages with a new
       validity (default 365d) by their CA, for the same key unless --new-key. A certificate that breaks its
       profile is refused; nothing is written when any is. Names: <renew-names>.
 )"},
       {"kubeconfig user",
-       {"client-name", "org", "validity-period", "config", "server", "cluster-name", "ca-cert", "ca-key", "out"},
+       {"client-name", "org", "validity-period", "config", "server", "cluster-name", "ca-cert", "ca-key", "ca-key-pin-file", "pkcs11-module",
+        "out"},
        {"allow-system-masters"},
        R"(kubeconfig user --client-name NAME [--org O ...] [--validity-period D]
         (--config kubeadm.yaml | --server https://HOST:PORT [--cluster-name NAME]) [--ca-cert F --ca-key F]
@@ -81,6 +83,9 @@ Offline PKI for a kubeadm tree (/etc/kubernetes with pki/ and pki/etcd/), e.g. k
 )";
 constexpr const char* kFooter = R"(
 Directories default to kubeadm's: /etc/kubernetes and /etc/kubernetes/pki; --dir DIR means DIR and DIR/pki.
+--ca-key KEY: the kubernetes CA's key instead of <ca-dir>/ca.key, a file or a PKCS#11 URI
+(pkcs11:token=...;object=...) with --ca-key-pin-file F (the user PIN) and --pkcs11-module PATH
+(default: p11-kit's proxy).
 Exit codes: 0 success, 1 refused / deviation / missing / expiring, 2 usage error or unusable directory.
 )";
 
@@ -121,6 +126,14 @@ std::chrono::seconds validityPeriod(const pki::PkiArgs& a, std::chrono::seconds 
   return d;
 }
 
+// --ca-key (a key file or a PKCS#11 URI), with --ca-key-pin-file and --pkcs11-module for a token key.
+pki::CaKeySource caKeySource(const pki::PkiArgs& a) {
+  pki::CaKeySource k{a.value("ca-key").value_or(""), a.value("ca-key-pin-file").value_or(""), a.value("pkcs11-module").value_or("")};
+  if ((!k.pinFile.empty() || !k.pkcs11Module.empty()) && !signers::isPkcs11Uri(k.key))
+    throw pki::PkiUsageError("--ca-key-pin-file and --pkcs11-module are for a CA key on a token: give --ca-key pkcs11:...");
+  return k;
+}
+
 int dispatch(const Spec& spec, const std::vector<std::string>& rest, std::ostream& out, std::ostream& err) {
   using namespace pki;
   const std::string command = spec.name;
@@ -139,6 +152,7 @@ int dispatch(const Spec& spec, const std::vector<std::string>& rest, std::ostrea
     SignOptions o;
     o.dir = a.required("dir");
     if (auto c = a.value("ca-dir")) o.caDir = *c;
+    o.caKey = caKeySource(a);
     if (auto d = a.value("days")) o.days = parsePositiveInt("days", *d);
     if (o.days > 3650) throw PkiUsageError("--days must be at most 3650");
     o.force = a.has("force");
@@ -173,6 +187,7 @@ int dispatch(const Spec& spec, const std::vector<std::string>& rest, std::ostrea
     o.target = rest.front();
     treeDirs(a, o.kubeconfigDir, o.certDir);
     if (auto c = a.value("ca-dir")) o.caDir = *c;
+    o.caKey = caKeySource(a);
     o.validity = validityPeriod(a, o.validity);
     o.newKey = a.has("new-key");
     o.dryRun = a.has("dry-run");
@@ -190,6 +205,7 @@ int dispatch(const Spec& spec, const std::vector<std::string>& rest, std::ostrea
     if (o.configFile.empty() && o.server.empty()) throw PkiUsageError("kubeconfig user needs --config or --server");
     o.caCertFile = a.value("ca-cert").value_or("");
     o.caKeyFile = a.value("ca-key").value_or("");
+    o.token = caKeySource(a);
     o.outFile = a.value("out").value_or("");
     o.allowSystemMasters = a.has("allow-system-masters");
     return runPkiKubeconfigUser(o, out, err);

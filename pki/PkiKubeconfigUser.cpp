@@ -37,6 +37,7 @@ signers::SignerConfig signerConfig(const KubeconfigUserOptions& o, const std::st
   c.signerName = "pki.csr-operator.local/kubeconfig-user";
   c.caCertFile = caCert;
   c.caKeyFile = caKey;
+  o.token.applyTo(c);
   c.maxDuration = o.validity;
   c.allowedUsages = usagesFor(CertKind::Client, true);
   c.requiredUsages = {"client auth"};

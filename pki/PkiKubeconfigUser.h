@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "pki/CaKeySource.h"
+
 namespace csrop::pki {
 
 struct KubeconfigUserOptions {
@@ -19,7 +21,8 @@ struct KubeconfigUserOptions {
   std::string server;
   std::string clusterName;
   std::string caCertFile;  // default with configFile: <certificatesDir>/ca.crt
-  std::string caKeyFile;   // default with configFile: <certificatesDir>/ca.key
+  std::string caKeyFile;   // default with configFile: <certificatesDir>/ca.key; may be a PKCS#11 URI
+  CaKeySource token;       // the PIN file and module when caKeyFile is a PKCS#11 URI
   std::string outFile;     // empty: stdout
   bool allowSystemMasters = false;
 };

@@ -21,6 +21,7 @@
 #include "pki/ProfileMatch.h"
 #include "signers/CertificateRequest.h"
 #include "signers/FileCaSigner.h"
+#include "signers/Pkcs11Uri.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPem.h"
@@ -213,9 +214,10 @@ class RenewRun {
   signers::Signer* signerFor(const CertProfile& p, X509* trusted, std::string& error) {
     if (auto it = signers_.find(p.name); it != signers_.end()) return it->second.get();
     const CaProfile& ca = caProfile(p.ca);
-    const fs::path certPath = tree_.caCertPath(ca), keyPath = tree_.caKeyPath(ca);
+    const bool keyElsewhere = ca.id == CaId::Kubernetes && !o_.caKey.key.empty();
+    const fs::path certPath = tree_.caCertPath(ca), keyPath = keyElsewhere ? fs::path(o_.caKey.key) : tree_.caKeyPath(ca);
     std::error_code ec;
-    if (!fs::exists(keyPath, ec)) {
+    if (!signers::isPkcs11Uri(keyPath.string()) && !fs::exists(keyPath, ec)) {
       error = "the " + ca.name + " key " + keyPath.string() + " is missing (in External CA mode it lives elsewhere: pass --ca-dir)";
       return nullptr;
     }
@@ -229,7 +231,9 @@ class RenewRun {
               "); the cluster would not trust what it signs";
       return nullptr;
     }
-    auto created = signers::FileCaSigner::create(signerConfigFor(p, certPath.string(), keyPath.string(), o_.validity));
+    auto config = signerConfigFor(p, certPath.string(), keyPath.string(), o_.validity);
+    if (ca.id == CaId::Kubernetes) o_.caKey.applyTo(config);
+    auto created = signers::FileCaSigner::create(config);
     if (!created) {
       error = created.error();
       return nullptr;

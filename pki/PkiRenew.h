@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 
+#include "pki/CaKeySource.h"
+
 namespace csrop::pki {
 
 struct RenewOptions {
@@ -16,6 +18,7 @@ struct RenewOptions {
   std::filesystem::path kubeconfigDir = "/etc/kubernetes";
   std::filesystem::path certDir = "/etc/kubernetes/pki";
   std::filesystem::path caDir;  // where the CA pairs are (External CA mode: the offline copy); empty: certDir
+  CaKeySource caKey;            // the kubernetes CA's key elsewhere (a file, or on a PKCS#11 token)
   // kubeadm's renewal validity (constants.CertificateValidity), cut to the CA's own expiry.
   std::chrono::seconds validity{std::chrono::hours(24 * 365)};
   bool newKey = false;

@@ -14,6 +14,7 @@
 #include "signers/FileUtil.h"
 #include "signers/OpenSslPem.h"
 #include "signers/FileCaSigner.h"
+#include "signers/Pkcs11Uri.h"
 #include "signers/Validity.h"
 
 namespace csrop::pki {
@@ -88,6 +89,11 @@ class SignRun {
     return nullptr;
   }
 
+  // The CA's key: --ca-key for the kubernetes CA when given (a file or a PKCS#11 URI), else the CA directory's.
+  fs::path keyOf(const CaProfile& ca) const {
+    return ca.id == CaId::Kubernetes && !options_.caKey.key.empty() ? fs::path(options_.caKey.key) : tree_.caKeyPath(ca);
+  }
+
   bool isCaRequest(const fs::path& csr) const {
     for (const auto& ca : caProfiles()) {
       fs::path caCsr = tree_.pkiDir / ca.certPath;
@@ -102,11 +108,11 @@ class SignRun {
     if (it != caStates_.end()) return it->second;
     const CaProfile& ca = caProfile(id);
     CaState state;
-    fs::path cert = tree_.caCertPath(ca), key = tree_.caKeyPath(ca);
+    fs::path cert = tree_.caCertPath(ca), key = keyOf(ca);
     std::error_code ec;
     if (!fs::exists(cert, ec)) {
       state.error = "the " + ca.name + " certificate " + cert.string() + " is missing (create the CAs with `pki init`)";
-    } else if (!fs::exists(key, ec)) {
+    } else if (!signers::isPkcs11Uri(key.string()) && !fs::exists(key, ec)) {
       state.error = "the " + ca.name + " key " + key.string() + " is missing (in External CA mode it lives elsewhere: pass --ca-dir)";
     } else {
       auto caCert = loadCertificateFile(cert, cert.string());
@@ -132,8 +138,9 @@ class SignRun {
     auto it = signers_.find(p.name);
     if (it != signers_.end()) return it->second.get();
     const CaProfile& ca = caProfile(p.ca);
-    auto created = signers::FileCaSigner::create(
-        signerConfigFor(p, tree_.caCertPath(ca).string(), tree_.caKeyPath(ca).string(), std::chrono::hours(24) * options_.days));
+    auto config = signerConfigFor(p, tree_.caCertPath(ca).string(), keyOf(ca).string(), std::chrono::hours(24) * options_.days);
+    if (ca.id == CaId::Kubernetes) options_.caKey.applyTo(config);
+    auto created = signers::FileCaSigner::create(config);
     if (!created) {
       error = created.error();
       return nullptr;

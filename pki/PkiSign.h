@@ -4,11 +4,14 @@
 #include <filesystem>
 #include <iosfwd>
 
+#include "pki/CaKeySource.h"
+
 namespace csrop::pki {
 
 struct SignOptions {
   std::filesystem::path dir;    // /etc/kubernetes
   std::filesystem::path caDir;  // where ca.crt/ca.key, etcd/ca.*, front-proxy-ca.* are; empty: dir/pki
+  CaKeySource caKey;            // the kubernetes CA's key elsewhere (a file, or on a PKCS#11 token)
   int days = 365;
   bool force = false;   // replace existing certificates
   bool dryRun = false;  // validate and print the plan, write nothing
