@@ -572,6 +572,47 @@ TEST_CASE("hostPath CA with runAsRoot: uid 0 but still no capabilities") {
   checkEventsRole(r);
 }
 
+TEST_CASE("pkcs11 CA: the key stays on the token, certificate, PIN Secret and module mounted read-only") {
+  const Rendered r = renderFile("pkcs11.yaml");
+  checkCommonPod(r, false);
+  const YAML::Node cfg = configFile(r);
+  for (const auto& s : cfg["signers"]["list"]) {
+    CHECK(s["caCertFile"].as<std::string>() == "/etc/csr-operator/ca/ca.crt");
+    CHECK(s["caKeyFile"].as<std::string>() == "pkcs11:token=k8s-ca;object=kubernetes-ca;type=private");
+    CHECK(s["caKeyPinFile"].as<std::string>() == "/etc/csr-operator/pin/pin");
+    CHECK(s["pkcs11Module"].as<std::string>() == "/opt/pkcs11/lib/libsofthsm2.so");
+    for (const char* file : {"/etc/csr-operator/ca/ca.crt", "/etc/csr-operator/pin/pin", "/opt/pkcs11/lib/libsofthsm2.so"}) {
+      INFO(file);
+      const YAML::Node m = mountFor(r, file);
+      REQUIRE(m);
+      CHECK(m["readOnly"].as<bool>() == true);
+    }
+  }
+  const auto volumes = volumesByName(r);
+  CHECK(volumes.at("ca-cert")["configMap"]["name"].as<std::string>() == "cluster-ca-cert");
+  CHECK(volumes.at("ca-pin")["secret"]["secretName"].as<std::string>() == "ca-token-pin");
+  CHECK(volumes.at("ca-pin")["secret"]["defaultMode"].as<int>() == 0400);
+  CHECK(volumes.at("pkcs11-module")["hostPath"]["type"].as<std::string>() == "Directory");
+  // No key file anywhere: nothing mounts a tls.key or ca.key.
+  for (const auto& [name, v] : volumes)
+    if (v["secret"])
+      for (const auto& item : v["secret"]["items"]) CHECK(item["key"].as<std::string>() != "tls.key");
+  bool moduleEnv = false;
+  for (const auto& e : container(r)["env"])
+    if (e["name"].as<std::string>() == "SOFTHSM2_CONF") moduleEnv = true;
+  CHECK(moduleEnv);
+  checkClusterRole(r, {kCsrRead, kApproval, approveRule({kServing, kClient}), kStatus, signRule({kServing, kClient}), kNodes, kSar});
+  checkConfigAccepted(r);
+}
+
+TEST_CASE("pkcs11 CA: mistakes are refused with what to set") {
+  const std::string f = "-f " + shellQuote(valuesFile("pkcs11.yaml"));
+  expectFailure(f + " --set ca.pkcs11.keyUri=", "needs ca.pkcs11.keyUri");
+  expectFailure(f + " --set-string 'ca.pkcs11.keyUri=pkcs11:object=ca?pin-value=1234'", "must not carry a PIN");
+  expectFailure(f + " --set ca.pkcs11.certSecret=also", "set one of ca.pkcs11.certConfigMap and ca.pkcs11.certSecret");
+  expectFailure(f + " --set ca.pkcs11.module.path=", "set ca.pkcs11.module.path");
+}
+
 TEST_CASE("runAsRoot has no effect outside hostPath mode") {
   const Rendered r = render("-f " + shellQuote(valuesFile("signer-secret.yaml")) + " --set ca.hostPath.runAsRoot=true");
   checkCommonPod(r, false);

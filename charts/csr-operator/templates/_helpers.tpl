@@ -142,6 +142,21 @@ Single values are checked by values.schema.json.
 {{- fail (printf "signer %q sets caCertFile/caKeyFile, but ca.mode %s mounts the CA and sets them; remove them or use ca.mode none." .signerName $.Values.ca.mode) }}
 {{- end }}
 {{- end }}
+{{- if eq .Values.ca.mode "pkcs11" }}
+{{- $p := .Values.ca.pkcs11 }}
+{{- if not (hasPrefix "pkcs11:" (lower $p.keyUri)) }}
+{{- fail "ca.mode pkcs11 needs ca.pkcs11.keyUri, the key's PKCS#11 URI (pkcs11:token=...;object=...)" }}
+{{- end }}
+{{- if contains "pin-" $p.keyUri }}
+{{- fail "ca.pkcs11.keyUri must not carry a PIN (pin-value, pin-source); put it in the Secret ca.pkcs11.pinSecret" }}
+{{- end }}
+{{- if or (and $p.certConfigMap $p.certSecret) (not (or $p.certConfigMap $p.certSecret)) }}
+{{- fail "ca.mode pkcs11 needs the CA certificate: set one of ca.pkcs11.certConfigMap and ca.pkcs11.certSecret (key ca.crt)" }}
+{{- end }}
+{{- if and $p.module.hostPath (not $p.module.path) }}
+{{- fail "ca.pkcs11.module.hostPath is set: set ca.pkcs11.module.path to the module's file under module.mountPath" }}
+{{- end }}
+{{- end }}
 {{- if eq .Values.ca.mode "secret" }}
 {{- range $name, $_ := .Values.ca.secret.perSigner }}
 {{- if not (has $name (splitList "\n" (include "csr-operator.signSignerNames" $))) }}
@@ -169,6 +184,19 @@ Single values are checked by values.schema.json.
 {{- else if eq $.Values.ca.mode "hostPath" }}
 {{- $_ := set $s "caCertFile" "/etc/csr-operator/ca/ca.crt" }}
 {{- $_ := set $s "caKeyFile" "/etc/csr-operator/ca/ca.key" }}
+{{- else if eq $.Values.ca.mode "pkcs11" }}
+{{- $p := $.Values.ca.pkcs11 }}
+{{- $_ := set $s "caCertFile" "/etc/csr-operator/ca/ca.crt" }}
+{{- $_ := set $s "caKeyFile" $p.keyUri }}
+{{- if $p.pinSecret.name }}
+{{- $_ := set $s "caKeyPinFile" (printf "/etc/csr-operator/pin/%s" $p.pinSecret.key) }}
+{{- end }}
+{{- if $p.module.path }}
+{{- $_ := set $s "pkcs11Module" $p.module.path }}
+{{- end }}
+{{- if $p.sessions }}
+{{- $_ := set $s "pkcs11Sessions" $p.sessions }}
+{{- end }}
 {{- end }}
 {{- $out = append $out $s }}
 {{- end }}
@@ -235,6 +263,11 @@ map value with the chart default key by key, so a default control-plane key woul
   valueFrom:
     fieldRef:
       fieldPath: metadata.namespace
+{{- if eq .Values.ca.mode "pkcs11" }}
+{{- with .Values.ca.pkcs11.env }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -260,6 +293,20 @@ map value with the chart default key by key, so a default control-plane key woul
 - name: ca-key
   mountPath: /etc/csr-operator/ca/ca.key
   readOnly: true
+{{- else if eq .Values.ca.mode "pkcs11" }}
+- name: ca-cert
+  mountPath: /etc/csr-operator/ca
+  readOnly: true
+{{- if .Values.ca.pkcs11.pinSecret.name }}
+- name: ca-pin
+  mountPath: /etc/csr-operator/pin
+  readOnly: true
+{{- end }}
+{{- if .Values.ca.pkcs11.module.hostPath }}
+- name: pkcs11-module
+  mountPath: {{ .Values.ca.pkcs11.module.mountPath }}
+  readOnly: true
+{{- end }}
 {{- end }}
 {{- with .Values.extraVolumeMounts }}
 {{ toYaml . }}
@@ -296,6 +343,34 @@ map value with the chart default key by key, so a default control-plane key woul
   hostPath:
     path: {{ .Values.ca.hostPath.keyFile }}
     type: File
+{{- else if eq .Values.ca.mode "pkcs11" }}
+{{- $p := .Values.ca.pkcs11 }}
+- name: ca-cert
+  {{- if $p.certConfigMap }}
+  configMap:
+    name: {{ $p.certConfigMap }}
+  {{- else }}
+  secret:
+    secretName: {{ $p.certSecret }}
+  {{- end }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- if $p.pinSecret.name }}
+- name: ca-pin
+  secret:
+    secretName: {{ $p.pinSecret.name }}
+    defaultMode: 0400
+    items:
+      - key: {{ $p.pinSecret.key }}
+        path: {{ $p.pinSecret.key }}
+{{- end }}
+{{- if $p.module.hostPath }}
+- name: pkcs11-module
+  hostPath:
+    path: {{ $p.module.hostPath }}
+    type: Directory
+{{- end }}
 {{- end }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}
