@@ -33,7 +33,10 @@ const std::vector<Spec>& specs() {
       Create kubernetes-ca, etcd-ca and kubernetes-front-proxy-ca (self-signed, or intermediates of the
       given root) and the service-account key pair sa.key/sa.pub under DIR/pki. Existing pairs are kept.
 )"},
-      {"sign", {"dir", "ca-dir", "days", "ca-key", "ca-key-pin-file", "pkcs11-module"}, {"force", "dry-run"}, R"(sign --dir DIR [--ca-dir DIR] [--ca-key KEY] [--days N] [--force] [--dry-run]
+      {"sign",
+       {"dir", "ca-dir", "days", "ca-key", "ca-key-pin-file", "pkcs11-module"},
+       {"force", "dry-run"},
+       R"(sign --dir DIR [--ca-dir DIR] [--ca-key KEY] [--days N] [--force] [--dry-run]
       Sign every *.csr written by `kubeadm certs generate-csr` with its CA and kubeadm profile, write
       the .crt files and embed client certificates into the .conf kubeconfigs. Nothing is written when
       any request is refused. Existing certificates are only replaced with --force.
@@ -55,8 +58,8 @@ const std::vector<Spec>& specs() {
       profile is refused; nothing is written when any is. Names: <renew-names>.
 )"},
       {"kubeconfig user",
-       {"client-name", "org", "validity-period", "config", "server", "cluster-name", "ca-cert", "ca-key", "ca-key-pin-file", "pkcs11-module",
-        "out"},
+       {"client-name", "org", "validity-period", "config", "server", "cluster-name", "ca-cert", "ca-key", "ca-key-pin-file",
+        "pkcs11-module", "out"},
        {"allow-system-masters"},
        R"(kubeconfig user --client-name NAME [--org O ...] [--validity-period D]
         (--config kubeadm.yaml | --server https://HOST:PORT [--cluster-name NAME]) [--ca-cert F --ca-key F]

@@ -172,7 +172,7 @@ TEST_CASE("commands: zsh completion has the same words as bash's") {
   CHECK(zsh.code == 0);
   CHECK(zsh.out.rfind("#compdef csr-operator\n", 0) == 0);
   CHECK(zsh.out.find("compdef _csr_operator csr-operator") != std::string::npos);
-  CHECK(zsh.out.find("      renew) flags_=(--ca-dir --cert-dir --dir --kubeconfig-dir --validity-period --dry-run --new-key --help) ;;") !=
-        std::string::npos);
+  CHECK(zsh.out.find("      renew) flags_=(--ca-dir --ca-key --ca-key-pin-file --cert-dir --dir --kubeconfig-dir --pkcs11-module "
+                     "--validity-period --dry-run --new-key --help) ;;") != std::string::npos);
   CHECK(zsh.out.find("      run) flags_=(--config --kubeconfig --context --set --logging-format --log-level") != std::string::npos);
 }
