@@ -29,6 +29,18 @@ namespace {
 
 // CPU time of this process: `openssl speed` divides by user CPU time too, so both sides stay
 // comparable when other processes share the cores.
+// Distinct keys per request so nothing about one request's key is reused for the next.
+std::vector<IssueRequest> servingRequests() {
+  std::vector<IssueRequest> requests;
+  for (int i = 0; i < 256; ++i) {
+    EvpPkeyPtr key = freshKey(KeyKind::P256);
+    auto o = nodeServingCsr("node-" + std::to_string(i));
+    o.keyOverride = key.get();
+    requests.push_back(IssueRequest{makeCsr(o), kKubeletServingSigner, {"digital signature", "server auth"}, 86400});
+  }
+  return requests;
+}
+
 double cpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -49,15 +61,7 @@ double run(KeyKind caKind, const char* label, double seconds) {
     std::fprintf(stderr, "%s\n", signer.error().c_str());
     std::exit(1);
   }
-  // Distinct keys per request so nothing about one request's key is reused for the next.
-  std::vector<IssueRequest> requests;
-  std::vector<EvpPkeyPtr> keys;
-  for (int i = 0; i < 256; ++i) {
-    keys.push_back(freshKey(KeyKind::P256));
-    auto o = nodeServingCsr("node-" + std::to_string(i));
-    o.keyOverride = keys.back().get();
-    requests.push_back(IssueRequest{makeCsr(o), kKubeletServingSigner, {"digital signature", "server auth"}, 86400});
-  }
+  const auto requests = servingRequests();
   for (int i = 0; i < 200; ++i)
     (void)signer.value()->issue(requests[static_cast<std::size_t>(i) % requests.size()], std::chrono::system_clock::now());
 
@@ -159,14 +163,7 @@ void runToken(KeyKind caKind, const char* label, double seconds) {
   SoftHsm hsm;
   hsm.initToken("bench-ca");
   hsm.importKey("bench-ca", ca.key.get(), "ca");
-  std::vector<IssueRequest> requests;
-  std::vector<EvpPkeyPtr> keys;
-  for (int i = 0; i < 256; ++i) {
-    keys.push_back(freshKey(KeyKind::P256));
-    auto o = nodeServingCsr("node-" + std::to_string(i));
-    o.keyOverride = keys.back().get();
-    requests.push_back(IssueRequest{makeCsr(o), kKubeletServingSigner, {"digital signature", "server auth"}, 86400});
-  }
+  const auto requests = servingRequests();
   for (const bool onToken : {false, true}) {
     for (const int threads : {1, 4}) {
       SignerConfig config;

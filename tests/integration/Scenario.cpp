@@ -48,4 +48,11 @@ k8s::CertificateSigningRequest Scenario::createServing(const std::string& name, 
                            {"digital signature", "server auth"});
 }
 
+int issuedLogLines(const std::string& log, const std::string& csrName) {
+  int n = 0;
+  const std::string needle = "issued csr=" + csrName + " ";
+  for (auto pos = log.find(needle); pos != std::string::npos; pos = log.find(needle, pos + 1)) ++n;
+  return n;
+}
+
 }  // namespace itest

@@ -25,4 +25,8 @@ struct Scenario {
   k8s::CertificateSigningRequest createServing(const std::string& name, const std::string& asNode, const std::string& pem);
 };
 
+// Events are best effort (one in flight when the API server restarts is dropped), so "issued once"
+// is counted on the operator's own decision log: one "issued csr=NAME " line per certificate written.
+int issuedLogLines(const std::string& log, const std::string& csrName);
+
 }  // namespace itest

@@ -66,13 +66,6 @@ struct HsmScenario {
   }
 };
 
-int issuedLogLines(const std::string& log, const std::string& csrName) {
-  int n = 0;
-  const std::string needle = "issued csr=" + csrName + " ";
-  for (auto pos = log.find(needle); pos != std::string::npos; pos = log.find(needle, pos + 1)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("e2e hsm: kubelet-serving certificates signed by a CA key on a token verify against the CA") {

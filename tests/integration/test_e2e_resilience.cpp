@@ -8,19 +8,6 @@
 
 using namespace itest;
 
-namespace {
-
-// Events are best effort (one in flight when the API server restarts is dropped), so "issued once"
-// is counted on the operator's own decision log: one "issued csr=NAME " line per certificate written.
-int issuedLogLines(const std::string& log, const std::string& csrName) {
-  int n = 0;
-  const std::string needle = "issued csr=" + csrName + " ";
-  for (auto pos = log.find(needle); pos != std::string::npos; pos = log.find(needle, pos + 1)) ++n;
-  return n;
-}
-
-}  // namespace
-
 TEST_CASE("e2e: faults lose no CSR and sign none twice") {
   Scenario s;
   OperatorProcess op(s.cluster, "op", s.config(), s.operatorKubeconfig());
