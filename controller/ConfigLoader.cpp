@@ -2,7 +2,7 @@
 
 #include "controller/BindAddress.h"
 #include "controller/NodeNameRegexes.h"
-#include "controller/PodCertificates.h"
+#include "controller/PodCertificatePolicy.h"
 #include "k8sclient/InformerCore.h"
 #include "signers/Duration.h"
 #include "signers/FileUtil.h"

@@ -35,9 +35,6 @@ class PodCertificateController;
 class TrustBundlePublisher;
 class WorkQueue;
 
-// The signer policy a configuration entry becomes (checked at load with validatePodCertificatePolicy).
-signers::PodCertificatePolicy podCertificatePolicy(const PodCertificateSignerConfig& config);
-
 class PodCertificates {
  public:
   struct Parts {

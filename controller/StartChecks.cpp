@@ -1,6 +1,6 @@
 #include "controller/StartChecks.h"
 
-#include "controller/PodCertificates.h"
+#include "controller/PodCertificatePolicy.h"
 #include "k8sclient/KubeConfigLoader.h"
 #include "signers/FileCaSigner.h"
 #include "signers/PodCertificate.h"
