@@ -21,7 +21,8 @@ std::string describeConfig(const Config& c) {
     << "leaderElection.enabled=" << c.leaderElection.enabled << " lease=" << c.leaderElection.namespace_ << "/"
     << c.leaderElection.leaseName << " leaseDuration=" << c.leaderElection.leaseDuration.count()
     << "ms renewDeadline=" << c.leaderElection.renewDeadline.count() << "ms retryPeriod=" << c.leaderElection.retryPeriod.count() << "ms\n"
-    << "approver.enabled=" << c.approver.enabled << " denyMode=" << (c.approver.denyMode == DenyMode::Deny ? "deny" : "skip")
+    << "approver.enabled=" << c.approver.enabled << " mode=" << (c.approver.mode == ApproverMode::Observe ? "observe" : "enforce")
+    << " denyMode=" << (c.approver.denyMode == DenyMode::Deny ? "deny" : "skip")
     << " maxPendingPerRequester=" << c.approver.maxPendingPerRequester << "\n"
     << "approver.kubeletServing.enabled=" << ks.enabled
     << " nonNodeRequester=" << (ks.nonNodeRequester == NonNodeRequester::Deny ? "deny" : "ignore")

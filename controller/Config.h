@@ -14,6 +14,9 @@
 namespace csrop {
 
 enum class DenyMode { Deny, Skip };
+// observe: every CSR is decided, logged and counted, and nothing is written (no approval, no
+// denial, no Event), so csr-operator can run beside the approver it is to replace.
+enum class ApproverMode { Enforce, Observe };
 enum class NonNodeRequester { Deny, Ignore };
 enum class ResolutionFailure { Retry, Deny };
 // Who vouches for a node's addresses (docs/node-identity.md): its own Node status checked for
@@ -66,8 +69,10 @@ struct KubeletServingConfig {
   int maxAddressesPerNode = 64;
 };
 
+// Off by default: kube-controller-manager's csrapproving approves these CSRs (in External CA mode
+// too), and two approvers for one signer only add a second way in.
 struct KubeletClientConfig {
-  bool enabled = true;
+  bool enabled = false;
 };
 
 // Approves CSRs of a custom signer when the requester is listed; the signer's own SAN and
@@ -81,6 +86,7 @@ struct RequesterRule {
 
 struct ApproverConfig {
   bool enabled = true;
+  ApproverMode mode = ApproverMode::Enforce;
   DenyMode denyMode = DenyMode::Deny;
   // Flood guard (PendingIndex): of one requester's pending CSRs for one signer, only the newest
   // this many are handled; older ones are left alone until newer ones are decided.

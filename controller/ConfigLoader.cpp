@@ -269,6 +269,7 @@ void parseKubeletServing(Section s, KubeletServingConfig& k) {
 
 void parseApprover(Section s, ApproverConfig& a) {
   s.read("enabled", a.enabled);
+  s.readEnum("mode", a.mode, {{"enforce", ApproverMode::Enforce}, {"observe", ApproverMode::Observe}});
   s.readEnum("denyMode", a.denyMode, {{"deny", DenyMode::Deny}, {"skip", DenyMode::Skip}});
   s.read("maxPendingPerRequester", a.maxPendingPerRequester);
   requireRange(s, "maxPendingPerRequester", a.maxPendingPerRequester, 1, 10000);

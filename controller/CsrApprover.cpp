@@ -7,24 +7,21 @@
 
 namespace csrop {
 
-CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode,
-                         EventRecorder& events, Metrics& metrics, std::function<bool()> mayWrite)
-    : client_(client),
-      policies_(std::move(policies)),
-      denyMode_(denyMode),
-      events_(events),
-      metrics_(metrics),
-      mayWrite_(std::move(mayWrite)) {}
+CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, Modes modes, EventRecorder& events,
+                         Metrics& metrics, std::function<bool()> mayWrite)
+    : client_(client), policies_(std::move(policies)), modes_(modes), events_(events), metrics_(metrics), mayWrite_(std::move(mayWrite)) {}
 
-LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict) {
+LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict, ApproverMode mode) {
   // The formatter quotes and escapes what the requester can influence: one decision is one line.
-  return {{"csr", csr.metadata.name},
-          {"signer", csr.spec.signerName},
-          {"requester", csr.spec.username},
-          {"policy", std::string(policy)},
-          {"decision", decisionName(verdict.decision)},
-          {"reason", verdict.reason},
-          {"message", verdict.message}};
+  LogFields fields{{"csr", csr.metadata.name},
+                   {"signer", csr.spec.signerName},
+                   {"requester", csr.spec.username},
+                   {"policy", std::string(policy)},
+                   {"decision", decisionName(verdict.decision)},
+                   {"reason", verdict.reason},
+                   {"message", verdict.message}};
+  if (mode == ApproverMode::Observe) fields.push_back({"mode", "observe"});
+  return fields;
 }
 
 SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved) {
@@ -40,10 +37,10 @@ SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::opt
     return SyncResult::done();
   }
   Verdict verdict = policy->evaluate(csr);
-  if (verdict.decision == Decision::Deny && denyMode_ == DenyMode::Skip)
+  if (verdict.decision == Decision::Deny && modes_.denyMode == DenyMode::Skip)
     verdict = Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
 
-  logEvent(spdlog::level::info, "decision", decisionFields(csr, policy->name(), verdict));
+  logEvent(spdlog::level::info, "decision", decisionFields(csr, policy->name(), verdict, modes_.mode));
   metrics_.inc(metric::kDecisions,
                {{"signer", csr.spec.signerName}, {"decision", decisionName(verdict.decision)}, {"reason", verdict.reason}});
 
@@ -51,7 +48,9 @@ SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::opt
     case Decision::Skip: return SyncResult::done();
     case Decision::Retry: return SyncResult::again(verdict.reason + ": " + verdict.message);
     case Decision::Approve:
-    case Decision::Deny: return write(csr, verdict, approved);
+    case Decision::Deny:
+      if (modes_.mode == ApproverMode::Observe) return SyncResult::done();
+      return write(csr, verdict, approved);
   }
   return SyncResult::done();
 }

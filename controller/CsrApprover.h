@@ -1,5 +1,6 @@
 // Decides pending CSRs with the configured policies and writes Approved or Denied through the
-// /approval subresource, with an Event and one structured log line per decision.
+// /approval subresource, with an Event and one structured log line per decision. In observe mode
+// it logs and counts the same decisions and writes nothing.
 #pragma once
 
 #include "controller/ApprovalPolicy.h"
@@ -19,7 +20,11 @@ namespace csrop {
 
 class CsrApprover {
  public:
-  CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, DenyMode denyMode, EventRecorder& events,
+  struct Modes {
+    ApproverMode mode = ApproverMode::Enforce;
+    DenyMode denyMode = DenyMode::Deny;
+  };
+  CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<ApprovalPolicy>> policies, Modes modes, EventRecorder& events,
               Metrics& metrics, std::function<bool()> mayWrite);
 
   // approved (optional) receives the object the API server returned for an approval, so that
@@ -32,14 +37,15 @@ class CsrApprover {
 
   k8s::KubeClient& client_;
   std::vector<std::unique_ptr<ApprovalPolicy>> policies_;
-  DenyMode denyMode_;
+  Modes modes_;
   EventRecorder& events_;
   Metrics& metrics_;
   std::function<bool()> mayWrite_;
 };
 
 // The fields of the one log line per decision (msg=decision, LogFormat.h): csr, signer, requester,
-// policy, decision, reason, message.
-LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict);
+// policy, decision, reason, message, and mode=observe when the decision is not written.
+LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict,
+                         ApproverMode mode = ApproverMode::Enforce);
 
 }  // namespace csrop

@@ -260,7 +260,9 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   std::unique_ptr<CsrApprover> approver;
   if (config.approver.enabled)
     approver = std::make_unique<CsrApprover>(client, buildPolicies(config, signerSet, nodeView.get(), resolver, reviewer),
-                                             config.approver.denyMode, events, metrics, mayWrite);
+                                             CsrApprover::Modes{config.approver.mode, config.approver.denyMode}, events, metrics, mayWrite);
+  if (approver && config.approver.mode == ApproverMode::Observe)
+    spdlog::warn("approver.mode is observe: CSRs are decided, logged (mode=observe) and counted, never approved, denied or given an Event");
   CsrSigner signer(client, signerSet, events, metrics, mayWrite);
   const auto podCertificates = PodCertificates::create({config, client, signerSet, events, metrics, mayWrite});
   WorkQueue queue;

@@ -20,6 +20,8 @@ TEST_CASE("config: an empty file gives the documented defaults") {
   CHECK(c.leaderElection.renewDeadline == std::chrono::seconds(10));
   CHECK(c.leaderElection.retryPeriod == std::chrono::seconds(2));
   CHECK(c.approver.denyMode == csrop::DenyMode::Deny);
+  CHECK(c.approver.mode == csrop::ApproverMode::Enforce);
+  CHECK_FALSE(c.approver.kubeletClient.enabled);  // kube-controller-manager approves these
   CHECK(c.approver.kubeletServing.checks.ipAddresses);
   CHECK(c.approver.kubeletServing.maxExpirationSeconds == 367LL * 86400);
   CHECK(c.signers.empty());
@@ -33,6 +35,7 @@ workers: 8
 client: {qps: 50, burst: 100}
 leaderElection: {enabled: false, leaseName: x}
 approver:
+  mode: observe
   denyMode: skip
   kubeletServing:
     nonNodeRequester: ignore
@@ -64,6 +67,7 @@ gc: {enabled: true, interval: 10m}
   CHECK(c.qps == 50);
   CHECK_FALSE(c.leaderElection.enabled);
   CHECK(c.approver.denyMode == csrop::DenyMode::Skip);
+  CHECK(c.approver.mode == csrop::ApproverMode::Observe);
   CHECK(c.approver.kubeletServing.nonNodeRequester == csrop::NonNodeRequester::Ignore);
   CHECK(c.approver.kubeletServing.allowedCIDRs.size() == 2);
   CHECK(c.approver.kubeletServing.dnsResolution.timeout == std::chrono::milliseconds(500));
@@ -88,6 +92,7 @@ TEST_CASE("config: mistakes name the file, the line and the fix") {
   CHECK(errorOf("workers: many\n").find("cfg.yaml:1: workers has the wrong type") == 0);
   CHECK(errorOf("workers: 0\n").find("must be between 1 and 64") != std::string::npos);
   CHECK(errorOf("approver: {denyMode: maybe}\n").find("use one of: deny, skip") != std::string::npos);
+  CHECK(errorOf("approver: {mode: dry-run}\n").find("use one of: enforce, observe") != std::string::npos);
   CHECK(errorOf("approver: {kubeletServing: {allowedCIDRs: [10.0.0.0/33]}}\n").find("not a CIDR") != std::string::npos);
   CHECK(errorOf("approver: {kubeletServing: {dnsNamePatterns: ['*.example.com']}}\n").find("without {node}") != std::string::npos);
   CHECK(errorOf("approver: {kubeletServing: {dnsNameRegexes: ['(']}}\n").find("not a valid RE2 regex") != std::string::npos);

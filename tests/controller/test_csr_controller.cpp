@@ -14,6 +14,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -128,7 +129,7 @@ struct Harness {
     policy = p.get();
     std::vector<std::unique_ptr<csrop::ApprovalPolicy>> policies;
     policies.push_back(std::move(p));
-    approver = std::make_unique<csrop::CsrApprover>(*client, std::move(policies), csrop::DenyMode::Deny, events, metrics,
+    approver = std::make_unique<csrop::CsrApprover>(*client, std::move(policies), csrop::CsrApprover::Modes{}, events, metrics,
                                                     [this] { return leader.load(); });
     auto s = std::make_unique<ScriptedSigner>();
     signer = s.get();
@@ -337,12 +338,49 @@ TEST_CASE("controller: leadership lost between the decision and its write: nothi
   flip->leader = &h.leader;
   std::vector<std::unique_ptr<csrop::ApprovalPolicy>> policies;
   policies.push_back(std::move(flip));
-  csrop::CsrApprover approver(*h.client, std::move(policies), csrop::DenyMode::Deny, h.events, h.metrics, [&] { return h.leader.load(); });
+  csrop::CsrApprover approver(*h.client, std::move(policies), csrop::CsrApprover::Modes{}, h.events, h.metrics,
+                              [&] { return h.leader.load(); });
   csrop::CsrController controller({h.lister, *h.client, h.queue, &approver, *h.csrSigner, h.pending, nullptr, [] { return true; }});
   const auto r = controller.syncHandler("g");
   CHECK(r.retry);
   CHECK(r.error.find("not the leader") != std::string::npos);
   CHECK(h.requests().empty());
+}
+
+TEST_CASE("controller: observe mode decides and counts every CSR and writes nothing") {
+  Harness h;
+  auto p = std::make_unique<ScriptedPolicy>();
+  auto* policy = p.get();
+  std::vector<std::unique_ptr<csrop::ApprovalPolicy>> policies;
+  policies.push_back(std::move(p));
+  csrop::CsrApprover approver(*h.client, std::move(policies), {csrop::ApproverMode::Observe, csrop::DenyMode::Deny}, h.events, h.metrics,
+                              [] { return true; });
+  csrop::CsrController controller({h.lister, *h.client, h.queue, &approver, *h.csrSigner, h.pending, nullptr, [] { return true; }});
+  const auto decisions = [&](const char* decision, const char* reason) {
+    return h.metrics.value(csrop::metric::kDecisions, {{"signer", kSigner}, {"decision", decision}, {"reason", reason}});
+  };
+  h.lister.put(cached(csrNamed("honest")));
+  h.lister.put(cached(csrNamed("hostile")));
+  h.lister.put(cached(csrNamed("early")));
+
+  policy->verdict = csrop::Verdict::approve("AutoApproved", "would approve");
+  CHECK_FALSE(controller.syncHandler("honest").retry);
+  policy->verdict = csrop::Verdict::deny("NotOwned", "would deny");
+  CHECK_FALSE(controller.syncHandler("hostile").retry);
+  policy->verdict = csrop::Verdict::retry("NodeNotSynced", "not yet");
+  CHECK(controller.syncHandler("early").retry);  // retried as in enforce mode, to log the decision it comes to
+
+  CHECK(policy->evaluated == 3);
+  CHECK(decisions("approve", "AutoApproved") == 1);
+  CHECK(decisions("deny", "NotOwned") == 1);
+  CHECK(h.requests().empty());  // no approval, no denial, no Event, no signature
+  CHECK(h.signer->issued == 0);
+
+  const auto fields =
+      csrop::decisionFields(csrNamed("honest"), "scripted", csrop::Verdict::approve("AutoApproved", "x"), csrop::ApproverMode::Observe);
+  CHECK(std::any_of(fields.begin(), fields.end(), [](const csrop::LogField& f) { return f.key == "mode" && f.value == "observe"; }));
+  const auto enforced = csrop::decisionFields(csrNamed("honest"), "scripted", csrop::Verdict::approve("AutoApproved", "x"));
+  CHECK(std::none_of(enforced.begin(), enforced.end(), [](const csrop::LogField& f) { return f.key == "mode"; }));
 }
 
 TEST_CASE("controller: the signer marks a refused request Failed, and postpones on a transient error") {

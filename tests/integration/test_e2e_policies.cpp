@@ -38,7 +38,8 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
   Scenario s;
   // Every Node lists its addresses before any CSR: a missing one is denied at once, not after the
   // default addressSettle (test_e2e_node_identity.cpp covers the wait).
-  OperatorProcess op(s.cluster, "op", s.config(false, "approver: {kubeletServing: {addressSettle: 0s}}\n"), s.operatorKubeconfig());
+  OperatorProcess op(s.cluster, "op", s.config(false, "approver: {kubeletClient: {enabled: true}, kubeletServing: {addressSettle: 0s}}\n"),
+                     s.operatorKubeconfig());
   op.start();
   auto& admin = s.cluster.admin();
   REQUIRE(eventually([&] { return httpGet(op.port(), "/readyz").first == 200; }, std::chrono::seconds(10)));
@@ -154,8 +155,11 @@ TEST_CASE("e2e: kubelet serving and client certificates, honest and hostile") {
 
 TEST_CASE("e2e: approve-only mode never writes Denied, and an approver-only install never signs") {
   Scenario s;
-  // "bad" names an IP no Node lists: decided at once, not after the default addressSettle.
-  const std::string config = "leaderElection: {enabled: false}\napprover: {denyMode: skip, kubeletServing: {addressSettle: 0s}}\n";
+  // "bad" names an IP no Node lists: decided at once, not after the default addressSettle. One
+  // worker decides one CSR at a time, so once a CSR created after "bad" is decided, whatever "bad"
+  // led to has been written.
+  const std::string config =
+      "workers: 1\nleaderElection: {enabled: false}\napprover: {denyMode: skip, kubeletServing: {addressSettle: 0s}}\n";
   OperatorProcess op(s.cluster, "approver-only", config, s.operatorKubeconfig());
   op.start();
   auto& admin = s.cluster.admin();
@@ -164,11 +168,57 @@ TEST_CASE("e2e: approve-only mode never writes Denied, and an approver-only inst
   auto good = waitForCsr(admin, "good", [](const auto& c) { return k8s::hasCondition(c, "Approved"); });
   CHECK(k8s::hasCondition(good, "Approved"));
   REQUIRE(op.process().waitForLog("decision csr=bad", std::chrono::seconds(10)));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  s.createServing("after-bad", "worker-2", Scenario::servingRequest("worker-2", {"worker-2"}, {"10.0.0.2"}));
+  CHECK(k8s::hasCondition(waitForCsr(admin, "after-bad", [](const auto& c) { return k8s::hasCondition(c, "Approved"); }), "Approved"));
   auto bad = admin.get<k8s::CertificateSigningRequest>("bad");
   CHECK(bad.status.conditions.empty());
   CHECK_FALSE(isIssued(admin.get<k8s::CertificateSigningRequest>("good")));
   CHECK(op.log().find("approve-only mode, not denying") != std::string::npos);
+  CHECK(op.stop() == 0);
+}
+
+TEST_CASE("e2e: observe mode decides, logs and counts every CSR and writes nothing") {
+  Scenario s;
+  // The default install's shape (an approver, no signer), observing. One worker: once a CSR created
+  // after the others is decided, whatever the others led to has been written.
+  const std::string config =
+      "workers: 1\nleaderElection: {enabled: false}\napprover: {mode: observe, kubeletServing: {addressSettle: 0s}}\n";
+  OperatorProcess op(s.cluster, "observe", config, s.operatorKubeconfig());
+  op.start();
+  auto& admin = s.cluster.admin();
+  s.createServing("good", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+  s.createServing("bad", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.9.9.9"}));
+  REQUIRE(op.process().waitForLog("decision csr=good", std::chrono::seconds(20)));
+  REQUIRE(op.process().waitForLog("decision csr=bad", std::chrono::seconds(20)));
+  s.createServing("last", "worker-2", Scenario::servingRequest("worker-2", {"worker-2"}, {"10.0.0.2"}));
+  REQUIRE(op.process().waitForLog("decision csr=last", std::chrono::seconds(20)));
+
+  const auto decisionLine = [&](const std::string& csr) {
+    const std::string log = op.log();
+    const auto at = log.find("decision csr=" + csr + " ");
+    return at == std::string::npos ? std::string() : log.substr(at, log.find('\n', at) - at);
+  };
+  CHECK(decisionLine("good").find("decision=approve") != std::string::npos);
+  CHECK(decisionLine("good").find("mode=observe") != std::string::npos);
+  CHECK(decisionLine("bad").find("decision=deny") != std::string::npos);
+  CHECK(decisionLine("bad").find("mode=observe") != std::string::npos);
+  // At least: a CSR left pending may be decided again (each time logged and counted, never written).
+  CHECK(eventually([&] { return op.metric("csr_operator_decisions_total", {"decision=\"approve\""}) >= 2; }, std::chrono::seconds(10)));
+  CHECK(eventually([&] { return op.metric("csr_operator_decisions_total", {"decision=\"deny\""}) >= 1; }, std::chrono::seconds(10)));
+
+  for (const std::string name : {"good", "bad", "last"}) {
+    CAPTURE(name);
+    CHECK(admin.get<k8s::CertificateSigningRequest>(name).status.conditions.empty());
+  }
+  // No approval or denial (PUT /approval is an update of certificatesigningrequests), no Event.
+  for (const auto& r : s.cluster.stats()["requests"]) {
+    const std::string verb = r["verb"], resource = r["resource"];
+    CAPTURE(verb);
+    CAPTURE(resource);
+    CHECK_FALSE((resource == "certificatesigningrequests" && verb != "create" && verb != "get" && verb != "list" && verb != "watch"));
+    CHECK(resource != "events");
+  }
+  CHECK(op.log().find("approver.mode is observe") != std::string::npos);
   CHECK(op.stop() == 0);
 }
 

@@ -362,7 +362,7 @@ std::vector<std::string> livenessViolations(const AuditFold& audit, const std::v
 std::string operatorConfig(const std::string& caCertFile, const std::string& caKeyFile, const std::string& signerOptions) {
   return "workers: 2\n"
          "leaderElection: {enabled: true, namespace: kube-system, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms}\n"
-         "approver: {kubeletServing: {addressSettle: 0s}}\n"
+         "approver: {kubeletClient: {enabled: true}, kubeletServing: {addressSettle: 0s}}\n"
          "signers:\n"
          "  defaults: {caCertFile: " +
          caCertFile + ", caKeyFile: " + caKeyFile +
