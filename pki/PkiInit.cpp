@@ -120,16 +120,14 @@ bool initTokenCa(const PkiTree& tree, const CaProfile& ca, const Issuer& issuer,
     return true;
   }
   if (!ensureDirectory(certPath.parent_path(), err)) return false;
-  auto publicKey = signers::generateTokenKeyPair({uri.value(), module, *pin.value(), options.tokenKeyType});
-  if (!publicKey) return fail(publicKey.error());
+  auto generated = signers::generateTokenKeyPair({uri.value(), module, *pin.value(), options.tokenKeyType});
+  if (!generated) return fail(generated.error());
+  EVP_PKEY* publicKey = generated.value().publicKey.get();
   // From here on the token holds a key pair no certificate uses yet: say so if the rest fails.
   const std::string orphan = "; the key pair just created on the token (object=" + *uri.value().object +
                              ") is used by no certificate: delete it with the token's tool, or run again with another object=";
-  // Opened even when a root signs: its test signature proves the public key read back is the token key's.
-  auto tokenKey = signers::openTokenSigningKey(uri.value(), module, pin.value(), publicKey.value().get());
-  if (!tokenKey) return fail(tokenKey.error() + orphan);
-  auto cert = buildCaCertificate(ca.defaultCommonName, publicKey.value().get(), issuer.cert, issuer.key ? *issuer.key : *tokenKey.value(),
-                                 lifetime);
+  auto cert =
+      buildCaCertificate(ca.defaultCommonName, publicKey, issuer.cert, issuer.key ? *issuer.key : *generated.value().signingKey, lifetime);
   if (!cert) return fail(cert.error() + orphan);
   auto wrote = signers::writeFileAtomically(certPath.string(), signers::certificatePem(cert.value().get()), kCertMode);
   if (!wrote) return fail(wrote.error() + orphan);

@@ -125,45 +125,27 @@ Result<EvpPkeyPtr> ecPublicKey(const Pkcs11Module::Use& f, CK_SESSION_HANDLE ses
   return fromParams("EC", bld.get());
 }
 
-// The session is closed on every path out, so a failed run leaves no session (and no login) behind.
-struct SessionGuard {
-  const Pkcs11Module::Use& f;
-  CK_SESSION_HANDLE session;
-  ~SessionGuard() { f->C_CloseSession(session); }
+struct CreatedPair {
+  EvpPkeyPtr publicKey;
+  CK_OBJECT_HANDLE publicHandle = CK_INVALID_HANDLE;
+  CK_OBJECT_HANDLE privateHandle = CK_INVALID_HANDLE;
 };
 
-}  // namespace
+void destroy(const Pkcs11Module::Use& f, CK_SESSION_HANDLE session, const CreatedPair& pair) {
+  f->C_DestroyObject(session, pair.privateHandle);
+  f->C_DestroyObject(session, pair.publicHandle);
+}
 
-const char* tokenKeyTypeName(TokenKeyType type) { return isRsa(type) ? "RSA 2048" : "ECDSA P-256"; }
-
-Result<EvpPkeyPtr> generateTokenKeyPair(const TokenKeyPairRequest& request) {
-  using R = Result<EvpPkeyPtr>;
+// Checks that nothing on the token carries the label (or id), generates the pair, reads the public
+// key back. Creates nothing when it fails.
+Result<CreatedPair> createPair(const Pkcs11Module::Use& f, CK_SESSION_HANDLE session, const TokenKeyPairRequest& request) {
+  using R = Result<CreatedPair>;
   const auto& uri = request.uri;
-  const std::string who = "key " + uri.display() + " (module " + request.modulePath + "): ";
-  if (!uri.object) return R::fail(who + "the URI needs object=, the label the new key pair gets on the token");
-  if (uri.modulePath && *uri.modulePath != request.modulePath)
-    return R::fail(who + "the URI's module-path " + *uri.modulePath + " is not the module " + request.modulePath +
-                   "; set one of them, or the same path in both");
-  auto module = Pkcs11Module::load(request.modulePath);
-  if (!module) return R::fail(who + module.error());
-  Pkcs11Module::Use f(*module.value());
-
-  auto token = findToken(f, uri);
-  if (!token.error.empty()) return R::fail(who + token.error);
-  if (auto missing = mechanismsMissing(f, token.slot, request.type)) return R::fail(who + *missing);
-  auto opened = openTokenSession(f, token.slot, request.pin, true);
-  if (!opened) {
-    const bool pinRefused = opened.error().find("CKR_PIN_") != std::string::npos;
-    return R::fail(who + opened.error() + (pinRefused ? "; check the user PIN in the PIN file" : ""));
-  }
-  const SessionGuard guard{f, opened.value()};
-  const CK_SESSION_HANDLE session = opened.value();
-
   const Bytes label(uri.object->begin(), uri.object->end());
   auto sameLabel = countObjects(f, session, CKA_LABEL, label);
-  if (!sameLabel) return R::fail(who + sameLabel.error());
+  if (!sameLabel) return R::fail(sameLabel.error());
   if (sameLabel.value() > 0)
-    return R::fail(who + "the token already holds an object labelled \"" + *uri.object +
+    return R::fail("the token already holds an object labelled \"" + *uri.object +
                    "\"; an existing key is never replaced: choose another object= for the new CA key (or, when that key is "
                    "no longer needed, delete it with the token's own tool first)");
   Bytes id;
@@ -171,11 +153,11 @@ Result<EvpPkeyPtr> generateTokenKeyPair(const TokenKeyPairRequest& request) {
     id.assign(uri.id->begin(), uri.id->end());
   } else {
     id.resize(16);
-    if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) return R::fail(withOpenSslErrors(who + "cannot draw a CKA_ID"));
+    if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) return R::fail(withOpenSslErrors("cannot draw a CKA_ID"));
   }
   auto sameId = countObjects(f, session, CKA_ID, id);
-  if (!sameId) return R::fail(who + sameId.error());
-  if (sameId.value() > 0) return R::fail(who + "the token already holds an object with this id=; choose another id= or leave it out");
+  if (!sameId) return R::fail(sameId.error());
+  if (sameId.value() > 0) return R::fail("the token already holds an object with this id=; choose another id= or leave it out");
 
   CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
   CK_ULONG bits = kRsaBits;
@@ -197,17 +179,64 @@ Result<EvpPkeyPtr> generateTokenKeyPair(const TokenKeyPairRequest& request) {
   CK_OBJECT_HANDLE pubKey = CK_INVALID_HANDLE, privKey = CK_INVALID_HANDLE;
   const CK_RV rv = f->C_GenerateKeyPair(session, &mechanism, pub.data(), pub.size(), priv.data(), priv.size(), &pubKey, &privKey);
   if (rv != CKR_OK)
-    return R::fail(who + "C_GenerateKeyPair failed with " + pkcs11ErrorName(rv) + "; the token may not accept an " +
+    return R::fail("C_GenerateKeyPair failed with " + pkcs11ErrorName(rv) + "; the token may not accept an " +
                    tokenKeyTypeName(request.type) + " key with these attributes (sensitive, not extractable, sign only)");
 
+  CreatedPair pair{nullptr, pubKey, privKey};
   auto key = isRsa(request.type) ? rsaPublicKey(f, session, pubKey) : ecPublicKey(f, session, pubKey);
   if (!key) {
     // The pair is ours and unusable without its public half: leave no orphan under the label.
-    f->C_DestroyObject(session, privKey);
-    f->C_DestroyObject(session, pubKey);
-    return R::fail(who + key.error() + "; the new key pair was removed from the token again");
+    destroy(f, session, pair);
+    return R::fail(key.error() + "; the new key pair was removed from the token again");
   }
-  return key;
+  pair.publicKey = std::move(key.value());
+  return R::ok(std::move(pair));
+}
+
+}  // namespace
+
+const char* tokenKeyTypeName(TokenKeyType type) { return isRsa(type) ? "RSA 2048" : "ECDSA P-256"; }
+
+Result<GeneratedTokenKey> generateTokenKeyPair(const TokenKeyPairRequest& request) {
+  using R = Result<GeneratedTokenKey>;
+  const auto& uri = request.uri;
+  const std::string who = "key " + uri.display() + " (module " + request.modulePath + "): ";
+  if (!uri.object) return R::fail(who + "the URI needs object=, the label the new key pair gets on the token");
+  if (uri.modulePath && *uri.modulePath != request.modulePath)
+    return R::fail(who + "the URI's module-path " + *uri.modulePath + " is not the module " + request.modulePath +
+                   "; set one of them, or the same path in both");
+  auto module = Pkcs11Module::load(request.modulePath);
+  if (!module) return R::fail(who + module.error());
+  CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
+  CreatedPair pair;
+  {
+    Pkcs11Module::Use f(*module.value());
+    auto token = findToken(f, uri);
+    if (!token.error.empty()) return R::fail(who + token.error);
+    if (auto missing = mechanismsMissing(f, token.slot, request.type)) return R::fail(who + *missing);
+    auto opened = openTokenSession(f, token.slot, request.pin, true);
+    if (!opened) {
+      const bool pinRefused = opened.error().find("CKR_PIN_") != std::string::npos;
+      return R::fail(who + opened.error() + (pinRefused ? "; check the user PIN in the PIN file" : ""));
+    }
+    session = opened.value();
+    auto created = createPair(f, session, request);
+    if (!created) {
+      f->C_CloseSession(session);
+      return R::fail(who + created.error());
+    }
+    pair = std::move(created.value());
+  }
+  // Outside the Use above: Pkcs11Key takes the module's lock itself. Its test signature is what
+  // shows the token can sign with the new key (a token may list a mechanism it then refuses).
+  auto signingKey = openTokenSigningKey(uri, request.modulePath, request.pin, pair.publicKey.get());
+  Pkcs11Module::Use f(*module.value());
+  if (!signingKey) destroy(f, session, pair);
+  f->C_CloseSession(session);
+  if (!signingKey)
+    return R::fail(signingKey.error() + "; the new key pair was removed from the token again (a token that refuses the signing " +
+                   "mechanism cannot hold an " + tokenKeyTypeName(request.type) + " CA key: choose the other key type)");
+  return R::ok(GeneratedTokenKey{std::move(pair.publicKey), std::move(signingKey.value())});
 }
 
 }  // namespace signers

@@ -3,9 +3,12 @@
 // anywhere else: the token generates it (C_GenerateKeyPair) as a token object that is private,
 // sensitive, not extractable and good for signing only; the public key is kept on the token beside
 // it, both labelled with the URI's object= and sharing a fresh CKA_ID. The public key is read back
-// for the CA certificate. No PKCS#11 types here: pki/ includes it.
+// for the CA certificate, and the new key signs it. No PKCS#11 types here: pki/ includes it.
 #include <string>
 
+#include <memory>
+
+#include "signers/CertificateSigningKey.h"
 #include "signers/OpenSslPtr.h"
 #include "signers/Pkcs11Uri.h"
 #include "signers/Result.h"
@@ -21,11 +24,16 @@ struct TokenKeyPairRequest {
   TokenKeyType type = TokenKeyType::Rsa2048;
 };
 
+struct GeneratedTokenKey {
+  EvpPkeyPtr publicKey;                               // read back from the token
+  std::unique_ptr<CertificateSigningKey> signingKey;  // the new private key, checked by a test signature
+};
+
 // Creates nothing and says why when: the module or token is not found, the PIN is refused, the token
 // cannot generate or sign with this key type, or an object with the URI's label (or its id=) is on
-// the token already: an existing key is never replaced or shadowed. When reading the public key back
-// fails, the new pair is destroyed again.
-Result<EvpPkeyPtr> generateTokenKeyPair(const TokenKeyPairRequest& request);
+// the token already: an existing key is never replaced or shadowed. When the public key cannot be
+// read back or the new key fails its test signature, the new pair is destroyed again.
+Result<GeneratedTokenKey> generateTokenKeyPair(const TokenKeyPairRequest& request);
 
 // "RSA 2048" / "ECDSA P-256", for messages.
 const char* tokenKeyTypeName(TokenKeyType type);

@@ -16,10 +16,12 @@ void run(const std::string& command) {
 
 }  // namespace
 
-SoftHsm::SoftHsm() : conf_(dir_.path() / "softhsm2.conf"), tokens_(dir_.path() / "tokens"), away_(dir_.path() / "unplugged") {
+SoftHsm::SoftHsm(const std::string& extraConf)
+    : conf_(dir_.path() / "softhsm2.conf"), tokens_(dir_.path() / "tokens"), away_(dir_.path() / "unplugged") {
   std::filesystem::create_directories(tokens_);
   std::filesystem::create_directories(away_);
-  dir_.write("softhsm2.conf", "directories.tokendir = " + tokens_.string() + "\nobjectstore.backend = file\nlog.level = ERROR\n");
+  dir_.write("softhsm2.conf",
+             "directories.tokendir = " + tokens_.string() + "\nobjectstore.backend = file\nlog.level = ERROR\n" + extraConf + "\n");
   setenv("SOFTHSM2_CONF", conf_.c_str(), 1);
 }
 

@@ -16,7 +16,8 @@ class SoftHsm {
   static constexpr const char* kModule = "/usr/lib/softhsm/libsofthsm2.so";
   static constexpr const char* kPin = "4711-test-pin";
 
-  SoftHsm();
+  // extraConf: more softhsm2.conf lines, e.g. "slots.mechanisms = -CKM_ECDSA_SHA1,CKM_ECDSA" for a token that lacks one.
+  explicit SoftHsm(const std::string& extraConf = "");
   ~SoftHsm();  // unsets SOFTHSM2_CONF
   SoftHsm(const SoftHsm&) = delete;
   SoftHsm& operator=(const SoftHsm&) = delete;
