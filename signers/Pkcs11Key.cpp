@@ -81,10 +81,6 @@ Result<std::shared_ptr<Pkcs11Key>> Pkcs11Key::open(Pkcs11KeyOptions options, EVP
   return R::ok(std::move(key));
 }
 
-Result<CK_SESSION_HANDLE> Pkcs11Key::openSession(const Pkcs11Module::Use& f, CK_SLOT_ID slot) const {
-  return openTokenSession(f, slot, options_.pin, false);
-}
-
 Pkcs11Key::Located Pkcs11Key::locate() const {
   Located out;
   Pkcs11Module::Use f(*module_);
@@ -100,7 +96,7 @@ Pkcs11Key::Located Pkcs11Key::locate() const {
   }
   out.slot = token.slot;
 
-  auto session = openSession(f, out.slot);
+  auto session = openTokenSession(f, out.slot, options_.pin, false);
   if (!session) {
     out.error = who + session.error();
     out.pinRefused = session.error().find("CKR_PIN_") != std::string::npos;
@@ -236,7 +232,7 @@ Result<Pkcs11Key::Lease> Pkcs11Key::acquire() const {
       Result<CK_SESSION_HANDLE> session = Result<CK_SESSION_HANDLE>::fail("");
       {
         Pkcs11Module::Use f(*module_);
-        session = openSession(f, slot);
+        session = openTokenSession(f, slot, options_.pin, false);
       }
       if (session) return R::ok(Lease{session.value(), key, epoch});
       lock.lock();
