@@ -18,8 +18,8 @@ signers::Result<signers::EvpPkeyPtr> generateRsaKey(int bits) {
   return R::ok(std::move(key));
 }
 
-signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonName, EVP_PKEY* key, const CaIssuer& issuer,
-                                                     std::chrono::hours lifetime) {
+signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonName, EVP_PKEY* publicKey, X509* issuerCert,
+                                                     const signers::CertificateSigningKey& signer, std::chrono::hours lifetime) {
   using R = signers::Result<signers::X509Ptr>;
   signers::X509Ptr cert(X509_new());
   if (!cert || X509_set_version(cert.get(), 2) != 1) return R::fail(withOpenSslErrors("cannot create a certificate"));
@@ -39,14 +39,14 @@ signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonNa
     return R::fail(withOpenSslErrors("cannot build the subject"));
   }
   X509_set_subject_name(cert.get(), name.get());
-  X509_set_issuer_name(cert.get(), issuer.cert != nullptr ? X509_get_subject_name(issuer.cert) : name.get());
+  X509_set_issuer_name(cert.get(), issuerCert != nullptr ? X509_get_subject_name(issuerCert) : name.get());
 
   // Backdated like signers/ leaves, so a slightly slow clock elsewhere still accepts the CA.
   std::time_t now = std::time(nullptr);
   std::time_t notBefore = now - 5 * 60;
   std::time_t notAfter = now + static_cast<std::time_t>(std::chrono::seconds(lifetime).count());
-  if (issuer.cert != nullptr) {
-    auto issuerEnd = signers::asn1TimeToTimePoint(X509_get0_notAfter(issuer.cert));
+  if (issuerCert != nullptr) {
+    auto issuerEnd = signers::asn1TimeToTimePoint(X509_get0_notAfter(issuerCert));
     if (issuerEnd && std::chrono::system_clock::to_time_t(*issuerEnd) < notAfter) {
       notAfter = std::chrono::system_clock::to_time_t(*issuerEnd);
     }
@@ -55,24 +55,23 @@ signers::Result<signers::X509Ptr> buildCaCertificate(const std::string& commonNa
       X509_time_adj_ex(X509_getm_notAfter(cert.get()), 0, 0, &notAfter) == nullptr) {
     return R::fail(withOpenSslErrors("cannot set the validity"));
   }
-  if (X509_set_pubkey(cert.get(), key) != 1) return R::fail(withOpenSslErrors("cannot set the public key"));
+  if (X509_set_pubkey(cert.get(), publicKey) != 1) return R::fail(withOpenSslErrors("cannot set the public key"));
 
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer.cert != nullptr ? issuer.cert : cert.get(), cert.get(), nullptr, nullptr, 0);
+  X509V3_set_ctx(&ctx, issuerCert != nullptr ? issuerCert : cert.get(), cert.get(), nullptr, nullptr, 0);
   auto add = [&](int nid, const char* value) {
     signers::X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
     return ext && X509_add_ext(cert.get(), ext.get(), -1) == 1;
   };
-  bool ok = add(NID_basic_constraints, issuer.cert != nullptr ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE") &&
+  bool ok = add(NID_basic_constraints, issuerCert != nullptr ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE") &&
             add(NID_key_usage, "critical,digitalSignature,keyEncipherment,keyCertSign") && add(NID_subject_key_identifier, "hash");
-  if (ok && issuer.cert != nullptr) ok = add(NID_authority_key_identifier, "keyid:always");
+  if (ok && issuerCert != nullptr) ok = add(NID_authority_key_identifier, "keyid:always");
   if (!ok) return R::fail(withOpenSslErrors("cannot add CA extensions"));
 
-  EVP_PKEY* signingKey = issuer.key != nullptr ? issuer.key : key;
-  const EVP_MD* md = EVP_PKEY_get_base_id(signingKey) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
-  if (X509_sign(cert.get(), signingKey, md) <= 0) return R::fail(withOpenSslErrors("cannot sign the CA certificate"));
-  return R::ok(std::move(cert));
+  auto signed_ = signer.sign(std::move(cert));
+  if (!signed_) return R::fail("cannot sign the CA certificate: " + signed_.error());
+  return signed_;
 }
 
 }  // namespace csrop::pki

@@ -1,6 +1,7 @@
 // Where the kubernetes CA's key is when it is not <ca-dir>/ca.key: another file, or a key on a
 // PKCS#11 token (`--ca-key pkcs11:token=...;object=...`) with its PIN file and module. Shared by
-// `pki sign`, `pki renew` and `pki kubeconfig user`, which all sign through signers::FileCaSigner.
+// `pki sign`, `pki renew` and `pki kubeconfig user`, which all sign through signers::FileCaSigner,
+// and `pki init --key-uri`, which creates the key on the token.
 #pragma once
 
 #include <string>

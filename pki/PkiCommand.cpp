@@ -29,9 +29,16 @@ struct Spec {
 
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> all = {
-      {"init", {"dir", "root-ca", "root-key", "days"}, {}, R"(init --dir DIR [--root-ca CERT --root-key KEY] [--days N]
+      {"init",
+       {"dir", "root-ca", "root-key", "days", "key-uri", "key-type", "ca-key-pin-file", "pkcs11-module"},
+       {},
+       R"(init --dir DIR [--root-ca CERT --root-key KEY] [--days N]
+        [--key-uri pkcs11:token=T;object=O --ca-key-pin-file F [--key-type rsa|ecdsa] [--pkcs11-module PATH]]
       Create kubernetes-ca, etcd-ca and kubernetes-front-proxy-ca (self-signed, or intermediates of the
       given root) and the service-account key pair sa.key/sa.pub under DIR/pki. Existing pairs are kept.
+      With --key-uri the kubernetes CA's key pair is generated on the PKCS#11 token (never extractable;
+      RSA 2048 by default, or ECDSA P-256) and only ca.crt is written, no ca.key; an object already
+      labelled O on the token is never replaced. etcd-ca, front-proxy-ca and sa.key stay files.
 )"},
       {"sign",
        {"dir", "ca-dir", "days", "ca-key", "ca-key-pin-file", "pkcs11-module"},
@@ -148,6 +155,16 @@ int dispatch(const Spec& spec, const std::vector<std::string>& rest, std::ostrea
     o.rootKeyFile = a.value("root-key").value_or("");
     if (o.rootCertFile.empty() != o.rootKeyFile.empty()) throw PkiUsageError("--root-ca and --root-key go together");
     if (auto d = a.value("days")) o.days = parsePositiveInt("days", *d);
+    o.tokenKey = {a.value("key-uri").value_or(""), a.value("ca-key-pin-file").value_or(""), a.value("pkcs11-module").value_or("")};
+    const auto keyType = a.value("key-type");
+    if (o.tokenKey.key.empty() && (keyType || !o.tokenKey.pinFile.empty() || !o.tokenKey.pkcs11Module.empty()))
+      throw PkiUsageError(
+          "--key-type, --ca-key-pin-file and --pkcs11-module are for a CA key created on a token: give --key-uri pkcs11:...");
+    if (!o.tokenKey.key.empty() && !signers::isPkcs11Uri(o.tokenKey.key))
+      throw PkiUsageError("--key-uri takes a PKCS#11 URI (pkcs11:token=...;object=...); without it the CA keys are files");
+    if (keyType && *keyType != "rsa" && *keyType != "ecdsa")
+      throw PkiUsageError("--key-type must be rsa or ecdsa, got \"" + *keyType + "\"");
+    if (keyType == "ecdsa") o.tokenKeyType = signers::TokenKeyType::EcdsaP256;
     return runPkiInit(o, out, err);
   }
   if (command == "sign") {

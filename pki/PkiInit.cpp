@@ -7,8 +7,11 @@
 #include "pki/PemFiles.h"
 #include "pki/PkiTree.h"
 #include "signers/CertificateAuthority.h"
+#include "signers/CertificateSigningKey.h"
 #include "signers/FileUtil.h"
 #include "signers/OpenSslPem.h"
+#include "signers/Pkcs11Pin.h"
+#include "signers/Pkcs11Uri.h"
 
 namespace csrop::pki {
 
@@ -19,6 +22,12 @@ namespace {
 constexpr mode_t kKeyMode = 0600;
 constexpr mode_t kCertMode = 0644;
 
+// Who signs the new CAs: a root (--root-ca/--root-key), or nobody (each CA signs itself).
+struct Issuer {
+  X509* cert = nullptr;
+  std::unique_ptr<signers::CertificateSigningKey> key;
+};
+
 bool ensureDirectory(const fs::path& dir, std::ostream& err) {
   // 0700 like kubeadm's certificate directories: the tree holds private keys.
   auto made = signers::createDirectories(dir.string(), 0700);
@@ -27,7 +36,7 @@ bool ensureDirectory(const fs::path& dir, std::ostream& err) {
 }
 
 // Creates one CA pair unless one is there already. Returns false on error.
-bool initCa(const PkiTree& tree, const CaProfile& ca, const CaIssuer& issuer, std::chrono::hours lifetime, std::ostream& out,
+bool initCa(const PkiTree& tree, const CaProfile& ca, const Issuer& issuer, std::chrono::hours lifetime, std::ostream& out,
             std::ostream& err) {
   fs::path certPath = tree.pkiDir / ca.certPath;
   fs::path keyPath = tree.pkiDir / ca.keyPath;
@@ -56,7 +65,8 @@ bool initCa(const PkiTree& tree, const CaProfile& ca, const CaIssuer& issuer, st
     err << "error: " << ca.name << ": " << key.error() << "\n";
     return false;
   }
-  auto cert = buildCaCertificate(ca.defaultCommonName, key.value().get(), issuer, lifetime);
+  const auto ownKey = signers::inMemorySigningKey(key.value().get());
+  auto cert = buildCaCertificate(ca.defaultCommonName, key.value().get(), issuer.cert, issuer.key ? *issuer.key : *ownKey, lifetime);
   if (!cert) {
     err << "error: " << ca.name << ": " << cert.error() << "\n";
     return false;
@@ -71,6 +81,59 @@ bool initCa(const PkiTree& tree, const CaProfile& ca, const CaIssuer& issuer, st
   }
   out << "created " << ca.name << " (CN=" << ca.defaultCommonName << (issuer.cert ? ", intermediate" : ", self-signed") << ") "
       << tree.display(certPath) << ", " << tree.display(keyPath) << "\n";
+  return true;
+}
+
+// The CA whose key pair the token generates; only its certificate is written. An existing
+// certificate is kept when the token key matches it; an existing key file or token object is never
+// replaced.
+bool initTokenCa(const PkiTree& tree, const CaProfile& ca, const Issuer& issuer, std::chrono::hours lifetime, const InitOptions& options,
+                 std::ostream& out, std::ostream& err) {
+  const CaKeySource& token = options.tokenKey;
+  fs::path certPath = tree.pkiDir / ca.certPath;
+  fs::path keyPath = tree.pkiDir / ca.keyPath;
+  const std::string module = token.pkcs11Module.empty() ? signers::kDefaultPkcs11Module : token.pkcs11Module;
+  auto fail = [&](const std::string& why) {
+    err << "error: " << ca.name << ": " << why << "\n";
+    return false;
+  };
+  if (fs::exists(keyPath))
+    return fail(tree.display(keyPath) +
+                " exists, and --key-uri would give this CA a new key on the token; drop --key-uri to keep the key " + "file, or move " +
+                tree.display(keyPath) + " and " + tree.display(certPath) + " away to start the CA over on the token");
+  auto uri = signers::parsePkcs11Uri(token.key);
+  if (!uri) return fail("--key-uri " + token.key.substr(0, 128) + ": " + uri.error());
+  if (!uri.value().object) return fail("--key-uri " + uri.value().display() + " needs object=, the label of the new key on the token");
+  auto pin = signers::readPkcs11Pin(token.pinFile, "", uri.value().display());
+  if (!pin) return fail(pin.error());
+  if (!pin.value()) return fail("--key-uri needs --ca-key-pin-file: the token's user PIN, to create a private key on it");
+
+  if (fs::exists(certPath)) {
+    signers::CaFiles files;
+    files.certFile = certPath.string();
+    files.keyFile = token.key;
+    files.pinFile = token.pinFile;
+    files.pkcs11Module = module;
+    auto loaded = signers::CertificateAuthority::load(files);
+    if (!loaded) return fail(tree.display(certPath) + " exists but does not work with the token key: " + loaded.error());
+    out << "kept existing " << ca.name << " (" << tree.display(certPath) << ", its key on the token " << uri.value().display() << ")\n";
+    return true;
+  }
+  if (!ensureDirectory(certPath.parent_path(), err)) return false;
+  auto generated = signers::generateTokenKeyPair({uri.value(), module, *pin.value(), options.tokenKeyType});
+  if (!generated) return fail(generated.error());
+  EVP_PKEY* publicKey = generated.value().publicKey.get();
+  // From here on the token holds a key pair no certificate uses yet: say so if the rest fails.
+  const std::string orphan = "; the key pair just created on the token (object=" + *uri.value().object +
+                             ") is used by no certificate: delete it with the token's tool, or run again with another object=";
+  auto cert =
+      buildCaCertificate(ca.defaultCommonName, publicKey, issuer.cert, issuer.key ? *issuer.key : *generated.value().signingKey, lifetime);
+  if (!cert) return fail(cert.error() + orphan);
+  auto wrote = signers::writeFileAtomically(certPath.string(), signers::certificatePem(cert.value().get()), kCertMode);
+  if (!wrote) return fail(wrote.error() + orphan);
+  out << "created " << ca.name << " (CN=" << ca.defaultCommonName << (issuer.cert ? ", intermediate" : ", self-signed") << ", "
+      << signers::tokenKeyTypeName(options.tokenKeyType) << ") " << tree.display(certPath) << ", its key on the token "
+      << uri.value().display() << " (no " << tree.display(keyPath) << ")\n";
   return true;
 }
 
@@ -122,7 +185,7 @@ int runPkiInit(const InitOptions& options, std::ostream& out, std::ostream& err)
   if (!ensureDirectory(tree.pkiDir, err)) return 1;
 
   std::shared_ptr<const signers::CertificateAuthority> root;
-  CaIssuer issuer;
+  Issuer issuer;
   if (!options.rootCertFile.empty()) {
     auto loaded = signers::CertificateAuthority::load(options.rootCertFile, options.rootKeyFile);
     if (!loaded) {
@@ -130,11 +193,17 @@ int runPkiInit(const InitOptions& options, std::ostream& out, std::ostream& err)
       return 1;
     }
     root = loaded.value();
-    issuer = CaIssuer{root->certificate(), root->privateKey()};
+    if (root->privateKey() == nullptr) {
+      err << "error: root CA: --root-key must be a key file; a root key on a token is not supported by pki init\n";
+      return 1;
+    }
+    issuer = Issuer{root->certificate(), signers::inMemorySigningKey(root->privateKey())};
   }
   bool ok = true;
+  const auto lifetime = std::chrono::hours(24) * options.days;
   for (const auto& ca : caProfiles()) {
-    ok = initCa(tree, ca, issuer, std::chrono::hours(24) * options.days, out, err) && ok;
+    const bool onToken = ca.id == CaId::Kubernetes && !options.tokenKey.key.empty();
+    ok = (onToken ? initTokenCa(tree, ca, issuer, lifetime, options, out, err) : initCa(tree, ca, issuer, lifetime, out, err)) && ok;
   }
   ok = initServiceAccountKeys(tree, out, err) && ok;
   return ok ? 0 : 1;

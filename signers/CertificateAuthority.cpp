@@ -4,7 +4,6 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <ctime>
@@ -14,6 +13,7 @@
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPem.h"
 #include "signers/Pkcs11Key.h"
+#include "signers/Pkcs11Pin.h"
 #include "signers/Pkcs11Uri.h"
 
 namespace signers {
@@ -137,30 +137,6 @@ struct CaLoader {
     return std::nullopt;
   }
 
-  // The PIN for a token key: from the file or the environment variable, never from the URI.
-  static Result<std::optional<std::string>> readPin(const CaFiles& files) {
-    using RP = Result<std::optional<std::string>>;
-    if (!files.pinFile.empty() && !files.pinEnv.empty())
-      return RP::fail("both caKeyPinFile and caKeyPinEnv are set for " + files.keyFile + "; keep one");
-    if (!files.pinFile.empty()) {
-      auto pin = readSmallFile(files.pinFile, 4096);
-      if (!pin)
-        return RP::fail("cannot read the token PIN file " + files.pinFile + ": " + pin.error() + "; check the path and permissions");
-      std::string value = std::move(pin.value());
-      if (value.ends_with("\n")) value.pop_back();
-      if (value.ends_with("\r")) value.pop_back();
-      if (value.empty()) return RP::fail("the token PIN file " + files.pinFile + " is empty; put the user PIN in it");
-      return RP::ok(std::move(value));
-    }
-    if (!files.pinEnv.empty()) {
-      const char* value = std::getenv(files.pinEnv.c_str());
-      if (value == nullptr || *value == '\0')
-        return RP::fail("the environment variable " + files.pinEnv + " (caKeyPinEnv) is unset or empty; set it to the token's user PIN");
-      return RP::ok(std::string(value));
-    }
-    return RP::ok(std::nullopt);
-  }
-
   // The AlgorithmIdentifier a file key's signing context reports, built from the certificate's
   // key type and the digest: sha256WithRSAEncryption carries a NULL parameter, ecdsa-with-SHA*
   // none (RFC 4055 section 5, RFC 5758 section 3.2).
@@ -189,7 +165,7 @@ struct CaLoader {
       return "caKeyPassphraseFile is for encrypted key files; a token key " + files.keyFile + " takes caKeyPinFile or caKeyPinEnv";
     auto uri = parsePkcs11Uri(files.keyFile);
     if (!uri) return "CA key " + files.keyFile.substr(0, 128) + ": " + uri.error();
-    auto pin = readPin(files);
+    auto pin = readPkcs11Pin(files.pinFile, files.pinEnv, files.keyFile);
     if (!pin) return pin.error();
     auto key = Pkcs11Key::open({uri.value(), files.pkcs11Module, std::move(pin.value()), files.pkcs11Sessions},
                                X509_get0_pubkey(ca.cert_.get()), ca.digest_.get());

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "signers/OpenSslError.h"
+#include "signers/Pkcs11Token.h"
 
 namespace signers {
 namespace {
@@ -22,16 +23,6 @@ using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpenSslDeleter<&ECDSA_SIG_free>>;
 constexpr std::array<unsigned char, 19> kSha256DigestInfo = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
                                                              0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
 constexpr const char* kTestMessage = "csr-operator: does this token key match the CA certificate?";
-
-std::string trimmedField(const unsigned char* field, std::size_t size) {
-  std::string s(reinterpret_cast<const char*>(field), size);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
-}
-
-bool matches(const std::optional<std::string>& wanted, const unsigned char* field, std::size_t size) {
-  return !wanted || *wanted == trimmedField(field, size);
-}
 
 // The PIN is kept only for C_Login; scrubbed when the key goes.
 void scrub(std::optional<std::string>& pin) {
@@ -90,23 +81,6 @@ Result<std::shared_ptr<Pkcs11Key>> Pkcs11Key::open(Pkcs11KeyOptions options, EVP
   return R::ok(std::move(key));
 }
 
-Result<CK_SESSION_HANDLE> Pkcs11Key::openSession(const Pkcs11Module::Use& f, CK_SLOT_ID slot) const {
-  using R = Result<CK_SESSION_HANDLE>;
-  CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
-  CK_RV rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &session);
-  if (rv != CKR_OK) return R::fail("C_OpenSession failed with " + pkcs11ErrorName(rv));
-  if (options_.pin) {
-    auto* pin = reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(options_.pin->data()));
-    rv = f->C_Login(session, CKU_USER, pin, options_.pin->size());
-    // Login is per application and token: a second session of ours is logged in already.
-    if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
-      f->C_CloseSession(session);
-      return R::fail("C_Login failed with " + pkcs11ErrorName(rv));
-    }
-  }
-  return R::ok(session);
-}
-
 Pkcs11Key::Located Pkcs11Key::locate() const {
   Located out;
   Pkcs11Module::Use f(*module_);
@@ -114,45 +88,15 @@ Pkcs11Key::Located Pkcs11Key::locate() const {
   const auto& uri = options_.uri;
   const std::string who = "CA key " + display_ + " (module " + options_.modulePath + "): ";
 
-  CK_ULONG count = 0;
-  CK_RV rv = f->C_GetSlotList(CK_TRUE, nullptr, &count);
-  std::vector<CK_SLOT_ID> slots(count);
-  if (rv == CKR_OK && count > 0) rv = f->C_GetSlotList(CK_TRUE, slots.data(), &count);
-  if (rv != CKR_OK) {
-    out.error = who + "C_GetSlotList failed with " + pkcs11ErrorName(rv);
-    out.tokenMissing = true;
+  auto token = findToken(f, options_.uri);
+  if (!token.error.empty()) {
+    out.error = who + token.error;
+    out.tokenMissing = token.missing;
     return out;
   }
-  slots.resize(count);
-  std::vector<CK_SLOT_ID> found;
-  for (const auto slot : slots) {
-    if (uri.slotId && *uri.slotId != slot) continue;
-    if (uri.slotDescription || uri.slotManufacturer) {
-      CK_SLOT_INFO si{};
-      if (f->C_GetSlotInfo(slot, &si) != CKR_OK) continue;
-      if (!matches(uri.slotDescription, si.slotDescription, sizeof si.slotDescription) ||
-          !matches(uri.slotManufacturer, si.manufacturerID, sizeof si.manufacturerID))
-        continue;
-    }
-    CK_TOKEN_INFO ti{};
-    if (f->C_GetTokenInfo(slot, &ti) != CKR_OK) continue;
-    if ((ti.flags & CKF_TOKEN_INITIALIZED) == 0) continue;
-    if (matches(uri.token, ti.label, sizeof ti.label) && matches(uri.manufacturer, ti.manufacturerID, sizeof ti.manufacturerID) &&
-        matches(uri.model, ti.model, sizeof ti.model) && matches(uri.serial, ti.serialNumber, sizeof ti.serialNumber))
-      found.push_back(slot);
-  }
-  if (found.empty()) {
-    out.error = who + "no token present matches; check that the token is plugged in / the HSM is reachable, and the URI's token=";
-    out.tokenMissing = true;
-    return out;
-  }
-  if (found.size() > 1) {
-    out.error = who + std::to_string(found.size()) + " tokens match; add serial= (or slot-id=) to the URI to pick one";
-    return out;
-  }
-  out.slot = found.front();
+  out.slot = token.slot;
 
-  auto session = openSession(f, out.slot);
+  auto session = openTokenSession(f, out.slot, options_.pin, false);
   if (!session) {
     out.error = who + session.error();
     out.pinRefused = session.error().find("CKR_PIN_") != std::string::npos;
@@ -173,7 +117,7 @@ Pkcs11Key::Located Pkcs11Key::locate() const {
   std::vector<CK_ATTRIBUTE> query{{CKA_CLASS, &keyClass, sizeof keyClass}};
   if (uri.object) query.push_back({CKA_LABEL, const_cast<char*>(uri.object->data()), uri.object->size()});
   if (uri.id) query.push_back({CKA_ID, const_cast<char*>(uri.id->data()), uri.id->size()});
-  rv = f->C_FindObjectsInit(out.session, query.data(), query.size());
+  CK_RV rv = f->C_FindObjectsInit(out.session, query.data(), query.size());
   CK_OBJECT_HANDLE keys[2];
   CK_ULONG n = 0;
   if (rv == CKR_OK) {
@@ -288,7 +232,7 @@ Result<Pkcs11Key::Lease> Pkcs11Key::acquire() const {
       Result<CK_SESSION_HANDLE> session = Result<CK_SESSION_HANDLE>::fail("");
       {
         Pkcs11Module::Use f(*module_);
-        session = openSession(f, slot);
+        session = openTokenSession(f, slot, options_.pin, false);
       }
       if (session) return R::ok(Lease{session.value(), key, epoch});
       lock.lock();

@@ -70,7 +70,6 @@ class Pkcs11Key {
   void markUnavailable(std::uint64_t epoch, const std::string& why) const;
   Result<bool> reconnect() const;
   Located locate() const;
-  Result<CK_SESSION_HANDLE> openSession(const Pkcs11Module::Use& use, CK_SLOT_ID slot) const;
   Result<std::vector<unsigned char>> signWith(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key, const std::vector<unsigned char>& input,
                                               CK_RV& rv) const;
   Result<std::vector<unsigned char>> mechanismInput(const unsigned char* data, std::size_t length) const;

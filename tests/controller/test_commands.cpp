@@ -161,6 +161,7 @@ TEST_CASE("commands: bash completion offers the commands, each command's flags a
   CHECK(bashCompletes({"check-config", "--max-exp"}) == "--max-expiration-sec ");
   CHECK(bashCompletes({"pki", "ch"}) == "check-expiration ");
   CHECK(bashCompletes({"pki", "renew", "--new"}) == "--new-key ");
+  CHECK(bashCompletes({"pki", "init", "--key-"}) == "--key-type --key-uri ");
   CHECK(bashCompletes({"pki", "kubeconfig", "user", "--allow"}) == "--allow-system-masters ");
   CHECK(bashCompletes({"completion", ""}) == "bash zsh ");
   // A value after a flag is left to bash's file name completion (-o default): nothing offered.
@@ -174,5 +175,7 @@ TEST_CASE("commands: zsh completion has the same words as bash's") {
   CHECK(zsh.out.find("compdef _csr_operator csr-operator") != std::string::npos);
   CHECK(zsh.out.find("      renew) flags_=(--ca-dir --ca-key --ca-key-pin-file --cert-dir --dir --kubeconfig-dir --pkcs11-module "
                      "--validity-period --dry-run --new-key --help) ;;") != std::string::npos);
+  CHECK(zsh.out.find("      init) flags_=(--ca-key-pin-file --days --dir --key-type --key-uri --pkcs11-module --root-ca --root-key "
+                     "--help) ;;") != std::string::npos);
   CHECK(zsh.out.find("      run) flags_=(--config --kubeconfig --context --set --logging-format --log-level") != std::string::npos);
 }

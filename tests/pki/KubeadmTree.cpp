@@ -91,11 +91,11 @@ std::string kubeconfigText(const std::string& user, const std::string& caPem, co
 
 }  // namespace
 
-KubeadmTree::KubeadmTree() {
+KubeadmTree::KubeadmTree(const std::string& initFlags) {
   std::random_device rd;
   root_ = fs::temp_directory_path() / ("pki-test-" + std::to_string(rd()) + std::to_string(rd()));
   fs::create_directories(root_);
-  auto init = pki("init --dir '" + root_.string() + "'");
+  auto init = pki("init --dir '" + root_.string() + "'" + initFlags);
   if (init.exitCode != 0) throw std::runtime_error("pki init failed: " + init.output);
   for (const auto& [base, spec] : pkiRequests()) writePkiRequest(base, spec, base);
   for (const auto& k : kubeconfigRequests()) {

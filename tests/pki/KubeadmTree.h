@@ -49,7 +49,8 @@ Result pkiStdout(const std::string& args);
 
 class KubeadmTree {
  public:
-  KubeadmTree();  // runs `pki init` and writes every CSR
+  // Runs `pki init` (with these extra flags, e.g. --key-uri) and writes every CSR.
+  explicit KubeadmTree(const std::string& initFlags = "");
   ~KubeadmTree();
   KubeadmTree(const KubeadmTree&) = delete;
   KubeadmTree& operator=(const KubeadmTree&) = delete;

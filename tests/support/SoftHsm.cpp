@@ -2,6 +2,9 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <vector>
+
+#include "signers/Pkcs11Module.h"
 
 namespace testpki {
 namespace {
@@ -13,10 +16,12 @@ void run(const std::string& command) {
 
 }  // namespace
 
-SoftHsm::SoftHsm() : conf_(dir_.path() / "softhsm2.conf"), tokens_(dir_.path() / "tokens"), away_(dir_.path() / "unplugged") {
+SoftHsm::SoftHsm(const std::string& extraConf)
+    : conf_(dir_.path() / "softhsm2.conf"), tokens_(dir_.path() / "tokens"), away_(dir_.path() / "unplugged") {
   std::filesystem::create_directories(tokens_);
   std::filesystem::create_directories(away_);
-  dir_.write("softhsm2.conf", "directories.tokendir = " + tokens_.string() + "\nobjectstore.backend = file\nlog.level = ERROR\n");
+  dir_.write("softhsm2.conf",
+             "directories.tokendir = " + tokens_.string() + "\nobjectstore.backend = file\nlog.level = ERROR\n" + extraConf + "\n");
   setenv("SOFTHSM2_CONF", conf_.c_str(), 1);
 }
 
@@ -37,6 +42,57 @@ void SoftHsm::importKeyFile(const std::string& tokenLabel, const std::string& pe
                             const std::string& idHex, const std::string& pin) {
   run(env() + " softhsm2-util --import '" + pemFile + "' --token '" + tokenLabel + "' --label '" + objectLabel + "' --id " + idHex +
       " --pin '" + pin + "'");
+}
+
+SoftHsm::ObjectFacts SoftHsm::objectFacts(const std::string& tokenLabel, const std::string& objectLabel, const std::string& pin) const {
+  auto module = signers::Pkcs11Module::load(kModule);
+  if (!module) throw std::runtime_error(module.error());
+  signers::Pkcs11Module::Use f(*module.value());
+  CK_ULONG count = 16;
+  std::vector<CK_SLOT_ID> slots(count);
+  if (f->C_GetSlotList(CK_TRUE, slots.data(), &count) != CKR_OK) throw std::runtime_error("C_GetSlotList failed");
+  slots.resize(count);
+  for (const auto slot : slots) {
+    CK_TOKEN_INFO info{};
+    if (f->C_GetTokenInfo(slot, &info) != CKR_OK) continue;
+    std::string label(reinterpret_cast<const char*>(info.label), sizeof info.label);
+    label.erase(label.find_last_not_of(' ') + 1);
+    if (label != tokenLabel) continue;
+    CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
+    if (f->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &session) != CKR_OK) throw std::runtime_error("C_OpenSession failed");
+    auto* pinBytes = reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(pin.data()));
+    if (f->C_Login(session, CKU_USER, pinBytes, pin.size()) != CKR_OK) throw std::runtime_error("C_Login failed");
+    CK_ATTRIBUTE query{CKA_LABEL, const_cast<char*>(objectLabel.data()), objectLabel.size()};
+    CK_OBJECT_HANDLE objects[16];
+    CK_ULONG n = 0;
+    f->C_FindObjectsInit(session, &query, 1);
+    f->C_FindObjects(session, objects, 16, &n);
+    f->C_FindObjectsFinal(session);
+    ObjectFacts facts;
+    for (CK_ULONG i = 0; i < n; ++i) {
+      CK_OBJECT_CLASS cls = 0;
+      CK_KEY_TYPE type = 0;
+      CK_BBOOL extractable = CK_TRUE, sensitive = CK_FALSE, neverExtractable = CK_FALSE, alwaysSensitive = CK_FALSE;
+      CK_ATTRIBUTE common[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &type, sizeof type}};
+      f->C_GetAttributeValue(session, objects[i], common, 2);
+      if (cls == CKO_PUBLIC_KEY) ++facts.publicKeys;
+      if (cls != CKO_PRIVATE_KEY) continue;
+      ++facts.privateKeys;
+      CK_ATTRIBUTE protection[] = {{CKA_EXTRACTABLE, &extractable, sizeof extractable},
+                                   {CKA_SENSITIVE, &sensitive, sizeof sensitive},
+                                   {CKA_NEVER_EXTRACTABLE, &neverExtractable, sizeof neverExtractable},
+                                   {CKA_ALWAYS_SENSITIVE, &alwaysSensitive, sizeof alwaysSensitive}};
+      f->C_GetAttributeValue(session, objects[i], protection, 4);
+      facts.extractable = extractable == CK_TRUE;
+      facts.sensitive = sensitive == CK_TRUE;
+      facts.neverExtractable = neverExtractable == CK_TRUE;
+      facts.alwaysSensitive = alwaysSensitive == CK_TRUE;
+      facts.keyType = type;
+    }
+    f->C_CloseSession(session);
+    return facts;
+  }
+  throw std::runtime_error("no token labelled " + tokenLabel);
 }
 
 std::string SoftHsm::pinFile(const std::string& pin) const { return dir_.write("pin", pin + "\n"); }

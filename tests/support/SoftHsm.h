@@ -16,7 +16,8 @@ class SoftHsm {
   static constexpr const char* kModule = "/usr/lib/softhsm/libsofthsm2.so";
   static constexpr const char* kPin = "4711-test-pin";
 
-  SoftHsm();
+  // extraConf: more softhsm2.conf lines, e.g. "slots.mechanisms = -CKM_ECDSA_SHA1,CKM_ECDSA" for a token that lacks one.
+  explicit SoftHsm(const std::string& extraConf = "");
   ~SoftHsm();  // unsets SOFTHSM2_CONF
   SoftHsm(const SoftHsm&) = delete;
   SoftHsm& operator=(const SoftHsm&) = delete;
@@ -29,6 +30,19 @@ class SoftHsm {
   // The same from a PKCS#8 PEM key file (a key `pki init` wrote).
   void importKeyFile(const std::string& tokenLabel, const std::string& pemFile, const std::string& objectLabel,
                      const std::string& idHex = "01", const std::string& pin = kPin);
+  // What the token holds under an object label, read through the PKCS#11 C API while logged in: how
+  // many keys, and the private key's protection (a key generated on the token is always sensitive and
+  // never extractable; an imported one is not).
+  struct ObjectFacts {
+    int privateKeys = 0;
+    int publicKeys = 0;
+    bool extractable = true;  // of the (last) private key
+    bool sensitive = false;
+    bool neverExtractable = false;
+    bool alwaysSensitive = false;
+    unsigned long keyType = ~0ul;  // CKK_RSA 0, CKK_EC 3
+  };
+  ObjectFacts objectFacts(const std::string& tokenLabel, const std::string& objectLabel, const std::string& pin = kPin) const;
   // A file holding the PIN, with a trailing newline as `echo` writes it.
   std::string pinFile(const std::string& pin = kPin) const;
 
