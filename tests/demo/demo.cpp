@@ -186,7 +186,9 @@ int main() {
         "    - signerName: kubernetes.io/kube-apiserver-client-kubelet\n"
         // The demo's Nodes list every address before any CSR is filed; a real cluster waits
         // addressSettle (5m) for addresses that arrive late before it denies.
-        "approver: {kubeletServing: {addressSettle: 0s}}\n"
+        // kube-controller-manager's csrapproving usually approves kubelet client renewals, so
+        // the binary leaves them alone by default; the demo has no controller-manager.
+        "approver: {kubeletClient: {enabled: true}, kubeletServing: {addressSettle: 0s}}\n"
         // Pod certificates from their own CA, for the service account shop/web only, published
         // as a ClusterTrustBundle that pods can mount.
         "podCertificates:\n"
