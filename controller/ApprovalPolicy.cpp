@@ -4,6 +4,7 @@
 #include "signers/Profiles.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace csrop {
 
@@ -30,6 +31,20 @@ const char* decisionName(Decision decision) {
     case Decision::Deny: return "deny";
     case Decision::Skip: return "skip";
     case Decision::Retry: return "retry";
+  }
+  return "unknown";
+}
+
+std::string checkResultName(CheckResult result, Decision decision) {
+  switch (result) {
+    case CheckResult::Passed: return "passed";
+    case CheckResult::Off: return "off";
+    case CheckResult::NotReached: return "not reached";
+    case CheckResult::Decided: {
+      std::string name = decisionName(decision);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      return name;
+    }
   }
   return "unknown";
 }

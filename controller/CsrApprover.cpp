@@ -16,6 +16,18 @@ CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<Ap
       metrics_(metrics),
       mayWrite_(std::move(mayWrite)) {}
 
+ApprovalPolicy* policyFor(const std::vector<std::unique_ptr<ApprovalPolicy>>& policies, const std::string& signerName) {
+  for (const auto& p : policies)
+    if (p->handles(signerName)) return p.get();
+  return nullptr;
+}
+
+Verdict withDenyMode(Verdict verdict, DenyMode mode) {
+  if (verdict.decision == Decision::Deny && mode == DenyMode::Skip)
+    return Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
+  return verdict;
+}
+
 LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict) {
   // The formatter quotes and escapes what the requester can influence: one decision is one line.
   return {{"csr", csr.metadata.name},
@@ -29,19 +41,12 @@ LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_
 
 SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved) {
   if (phaseOf(csr) != CsrPhase::Pending) return SyncResult::done();
-  ApprovalPolicy* policy = nullptr;
-  for (auto& p : policies_)
-    if (p->handles(csr.spec.signerName)) {
-      policy = p.get();
-      break;
-    }
+  ApprovalPolicy* policy = policyFor(policies_, csr.spec.signerName);
   if (!policy) {
     spdlog::debug("no approval policy: csr={} signer={}", csr.metadata.name, csr.spec.signerName);
     return SyncResult::done();
   }
-  Verdict verdict = policy->evaluate(csr);
-  if (verdict.decision == Decision::Deny && denyMode_ == DenyMode::Skip)
-    verdict = Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
+  const Verdict verdict = withDenyMode(policy->evaluate(csr), denyMode_);
 
   logEvent(spdlog::level::info, "decision", decisionFields(csr, policy->name(), verdict));
   metrics_.inc(metric::kDecisions,
