@@ -248,7 +248,7 @@ constexpr CommandInfo kCommands[] = {
      "Takes the same flags as run, so the command line of a deployment can be checked as it is; then loads every CA\n"
      "file as run does. --config-only: the file and flags only (away from the CA mounts, e.g. a rendered chart).\n"},
     {"explain", "explain --config FILE (NAME | --file CSR.yaml [--node NODE.yaml]...) [-o text|json] [flags]",
-     "print every check of the approval policy for one CSR and the verdict run would reach, writing nothing", true,
+     "print every check of one CSR and the verdict run would reach, writing nothing", true,
      "NAME: the CSR is read from the API server (as run reads it: --kubeconfig, KUBECONFIG, in-cluster), and so are\n"
      "the Nodes and the identity sources the configuration names; explain waits for their caches, evaluates once and\n"
      "exits. It writes nothing: no approval, no Event, no lease (the only POST is a SubjectAccessReview, a query).\n"
