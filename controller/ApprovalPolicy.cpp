@@ -1,5 +1,6 @@
 #include "controller/ApprovalPolicy.h"
 
+#include "signers/CertificateRequest.h"
 #include "signers/Signer.h"
 #include "signers/Profiles.h"
 
@@ -10,6 +11,17 @@ namespace csrop {
 
 bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::optional<signers::ParsedRequest> checkRequest(ExplanationBuilder& e, const k8s::CertificateSigningRequest& csr) {
+  std::optional<signers::ParsedRequest> parsed;
+  e.check("request", "spec.request is a certificate request whose signature verifies", [&]() -> std::optional<Verdict> {
+    auto result = signers::parseCertificateRequest(csr.spec.request);
+    if (!result) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + result.error());
+    parsed = std::move(result.value());
+    return std::nullopt;
+  });
+  return parsed;
 }
 
 std::optional<Verdict> signerWouldRefuse(const signers::Signer* signer, const k8s::CertificateSigningRequest& csr,

@@ -6,6 +6,7 @@
 
 #include "controller/Verdict.h"
 #include "k8sclient/Objects.h"
+#include "signers/ParsedRequest.h"
 
 #include <optional>
 #include <string>
@@ -14,7 +15,6 @@
 #include <vector>
 
 namespace signers {
-struct ParsedRequest;
 class Signer;
 }  // namespace signers
 
@@ -89,6 +89,10 @@ class ApprovalPolicy {
 };
 
 bool contains(const std::vector<std::string>& list, std::string_view value);
+
+// The "request" check: spec.request parses as a certificate request whose signature verifies, else
+// deny InvalidRequest. The parsed request; nullopt when this check denied or was not reached.
+std::optional<signers::ParsedRequest> checkRequest(ExplanationBuilder& e, const k8s::CertificateSigningRequest& csr);
 
 // The approver refuses what the signer would mark Failed. signer is this instance's Signer for
 // the CSR's signerName (its own key policy and profile), or nullptr when this instance does not

@@ -31,13 +31,7 @@ k8s::SubjectAccessReview reviewFor(const k8s::CertificateSigningRequest& csr, co
 
 Explanation KubeletClientPolicy::explain(const k8s::CertificateSigningRequest& csr) {
   ExplanationBuilder e(name());
-  std::optional<signers::ParsedRequest> parsed;
-  e.check("request", "spec.request is a certificate request with a valid signature", [&]() -> std::optional<Verdict> {
-    auto result = signers::parseCertificateRequest(csr.spec.request);
-    if (!result) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + result.error());
-    parsed = std::move(result.value());
-    return std::nullopt;
-  });
+  const auto parsed = checkRequest(e, csr);
   e.check("kubeletClientRequest", "subject, SANs and usages are a kubelet client's", [&]() -> std::optional<Verdict> {
     if (auto why = notKubeletClientRequest(*parsed, csr.spec.usages))
       return Verdict::skip("NotKubeletClientRequest", "not a kubelet client request (" + *why + "); left for a human");

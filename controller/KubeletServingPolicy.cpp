@@ -93,13 +93,7 @@ Explanation KubeletServingPolicy::explain(const k8s::CertificateSigningRequest& 
     });
   else
     e.off("nonNodeRequester", "approver.kubeletServing.nonNodeRequester is deny: requesterIsNode denies a requester that is not a node");
-  std::optional<signers::ParsedRequest> parsed;
-  e.check("request", "spec.request is a certificate request with a valid signature", [&]() -> std::optional<Verdict> {
-    auto result = signers::parseCertificateRequest(csr.spec.request);
-    if (!result) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + result.error());
-    parsed = std::move(result.value());
-    return std::nullopt;
-  });
+  const auto parsed = checkRequest(e, csr);
   const ServingPolicyContext policy{config_, resolver_, identity_, signer_};
   std::optional<ServingRequest> request;
   if (parsed) request.emplace(csr, *parsed, nodes_);

@@ -39,13 +39,7 @@ Explanation RequesterRulePolicy::explain(const k8s::CertificateSigningRequest& c
             return Verdict::deny("RequesterNotAllowed", "requester \"" + csr.spec.username + "\" is not allowed by any rule for signer \"" +
                                                             csr.spec.signerName + "\"");
           });
-  std::optional<signers::ParsedRequest> parsed;
-  e.check("request", "spec.request is a certificate request with a valid signature", [&]() -> std::optional<Verdict> {
-    auto result = signers::parseCertificateRequest(csr.spec.request);
-    if (!result) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + result.error());
-    parsed = std::move(result.value());
-    return std::nullopt;
-  });
+  const auto parsed = checkRequest(e, csr);
   const auto signer = signers_.find(csr.spec.signerName);
   if (signer != signers_.end() && signer->second)
     e.check("signerProfile", "the signer's profile would not refuse the request",
