@@ -195,6 +195,35 @@ LogFormat logFormatOf(const std::string& text, const std::string& origin, const 
   throw UsageError(origin + " is '" + text + "'; write text or json", command);
 }
 
+// One of explain's own flags (kExplainFlags); false for any other flag.
+template <class Next>
+bool parseExplainFlag(const std::string& flag, Next&& next, CommandLine::Explain& explain) {
+  if (flag == "--file") {
+    explain.csrFile = next();
+  } else if (flag == "--node") {
+    explain.nodeFiles.push_back(next());
+  } else if (flag == "-o" || flag == "--output") {
+    const std::string format = next();
+    if (format != "text" && format != "json") throw UsageError(flag + " is '" + format + "'; write text or json", "explain");
+    explain.json = format == "json";
+  } else if (flag == "--timeout") {
+    const std::string text = next();
+    const auto timeout = parseDuration(text);
+    if (!timeout || timeout->count() <= 0) throw UsageError("--timeout is '" + text + "'; write a duration such as 30s or 2m", "explain");
+    explain.timeout = *timeout;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void checkExplainArguments(const CommandLine::Explain& explain) {
+  if (explain.csrName.empty() == explain.csrFile.empty())
+    throw UsageError("explain takes a CSR: its NAME in the cluster, or --file CSR.yaml (not both)", "explain");
+  if (!explain.nodeFiles.empty() && explain.csrFile.empty())
+    throw UsageError("--node goes with --file; NAME reads the Nodes from the cluster", "explain");
+}
+
 ConfigOverride parseSet(const std::string& assignment, const std::string& command) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -218,6 +247,20 @@ constexpr CommandInfo kCommands[] = {
     {"check-config", "check-config --config FILE [flags]", "validate a configuration as run reads it, and print the effective one", true,
      "Takes the same flags as run, so the command line of a deployment can be checked as it is; then loads every CA\n"
      "file as run does. --config-only: the file and flags only (away from the CA mounts, e.g. a rendered chart).\n"},
+    {"explain", "explain --config FILE (NAME | --file CSR.yaml [--node NODE.yaml]...) [-o text|json] [flags]",
+     "print every check of one CSR and the verdict run would reach, writing nothing", true,
+     "NAME: the CSR is read from the API server (as run reads it: --kubeconfig, KUBECONFIG, in-cluster), and so are\n"
+     "the Nodes and the identity sources the configuration names; explain waits for their caches, evaluates once and\n"
+     "exits. It writes nothing: no approval, no Event, no lease (the only POST is a SubjectAccessReview, a query).\n"
+     "--file: the CSR from a file as kubectl get csr NAME -o yaml (or -o json) prints it, and the Nodes from --node\n"
+     "files (a Node or a list, as kubectl get nodes -o yaml prints it): nothing else is consulted, the output says what.\n"
+     "The CA files of signers.list are loaded as run loads them: their profiles decide the signerProfile check.\n"
+     "  --file FILE                  the CSR (at most 4 MiB)\n"
+     "  --node FILE                  Nodes for --file (each at most 64 MiB; repeatable)\n"
+     "  -o, --output text|json       one line per check and the verdict (text), or one JSON object\n"
+     "  --timeout DURATION           how long NAME waits for the caches to sync (default 30s)\n"
+     "Exit codes: 0 the verdict is approve, 1 deny, 3 neither (retry, skip, no policy, not pending), 2 a usage\n"
+     "error, 4 explain could not run (configuration, files, API server).\n"},
     {"pki", "pki <command> [flags]", "offline PKI for kubeadm External CA mode (csr-operator pki --help)", false, ""},
     {"completion", "completion bash|zsh", "print a shell completion script", false,
      "bash:  source <(csr-operator completion bash)   (or write it to /etc/bash_completion.d/csr-operator)\n"
@@ -234,6 +277,8 @@ const CommandInfo* commandInfo(const std::string& name) {
 
 // The flags a configuration-reading command takes besides the named ones.
 constexpr const char* kConfigFlags[] = {"--config", "--kubeconfig", "--context", "--set", "--logging-format"};
+// explain's own flags.
+constexpr const char* kExplainFlags[] = {"--file", "--node", "--output", "--timeout"};
 
 std::string padded(std::string text, std::size_t width) {
   if (text.size() < width) text.append(width - text.size(), ' ');
@@ -268,8 +313,9 @@ std::string configFlagsHelp() {
 
 std::vector<std::string> flagsOf(const CommandInfo& c) {
   std::vector<std::string> flags;
+  if (std::string_view(c.name) == "explain") flags.assign(std::begin(kExplainFlags), std::end(kExplainFlags));
   if (c.takesConfig) {
-    flags.assign(std::begin(kConfigFlags), std::end(kConfigFlags));
+    flags.insert(flags.end(), std::begin(kConfigFlags), std::end(kConfigFlags));
     for (const auto& n : kNamedSettings) {
       flags.push_back(n.flag);
       if (n.alias) flags.push_back(n.alias);
@@ -475,6 +521,10 @@ CommandLine parseCommandLine(const std::vector<std::string>& args, const Environ
       sets.push_back(parseSet(next(), cli.command));
     else if (flag == "--config-only" && cli.command == "check-config" && !value)
       cli.configOnly = true;
+    else if (cli.command == "explain" && parseExplainFlag(flag, next, cli.explain))
+      ;
+    else if (cli.command == "explain" && !flag.starts_with("-") && cli.explain.csrName.empty())
+      cli.explain.csrName = args[i];
     else if (flag == "--logging-format") {
       cli.logFormat = logFormatOf(next(), flag, cli.command);
       loggingFormatGiven = true;
@@ -515,6 +565,7 @@ CommandLine parseCommandLine(const std::vector<std::string>& args, const Environ
   const auto signingSet = signingOverrides(signing, cli.command);
   cli.overrides.insert(cli.overrides.end(), signingSet.begin(), signingSet.end());
   if (cli.configFile.empty()) throw UsageError(cli.command + " needs --config FILE (or CSR_OPERATOR_CONFIG)", cli.command);
+  if (cli.command == "explain") checkExplainArguments(cli.explain);
   return cli;
 }
 

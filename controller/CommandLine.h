@@ -10,6 +10,7 @@
 #include "controller/Environment.h"
 #include "controller/LogFormat.h"
 
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -30,7 +31,7 @@ class UsageError : public std::runtime_error {
 };
 
 struct CommandLine {
-  std::string command;  // run | check-config | version | pki | completion | help
+  std::string command;  // run | check-config | explain | version | pki | completion | help
   std::string configFile;
   std::optional<std::string> kubeconfig;
   std::string context;
@@ -43,6 +44,14 @@ struct CommandLine {
   // Everything that overrides the file, in the order it is applied (a later one wins): the --set
   // overrides as given, then the environment variables, then the named flags as given.
   std::vector<ConfigOverride> overrides;
+  // explain: the CSR by name in the cluster, or from a file with the Nodes from --node files.
+  struct Explain {
+    std::string csrName;
+    std::string csrFile;
+    std::vector<std::string> nodeFiles;
+    bool json = false;                         // -o json
+    std::chrono::milliseconds timeout{30000};  // for the caches to sync (cluster mode)
+  } explain;
   // Arguments after the command that it handles itself: pki's, completion's shell, help's topic
   // ("run", or "pki sign" as two words).
   std::vector<std::string> rest;

@@ -1,6 +1,7 @@
 #include "controller/Commands.h"
 
 #include "controller/ConfigLoader.h"
+#include "controller/ExplainCommand.h"
 #include "controller/StartChecks.h"
 #include "pki/PkiCommand.h"
 
@@ -43,6 +44,7 @@ int runCommandLine(const std::vector<std::string>& args, const Environment& envi
       return 0;
     }
     if (cli.command == "pki") return runPkiCommand(cli.rest, out, err);
+    if (cli.command == "explain") return runExplain(cli, out, err);
     if (cli.command == "check-config") {
       const Config config = loadConfigFile(cli.configFile, cli.overrides);
       for (const auto& w : cli.warnings) err << "csr-operator: warning: " << w << "\n";

@@ -11,6 +11,18 @@ CsrApprover::CsrApprover(k8s::KubeClient& client, std::vector<std::unique_ptr<Ap
                          Metrics& metrics, std::function<bool()> mayWrite)
     : client_(client), policies_(std::move(policies)), modes_(modes), events_(events), metrics_(metrics), mayWrite_(std::move(mayWrite)) {}
 
+ApprovalPolicy* policyFor(const std::vector<std::unique_ptr<ApprovalPolicy>>& policies, const std::string& signerName) {
+  for (const auto& p : policies)
+    if (p->handles(signerName)) return p.get();
+  return nullptr;
+}
+
+Verdict withDenyMode(Verdict verdict, DenyMode mode) {
+  if (verdict.decision == Decision::Deny && mode == DenyMode::Skip)
+    return Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
+  return verdict;
+}
+
 LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict, ApproverMode mode) {
   // The formatter quotes and escapes what the requester can influence: one decision is one line.
   LogFields fields{{"csr", csr.metadata.name},
@@ -26,19 +38,12 @@ LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_
 
 SyncResult CsrApprover::sync(const k8s::CertificateSigningRequest& csr, std::optional<k8s::CertificateSigningRequest>* approved) {
   if (phaseOf(csr) != CsrPhase::Pending) return SyncResult::done();
-  ApprovalPolicy* policy = nullptr;
-  for (auto& p : policies_)
-    if (p->handles(csr.spec.signerName)) {
-      policy = p.get();
-      break;
-    }
+  ApprovalPolicy* policy = policyFor(policies_, csr.spec.signerName);
   if (!policy) {
     spdlog::debug("no approval policy: csr={} signer={}", csr.metadata.name, csr.spec.signerName);
     return SyncResult::done();
   }
-  Verdict verdict = policy->evaluate(csr);
-  if (verdict.decision == Decision::Deny && modes_.denyMode == DenyMode::Skip)
-    verdict = Verdict::skip(verdict.reason, "approve-only mode, not denying: " + verdict.message);
+  const Verdict verdict = withDenyMode(policy->evaluate(csr), modes_.denyMode);
 
   logEvent(spdlog::level::info, "decision", decisionFields(csr, policy->name(), verdict, modes_.mode));
   metrics_.inc(metric::kDecisions,

@@ -43,6 +43,12 @@ class CsrApprover {
   std::function<bool()> mayWrite_;
 };
 
+// The first policy that handles signerName, or nullptr: no policy of this instance decides its CSRs.
+ApprovalPolicy* policyFor(const std::vector<std::unique_ptr<ApprovalPolicy>>& policies, const std::string& signerName);
+
+// approver.denyMode skip (approve-only mode): a deny is not written but left pending, saying so.
+Verdict withDenyMode(Verdict verdict, DenyMode mode);
+
 // The fields of the one log line per decision (msg=decision, LogFormat.h): csr, signer, requester,
 // policy, decision, reason, message, and mode=observe when the decision is not written.
 LogFields decisionFields(const k8s::CertificateSigningRequest& csr, std::string_view policy, const Verdict& verdict,

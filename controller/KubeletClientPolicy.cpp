@@ -29,20 +29,29 @@ k8s::SubjectAccessReview reviewFor(const k8s::CertificateSigningRequest& csr, co
 
 }  // namespace
 
-Verdict KubeletClientPolicy::evaluate(const k8s::CertificateSigningRequest& csr) {
-  auto parsed = signers::parseCertificateRequest(csr.spec.request);
-  if (!parsed) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + parsed.error());
-  if (auto why = notKubeletClientRequest(parsed.value(), csr.spec.usages))
-    return Verdict::skip("NotKubeletClientRequest", "not a kubelet client request (" + *why + "); left for a human");
-  if (auto refusal = signerWouldRefuse(signer_, csr, parsed.value())) return *refusal;
+Explanation KubeletClientPolicy::explain(const k8s::CertificateSigningRequest& csr) {
+  ExplanationBuilder e(name());
+  const auto parsed = checkRequest(e, csr);
+  e.check("kubeletClientRequest", "subject, SANs and usages are a kubelet client's", [&]() -> std::optional<Verdict> {
+    if (auto why = notKubeletClientRequest(*parsed, csr.spec.usages))
+      return Verdict::skip("NotKubeletClientRequest", "not a kubelet client request (" + *why + "); left for a human");
+    return std::nullopt;
+  });
+  e.check("signerProfile", "the signer's profile would not refuse the request", [&] { return signerWouldRefuse(signer_, csr, *parsed); });
+  e.check("subjectAccessReview", "", [&] { return std::optional<Verdict>(reviewed(csr, *parsed)); });
+  return std::move(e).finish([] { return Verdict::skip("NotAuthorized", "no SubjectAccessReview decided"); });
+}
 
+// KCM's recognizers in its order: a self node client request (CN is the requester) is asked for
+// selfnodeclient first, then any node client request for nodeclient. Always decides.
+Verdict KubeletClientPolicy::reviewed(const k8s::CertificateSigningRequest& csr, const signers::ParsedRequest& request) {
   struct Recognizer {
     const char* subresource;
     bool matches;
     const char* message;
   };
   const Recognizer recognizers[] = {
-      {"selfnodeclient", csr.spec.username == parsed.value().commonName,
+      {"selfnodeclient", csr.spec.username == request.commonName,
        "Auto approving self kubelet client certificate after SubjectAccessReview."},
       {"nodeclient", true, "Auto approving kubelet client certificate after SubjectAccessReview."},
   };

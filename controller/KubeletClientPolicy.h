@@ -25,9 +25,11 @@ class KubeletClientPolicy : public ApprovalPolicy {
 
   std::string_view name() const override { return "kubelet-client"; }
   bool handles(const std::string& signerName) const override { return signerName == kSignerName; }
-  Verdict evaluate(const k8s::CertificateSigningRequest& csr) override;
+  Explanation explain(const k8s::CertificateSigningRequest& csr) override;
 
  private:
+  Verdict reviewed(const k8s::CertificateSigningRequest& csr, const signers::ParsedRequest& request);
+
   AccessReviewer& reviewer_;
   const signers::Signer* signer_;
 };

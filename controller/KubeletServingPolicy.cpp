@@ -37,21 +37,34 @@ using C = KubeletServingChecks;
 
 // In this order: the cheap checks of the request itself first, then signerProfile before anything
 // that looks a name up or matches it, then the Node and the address source.
+constexpr std::string_view kAlwaysOn;
 constexpr std::array<NamedServingCheck, 14> kChecks{{
-    {"requesterIsNode", switchedOn<&C::requesterIsNode>, serving::requesterIsNode},
-    {"commonName", switchedOn<&C::commonName>, serving::commonName},
-    {"organization", switchedOn<&C::organization>, serving::organization},
-    {"usages", switchedOn<&C::usages>, serving::usages},
-    {"noEmailOrUri", switchedOn<&C::noEmailOrUri>, serving::noEmailOrUri},
-    {"subjectAltNames", always, serving::subjectAltNames},
-    {"maxDNSNames", always, serving::maxDnsNames},
-    {"expiration", switchedOn<&C::expiration>, serving::expiration},
-    {"signerProfile", always, serving::signerProfile},
-    {"reservedIdentities", always, serving::reservedIdentities},
-    {"nodeExists", switchedOn<&C::nodeExists>, serving::nodeExists},
-    {"allowedCIDRs", hasAllowedCidrs, serving::allowedCidrs},
-    {"addressOwnership", checksAnyAddress, serving::addressOwnership},
-    {"dnsResolution", resolvesDnsNames, serving::dnsResolution},
+    {"requesterIsNode", switchedOn<&C::requesterIsNode>, serving::requesterIsNode,
+     "spec.username is system:node:<name> and spec.groups contains system:nodes",
+     "approver.kubeletServing.checks.requesterIsNode is false"},
+    {"commonName", switchedOn<&C::commonName>, serving::commonName, "the common name is spec.username",
+     "approver.kubeletServing.checks.commonName is false"},
+    {"organization", switchedOn<&C::organization>, serving::organization, "the organization is exactly [system:nodes]",
+     "approver.kubeletServing.checks.organization is false"},
+    {"usages", switchedOn<&C::usages>, serving::usages, "spec.usages is a kubelet serving set, each usage once",
+     "approver.kubeletServing.checks.usages is false"},
+    {"noEmailOrUri", switchedOn<&C::noEmailOrUri>, serving::noEmailOrUri, "no email or URI SAN",
+     "approver.kubeletServing.checks.noEmailOrUri is false"},
+    {"subjectAltNames", always, serving::subjectAltNames, "at least one DNS or IP SAN", kAlwaysOn},
+    {"maxDNSNames", always, serving::maxDnsNames, "no more DNS names than approver.kubeletServing.maxDNSNames", kAlwaysOn},
+    {"expiration", switchedOn<&C::expiration>, serving::expiration, "spec.expirationSeconds is at most maxExpirationSeconds",
+     "approver.kubeletServing.checks.expiration is false"},
+    {"signerProfile", always, serving::signerProfile, "the signer's profile would not refuse the request", kAlwaysOn},
+    {"reservedIdentities", always, serving::reservedIdentities, "no SAN is one of the cluster's own names or addresses", kAlwaysOn},
+    {"nodeExists", switchedOn<&C::nodeExists>, serving::nodeExists, "the Node exists",
+     "approver.kubeletServing.checks.nodeExists is false"},
+    {"allowedCIDRs", hasAllowedCidrs, serving::allowedCidrs, "every IP SAN is inside approver.kubeletServing.allowedCIDRs",
+     "approver.kubeletServing.allowedCIDRs is empty"},
+    {"addressOwnership", checksAnyAddress, serving::addressOwnership,
+     "the address source vouches that the node owns every IP (checks.ipAddresses) and DNS name (checks.dnsNames) it asks for",
+     "approver.kubeletServing.checks.ipAddresses and checks.dnsNames are both false"},
+    {"dnsResolution", resolvesDnsNames, serving::dnsResolution, "every DNS SAN resolves only to the Node's addresses",
+     "approver.kubeletServing.dnsResolution.enabled is false"},
 }};
 
 }  // namespace
@@ -69,22 +82,31 @@ DnsNameMatcher configuredDnsNames(const KubeletServingConfig& config) {
 
 KubeletServingPolicy::KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver, NodeIdentity identity,
                                            const signers::Signer* signer)
-    : config_(std::move(config)), nodes_(nodes), resolver_(resolver), identity_(std::move(identity)), signer_(signer) {
-  for (const auto& check : kChecks)
-    if (check.enabled(config_)) checks_.push_back(&check);
-}
+    : config_(std::move(config)), nodes_(nodes), resolver_(resolver), identity_(std::move(identity)), signer_(signer) {}
 
-Verdict KubeletServingPolicy::evaluate(const k8s::CertificateSigningRequest& csr) {
-  if (signers::nodeNameOf(csr.spec.username).empty() && config_.nonNodeRequester == NonNodeRequester::Ignore)
-    return Verdict::skip("NotANodeRequest", "requester \"" + csr.spec.username + "\" is not a node; configured to ignore such CSRs");
-  auto parsed = signers::parseCertificateRequest(csr.spec.request);
-  if (!parsed) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + parsed.error());
+Explanation KubeletServingPolicy::explain(const k8s::CertificateSigningRequest& csr) {
+  ExplanationBuilder e(name());
+  if (config_.nonNodeRequester == NonNodeRequester::Ignore)
+    e.check("nonNodeRequester", "the requester is a node", [&]() -> std::optional<Verdict> {
+      if (!signers::nodeNameOf(csr.spec.username).empty()) return std::nullopt;
+      return Verdict::skip("NotANodeRequest", "requester \"" + csr.spec.username + "\" is not a node; configured to ignore such CSRs");
+    });
+  else
+    e.off("nonNodeRequester", "approver.kubeletServing.nonNodeRequester is deny: requesterIsNode denies a requester that is not a node");
+  const auto parsed = checkRequest(e, csr);
   const ServingPolicyContext policy{config_, resolver_, identity_, signer_};
-  ServingRequest request(csr, parsed.value(), nodes_);
-  for (const auto* check : checks_)
-    if (auto verdict = check->run(policy, request)) return *verdict;
-  return Verdict::approve("AutoApproved",
-                          "csr-operator verified that node \"" + request.nodeName + "\" owns every requested name and address");
+  std::optional<ServingRequest> request;
+  if (parsed) request.emplace(csr, *parsed, nodes_);
+  for (const auto& check : kChecks) {
+    if (check.enabled(config_))
+      e.check(check.name, std::string(check.verifies), [&] { return check.run(policy, *request); });
+    else
+      e.off(check.name, std::string(check.offBecause));
+  }
+  return std::move(e).finish([&] {
+    return Verdict::approve("AutoApproved",
+                            "csr-operator verified that node \"" + request->nodeName + "\" owns every requested name and address");
+  });
 }
 
 }  // namespace csrop

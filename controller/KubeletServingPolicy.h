@@ -15,11 +15,8 @@
 #include "controller/ReservedIdentities.h"
 
 #include <functional>
-#include <vector>
 
 namespace csrop {
-
-struct NamedServingCheck;
 
 // Whether a DNS name is the node's by a configured dnsNamePatterns entry or dnsNameRegexes
 // regex (an address source's extra names; they still have to be unique to the node).
@@ -45,7 +42,7 @@ class KubeletServingPolicy : public ApprovalPolicy {
 
   std::string_view name() const override { return "kubelet-serving"; }
   bool handles(const std::string& signerName) const override { return signerName == kSignerName; }
-  Verdict evaluate(const k8s::CertificateSigningRequest& csr) override;
+  Explanation explain(const k8s::CertificateSigningRequest& csr) override;
 
  private:
   KubeletServingConfig config_;
@@ -53,8 +50,6 @@ class KubeletServingPolicy : public ApprovalPolicy {
   HostResolver& resolver_;
   NodeIdentity identity_;
   const signers::Signer* signer_;
-  // The rows of the table of checks that this configuration switches on, in order.
-  std::vector<const NamedServingCheck*> checks_;
 };
 
 }  // namespace csrop

@@ -1,5 +1,6 @@
 #include "controller/Operator.h"
 
+#include "controller/ApprovalPolicies.h"
 #include "controller/CacheTransforms.h"
 #include "controller/CsrApprover.h"
 #include "controller/CsrBacklog.h"
@@ -14,18 +15,15 @@
 #include "controller/KubeletServingPolicy.h"
 #include "controller/LeaderElector.h"
 #include "controller/MemoryTrimmer.h"
-#include "controller/NodeIdentitySources.h"
 #include "controller/Metrics.h"
 #include "controller/PendingIndex.h"
 #include "controller/PodCertificates.h"
 #include "controller/ProcessMetrics.h"
 #include "controller/Periodic.h"
-#include "controller/RequesterRulePolicy.h"
 #include "controller/SignerCaches.h"
 #include "controller/WorkQueue.h"
 #include "k8sclient/Informer.h"
 #include "k8sclient/KubeClient.h"
-#include "k8sclient/KubeConfigLoader.h"
 #include "k8sclient/RateLimiter.h"
 #include "signers/SignerSet.h"
 
@@ -71,17 +69,7 @@ std::set<std::string> handledSigners(const Config& config) {
   return names;
 }
 
-// The Machine API's client: this cluster's, or the management cluster's of machineKubeconfig.
-std::unique_ptr<k8s::KubeClient> machineApiClient(const KubeletServingConfig& config, const k8s::ClientOptions& options) {
-  if (config.addressSource != AddressSource::Machine || config.machineKubeconfig.empty()) return nullptr;
-  const auto rest = k8s::loadKubeConfig(config.machineKubeconfig);
-  spdlog::info("Machine API: server={} from {}", rest.server, rest.source);
-  return std::make_unique<k8s::KubeClient>(k8s::makeCpprestTransport(rest), options);
-}
-
 // The gauges /metrics shows that are read at scrape time rather than counted as they happen.
-struct NodeView;
-
 struct ScrapeTimeGauges {
   const WorkQueue& queue;
   const SignerCaches& csrs;
@@ -159,70 +147,6 @@ k8s::ClientOptions leaseClientOptions(k8s::ClientOptions options) {
   return options;
 }
 
-// What the kubelet-serving policy knows about Nodes: the Node cache and the identity sources that
-// say which names and addresses a Node really owns.
-struct NodeView {
-  NodeView(const Config& config, k8s::KubeClient& client, const k8s::ClientOptions& clientOptions, const signers::SignerSet& signerSet,
-           Metrics& metrics)
-      : nodes(client, {}, nodeCacheOptions(config)),
-        directory(nodes, client),
-        machineClient(machineApiClient(config.approver.kubeletServing, clientOptions)) {
-    std::function<std::string()> caPem = [] { return std::string(); };
-    if (const auto* serving = signerSet.find(KubeletServingPolicy::kSignerName)) caPem = [serving] { return serving->caPem(); };
-    identity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client, machineClient ? *machineClient : client,
-                                                     directory, caPem, metrics, config.watchSilenceTimeout);
-    nodes.onAdd([this](const k8s::Node& n) { identity->nodeAdded(n); });
-    nodes.onUpdate([this](const k8s::Node&, const k8s::Node& n) { identity->nodeUpdated(n); });
-    nodes.onDelete([this](const k8s::Node& n) { identity->nodeDeleted(n); });
-  }
-
-  static k8s::InformerOptions nodeCacheOptions(const Config& config) {
-    k8s::InformerOptions options;
-    options.transform = config.approver.kubeletServing.renewalContinuity ? compactNodeKeepingKubeletPort : compactNode;
-    options.idleDeadline = config.watchSilenceTimeout;
-    return options;
-  }
-
-  // Nothing is owned before the index has seen every Node, and no reserved address is known
-  // before the Service and its slices are listed.
-  void addCaches(std::vector<CacheSync>& caches) {
-    caches.push_back({"nodes", [this] { return nodes.hasSynced(); }});
-    caches.push_back({"node identity sources", [this] { return identity->hasSynced(); }});
-  }
-
-  void startInformers(std::vector<std::jthread>& threads, std::stop_token stop) {
-    threads.emplace_back([this, stop](std::stop_token) { nodes.run(stop); });
-    for (auto& loop : identity->informerLoops()) threads.emplace_back([stop, loop = std::move(loop)](std::stop_token) { loop(stop); });
-  }
-
-  k8s::Informer<k8s::Node> nodes;
-  InformerNodeDirectory directory;
-  std::unique_ptr<k8s::KubeClient> machineClient;
-  std::unique_ptr<NodeIdentitySources> identity;
-};
-
-// The approval policies that are switched on, in the order they are asked.
-std::vector<std::unique_ptr<ApprovalPolicy>> buildPolicies(const Config& config, const signers::SignerSet& signerSet, NodeView* nodeView,
-                                                           HostResolver& resolver, AccessReviewer& reviewer) {
-  std::vector<std::unique_ptr<ApprovalPolicy>> policies;
-  if (config.approver.enabled) {
-    // Each policy gets the Signer this instance runs for its signer (or none), to refuse what it would refuse.
-    const auto signerFor = [&](std::string_view name) { return signerSet.find(name); };
-    if (config.approver.kubeletServing.enabled)
-      policies.push_back(std::make_unique<KubeletServingPolicy>(config.approver.kubeletServing, nodeView->directory, resolver,
-                                                                nodeView->identity->identity(),
-                                                                signerFor(KubeletServingPolicy::kSignerName)));
-    if (config.approver.kubeletClient.enabled)
-      policies.push_back(std::make_unique<KubeletClientPolicy>(reviewer, signerFor(KubeletClientPolicy::kSignerName)));
-    if (!config.approver.rules.empty()) {
-      std::map<std::string, const signers::Signer*> byName;
-      for (const auto& name : signerSet.names()) byName[name] = signerSet.find(name);
-      policies.push_back(std::make_unique<RequesterRulePolicy>(config.approver.rules, byName));
-    }
-  }
-  return policies;
-}
-
 void ScrapeTimeGauges::updateNodeGauges(Metrics& metrics) const {
   metrics.set(metric::kWatchRestarts, {{"resource", "nodes"}}, static_cast<double>(nodeView->nodes.watchRestarts()));
   for (const auto& [resource, restarts] : nodeView->identity->watchRestarts())
@@ -258,9 +182,13 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   SystemHostResolver resolver;
   EventRecorder events(client, "csr-operator", identity);
   std::unique_ptr<CsrApprover> approver;
-  if (config.approver.enabled)
-    approver = std::make_unique<CsrApprover>(client, buildPolicies(config, signerSet, nodeView.get(), resolver, reviewer),
+  if (config.approver.enabled) {
+    std::optional<NodeIdentity> nodeIdentity;
+    if (nodeView) nodeIdentity.emplace(nodeView->identity->identity());
+    const PolicyInputs inputs{nodeView ? &nodeView->directory : nullptr, nodeIdentity ? &*nodeIdentity : nullptr, resolver, reviewer};
+    approver = std::make_unique<CsrApprover>(client, buildPolicies(config, signerSet, inputs),
                                              CsrApprover::Modes{config.approver.mode, config.approver.denyMode}, events, metrics, mayWrite);
+  }
   if (approver && config.approver.mode == ApproverMode::Observe)
     spdlog::warn("approver.mode is observe: CSRs are decided, logged (mode=observe) and counted, never approved, denied or given an Event");
   CsrSigner signer(client, signerSet, events, metrics, mayWrite);

@@ -28,19 +28,29 @@ bool RequesterRulePolicy::handles(const std::string& signerName) const {
   return std::any_of(rules_.begin(), rules_.end(), [&](const RequesterRule& r) { return r.signerName == signerName; });
 }
 
-Verdict RequesterRulePolicy::evaluate(const k8s::CertificateSigningRequest& csr) {
-  const bool allowed = std::any_of(rules_.begin(), rules_.end(),
-                                   [&](const RequesterRule& r) { return r.signerName == csr.spec.signerName && requesterMatches(r, csr); });
-  if (!allowed)
-    return Verdict::deny("RequesterNotAllowed",
-                         "requester \"" + csr.spec.username + "\" is not allowed by any rule for signer \"" + csr.spec.signerName + "\"");
-  auto parsed = signers::parseCertificateRequest(csr.spec.request);
-  if (!parsed) return Verdict::deny("InvalidRequest", "spec.request cannot be used: " + parsed.error());
-  auto signer = signers_.find(csr.spec.signerName);
+Explanation RequesterRulePolicy::explain(const k8s::CertificateSigningRequest& csr) {
+  ExplanationBuilder e(name());
+  e.check("requesterRule", "requester \"" + csr.spec.username + "\" is allowed by a rule for signer \"" + csr.spec.signerName + "\"",
+          [&]() -> std::optional<Verdict> {
+            const bool allowed = std::any_of(rules_.begin(), rules_.end(), [&](const RequesterRule& r) {
+              return r.signerName == csr.spec.signerName && requesterMatches(r, csr);
+            });
+            if (allowed) return std::nullopt;
+            return Verdict::deny("RequesterNotAllowed", "requester \"" + csr.spec.username + "\" is not allowed by any rule for signer \"" +
+                                                            csr.spec.signerName + "\"");
+          });
+  const auto parsed = checkRequest(e, csr);
+  const auto signer = signers_.find(csr.spec.signerName);
   if (signer != signers_.end() && signer->second)
-    if (auto refusal = signerWouldRefuse(signer->second, csr, parsed.value())) return *refusal;
-  return Verdict::approve("AutoApproved",
-                          "requester \"" + csr.spec.username + "\" is allowed by a rule for signer \"" + csr.spec.signerName + "\"");
+    e.check("signerProfile", "the signer's profile would not refuse the request",
+            [&] { return signerWouldRefuse(signer->second, csr, *parsed); });
+  else
+    e.off("signerProfile",
+          "this instance does not sign for \"" + csr.spec.signerName + "\" (signers.list), so its profile is unknown here");
+  return std::move(e).finish([&] {
+    return Verdict::approve("AutoApproved",
+                            "requester \"" + csr.spec.username + "\" is allowed by a rule for signer \"" + csr.spec.signerName + "\"");
+  });
 }
 
 }  // namespace csrop

@@ -20,7 +20,7 @@ class RequesterRulePolicy : public ApprovalPolicy {
 
   std::string_view name() const override { return "requester-rules"; }
   bool handles(const std::string& signerName) const override;
-  Verdict evaluate(const k8s::CertificateSigningRequest& csr) override;
+  Explanation explain(const k8s::CertificateSigningRequest& csr) override;
 
  private:
   std::vector<RequesterRule> rules_;

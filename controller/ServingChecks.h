@@ -50,6 +50,8 @@ struct NamedServingCheck {
   std::string_view name;
   bool (*enabled)(const KubeletServingConfig&);
   ServingCheck run;
+  std::string_view verifies;    // what a pass means (explain)
+  std::string_view offBecause;  // the setting that switches it off (explain); empty: always on
 };
 
 namespace serving {

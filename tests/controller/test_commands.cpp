@@ -67,7 +67,7 @@ TEST_CASE("commands: --help of csr-operator, every command and every pki subcomm
     CHECK(r.out.find("Usage: csr-operator <command>") != std::string::npos);
     CHECK(r.err.empty());
   }
-  for (const std::string command : {"run", "check-config", "pki", "completion", "version", "help"}) {
+  for (const std::string command : {"run", "check-config", "explain", "pki", "completion", "version", "help"}) {
     CAPTURE(command);
     for (const auto& args : std::vector<std::vector<std::string>>{{command, "--help"}, {command, "-h"}, {"help", command}}) {
       const auto r = runArgs(args);
@@ -159,6 +159,8 @@ TEST_CASE("commands: bash completion offers the commands, each command's flags a
   CHECK(bashCompletes({"--v"}) == "--version ");
   CHECK(bashCompletes({"run", "--kube-api-"}) == "--kube-api-qps --kube-api-burst ");
   CHECK(bashCompletes({"check-config", "--max-exp"}) == "--max-expiration-sec ");
+  CHECK(bashCompletes({"ex"}) == "explain ");
+  CHECK(bashCompletes({"explain", "--no"}) == "--node ");
   CHECK(bashCompletes({"pki", "ch"}) == "check-expiration ");
   CHECK(bashCompletes({"pki", "renew", "--new"}) == "--new-key ");
   CHECK(bashCompletes({"pki", "init", "--key-"}) == "--key-type --key-uri ");
@@ -178,4 +180,5 @@ TEST_CASE("commands: zsh completion has the same words as bash's") {
   CHECK(zsh.out.find("      init) flags_=(--ca-key-pin-file --days --dir --key-type --key-uri --pkcs11-module --root-ca --root-key "
                      "--help) ;;") != std::string::npos);
   CHECK(zsh.out.find("      run) flags_=(--config --kubeconfig --context --set --logging-format --log-level") != std::string::npos);
+  CHECK(zsh.out.find("      explain) flags_=(--file --node --output --timeout --config --kubeconfig") != std::string::npos);
 }

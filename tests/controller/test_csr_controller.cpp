@@ -50,9 +50,9 @@ class ScriptedPolicy : public csrop::ApprovalPolicy {
  public:
   std::string_view name() const override { return "scripted"; }
   bool handles(const std::string& signerName) const override { return signerName == kSigner; }
-  csrop::Verdict evaluate(const k8s::CertificateSigningRequest&) override {
+  csrop::Explanation explain(const k8s::CertificateSigningRequest&) override {
     ++evaluated;
-    return verdict;
+    return {"scripted", {}, verdict};
   }
   csrop::Verdict verdict = csrop::Verdict::approve("Scripted", "approved by the test");
   std::atomic<int> evaluated{0};
@@ -329,9 +329,9 @@ TEST_CASE("controller: leadership lost between the decision and its write: nothi
   // The policy runs as leader; the approver checks again right before it writes.
   struct Flip : ScriptedPolicy {
     std::atomic<bool>* leader;
-    csrop::Verdict evaluate(const k8s::CertificateSigningRequest& csr) override {
+    csrop::Explanation explain(const k8s::CertificateSigningRequest& csr) override {
       *leader = false;
-      return ScriptedPolicy::evaluate(csr);
+      return ScriptedPolicy::explain(csr);
     }
   };
   auto flip = std::make_unique<Flip>();

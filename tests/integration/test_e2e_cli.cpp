@@ -7,7 +7,10 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <sstream>
 
@@ -15,12 +18,13 @@ namespace {
 
 struct Ran {
   int code;
-  std::string output;  // stdout and stderr
+  std::string output;
 };
 
-Ran shell(const std::string& command) {
+// output: stdout and stderr, or stdout alone.
+Ran shell(const std::string& command, bool withStderr = true) {
   Ran r{-1, {}};
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  FILE* pipe = ::popen((command + (withStderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
   REQUIRE(pipe != nullptr);
   char buffer[4096];
   for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.output.append(buffer, n);
@@ -88,5 +92,51 @@ TEST_CASE("e2e cli: --logging-format=json writes one JSON object per line, text 
     CHECK(decision["decision"] == "approve");
     CHECK(decision["reason"] == "AutoApproved");
     CHECK(issued["decision"] == "issued");
+  }
+}
+
+TEST_CASE("e2e cli: explain NAME evaluates a pending CSR against the cluster, and writes nothing") {
+  testpki::TempDir dir;
+  const auto audit = (dir.path() / "audit.log").string();
+  itest::ClusterOptions options;
+  options.extraArgs = {"--audit-log", audit};
+  itest::Scenario s(options);
+  s.createServing("explained-honest", "worker-1", itest::Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+  s.createServing("explained-taker", "worker-1", itest::Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.2"}));
+  const auto config = dir.write("config.yaml", s.config());
+  const auto lines = [&] {
+    std::ifstream in(audit);
+    return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+  };
+  const auto writesBefore = lines();
+  REQUIRE(writesBefore >= 2);  // the two CSRs
+
+  const std::string explain = binary() + " explain --config '" + config + "' --kubeconfig '" + s.operatorKubeconfig() + "' --timeout 20s ";
+  const auto honest = shell(explain + "explained-honest", false);
+  CAPTURE(honest.output);
+  CHECK(honest.code == 0);
+  CHECK(honest.output.find(
+            "csr: explained-honest signer=\"kubernetes.io/kubelet-serving\" requester=\"system:node:worker-1\" mode=cluster\n") == 0);
+  CHECK(honest.output.find("kubelet-serving nodeExists passed: the Node exists\n") != std::string::npos);
+  CHECK(honest.output.find("kubelet-serving addressOwnership passed: ") != std::string::npos);
+  CHECK(honest.output.find("verdict: approve reason=AutoApproved ") != std::string::npos);
+
+  const auto taker = shell(explain + "explained-taker -o json", false);
+  CHECK(taker.code == 1);
+  const auto j = nlohmann::json::parse(taker.output, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  CHECK(j["mode"] == "cluster");
+  CHECK(j["verdict"]["reason"] == "AddressClaimedByOtherNode");
+
+  const auto missing = shell(explain + "no-such-csr");
+  CHECK(missing.code == 4);
+  CHECK(missing.output.find("certificatesigningrequest \"no-such-csr\" not found") != std::string::npos);
+
+  CHECK(lines() == writesBefore);
+  for (const std::string name : {"explained-honest", "explained-taker"}) {
+    CAPTURE(name);
+    const auto csr = s.cluster.admin().get<k8s::CertificateSigningRequest>(name);
+    CHECK(csr.status.conditions.empty());
+    CHECK(csr.status.certificate.empty());
   }
 }
