@@ -211,7 +211,10 @@ TEST_CASE("e2e: observe mode decides, logs and counts every CSR and writes nothi
     CHECK(admin.get<k8s::CertificateSigningRequest>(name).status.conditions.empty());
   }
   // No approval or denial (PUT /approval is an update of certificatesigningrequests), no Event.
-  for (const auto& r : s.cluster.stats()["requests"]) {
+  // Held in a variable: a range-for over stats()["requests"] would iterate into the destroyed
+  // temporary (the sanitizer stress round caught it).
+  const auto stats = s.cluster.stats();
+  for (const auto& r : stats["requests"]) {
     const std::string verb = r["verb"], resource = r["resource"];
     CAPTURE(verb);
     CAPTURE(resource);
