@@ -1,9 +1,8 @@
 #include "controller/CommandLine.h"
 
 #include "controller/BuildInfo.h"
+#include "controller/DnsNameFilter.h"
 #include "pki/PkiCommand.h"
-
-#include <re2/re2.h>
 
 #include <map>
 #include <set>
@@ -46,6 +45,8 @@ constexpr NamedSetting kNamedSettings[] = {
      "-leader-election", "LEADER_ELECTION"},
     // kubelet-csr-approver's knobs, under the names its users know (its cmd/: Go flags, and the
     // variables ff derives from them). docs/migration.md.
+    {"--provider-regex", nullptr, "PROVIDER_REGEX", "approver.kubeletServing.dnsNamesMustMatch", Kind::Value, nullptr, nullptr,
+     "-provider-regex"},
     {"--max-expiration-sec", nullptr, "MAX_EXPIRATION_SEC", "approver.kubeletServing.maxExpirationSeconds", Kind::Value, nullptr, nullptr,
      "-max-expiration-sec"},
     {"--allowed-dns-names", nullptr, "ALLOWED_DNS_NAMES", "approver.kubeletServing.maxDNSNames", Kind::Value, nullptr, nullptr,
@@ -134,19 +135,6 @@ std::vector<ConfigOverride> signingOverrides(const std::map<std::string, std::st
   return out;
 }
 
-// kubelet-csr-approver's -provider-regex has no key here (docs/migration.md): it is read and
-// checked, and the start says it is not applied, so it is never dropped without a word. Its
-// default, .*, restricts nothing and is taken without a warning.
-std::optional<std::string> providerRegexWarning(const std::string& origin, const std::string& regex) {
-  if (const re2::RE2 re(regex, re2::RE2::Quiet); !re.ok())
-    throw ConfigFileError(origin + ": '" + regex + "' is not a regular expression: " + re.error());
-  if (regex.empty() || regex == ".*") return std::nullopt;
-  return origin + " '" + regex +
-         "' is not applied: csr-operator has no regex on DNS SANs; each DNS SAN must instead be one of the node's own names (its "
-         "name, a Hostname/InternalDNS/ExternalDNS address no other Node holds, or a dnsNamePatterns/dnsNameRegexes match): stricter "
-         "for names the node does not hold, but a name it holds that the regex would refuse is approved; docs/migration.md";
-}
-
 using Applied = std::vector<std::pair<const NamedSetting*, ConfigOverride>>;
 
 // What a kubelet-csr-approver flag or variable does differently here, or where it weakens a check;
@@ -169,6 +157,17 @@ std::vector<std::string> migrationWarnings(Applied& variables, Applied& flags) {
         it = applied->erase(it);
         continue;
       }
+      // kubelet-csr-approver's default restricts nothing; taken literally it would only show up as a
+      // check that passes everything.
+      if (named(s, "--provider-regex") && o.value == ".*") {
+        it = applied->erase(it);
+        continue;
+      }
+      if (named(s, "--provider-regex") && DnsNameFilter::unanchored(o.value))
+        warnings.push_back(o.origin + " '" + o.value +
+                           "' is not anchored: as in kubelet-csr-approver it matches anywhere in a DNS name, so a longer name "
+                           "that contains a match passes it (each DNS SAN must still be the node's own); write it as ^(...)$ "
+                           "to restrict whole names");
       if (named(s, "--bypass-hostname-check") && o.value == "false")
         warnings.push_back(o.origin +
                            " turns approver.kubeletServing.checks.dnsNames off: a kubelet serving certificate may then "
@@ -302,7 +301,6 @@ std::string configFlagsHelp() {
     h << "  " << padded(flag, 34) << n.path << "; " << n.variable << (n.goVariable ? std::string(", ") + n.goVariable : "") << "\n";
   }
   h << "kubelet-csr-approver's flags above also take its one-dash spelling (-skip-deny-step); docs/migration.md.\n"
-    << "  " << padded("--provider-regex, -provider-regex R", 34) << "read and checked, not applied (a warning says so); PROVIDER_REGEX\n"
     << "kube-controller-manager's signing flags (signers.list entries of the kubernetes.io signers):\n";
   for (const auto& s : kSigningFlags) h << "  " << s.flag << " FILE\n";
   h << "  " << padded(std::string(kSigningDuration) + " DURATION", 34) << "maxDuration of every kubernetes.io signer\n";
@@ -322,7 +320,6 @@ std::vector<std::string> flagsOf(const CommandInfo& c) {
     }
     for (const auto& s : kSigningFlags) flags.push_back(s.flag);
     flags.push_back(kSigningDuration);
-    flags.push_back("--provider-regex");
   }
   flags.push_back("--help");
   return flags;
@@ -497,7 +494,6 @@ CommandLine parseCommandLine(const std::vector<std::string>& args, const Environ
   std::vector<std::pair<const NamedSetting*, ConfigOverride>> flags, variables;
   std::set<const NamedSetting*> flagged;
   std::map<std::string, std::string> signing;
-  std::optional<std::pair<std::string, std::string>> providerRegex;  // origin, regex
   bool loggingFormatGiven = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string flag = args[i];
@@ -533,8 +529,6 @@ CommandLine parseCommandLine(const std::vector<std::string>& args, const Environ
       flagged.insert(s);
     } else if (signingFlag(flag) || flag == kSigningDuration)
       signing[flag] = next();
-    else if (flag == "--provider-regex" || flag == "-provider-regex")
-      providerRegex = {flag, next()};
     else if (!flag.starts_with("-"))
       throw UsageError("unexpected argument '" + args[i] + "' for " + cli.command, cli.command);
     else
@@ -555,10 +549,6 @@ CommandLine parseCommandLine(const std::vector<std::string>& args, const Environ
         }
   }
   cli.warnings = migrationWarnings(variables, flags);
-  if (!providerRegex)
-    if (auto text = environment.variable("PROVIDER_REGEX")) providerRegex = {"environment variable PROVIDER_REGEX", *text};
-  if (providerRegex)
-    if (auto warning = providerRegexWarning(providerRegex->first, providerRegex->second)) cli.warnings.push_back(*warning);
   cli.overrides = std::move(sets);
   for (const auto* applied : {&variables, &flags})
     for (const auto& [setting, o] : *applied) cli.overrides.push_back(o);

@@ -27,7 +27,8 @@ std::string describeConfig(const Config& c) {
     << "approver.kubeletServing.enabled=" << ks.enabled
     << " nonNodeRequester=" << (ks.nonNodeRequester == NonNodeRequester::Deny ? "deny" : "ignore")
     << " maxExpirationSeconds=" << ks.maxExpirationSeconds << " maxDNSNames=" << ks.maxDNSNames
-    << " dnsNamePatterns=" << list(ks.dnsNamePatterns) << " dnsNameRegexes=" << list(ks.dnsNameRegexes) << " allowedCIDRs=[";
+    << " dnsNamePatterns=" << list(ks.dnsNamePatterns) << " dnsNameRegexes=" << list(ks.dnsNameRegexes)
+    << " dnsNamesMustMatch=" << ks.dnsNamesMustMatch << " allowedCIDRs=[";
   for (std::size_t i = 0; i < ks.allowedCIDRs.size(); ++i) o << (i ? "," : "") << ks.allowedCIDRs[i].toString();
   o << "] dnsResolution=" << ks.dnsResolution.enabled << "\n"
     << "approver.kubeletServing.checks requesterIsNode=" << ks.checks.requesterIsNode << " commonName=" << ks.checks.commonName

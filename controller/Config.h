@@ -49,6 +49,7 @@ struct KubeletServingConfig {
   std::vector<signers::Cidr> allowedCIDRs;
   std::vector<std::string> dnsNamePatterns;
   std::vector<std::string> dnsNameRegexes;
+  std::string dnsNamesMustMatch;  // empty: off (DnsNameFilter.h)
   int maxDNSNames = 5;
   DnsResolutionConfig dnsResolution;
   KubeletServingChecks checks;

@@ -1,6 +1,7 @@
 #include "controller/ConfigLoader.h"
 
 #include "controller/BindAddress.h"
+#include "controller/DnsNameFilter.h"
 #include "controller/NodeNameRegexes.h"
 #include "controller/PodCertificatePolicy.h"
 #include "k8sclient/InformerCore.h"
@@ -255,6 +256,9 @@ void parseKubeletServing(Section s, KubeletServingConfig& k) {
   s.readStrings("dnsNameRegexes", k.dnsNameRegexes);
   for (const auto& r : k.dnsNameRegexes)
     if (auto problem = NodeNameRegexes::check(r)) s.failKey("dnsNameRegexes", "has '" + r + "', which " + *problem);
+  s.read("dnsNamesMustMatch", k.dnsNamesMustMatch);
+  if (auto problem = DnsNameFilter::check(k.dnsNamesMustMatch))
+    s.failKey("dnsNamesMustMatch", "is '" + k.dnsNamesMustMatch + "', which " + *problem);
   s.read("maxDNSNames", k.maxDNSNames);
   requireRange(s, "maxDNSNames", k.maxDNSNames, 1, 100);
   Section dns = s.sub("dnsResolution");

@@ -1,5 +1,6 @@
 #include "controller/KubeletServingPolicy.h"
 
+#include "controller/DnsNameFilter.h"
 #include "controller/NodeNameRegexes.h"
 #include "controller/ServingChecks.h"
 #include "signers/CertificateRequest.h"
@@ -31,6 +32,7 @@ bool switchedOn(const KubeletServingConfig& config) {
 }
 bool hasAllowedCidrs(const KubeletServingConfig& config) { return !config.allowedCIDRs.empty(); }
 bool checksAnyAddress(const KubeletServingConfig& config) { return config.checks.ipAddresses || config.checks.dnsNames; }
+bool filtersDnsNames(const KubeletServingConfig& config) { return !config.dnsNamesMustMatch.empty(); }
 bool resolvesDnsNames(const KubeletServingConfig& config) { return config.dnsResolution.enabled; }
 
 using C = KubeletServingChecks;
@@ -38,7 +40,7 @@ using C = KubeletServingChecks;
 // In this order: the cheap checks of the request itself first, then signerProfile before anything
 // that looks a name up or matches it, then the Node and the address source.
 constexpr std::string_view kAlwaysOn;
-constexpr std::array<NamedServingCheck, 14> kChecks{{
+constexpr std::array<NamedServingCheck, 15> kChecks{{
     {"requesterIsNode", switchedOn<&C::requesterIsNode>, serving::requesterIsNode,
      "spec.username is system:node:<name> and spec.groups contains system:nodes",
      "approver.kubeletServing.checks.requesterIsNode is false"},
@@ -52,6 +54,8 @@ constexpr std::array<NamedServingCheck, 14> kChecks{{
      "approver.kubeletServing.checks.noEmailOrUri is false"},
     {"subjectAltNames", always, serving::subjectAltNames, "at least one DNS or IP SAN", kAlwaysOn},
     {"maxDNSNames", always, serving::maxDnsNames, "no more DNS names than approver.kubeletServing.maxDNSNames", kAlwaysOn},
+    {"dnsNamesMustMatch", filtersDnsNames, serving::dnsNamesMustMatch, "every DNS SAN matches approver.kubeletServing.dnsNamesMustMatch",
+     "approver.kubeletServing.dnsNamesMustMatch is empty"},
     {"expiration", switchedOn<&C::expiration>, serving::expiration, "spec.expirationSeconds is at most maxExpirationSeconds",
      "approver.kubeletServing.checks.expiration is false"},
     {"signerProfile", always, serving::signerProfile, "the signer's profile would not refuse the request", kAlwaysOn},
@@ -82,7 +86,12 @@ DnsNameMatcher configuredDnsNames(const KubeletServingConfig& config) {
 
 KubeletServingPolicy::KubeletServingPolicy(KubeletServingConfig config, NodeDirectory& nodes, HostResolver& resolver, NodeIdentity identity,
                                            const signers::Signer* signer)
-    : config_(std::move(config)), nodes_(nodes), resolver_(resolver), identity_(std::move(identity)), signer_(signer) {}
+    : config_(std::move(config)),
+      nodes_(nodes),
+      resolver_(resolver),
+      identity_(std::move(identity)),
+      signer_(signer),
+      dnsNamesMustMatch_(config_.dnsNamesMustMatch.empty() ? nullptr : std::make_shared<const DnsNameFilter>(config_.dnsNamesMustMatch)) {}
 
 Explanation KubeletServingPolicy::explain(const k8s::CertificateSigningRequest& csr) {
   ExplanationBuilder e(name());
@@ -94,7 +103,7 @@ Explanation KubeletServingPolicy::explain(const k8s::CertificateSigningRequest& 
   else
     e.off("nonNodeRequester", "approver.kubeletServing.nonNodeRequester is deny: requesterIsNode denies a requester that is not a node");
   const auto parsed = checkRequest(e, csr);
-  const ServingPolicyContext policy{config_, resolver_, identity_, signer_};
+  const ServingPolicyContext policy{config_, resolver_, identity_, signer_, dnsNamesMustMatch_.get()};
   std::optional<ServingRequest> request;
   if (parsed) request.emplace(csr, *parsed, nodes_);
   for (const auto& check : kChecks) {

@@ -15,8 +15,11 @@
 #include "controller/ReservedIdentities.h"
 
 #include <functional>
+#include <memory>
 
 namespace csrop {
+
+class DnsNameFilter;
 
 // Whether a DNS name is the node's by a configured dnsNamePatterns entry or dnsNameRegexes
 // regex (an address source's extra names; they still have to be unique to the node).
@@ -50,6 +53,7 @@ class KubeletServingPolicy : public ApprovalPolicy {
   HostResolver& resolver_;
   NodeIdentity identity_;
   const signers::Signer* signer_;
+  std::shared_ptr<const DnsNameFilter> dnsNamesMustMatch_;
 };
 
 }  // namespace csrop

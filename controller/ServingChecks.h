@@ -15,12 +15,15 @@
 
 namespace csrop {
 
+class DnsNameFilter;
+
 // What the checks consult, fixed for the policy's lifetime.
 struct ServingPolicyContext {
   const KubeletServingConfig& config;
   HostResolver& resolver;
   const NodeIdentity& identity;
-  const signers::Signer* signer;  // nullptr: the built-in kubernetes.io profile decides
+  const signers::Signer* signer;           // nullptr: the built-in kubernetes.io profile decides
+  const DnsNameFilter* dnsNamesMustMatch;  // nullptr: off
 };
 
 // The CSR under evaluation. The Node is read at most once and shared by every check that needs it.
@@ -78,6 +81,8 @@ std::optional<Verdict> noEmailOrUri(const ServingPolicyContext&, ServingRequest&
 std::optional<Verdict> subjectAltNames(const ServingPolicyContext&, ServingRequest&);
 // SANs: at most maxDNSNames DNS names.
 std::optional<Verdict> maxDnsNames(const ServingPolicyContext&, ServingRequest&);
+// SANs: every DNS name matches dnsNamesMustMatch.
+std::optional<Verdict> dnsNamesMustMatch(const ServingPolicyContext&, ServingRequest&);
 // SANs: none is one of the cluster's own names or addresses (ReservedIdentities).
 std::optional<Verdict> reservedIdentities(const ServingPolicyContext&, ServingRequest&);
 

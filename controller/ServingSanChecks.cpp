@@ -1,6 +1,7 @@
 // Which SANs a kubelet serving certificate may carry at all, whoever owns them.
 #include "controller/ServingChecks.h"
 
+#include "controller/DnsNameFilter.h"
 #include "signers/CertificateRequest.h"
 
 namespace csrop::serving {
@@ -26,6 +27,15 @@ std::optional<Verdict> maxDnsNames(const ServingPolicyContext& p, ServingRequest
   if (static_cast<int>(r.request.dnsNames.size()) > p.config.maxDNSNames)
     return Verdict::deny("TooManyDNSNames", "the request has " + std::to_string(r.request.dnsNames.size()) + " DNS names; at most " +
                                                 std::to_string(p.config.maxDNSNames) + " are allowed");
+  return std::nullopt;
+}
+
+std::optional<Verdict> dnsNamesMustMatch(const ServingPolicyContext& p, ServingRequest& r) {
+  for (const auto& name : r.request.dnsNames)
+    if (!p.dnsNamesMustMatch->allows(name))
+      return Verdict::deny("DNSNameNotAllowedByRegex", "DNS subjectAltName \"" + name +
+                                                           "\" does not match approver.kubeletServing.dnsNamesMustMatch '" +
+                                                           p.dnsNamesMustMatch->regex() + "'");
   return std::nullopt;
 }
 

@@ -96,6 +96,8 @@ TEST_CASE("config: mistakes name the file, the line and the fix") {
   CHECK(errorOf("approver: {kubeletServing: {allowedCIDRs: [10.0.0.0/33]}}\n").find("not a CIDR") != std::string::npos);
   CHECK(errorOf("approver: {kubeletServing: {dnsNamePatterns: ['*.example.com']}}\n").find("without {node}") != std::string::npos);
   CHECK(errorOf("approver: {kubeletServing: {dnsNameRegexes: ['(']}}\n").find("not a valid RE2 regex") != std::string::npos);
+  CHECK(errorOf("approver: {kubeletServing: {dnsNamesMustMatch: '(x'}}\n")
+            .find("dnsNamesMustMatch is '(x', which is not a valid RE2 regex") != std::string::npos);
   CHECK(errorOf("leaderElection: {leaseDuration: 5s, renewDeadline: 10s}\n").find("leaseDuration must be greater than renewDeadline") !=
         std::string::npos);
   CHECK(errorOf("leaderElection: {leaseDuration: soon}\n").find("is not a duration") != std::string::npos);

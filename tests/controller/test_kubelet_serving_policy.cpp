@@ -213,6 +213,34 @@ TEST_CASE("kubelet-serving: addresses must belong to the requesting node") {
   }
 }
 
+TEST_CASE("kubelet-serving: dnsNamesMustMatch refuses a DNS SAN it does not match, and lets nothing else in") {
+  Setup s;
+  s.config.dnsNamesMustMatch = R"(^[a-z0-9-]+\.internal\.example$)";
+  auto o = honest();
+  o.dnsNames = {"worker-1.internal.example"};
+  CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).decision == Decision::Approve);
+  // The node's own name, but not a match: refused, as kubelet-csr-approver's -provider-regex does.
+  o.dnsNames = {"worker-1.internal.example", "worker-1"};
+  auto v = s.evaluate(fixtures::servingCsr("worker-1", o));
+  CHECK(v.decision == Decision::Deny);
+  CHECK(v.reason == "DNSNameNotAllowedByRegex");
+  CHECK(v.message ==
+        R"(DNS subjectAltName "worker-1" does not match approver.kubeletServing.dnsNamesMustMatch '^[a-z0-9-]+\.internal\.example$')");
+  // A match is no ownership: another node's name still fails addressOwnership.
+  s.nodes.add("worker-3", {{"InternalIP", "10.0.0.9"}, {"InternalDNS", "worker-3.internal.example"}});
+  o.dnsNames = {"worker-3.internal.example"};
+  CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).reason == "AddressClaimedByOtherNode");
+  // Searched, not anchored, and case-sensitive, as Go's regexp.MatchString.
+  s.config.dnsNamesMustMatch = "internal";
+  o.dnsNames = {"worker-1.internal.example"};
+  CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).decision == Decision::Approve);
+  o.dnsNames = {"WORKER-1.INTERNAL.EXAMPLE"};
+  CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).reason == "DNSNameNotAllowedByRegex");
+  // An IP-only request has no DNS SAN to refuse.
+  o.dnsNames = {};
+  CHECK(s.evaluate(fixtures::servingCsr("worker-1", o)).decision == Decision::Approve);
+}
+
 TEST_CASE("kubelet-serving: expirationSeconds") {
   Setup s;
   s.config.maxExpirationSeconds = 3600;

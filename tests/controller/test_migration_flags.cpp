@@ -41,10 +41,10 @@ TEST_CASE("migration: kubelet-csr-approver's flags in its one-dash spelling, eac
   const auto cli = parse({"-provider-regex", "^[a-z0-9-]+\\.nodes\\.example\\.com$", "-provider-ip-prefixes", "10.0.0.0/8,fd00::/64",
                           "-max-expiration-sec=86400", "-allowed-dns-names", "2", "-bypass-dns-resolution", "-ignore-non-system-node",
                           "-skip-deny-step", "-metrics-bind-address", ":9090", "-leader-election=false"});
-  REQUIRE(cli.warnings.size() == 1);
-  CHECK(cli.warnings[0].rfind("-provider-regex '^[a-z0-9-]+\\.nodes\\.example\\.com$' is not applied", 0) == 0);
+  CHECK(cli.warnings.empty());
   const auto c = configOf(cli, "approver: {kubeletServing: {dnsResolution: {enabled: true}}}\n");
   const auto& ks = c.approver.kubeletServing;
+  CHECK(ks.dnsNamesMustMatch == "^[a-z0-9-]+\\.nodes\\.example\\.com$");
   CHECK(ks.allowedCIDRs.size() == 2);
   CHECK(ks.maxExpirationSeconds == 86400);
   CHECK(ks.maxDNSNames == 2);
@@ -55,8 +55,9 @@ TEST_CASE("migration: kubelet-csr-approver's flags in its one-dash spelling, eac
   CHECK_FALSE(c.leaderElection.enabled);
   // The same with two dashes.
   const auto twoDashes = parse({"--provider-regex", "^a$", "--bypass-hostname-check=false", "--skip-deny-step"});
-  CHECK(twoDashes.warnings.size() == 1);
+  CHECK(twoDashes.warnings.empty());
   CHECK(configOf(twoDashes).approver.denyMode == csrop::DenyMode::Skip);
+  CHECK(configOf(twoDashes).approver.kubeletServing.dnsNamesMustMatch == "^a$");
   // Go's flag package does not take a bool's value as the next argument, nor do we.
   CHECK_THROWS_AS(parse({"-skip-deny-step", "true"}), csrop::UsageError);
   CHECK_THROWS_WITH_AS(parse({"-workers", "3"}), "unknown flag '-workers' for run", csrop::UsageError);
@@ -89,19 +90,25 @@ TEST_CASE("migration: kubelet-csr-approver's environment variables, none ignored
   CHECK_FALSE(
       configOf(parse({}, FakeEnvironment({{"CSR_OPERATOR_LEADER_ELECT", "false"}, {"LEADER_ELECTION", "true"}}))).leaderElection.enabled);
   CHECK(configOf(parse({"-leader-election"}, FakeEnvironment({{"LEADER_ELECTION", "false"}}))).leaderElection.enabled);
-  CHECK(has(cli.warnings, "environment variable PROVIDER_REGEX '^node-[0-9]+$' is not applied"));
-  try {
-    parse({}, FakeEnvironment({{"PROVIDER_REGEX", "(unclosed"}}));
-    FAIL("an invalid regex was taken");
-  } catch (const csrop::ConfigFileError& e) {
-    CHECK(std::string(e.what()).rfind("environment variable PROVIDER_REGEX: '(unclosed' is not a regular expression: ", 0) == 0);
-  }
+  CHECK(ks.dnsNamesMustMatch == "^node-[0-9]+$");
+  CHECK(cli.warnings.size() == 1);
+  const auto invalid = errorOf(parse({}, FakeEnvironment({{"PROVIDER_REGEX", "(unclosed"}})));
+  CAPTURE(invalid);
+  CHECK(invalid.find("dnsNamesMustMatch is '(unclosed', which is not a valid RE2 regex") != std::string::npos);
+  CHECK(invalid.find("PROVIDER_REGEX") != std::string::npos);
 }
 
 TEST_CASE("migration: weakening or different mappings say so in a warning") {
-  CHECK(has(parse({"-provider-regex", "node-.*"}).warnings, "-provider-regex 'node-.*' is not applied: csr-operator has no regex"));
-  // kubelet-csr-approver's default restricts nothing: nothing is lost.
-  CHECK(parse({"-provider-regex", ".*"}).warnings.empty());
+  const auto unanchored = parse({"-provider-regex", "node-.*"});
+  CHECK(has(unanchored.warnings, "-provider-regex 'node-.*' is not anchored: as in kubelet-csr-approver it matches anywhere"));
+  CHECK(configOf(unanchored).approver.kubeletServing.dnsNamesMustMatch == "node-.*");
+  CHECK(has(parse({"-provider-regex", "^a$|b"}).warnings, "is not anchored"));
+  CHECK(has(parse({"-provider-regex", "^a\\$"}).warnings, "is not anchored"));
+  CHECK(parse({"-provider-regex", "^a\\\\$"}).warnings.empty());
+  // kubelet-csr-approver's default restricts nothing: no warning, and the check stays off.
+  const auto everything = parse({"-provider-regex", ".*"});
+  CHECK(everything.warnings.empty());
+  CHECK(configOf(everything).approver.kubeletServing.dnsNamesMustMatch.empty());
   CHECK(has(parse({"-bypass-hostname-check"}).warnings, "-bypass-hostname-check turns approver.kubeletServing.checks.dnsNames off"));
   CHECK(parse({"-bypass-hostname-check=false"}).warnings.empty());
   // One address serves probes and metrics: a different probe address is dropped, with a warning.

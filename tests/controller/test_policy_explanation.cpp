@@ -15,10 +15,10 @@ inline std::ostream& operator<<(std::ostream& os, CheckResult r) { return os << 
 
 namespace {
 
-const std::vector<std::string> kServingRows = {"nonNodeRequester", "request",      "requesterIsNode",  "commonName",
-                                               "organization",     "usages",       "noEmailOrUri",     "subjectAltNames",
-                                               "maxDNSNames",      "expiration",   "signerProfile",    "reservedIdentities",
-                                               "nodeExists",       "allowedCIDRs", "addressOwnership", "dnsResolution"};
+const std::vector<std::string> kServingRows = {
+    "nonNodeRequester",   "request",         "requesterIsNode", "commonName",        "organization", "usages",
+    "noEmailOrUri",       "subjectAltNames", "maxDNSNames",     "dnsNamesMustMatch", "expiration",   "signerProfile",
+    "reservedIdentities", "nodeExists",      "allowedCIDRs",    "addressOwnership",  "dnsResolution"};
 
 struct Serving {
   fixtures::FakeNodes nodes;
@@ -72,7 +72,8 @@ TEST_CASE("explain: kubelet-serving lists every check of its table in order, the
   CHECK(names(e) == kServingRows);
   for (const auto& r : e.checks) {
     CAPTURE(r.check);
-    const bool off = r.check == "nonNodeRequester" || r.check == "allowedCIDRs" || r.check == "dnsResolution";
+    const bool off =
+        r.check == "nonNodeRequester" || r.check == "dnsNamesMustMatch" || r.check == "allowedCIDRs" || r.check == "dnsResolution";
     CHECK(r.result == (off ? CheckResult::Off : CheckResult::Passed));
     CHECK_FALSE(r.message.empty());
   }
@@ -107,7 +108,8 @@ TEST_CASE("explain: kubelet-serving stops at the deciding check, the later ones 
     for (const auto& r : e.checks) {
       CAPTURE(r.check);
       // A check switched off stays off: it would not have run either way.
-      if (after) CHECK(r.result == (r.check == "allowedCIDRs" ? CheckResult::Off : CheckResult::NotReached));
+      const bool off = r.check == "dnsNamesMustMatch" || r.check == "allowedCIDRs";
+      if (after) CHECK(r.result == (off ? CheckResult::Off : CheckResult::NotReached));
       after = after || r.check == "usages";
     }
     CHECK(s.nodes.lookups == 0);
