@@ -133,6 +133,10 @@ struct PodAccessReviewConfig {
 struct PodCertificateSignerConfig {
   std::string signerName;
   std::string caCertFile, caKeyFile, caKeyPassphraseFile;
+  // A pkcs11: caKeyFile only, as for signers.list: the PIN source, the module, the session pool
+  // (0: one per worker).
+  std::string caKeyPinFile, caKeyPinEnv, pkcs11Module;
+  int pkcs11Sessions = 0;
   std::vector<std::string> chainFiles;
   // Every service account of a listed namespace, or a listed "namespace/name" ("namespace/*" for
   // all of that namespace). Both empty: nobody.

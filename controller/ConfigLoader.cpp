@@ -317,7 +317,9 @@ void parseKeyPolicy(Section s, signers::KeyPolicy& p) {
 }
 
 // The settings of a key on a PKCS#11 token, read here and in signers.defaults.
-void readTokenKeySettings(Section& s, signers::SignerConfig& c) {
+// For signers.list entries and podCertificates.signers alike (the same field names).
+template <class KeyConfig>
+void readTokenKeySettings(Section& s, KeyConfig& c) {
   s.read("caKeyPinFile", c.caKeyPinFile);
   s.read("caKeyPinEnv", c.caKeyPinEnv);
   s.read("pkcs11Module", c.pkcs11Module);
@@ -326,7 +328,8 @@ void readTokenKeySettings(Section& s, signers::SignerConfig& c) {
 }
 
 // caKeyFile is a file, or a PKCS#11 URI with its PIN source; the two kinds' settings do not mix.
-void checkKeySource(Section& s, const YAML::Node& at, const signers::SignerConfig& c) {
+template <class KeyConfig>
+void checkKeySource(Section& s, const YAML::Node& at, const KeyConfig& c) {
   if (!signers::isPkcs11Uri(c.caKeyFile)) {
     if (!c.caKeyPinFile.empty() || !c.caKeyPinEnv.empty() || !c.pkcs11Module.empty())
       s.fail(at, "sets caKeyPinFile, caKeyPinEnv or pkcs11Module, which are for a key on a token; caKeyFile is not a pkcs11: URI");
@@ -452,6 +455,7 @@ void parsePodCertificateSigner(Section s, PodCertificateSignerConfig& c) {
   s.read("caCertFile", c.caCertFile);
   s.read("caKeyFile", c.caKeyFile);
   s.read("caKeyPassphraseFile", c.caKeyPassphraseFile);
+  readTokenKeySettings(s, c);
   s.readStrings("chainFiles", c.chainFiles);
   s.readStrings("allowedNamespaces", c.allowedNamespaces);
   s.readStrings("allowedServiceAccounts", c.allowedServiceAccounts);
@@ -522,8 +526,7 @@ void parsePodCertificates(Section s, Config& config) {
       if (c.signerName.rfind("kubernetes.io", 0) == 0)
         entry.fail(list[i], "signerName '" + c.signerName + "' is reserved for Kubernetes; use a name under your own domain");
       if (c.caCertFile.empty() || c.caKeyFile.empty()) entry.fail(list[i], "needs caCertFile and caKeyFile");
-      if (signers::isPkcs11Uri(c.caKeyFile))
-        entry.fail(list[i], "has a pkcs11: caKeyFile; pod-certificate signers take a key file (token keys: signers.list only)");
+      checkKeySource(entry, list[i], c);
       if (!names.insert(c.signerName).second)
         entry.fail(list[i], "repeats signer '" + c.signerName + "' (also in signers.list or earlier here); give each signer name one CA");
       if (c.allowedNamespaces.empty() && c.allowedServiceAccounts.empty())
@@ -758,6 +761,8 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   for (auto& signer : config.signers) signer.clusterDomain = config.approver.kubeletServing.clusterDomain;
   // A token key gets one session per worker unless configured, so signing is not serialised on it.
   for (auto& signer : config.signers)
+    if (signer.pkcs11Sessions == 0) signer.pkcs11Sessions = config.workers;
+  for (auto& signer : config.podCertificates.signers)
     if (signer.pkcs11Sessions == 0) signer.pkcs11Sessions = config.workers;
   validateConfig(config, sourceName);
   return config;

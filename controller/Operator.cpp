@@ -106,13 +106,17 @@ bool allSynced(const std::vector<CacheSync>& caches) {
   return true;
 }
 
-// What /readyz answers 503 with: unsynced informers, or each signer that cannot sign now (its token
-// went away), so a probe failure names the signer; empty when ready.
-std::string notReady(const std::vector<CacheSync>& caches, const signers::SignerSet& signerSet) {
+// What /readyz answers 503 with: unsynced informers, or each signer (CSR or pod) that cannot sign
+// now (its token went away), so a probe failure names the signer; empty when ready.
+std::string notReady(const std::vector<CacheSync>& caches, const signers::SignerSet& signerSet, const PodCertificates* podCertificates) {
   if (!allSynced(caches)) return "informers not synced";
-  std::string out;
+  std::vector<std::string> lines;
   for (const auto& n : signerSet.names())
-    if (auto why = signerSet.find(n)->unavailable()) out += (out.empty() ? "" : "\n") + ("signer " + n + " unavailable: " + *why);
+    if (auto why = signerSet.find(n)->unavailable()) lines.push_back("signer " + n + " unavailable: " + *why);
+  if (podCertificates)
+    for (auto& line : podCertificates->unavailableSigners()) lines.push_back(std::move(line));
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
   return out;
 }
 
@@ -207,7 +211,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   if (podCertificates) podCertificates->addCaches(caches);
   const ScrapeTimeGauges gauges{queue, csrs, nodeView.get(), pending, signerNames, mayWrite, signerSet};
   HealthServer health(
-      config.bindAddress, [&] { return notReady(caches, signerSet); },
+      config.bindAddress, [&] { return notReady(caches, signerSet, podCertificates.get()); },
       [&] {
         gauges.update(metrics);
         if (podCertificates) podCertificates->updateGauges(metrics);

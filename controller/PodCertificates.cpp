@@ -21,8 +21,12 @@ namespace csrop {
 namespace {
 
 std::unique_ptr<signers::PodCertificateSigner> loadSigner(const PodCertificateSignerConfig& c) {
-  auto signer =
-      signers::createPodCertificateSigner(podCertificatePolicy(c), {c.caCertFile, c.caKeyFile, c.caKeyPassphraseFile, c.chainFiles});
+  signers::CaFiles ca{c.caCertFile, c.caKeyFile, c.caKeyPassphraseFile, c.chainFiles};
+  ca.pinFile = c.caKeyPinFile;
+  ca.pinEnv = c.caKeyPinEnv;
+  if (!c.pkcs11Module.empty()) ca.pkcs11Module = c.pkcs11Module;
+  ca.pkcs11Sessions = static_cast<std::size_t>(std::max(1, c.pkcs11Sessions));
+  auto signer = signers::createPodCertificateSigner(podCertificatePolicy(c), ca);
   if (!signer) throw std::runtime_error("podCertificates signer " + c.signerName + " cannot start: " + signer.error());
   spdlog::info("pod certificate signer {} ready: CA {}", c.signerName, signer.value()->caSubject());
   return std::move(signer.value());
@@ -139,8 +143,16 @@ void PodCertificates::becameLeader() {
 }
 
 void PodCertificates::updateGauges(Metrics& metrics) const {
+  for (const auto& s : signers_) metrics.set(metric::kSignerAvailable, {{"signer", s->name()}}, s->unavailable() ? 0 : 1);
   if (!caches_) return;
   metrics.set(metric::kWatchRestarts, {{"resource", "podcertificaterequests"}}, static_cast<double>(caches_->watchRestarts()));
+}
+
+std::vector<std::string> PodCertificates::unavailableSigners() const {
+  std::vector<std::string> out;
+  for (const auto& s : signers_)
+    if (auto why = s->unavailable()) out.push_back("signer " + s->name() + " unavailable: " + *why);
+  return out;
 }
 
 void PodCertificates::stop() {

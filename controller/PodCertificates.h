@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -59,6 +60,8 @@ class PodCertificates {
   // A new leader decides every cached request again and publishes at once.
   void becameLeader();
   void updateGauges(Metrics& metrics) const;
+  // "signer <name> unavailable: <why>" for each pod signer whose token key cannot sign now.
+  std::vector<std::string> unavailableSigners() const;
   // Stops the signers' CA reloading; call before what their callbacks use goes away.
   void stop();
 

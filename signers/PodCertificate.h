@@ -176,6 +176,8 @@ class PodCertificateSigner {
   virtual std::string caPem() const = 0;
   virtual std::chrono::system_clock::time_point caNotAfter() const = 0;
   virtual std::string caSubject() const = 0;
+  // Why the CA key cannot sign now (its PKCS#11 token went away); nullopt for a key file.
+  virtual std::optional<std::string> unavailable() const = 0;
 
   // Polls the CA files every `interval`; a refused reload keeps the previous CA and is logged.
   // stopReloading joins the poller, is safe twice, and runs on destruction.

@@ -54,6 +54,7 @@ class FilePodCertificateSigner final : public PodCertificateSigner {
   std::string caPem() const override { return authority_->current()->certificatePem(); }
   TimePoint caNotAfter() const override { return authority_->current()->notAfter(); }
   std::string caSubject() const override { return authority_->current()->subject(); }
+  std::optional<std::string> unavailable() const override { return authority_->current()->unavailable(); }
 
   void startReloading(std::chrono::milliseconds interval, CaChangedCallback onCaChanged) override {
     stopReloading();

@@ -606,6 +606,22 @@ TEST_CASE("pkcs11 CA: the key stays on the token, certificate, PIN Secret and mo
   checkConfigAccepted(r);
 }
 
+TEST_CASE("pkcs11 CA: a pod-certificate signer's key on the same token, with the mounted PIN and module") {
+  const Rendered r =
+      render("-f " + shellQuote(valuesFile("pkcs11.yaml")) + " -f " + shellQuote(valuesFile("pod-certificates-pkcs11.yaml")));
+  const YAML::Node pod = configFile(r)["podCertificates"]["signers"][0];
+  CHECK(pod["caKeyFile"].as<std::string>() == "pkcs11:token=k8s-ca;object=pod-ca;type=private");
+  CHECK(pod["pkcs11Sessions"].as<int>() == 2);
+  for (const char* file : {"/etc/csr-operator/pin/pin", "/opt/pkcs11/lib/libsofthsm2.so"}) {
+    INFO(file);
+    CHECK(mountFor(r, file));
+  }
+  checkConfigAccepted(r);
+  expectFailure(
+      "-f " + shellQuote(valuesFile("pod-certificates-pkcs11.yaml")) + " --set config.podCertificates.signers[0].pkcs11Sessions=999",
+      "pkcs11Sessions");
+}
+
 TEST_CASE("pkcs11 CA: mistakes are refused with what to set") {
   const std::string f = "-f " + shellQuote(valuesFile("pkcs11.yaml"));
   expectFailure(f + " --set ca.pkcs11.keyUri=", "needs ca.pkcs11.keyUri");

@@ -47,6 +47,7 @@ class ScriptedPodSigner : public signers::PodCertificateSigner {
   std::string caPem() const override { return {}; }
   std::chrono::system_clock::time_point caNotAfter() const override { return {}; }
   std::string caSubject() const override { return "CN=scripted"; }
+  std::optional<std::string> unavailable() const override { return std::nullopt; }
   void startReloading(std::chrono::milliseconds, CaChangedCallback) override {}
   void stopReloading() override {}
 

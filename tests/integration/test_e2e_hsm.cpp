@@ -2,7 +2,8 @@
 // the binary against the fake API server: every certificate verified with `openssl verify` against
 // the CA; the token unplugged mid-burst and plugged back: nothing signed meanwhile, nothing Failed,
 // /readyz and csr_operator_signer_available say which signer is down, and the backlog is issued
-// exactly once when the token returns.
+// exactly once when the token returns. A pod-certificate signer with its key on a token does the same
+// for PodCertificateRequests.
 #include "Scenario.h"
 #include "tests/support/SoftHsm.h"
 
@@ -138,5 +139,66 @@ TEST_CASE("e2e hsm: the token unplugged mid-burst and plugged back: nothing sign
     CHECK(issuedLogLines(log, n) == 1);
   }
   CHECK(log.find("available again") != std::string::npos);
+  CHECK(op.stop() == 0);
+}
+
+TEST_CASE("e2e hsm: a pod-certificate signer's key on a token: issued, postponed with /readyz naming it while away, issued on return") {
+  using nlohmann::json;
+  HsmScenario h;
+  auto& cluster = h.s.cluster;
+  const itest::PodRef first = cluster.addPod("shop", "web-0", "web", "node-a");
+  const itest::PodRef second = cluster.addPod("shop", "web-1", "web", "node-a");
+  const std::string config = std::string("workers: 2\nleaderElection: {enabled: false}\napprover: {enabled: false}\n") +
+                             "signers: {reloadInterval: 200ms}\npodCertificates:\n  signers:\n    - signerName: example.com/pods\n" +
+                             "      caCertFile: " + h.s.caCertFile + "\n" +
+                             "      caKeyFile: 'pkcs11:token=k8s-ca;object=kubernetes-ca;type=private'\n" +
+                             "      caKeyPinFile: " + h.hsm.pinFile() + "\n" + "      pkcs11Module: " + testpki::SoftHsm::kModule + "\n" +
+                             "      allowedNamespaces: [shop]\n";
+  OperatorProcess op(cluster, "pods-token", config, cluster.adminKubeconfig(), {}, {h.hsm.env()});
+  op.start();
+  REQUIRE(eventually([&] { return httpGet(op.port(), "/readyz").first == 200; }, 20s));
+  auto key = testpki::sharedKey(testpki::KeyKind::P256, "pod");
+  const auto request = [&](const itest::PodRef& pod) {
+    itest::PodCertificateRequestParams p;
+    p.signerName = "example.com/pods";
+    p.stubPkcs10Der = testpki::stubPkcs10Der(key.get());
+    return cluster.createPodCertificateRequest(cluster.nodeKubeconfig(pod.node), pod, p);
+  };
+  const auto conditionOf = [](const json& pcr) -> std::string {
+    for (const auto& c : pcr.value("status", json::object()).value("conditions", json::array()))
+      if (c.value("status", "") == "True") return c.value("type", "");
+    return "";
+  };
+  const auto awaitIssued = [&](const json& created) {
+    const auto pcr = cluster.waitForPodCertificateRequest(
+        created["metadata"]["namespace"], created["metadata"]["name"], [&](const json& p) { return !conditionOf(p).empty(); }, 60s);
+    INFO(pcr.dump());
+    REQUIRE(conditionOf(pcr) == "Issued");
+    const auto file = cluster.dir() / (created["metadata"]["name"].get<std::string>() + ".pem");
+    std::ofstream(file) << pcr["status"]["certificateChain"].get<std::string>();
+    const auto [rc, out] = testpki::runCommand("openssl verify -CAfile " + h.s.caCertFile + " " + file.string());
+    INFO(out);
+    CHECK(rc == 0);
+  };
+  awaitIssued(request(first));
+
+  h.hsm.unplug();
+  const json waiting = request(second);
+  const std::string key2 = waiting["metadata"]["namespace"].get<std::string>() + "/" + waiting["metadata"]["name"].get<std::string>();
+  REQUIRE(eventually(
+      [&] {
+        const auto [status, body] = httpGet(op.port(), "/readyz");
+        return status == 503 && body.find("signer example.com/pods unavailable") != std::string::npos;
+      },
+      20s));
+  REQUIRE(eventually([&] { return op.metric("csr_operator_signer_available", {"example.com/pods"}) == 0; }, 10s));
+  REQUIRE(eventually([&] { return op.log().find("signing postponed: pcr=" + key2 + " ") != std::string::npos; }, 30s));
+  CHECK(conditionOf(cluster.getPodCertificateRequest(waiting["metadata"]["namespace"], waiting["metadata"]["name"])).empty());
+
+  h.hsm.plug();
+  awaitIssued(waiting);
+  REQUIRE(eventually([&] { return httpGet(op.port(), "/readyz").first == 200; }, 20s));
+  CHECK(op.metric("csr_operator_signer_available", {"example.com/pods"}) == 1);
+  CHECK(op.log().find(testpki::SoftHsm::kPin) == std::string::npos);
   CHECK(op.stop() == 0);
 }

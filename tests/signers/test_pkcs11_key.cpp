@@ -10,6 +10,7 @@
 #include "signers/CertificateAuthority.h"
 #include "signers/FileCaSigner.h"
 #include "signers/Pkcs11Key.h"
+#include "signers/PodCertificate.h"
 #include "signers/Profiles.h"
 #include "tests/support/SoftHsm.h"
 
@@ -217,4 +218,50 @@ TEST_CASE("pkcs11 key: concurrent signers share a bounded session pool") {
   CHECK(good == 120);
   CHECK(key->openSessions() <= 3);
   CHECK(key->openSessions() >= 1);
+}
+
+TEST_CASE("pkcs11 key: a pod-certificate signer signs with a token key, and postpones while the token is away") {
+  TokenCa t(KeyKind::P256);
+  const auto c = t.config();
+  PodCertificatePolicy policy;
+  policy.signerName = "example.com/pods";
+  policy.allowedNamespaces = {"team-a"};
+  policy.trustDomain = "cluster.example.com";
+  auto created = createPodCertificateSigner(policy, CaFiles{t.certFile, c.caKeyFile, "", {}, c.caKeyPinFile, "", SoftHsm::kModule, 2});
+  REQUIRE_MESSAGE(created.ok(), created.error());
+  const auto& signer = *created.value();
+  CHECK_FALSE(signer.unavailable().has_value());
+
+  auto podKey = freshKey(KeyKind::P256);
+  PodCertificateRequestFacts request;
+  request.namespaceName = "team-a";
+  request.name = "req-1";
+  request.signerName = policy.signerName;
+  request.podName = "web-0";
+  request.podUID = "7f7c6a9e-2b1d-4c55-9d0e-0123456789ab";
+  request.serviceAccountName = "web";
+  request.serviceAccountUID = "5d2e9c1a-0000-4000-8000-00000000aaaa";
+  request.nodeName = "worker-1";
+  request.nodeUID = "1b3c5d7e-0000-4000-8000-00000000bbbb";
+  request.stubPkcs10Der = stubPkcs10Der(podKey.get());
+  const auto now = std::chrono::system_clock::now();
+
+  auto out = signer.issue(request, now);
+  const auto* issued = std::get_if<PodCertificateIssued>(&out);
+  REQUIRE(issued != nullptr);
+  auto leaf = parseCertPem(issued->certificateChainPem);
+  REQUIRE(leaf);
+  CHECK(X509_verify(leaf.get(), X509_get0_pubkey(t.ca.cert.get())) == 1);
+
+  // A token that went away is a retry, never a Failed condition: the kubelet would give up.
+  t.hsm.unplug();
+  out = signer.issue(request, now);
+  CHECK(std::holds_alternative<PodCertificateRetry>(out));
+  REQUIRE(signer.unavailable().has_value());
+  CHECK(signer.unavailable()->find("kubernetes-ca") != std::string::npos);
+
+  t.hsm.plug();
+  out = signer.issue(request, now);
+  CHECK(std::holds_alternative<PodCertificateIssued>(out));
+  CHECK_FALSE(signer.unavailable().has_value());
 }
