@@ -3,6 +3,9 @@
 #include "controller/IdentityKeys.h"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
+#include <stdexcept>
 #include <spdlog/spdlog.h>
 
 namespace csrop {
@@ -39,6 +42,91 @@ std::vector<std::string> AddressIndex::keysOf(const k8s::Node& node) {
   return unique;
 }
 
+bool AddressIndex::Claimants::contains(Id id) const {
+  if (first_ == id) return true;
+  return more_ && std::find(more_->begin(), more_->end(), id) != more_->end();
+}
+
+void AddressIndex::Claimants::push_back(Id id) {
+  if (empty()) {
+    first_ = id;
+    return;
+  }
+  if (!more_) more_ = std::make_unique<std::vector<Id>>();
+  more_->push_back(id);
+}
+
+bool AddressIndex::Claimants::erase(Id id) {
+  if (empty()) return false;
+  if (first_ == id) {
+    if (!more_) {
+      first_ = NameTable::kNone;
+      return true;
+    }
+    first_ = more_->front();
+    more_->erase(more_->begin());
+  } else {
+    if (!more_) return false;
+    const auto it = std::find(more_->begin(), more_->end(), id);
+    if (it == more_->end()) return false;
+    more_->erase(it);
+  }
+  if (more_->empty()) more_.reset();
+  return true;
+}
+
+std::optional<AddressIndex::Key> AddressIndex::toKey(std::string_view text, bool intern) {
+  const auto make = [](KeyKind kind, std::uint32_t low) { return (static_cast<Key>(kind) << 32) | low; };
+  const auto named = [&](KeyKind kind, std::string_view material) -> std::optional<Key> {
+    const Id id = intern ? names_.acquire(material) : names_.find(material);
+    if (id == NameTable::kNone) return std::nullopt;
+    return make(kind, id);
+  };
+  if (text.starts_with("dns:")) return named(KeyKind::Dns, text.substr(4));
+  const auto ip = text.starts_with("ip:") ? signers::IpAddress::parse(text.substr(3)) : std::nullopt;
+  if (!ip) throw std::logic_error("AddressIndex: not an identity key: " + std::string(text));
+  if (ip->family == 6) return named(KeyKind::Ip6, std::string_view(reinterpret_cast<const char*>(ip->bytes.data()), 16));
+  return make(KeyKind::Ip4, (std::uint32_t{ip->bytes[0]} << 24) | (std::uint32_t{ip->bytes[1]} << 16) | (std::uint32_t{ip->bytes[2]} << 8) |
+                                ip->bytes[3]);
+}
+
+std::string AddressIndex::keyText(Key key) const {
+  const auto kind = static_cast<KeyKind>(key >> 32);
+  const auto low = static_cast<std::uint32_t>(key);
+  if (kind == KeyKind::Dns) return "dns:" + std::string(names_.text(low));
+  signers::IpAddress ip;
+  if (kind == KeyKind::Ip6) {
+    ip.family = 6;
+    const auto octets = names_.text(low);
+    std::copy(octets.begin(), octets.end(), ip.bytes.begin());
+  } else {
+    for (int i = 0; i < 4; ++i) ip.bytes[i] = static_cast<std::uint8_t>(low >> (24 - 8 * i));
+  }
+  return "ip:" + ip.toString();
+}
+
+void AddressIndex::retainKey(Key key) {
+  if (static_cast<KeyKind>(key >> 32) != KeyKind::Ip4) names_.retain(static_cast<Id>(key));
+}
+
+void AddressIndex::releaseKey(Key key) {
+  if (static_cast<KeyKind>(key >> 32) != KeyKind::Ip4) names_.release(static_cast<Id>(key));
+}
+
+void AddressIndex::assign(Id& field, Id value) {
+  if (value != NameTable::kNone) names_.retain(value);
+  names_.release(field);
+  field = value;
+}
+
+void AddressIndex::eraseIfUnused(std::unordered_map<Key, Entry, k8s::KeyedHash>::iterator it) {
+  const auto& e = it->second;
+  if (e.holder != NameTable::kNone || e.formerHolder != NameTable::kNone || !e.claimants.empty()) return;
+  const Key key = it->first;
+  entries_.erase(it);
+  releaseKey(key);
+}
+
 void AddressIndex::nodeAdded(const k8s::Node& node) { nodeUpdated(node); }
 
 void AddressIndex::nodeUpdated(const k8s::Node& now) {
@@ -56,9 +144,9 @@ void AddressIndex::initialListDone() {
   if (initialListDone_) return;
   initialListDone_ = true;
   for (auto& [key, e] : entries_) {
-    if (!e.holder.empty() || e.claimants.empty()) continue;
+    if (e.holder != NameTable::kNone || e.claimants.empty()) continue;
     if (e.claimants.size() == 1) {
-      e.holder = e.claimants.front();
+      assign(e.holder, e.claimants.front());
       continue;
     }
     e.contested = true;
@@ -66,125 +154,165 @@ void AddressIndex::initialListDone() {
   }
 }
 
-void AddressIndex::applyLocked(const std::string& node, std::vector<std::string> keys, bool deleted) {
+void AddressIndex::applyLocked(const std::string& node, std::vector<std::string> keyTexts, bool deleted) {
   if (node.empty()) return;
   pruneLocked(clock_->now());
-  // keys[0] is the node's name; the cap applies to what the node reports about itself.
-  if (keys.size() > options_.maxAddressesPerNode + 1) {
-    spdlog::warn("node={} lists {} addresses; only the first {} are indexed as its own", node, keys.size() - 1,
+  // keyTexts[0] is the node's name; the cap applies to what the node reports about itself.
+  if (keyTexts.size() > options_.maxAddressesPerNode + 1) {
+    spdlog::warn("node={} lists {} addresses; only the first {} are indexed as its own", node, keyTexts.size() - 1,
                  options_.maxAddressesPerNode);
-    keys.resize(options_.maxAddressesPerNode + 1);
+    keyTexts.resize(options_.maxAddressesPerNode + 1);
   }
-  const std::string ownName = dnsKey(node);
-  std::set<std::string> next(keys.begin(), keys.end());
-  auto& current = keysByNode_[node];
+  // These references keep the node's name and its keys interned while claims and releases move
+  // the lasting ones; they are dropped at the end.
+  const Id nodeId = names_.acquire(node);
+  const Key ownName = *toKey(dnsKey(node), true);
+  std::vector<Key> keys;
+  keys.reserve(keyTexts.size());
+  for (const auto& text : keyTexts) keys.push_back(*toKey(text, true));
 
-  std::vector<std::string> added, removed;
-  for (const auto& k : next)
-    if (!current.count(k)) added.push_back(k);
-  for (const auto& k : current)
-    if (!next.count(k)) removed.push_back(k);
+  std::vector<Key> next = keys;
+  std::sort(next.begin(), next.end());
+  next.erase(std::unique(next.begin(), next.end()), next.end());
+  next.shrink_to_fit();
+  static const std::vector<Key> kNoKeys;
+  const auto record = keysByNode_.find(nodeId);
+  const auto& current = record == keysByNode_.end() ? kNoKeys : record->second;
 
-  const bool reportedBefore = std::any_of(current.begin(), current.end(), [&](const auto& k) { return k != ownName; });
+  std::vector<Key> added, removed;
+  std::set_difference(next.begin(), next.end(), current.begin(), current.end(), std::back_inserter(added));
+  std::set_difference(current.begin(), current.end(), next.begin(), next.end(), std::back_inserter(removed));
+
+  const bool reportedBefore = std::any_of(current.begin(), current.end(), [&](Key k) { return k != ownName; });
   if (!deleted && reportedBefore && (!added.empty() || !removed.empty())) {
-    spdlog::info("node={} changed its addresses: added=[{}] removed=[{}]", node, joined(added), joined(removed));
+    const auto texts = [&](const std::vector<Key>& ks) {
+      std::vector<std::string> out;
+      for (Key k : ks) out.push_back(keyText(k));
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    spdlog::info("node={} changed its addresses: added=[{}] removed=[{}]", node, joined(texts(added)), joined(texts(removed)));
     if (metrics_) metrics_->inc(metric::kNodeAddressChanges);
   }
 
-  for (const auto& k : removed) releaseLocked(node, k);
-  for (const auto& k : keys)
-    if (!current.count(k)) claimLocked(node, k, k == ownName);
-  if (deleted)
-    keysByNode_.erase(node);
-  else
-    current = std::move(next);
+  for (Key k : removed) releaseLocked(nodeId, k);
+  for (Key k : keys)
+    if (!std::binary_search(current.begin(), current.end(), k)) claimLocked(nodeId, k, k == ownName);
+  if (deleted) {
+    if (record != keysByNode_.end()) {
+      keysByNode_.erase(record);
+      names_.release(nodeId);
+    }
+  } else if (record != keysByNode_.end()) {
+    record->second = std::move(next);
+  } else {
+    keysByNode_.emplace(nodeId, std::move(next));
+    names_.retain(nodeId);
+  }
+
+  for (Key k : keys) releaseKey(k);
+  releaseKey(ownName);
+  names_.release(nodeId);
 }
 
-void AddressIndex::claimLocked(const std::string& node, const std::string& key, bool ownName) {
-  auto& e = entries_[key];
-  if (std::find(e.claimants.begin(), e.claimants.end(), node) == e.claimants.end()) e.claimants.push_back(node);
+void AddressIndex::claimLocked(Id node, Key key, bool ownName) {
+  auto [it, inserted] = entries_.try_emplace(key);
+  if (inserted) retainKey(key);
+  auto& e = it->second;
+  if (!e.claimants.contains(node)) {
+    e.claimants.push_back(node);
+    names_.retain(node);
+  }
   settleLocked(key, e, clock_->now());
   if (e.holder == node) return;
   if (ownName) {
     e.contested = false;
     // The API server keeps Node names unique: whoever listed this name before the Node existed loses it.
-    if (!e.holder.empty())
+    if (e.holder != NameTable::kNone)
       recordConflict(e.holder, key, node);
-    else if (!e.formerHolder.empty() && e.formerHolder != node)
+    else if (e.formerHolder != NameTable::kNone && e.formerHolder != node)
       recordConflict(e.formerHolder, key, node);
-    e.holder = node;
-    e.formerHolder.clear();
+    assign(e.holder, node);
+    assign(e.formerHolder, NameTable::kNone);
     return;
   }
   if (!initialListDone_) return;
-  if (!e.holder.empty()) return recordConflict(node, key, e.holder);
+  if (e.holder != NameTable::kNone) return recordConflict(node, key, e.holder);
   if (e.contested) return recordConflict(node, key, e.claimants.front());
-  if (!e.formerHolder.empty() && e.formerHolder != node) return recordConflict(node, key, e.formerHolder);
-  e.holder = node;
-  e.formerHolder.clear();
+  if (e.formerHolder != NameTable::kNone && e.formerHolder != node) return recordConflict(node, key, e.formerHolder);
+  assign(e.holder, node);
+  assign(e.formerHolder, NameTable::kNone);
 }
 
-void AddressIndex::releaseLocked(const std::string& node, const std::string& key) {
+void AddressIndex::releaseLocked(Id node, Key key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   auto& e = it->second;
-  e.claimants.erase(std::remove(e.claimants.begin(), e.claimants.end(), node), e.claimants.end());
+  // The caller's reference keeps node interned after this one goes.
+  if (e.claimants.erase(node)) names_.release(node);
   // A contest ends like a hold: the one who left keeps the address for the window, so an attacker
   // that outlasts its victim in a contest does not win the address at once.
   const bool contestEnds = e.contested && e.claimants.size() <= 1;
   if (contestEnds) e.contested = false;
   if (e.holder == node || contestEnds) {
-    e.holder.clear();
-    e.formerHolder = node;
+    assign(e.holder, NameTable::kNone);
+    assign(e.formerHolder, node);
     e.releasedAt = clock_->now();
     releases_.emplace_back(e.releasedAt, key);
+    retainKey(key);
   }
-  if (e.holder.empty() && e.formerHolder.empty() && e.claimants.empty()) entries_.erase(it);
+  eraseIfUnused(it);
 }
 
-void AddressIndex::settleLocked(const std::string& key, Entry& e, k8s::Clock::time_point now) {
-  if (!e.holder.empty() || e.formerHolder.empty() || now - e.releasedAt < options_.historyWindow) return;
-  e.formerHolder.clear();
+void AddressIndex::settleLocked(Key key, Entry& e, k8s::Clock::time_point now) {
+  if (e.holder != NameTable::kNone || e.formerHolder == NameTable::kNone || now - e.releasedAt < options_.historyWindow) return;
+  assign(e.formerHolder, NameTable::kNone);
   if (e.claimants.empty()) return;
-  e.holder = e.claimants.front();
-  spdlog::info("address {} now belongs to node={}: its former holder left it more than {}s ago", key, e.holder,
+  assign(e.holder, e.claimants.front());
+  spdlog::info("address {} now belongs to node={}: its former holder left it more than {}s ago", keyText(key), names_.text(e.holder),
                options_.historyWindow.count());
 }
 
 void AddressIndex::pruneLocked(k8s::Clock::time_point now) {
   while (!releases_.empty() && now - releases_.front().first >= options_.historyWindow) {
-    const std::string key = releases_.front().second;
+    const Key key = releases_.front().second;
     releases_.pop_front();
-    auto it = entries_.find(key);
-    if (it == entries_.end()) continue;
-    settleLocked(key, it->second, now);
-    const auto& e = it->second;
-    if (e.holder.empty() && e.formerHolder.empty() && e.claimants.empty()) entries_.erase(it);
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      settleLocked(key, it->second, now);
+      eraseIfUnused(it);
+    }
+    releaseKey(key);
   }
 }
 
-std::optional<std::string> AddressIndex::otherOwnerLocked(const std::string& nodeName, const std::string& key) {
+std::optional<std::string> AddressIndex::otherOwnerLocked(const std::string& nodeName, const std::string& keyText) {
   const auto now = clock_->now();
   pruneLocked(now);
-  auto it = entries_.find(key);
+  const auto key = toKey(keyText, false);
+  if (!key) return std::nullopt;
+  auto it = entries_.find(*key);
   if (it == entries_.end()) return std::nullopt;
   auto& e = it->second;
-  settleLocked(key, e, now);
-  if (!e.holder.empty()) return e.holder == nodeName ? std::nullopt : std::optional(e.holder);
+  settleLocked(*key, e, now);
+  const Id self = names_.find(nodeName);
+  const auto name = [&](Id id) { return std::optional<std::string>(names_.text(id)); };
+  if (e.holder != NameTable::kNone) return e.holder == self ? std::nullopt : name(e.holder);
   if (e.contested)
-    for (const auto& claimant : e.claimants)
-      if (claimant != nodeName) return claimant;
-  if (!e.formerHolder.empty() && e.formerHolder != nodeName) return e.formerHolder;
+    for (std::size_t i = 0; i < e.claimants.size(); ++i)
+      if (e.claimants[i] != self) return name(e.claimants[i]);
+  if (e.formerHolder != NameTable::kNone && e.formerHolder != self) return name(e.formerHolder);
   return std::nullopt;
 }
 
-bool AddressIndex::holdsLocked(const std::string& nodeName, const std::string& key) {
+bool AddressIndex::holdsLocked(const std::string& nodeName, const std::string& keyText) {
   const auto now = clock_->now();
   pruneLocked(now);
-  auto it = entries_.find(key);
+  const auto key = toKey(keyText, false);
+  if (!key) return false;
+  auto it = entries_.find(*key);
   if (it == entries_.end()) return false;
-  settleLocked(key, it->second, now);
-  return it->second.holder == nodeName;
+  settleLocked(*key, it->second, now);
+  return it->second.holder != NameTable::kNone && it->second.holder == names_.find(nodeName);
 }
 
 bool AddressIndex::holds(const std::string& nodeName, const signers::IpAddress& ip) {
@@ -207,15 +335,21 @@ std::optional<std::string> AddressIndex::otherOwner(const std::string& nodeName,
   return otherOwnerLocked(nodeName, dnsKey(dnsName));
 }
 
-void AddressIndex::recordConflict(const std::string& claimant, const std::string& key, const std::string& owner) {
+void AddressIndex::recordConflict(Id claimant, Key key, Id owner) {
   ++conflicts_;
-  spdlog::warn("address conflict: node={} lists {} which belongs to node={}; {} keeps it", claimant, key, owner, owner);
+  spdlog::warn("address conflict: node={} lists {} which belongs to node={}; {} keeps it", names_.text(claimant), keyText(key),
+               names_.text(owner), names_.text(owner));
   if (metrics_) metrics_->inc(metric::kAddressConflicts);
 }
 
 uint64_t AddressIndex::conflicts() const {
   std::lock_guard lock(mu_);
   return conflicts_;
+}
+
+std::size_t AddressIndex::internedNames() const {
+  std::lock_guard lock(mu_);
+  return names_.size();
 }
 
 }  // namespace csrop
