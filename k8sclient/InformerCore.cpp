@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+#include <iterator>
 #include <mutex>
+#include <stdexcept>
 
 namespace k8s {
 
@@ -33,20 +36,39 @@ std::string InformerCore::keyOf(const json& obj) const {
   return name;
 }
 
-std::optional<json> InformerCore::get(const std::string& key) const {
-  std::shared_lock lock(mu_);
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
-  return it->second.decode();
+InformerCore::Entry::Entry(std::string_view key, std::string_view resourceVersion, const std::vector<std::uint8_t>& packed) {
+  const std::size_t total = key.size() + resourceVersion.size() + packed.size();
+  if (total > UINT32_MAX) throw std::length_error("object too large to cache");
+  bytes_ = std::make_unique_for_overwrite<char[]>(total);
+  std::memcpy(bytes_.get(), key.data(), key.size());
+  std::memcpy(bytes_.get() + key.size(), resourceVersion.data(), resourceVersion.size());
+  std::memcpy(bytes_.get() + key.size() + resourceVersion.size(), packed.data(), packed.size());
+  keyLength_ = static_cast<std::uint32_t>(key.size());
+  rvLength_ = static_cast<std::uint32_t>(resourceVersion.size());
+  packedLength_ = static_cast<std::uint32_t>(packed.size());
 }
 
-InformerCore::Entry InformerCore::pack(const json& obj) { return Entry{metaStr(obj, "resourceVersion"), json::to_msgpack(obj)}; }
+json InformerCore::Entry::decode() const {
+  const auto* first = reinterpret_cast<const std::uint8_t*>(bytes_.get() + keyLength_ + rvLength_);
+  return json::from_msgpack(first, first + packedLength_);
+}
+
+std::optional<json> InformerCore::get(const std::string& key) const {
+  std::shared_lock lock(mu_);
+  auto it = cache_.find(std::string_view(key));
+  if (it == cache_.end()) return std::nullopt;
+  return it->decode();
+}
+
+InformerCore::Entry InformerCore::pack(const json& obj) const {
+  return Entry(keyOf(obj), metaStr(obj, "resourceVersion"), json::to_msgpack(obj));
+}
 
 std::vector<json> InformerCore::list() const {
   std::shared_lock lock(mu_);
   std::vector<json> out;
   out.reserve(cache_.size());
-  for (const auto& [k, v] : cache_) out.push_back(v.decode());
+  for (const auto& entry : cache_) out.push_back(entry.decode());
   return out;
 }
 
@@ -78,37 +100,42 @@ void callSafely(const char* what, const std::string& kind, F&& f) {
 }
 }  // namespace
 
-void InformerCore::admit(json item, std::map<std::string, Entry>& into) const {
+void InformerCore::admit(json item, Cache& into) const {
   if (options_.transform) options_.transform(item);
-  into.insert_or_assign(keyOf(item), pack(item));
+  Entry entry = pack(item);
+  if (auto it = into.find(entry.key()); it != into.end()) into.erase(it);
+  into.insert(std::move(entry));
 }
 
 void InformerCore::replace(std::vector<json> items, const std::string& resourceVersion) {
-  std::map<std::string, Entry> fresh;
+  Cache fresh;
   for (auto& item : items) admit(std::move(item), fresh);
   replaceWith(std::move(fresh), resourceVersion);
 }
 
 // Handlers get objects decoded one at a time from the packed entries, so a relist of thousands of
 // objects never holds them all as JSON trees at once.
-void InformerCore::replaceWith(std::map<std::string, Entry> fresh, const std::string& resourceVersion) {
+void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) {
   std::vector<std::pair<Change, std::string>> changes;
-  std::map<std::string, Entry> replaced;  // previous state of updated and deleted objects
+  Cache replaced;  // previous state of updated and deleted objects
   {
     std::unique_lock lock(mu_);
-    for (const auto& [key, entry] : fresh) {
-      auto it = cache_.find(key);
+    for (const auto& entry : fresh) {
+      auto it = cache_.find(entry.key());
       if (it == cache_.end()) {
-        changes.emplace_back(Change::Add, key);
-      } else if (it->second.resourceVersion != entry.resourceVersion) {
-        changes.emplace_back(Change::Update, key);
-        replaced.emplace(key, std::move(it->second));
+        changes.emplace_back(Change::Add, entry.key());
+      } else if (it->resourceVersion() != entry.resourceVersion()) {
+        changes.emplace_back(Change::Update, entry.key());
+        replaced.insert(cache_.extract(it));
       }
     }
-    for (auto& [key, old] : cache_) {
-      if (fresh.count(key)) continue;
-      changes.emplace_back(Change::Delete, key);
-      replaced.emplace(key, std::move(old));
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      const auto next = std::next(it);
+      if (!fresh.count(it->key())) {
+        changes.emplace_back(Change::Delete, it->key());
+        replaced.insert(cache_.extract(it));
+      }
+      it = next;
     }
     cache_ = std::move(fresh);
     if (!resourceVersion.empty()) resourceVersion_ = resourceVersion;
@@ -122,10 +149,10 @@ void InformerCore::replaceWith(std::map<std::string, Entry> fresh, const std::st
         if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(*get(key)); });
         break;
       case Change::Update:
-        if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(replaced.at(key).decode(), *get(key)); });
+        if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(replaced.find(key)->decode(), *get(key)); });
         break;
       case Change::Delete:
-        if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(replaced.at(key).decode()); });
+        if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(replaced.find(key)->decode()); });
         break;
     }
   }
@@ -146,24 +173,26 @@ void InformerCore::apply(const WatchEvent& ev) {
   bool notify = false;
   {
     std::unique_lock lock(mu_);
-    auto it = cache_.find(key);
+    auto it = cache_.find(std::string_view(key));
     // A repeated event (same resourceVersion as cached) must not move the resume point backwards.
-    bool repeat = it != cache_.end() && ev.type != WatchEvent::Type::Deleted && it->second.resourceVersion == rv;
+    bool repeat = it != cache_.end() && ev.type != WatchEvent::Type::Deleted && it->resourceVersion() == rv;
     if (!repeat && !rv.empty()) resourceVersion_ = rv;
     if (ev.type == WatchEvent::Type::Deleted) {
       if (it != cache_.end()) {
-        note = {Change::Delete, it->second.decode(), json()};
+        note = {Change::Delete, it->decode(), json()};
         cache_.erase(it);
         notify = true;
       }
     } else if (it == cache_.end()) {
-      cache_[key] = pack(obj);
+      cache_.insert(pack(obj));
       note = {Change::Add, json(), obj};
       notify = true;
-    } else if (it->second.resourceVersion != rv) {
+    } else if (it->resourceVersion() != rv) {
       // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
-      note = {Change::Update, it->second.decode(), obj};
-      it->second = pack(obj);
+      note = {Change::Update, it->decode(), obj};
+      auto node = cache_.extract(it);
+      node.value() = pack(obj);
+      cache_.insert(std::move(node));
       notify = true;
     }
   }
@@ -193,7 +222,7 @@ bool InformerCore::listOnce(std::stop_token stop) {
   o.maxPageBytes = options_.maxListPageBytes;
   // Each page is packed as it arrives: a relist of 10,000 CSRs parses 500 at a time instead of
   // building one tree for the whole list next to the cache it replaces.
-  std::map<std::string, Entry> fresh;
+  Cache fresh;
   const std::string rv = client_.forEachListPage(resource_, o, options_.ns, [&](JsonList&& page) {
     for (auto& item : page.items) admit(std::move(item), fresh);
   });
