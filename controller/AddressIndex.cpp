@@ -42,36 +42,52 @@ std::vector<std::string> AddressIndex::keysOf(const k8s::Node& node) {
   return unique;
 }
 
-bool AddressIndex::Claimants::contains(Id id) const {
-  if (first_ == id) return true;
-  return more_ && std::find(more_->begin(), more_->end(), id) != more_->end();
+std::size_t AddressIndex::claimantCount(Key key, const Entry& e) const {
+  if (e.firstClaimant == NameTable::kNone) return 0;
+  return 1 + (e.moreClaimants ? moreClaimants_.at(key).size() : 0);
 }
 
-void AddressIndex::Claimants::push_back(Id id) {
-  if (empty()) {
-    first_ = id;
+AddressIndex::Id AddressIndex::claimant(Key key, const Entry& e, std::size_t i) const {
+  return i == 0 ? e.firstClaimant : moreClaimants_.at(key).at(i - 1);
+}
+
+bool AddressIndex::isClaimant(Key key, const Entry& e, Id node) const {
+  if (e.firstClaimant == node) return true;
+  if (!e.moreClaimants) return false;
+  const auto& more = moreClaimants_.at(key);
+  return std::find(more.begin(), more.end(), node) != more.end();
+}
+
+void AddressIndex::addClaimant(Key key, Entry& e, Id node) {
+  names_.retain(node);
+  if (e.firstClaimant == NameTable::kNone) {
+    e.firstClaimant = node;
     return;
   }
-  if (!more_) more_ = std::make_unique<std::vector<Id>>();
-  more_->push_back(id);
+  moreClaimants_[key].push_back(node);
+  e.moreClaimants = true;
 }
 
-bool AddressIndex::Claimants::erase(Id id) {
-  if (empty()) return false;
-  if (first_ == id) {
-    if (!more_) {
-      first_ = NameTable::kNone;
-      return true;
-    }
-    first_ = more_->front();
-    more_->erase(more_->begin());
+bool AddressIndex::removeClaimant(Key key, Entry& e, Id node) {
+  if (e.firstClaimant == NameTable::kNone) return false;
+  if (e.firstClaimant != node) {
+    if (!e.moreClaimants) return false;
+    auto& more = moreClaimants_.at(key);
+    const auto it = std::find(more.begin(), more.end(), node);
+    if (it == more.end()) return false;
+    more.erase(it);
+  } else if (e.moreClaimants) {
+    auto& more = moreClaimants_.at(key);
+    e.firstClaimant = more.front();
+    more.erase(more.begin());
   } else {
-    if (!more_) return false;
-    const auto it = std::find(more_->begin(), more_->end(), id);
-    if (it == more_->end()) return false;
-    more_->erase(it);
+    e.firstClaimant = NameTable::kNone;
   }
-  if (more_->empty()) more_.reset();
+  if (e.moreClaimants && moreClaimants_.at(key).empty()) {
+    moreClaimants_.erase(key);
+    e.moreClaimants = false;
+  }
+  names_.release(node);
   return true;
 }
 
@@ -121,7 +137,7 @@ void AddressIndex::assign(Id& field, Id value) {
 
 void AddressIndex::eraseIfUnused(std::unordered_map<Key, Entry, k8s::KeyedHash>::iterator it) {
   const auto& e = it->second;
-  if (e.holder != NameTable::kNone || e.formerHolder != NameTable::kNone || !e.claimants.empty()) return;
+  if (e.holder != NameTable::kNone || e.formerHolder != NameTable::kNone || e.firstClaimant != NameTable::kNone) return;
   const Key key = it->first;
   entries_.erase(it);
   releaseKey(key);
@@ -144,13 +160,13 @@ void AddressIndex::initialListDone() {
   if (initialListDone_) return;
   initialListDone_ = true;
   for (auto& [key, e] : entries_) {
-    if (e.holder != NameTable::kNone || e.claimants.empty()) continue;
-    if (e.claimants.size() == 1) {
-      assign(e.holder, e.claimants.front());
+    if (e.holder != NameTable::kNone || e.firstClaimant == NameTable::kNone) continue;
+    if (!e.moreClaimants) {
+      assign(e.holder, e.firstClaimant);
       continue;
     }
     e.contested = true;
-    for (std::size_t i = 1; i < e.claimants.size(); ++i) recordConflict(e.claimants[i], key, e.claimants.front());
+    for (Id later : moreClaimants_.at(key)) recordConflict(later, key, e.firstClaimant);
   }
 }
 
@@ -219,10 +235,7 @@ void AddressIndex::claimLocked(Id node, Key key, bool ownName) {
   auto [it, inserted] = entries_.try_emplace(key);
   if (inserted) retainKey(key);
   auto& e = it->second;
-  if (!e.claimants.contains(node)) {
-    e.claimants.push_back(node);
-    names_.retain(node);
-  }
+  if (!isClaimant(key, e, node)) addClaimant(key, e, node);
   settleLocked(key, e, clock_->now());
   if (e.holder == node) return;
   if (ownName) {
@@ -238,7 +251,7 @@ void AddressIndex::claimLocked(Id node, Key key, bool ownName) {
   }
   if (!initialListDone_) return;
   if (e.holder != NameTable::kNone) return recordConflict(node, key, e.holder);
-  if (e.contested) return recordConflict(node, key, e.claimants.front());
+  if (e.contested) return recordConflict(node, key, e.firstClaimant);
   if (e.formerHolder != NameTable::kNone && e.formerHolder != node) return recordConflict(node, key, e.formerHolder);
   assign(e.holder, node);
   assign(e.formerHolder, NameTable::kNone);
@@ -249,10 +262,10 @@ void AddressIndex::releaseLocked(Id node, Key key) {
   if (it == entries_.end()) return;
   auto& e = it->second;
   // The caller's reference keeps node interned after this one goes.
-  if (e.claimants.erase(node)) names_.release(node);
+  removeClaimant(key, e, node);
   // A contest ends like a hold: the one who left keeps the address for the window, so an attacker
   // that outlasts its victim in a contest does not win the address at once.
-  const bool contestEnds = e.contested && e.claimants.size() <= 1;
+  const bool contestEnds = e.contested && !e.moreClaimants;
   if (contestEnds) e.contested = false;
   if (e.holder == node || contestEnds) {
     assign(e.holder, NameTable::kNone);
@@ -267,8 +280,8 @@ void AddressIndex::releaseLocked(Id node, Key key) {
 void AddressIndex::settleLocked(Key key, Entry& e, k8s::Clock::time_point now) {
   if (e.holder != NameTable::kNone || e.formerHolder == NameTable::kNone || now - e.releasedAt < options_.historyWindow) return;
   assign(e.formerHolder, NameTable::kNone);
-  if (e.claimants.empty()) return;
-  assign(e.holder, e.claimants.front());
+  if (e.firstClaimant == NameTable::kNone) return;
+  assign(e.holder, e.firstClaimant);
   spdlog::info("address {} now belongs to node={}: its former holder left it more than {}s ago", keyText(key), names_.text(e.holder),
                options_.historyWindow.count());
 }
@@ -298,8 +311,8 @@ std::optional<std::string> AddressIndex::otherOwnerLocked(const std::string& nod
   const auto name = [&](Id id) { return std::optional<std::string>(names_.text(id)); };
   if (e.holder != NameTable::kNone) return e.holder == self ? std::nullopt : name(e.holder);
   if (e.contested)
-    for (std::size_t i = 0; i < e.claimants.size(); ++i)
-      if (e.claimants[i] != self) return name(e.claimants[i]);
+    for (std::size_t i = 0; i < claimantCount(*key, e); ++i)
+      if (claimant(*key, e, i) != self) return name(claimant(*key, e, i));
   if (e.formerHolder != NameTable::kNone && e.formerHolder != self) return name(e.formerHolder);
   return std::nullopt;
 }

@@ -84,29 +84,21 @@ class AddressIndex {
   enum class KeyKind : std::uint64_t { Ip4 = 1, Dns = 2, Ip6 = 3 };
 
   // Nodes listing an address now, in the order the index saw them. Nearly every address has one
-  // claimant: it is kept inline, the others in a vector only contested addresses allocate.
-  class Claimants {
-   public:
-    bool empty() const { return first_ == NameTable::kNone; }
-    std::size_t size() const { return empty() ? 0 : 1 + (more_ ? more_->size() : 0); }
-    Id front() const { return first_; }
-    Id operator[](std::size_t i) const { return i == 0 ? first_ : (*more_)[i - 1]; }
-    bool contains(Id id) const;
-    void push_back(Id id);
-    bool erase(Id id);  // true when id was a claimant
-
-   private:
-    Id first_ = NameTable::kNone;
-    std::unique_ptr<std::vector<Id>> more_;
-  };
-
+  // claimant: it is kept in the entry, the others in moreClaimants_, so that the entry and its
+  // hash node fit 48 bytes.
   struct Entry {
-    Id holder = NameTable::kNone;        // kNone: nobody holds it now
-    Id formerHolder = NameTable::kNone;  // set while the last holder's hold is within the window
-    bool contested = false;              // listed by several Nodes in the initial list
-    Claimants claimants;
+    Id holder = NameTable::kNone;         // kNone: nobody holds it now
+    Id formerHolder = NameTable::kNone;   // set while the last holder's hold is within the window
+    Id firstClaimant = NameTable::kNone;  // kNone: no claimant
+    bool contested = false;               // listed by several Nodes in the initial list
+    bool moreClaimants = false;           // moreClaimants_ has the later ones
     k8s::Clock::time_point releasedAt{};
   };
+  std::size_t claimantCount(Key key, const Entry& e) const;
+  Id claimant(Key key, const Entry& e, std::size_t i) const;
+  bool isClaimant(Key key, const Entry& e, Id node) const;
+  void addClaimant(Key key, Entry& e, Id node);
+  bool removeClaimant(Key key, Entry& e, Id node);  // true when node was a claimant
 
   // Every Id and Key below holds a reference in names_ while it is stored: entries_ one per key,
   // each holder, former holder and claimant one, keysByNode_ one per node name, releases_ one per
@@ -136,6 +128,7 @@ class AddressIndex {
   mutable std::mutex mu_;
   NameTable names_;
   std::unordered_map<Key, Entry, k8s::KeyedHash> entries_;
+  std::unordered_map<Key, std::vector<Id>, k8s::KeyedHash> moreClaimants_;
   std::unordered_map<Id, std::vector<Key>> keysByNode_;          // each sorted
   std::deque<std::pair<k8s::Clock::time_point, Key>> releases_;  // in time order, for pruning
   uint64_t conflicts_ = 0;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace csrop {
 
@@ -19,8 +20,15 @@ NameTable::Id NameTable::find(std::string_view text) const {
   return buckets_[probe(text)];
 }
 
+const NameTable::Slot& NameTable::slot(Id id) const {
+  if (id == kNone || id > allocated_) throw std::out_of_range("NameTable: no such id");
+  return chunks_[(id - 1) / kChunk][(id - 1) % kChunk];
+}
+
+NameTable::Slot& NameTable::slot(Id id) { return const_cast<Slot&>(std::as_const(*this).slot(id)); }
+
 std::string_view NameTable::text(Id id) const {
-  const auto& s = slots_.at(id - 1);
+  const auto& s = slot(id);
   return {s.text.get(), s.length};
 }
 
@@ -34,13 +42,13 @@ NameTable::Id NameTable::acquire(std::string_view text) {
   }
   Id id = freeHead_;
   if (id != kNone) {
-    freeHead_ = slots_[id - 1].length;
+    freeHead_ = slot(id).length;
   } else {
-    if (slots_.size() >= UINT32_MAX - 1) throw std::length_error("name table full");
-    slots_.emplace_back();
-    id = static_cast<Id>(slots_.size());
+    if (allocated_ == UINT32_MAX) throw std::length_error("name table full");
+    if (allocated_ % kChunk == 0) chunks_.push_back(std::make_unique<Slot[]>(kChunk));
+    id = ++allocated_;
   }
-  auto& s = slots_[id - 1];
+  auto& s = slot(id);
   s.text = std::make_unique_for_overwrite<char[]>(text.size());
   std::memcpy(s.text.get(), text.data(), text.size());
   s.length = static_cast<std::uint32_t>(text.size());
@@ -50,11 +58,15 @@ NameTable::Id NameTable::acquire(std::string_view text) {
   return id;
 }
 
-void NameTable::retain(Id id) { ++slots_.at(id - 1).refs; }
+void NameTable::retain(Id id) {
+  auto& s = slot(id);
+  if (s.refs == 0) throw std::logic_error("NameTable: retain of a free id");
+  ++s.refs;
+}
 
 void NameTable::release(Id id) {
   if (id == kNone) return;
-  auto& s = slots_.at(id - 1);
+  auto& s = slot(id);
   if (s.refs == 0) throw std::logic_error("NameTable: release of a free id");
   if (--s.refs > 0) return;
   unlink(id);

@@ -40,7 +40,12 @@ class NameTable {
   void grow();
   void unlink(Id id);
 
-  std::vector<Slot> slots_;  // id - 1
+  // Slots by id - 1, in chunks: a vector grown by doubling would leave up to half of itself unused.
+  static constexpr std::size_t kChunk = 1024;
+  Slot& slot(Id id);
+  const Slot& slot(Id id) const;
+  std::vector<std::unique_ptr<Slot[]>> chunks_;
+  Id allocated_ = 0;  // ids handed out so far
   Id freeHead_ = kNone;
   std::vector<Id> buckets_;  // kNone: empty
   std::size_t live_ = 0;

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ TEST_CASE("NameTable: retain adds a reference, and release of kNone does nothing
   t.release(a);
   CHECK(t.size() == 0);
   CHECK_THROWS_AS(t.release(a), std::logic_error);
+  CHECK_THROWS_AS(t.retain(a), std::logic_error);
+  CHECK_THROWS_AS(t.text(NameTable::kNone), std::out_of_range);
 }
 
 TEST_CASE("NameTable: a freed id is reused for the next new name") {
