@@ -1,7 +1,9 @@
 #include "k8sclient/InformerCore.h"
 
 #include <spdlog/spdlog.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <mutex>
@@ -36,45 +38,120 @@ std::string InformerCore::keyOf(const json& obj) const {
   return name;
 }
 
-InformerCore::Entry::Entry(std::string_view key, std::string_view resourceVersion, const std::vector<std::uint8_t>& packed) {
-  const std::size_t total = key.size() + resourceVersion.size() + packed.size();
-  if (total > UINT32_MAX) throw std::length_error("object too large to cache");
+InformerCore::Entry::Entry(std::string_view key, std::string_view resourceVersion, const std::vector<std::uint8_t>& stored,
+                           std::size_t rawLength) {
+  const std::size_t total = key.size() + resourceVersion.size() + stored.size();
+  if (total > UINT32_MAX || rawLength > UINT32_MAX) throw std::length_error("object too large to cache");
   bytes_ = std::make_unique_for_overwrite<char[]>(total);
   std::memcpy(bytes_.get(), key.data(), key.size());
   std::memcpy(bytes_.get() + key.size(), resourceVersion.data(), resourceVersion.size());
-  std::memcpy(bytes_.get() + key.size() + resourceVersion.size(), packed.data(), packed.size());
+  std::memcpy(bytes_.get() + key.size() + resourceVersion.size(), stored.data(), stored.size());
   keyLength_ = static_cast<std::uint32_t>(key.size());
   rvLength_ = static_cast<std::uint32_t>(resourceVersion.size());
-  packedLength_ = static_cast<std::uint32_t>(packed.size());
+  storedLength_ = static_cast<std::uint32_t>(stored.size());
+  rawLength_ = static_cast<std::uint32_t>(rawLength);
 }
 
-json InformerCore::Entry::decode() const {
-  const auto* first = reinterpret_cast<const std::uint8_t*>(bytes_.get() + keyLength_ + rvLength_);
-  return json::from_msgpack(first, first + packedLength_);
+namespace {
+
+// Raw deflate (no zlib header or checksum: the bytes never leave this process). One stream per
+// thread, reset for each object.
+constexpr std::size_t kMaxDictionary = 4096;
+
+class Deflater {
+ public:
+  Deflater() {
+    if (deflateInit2(&z_, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::bad_alloc();
+  }
+  ~Deflater() { deflateEnd(&z_); }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+
+  std::vector<std::uint8_t> run(const std::vector<std::uint8_t>& dictionary, const std::vector<std::uint8_t>& in) {
+    if (deflateReset(&z_) != Z_OK || deflateSetDictionary(&z_, dictionary.data(), static_cast<uInt>(dictionary.size())) != Z_OK)
+      throw std::runtime_error("deflate: cannot set the dictionary");
+    std::vector<std::uint8_t> out(deflateBound(&z_, static_cast<uLong>(in.size())));
+    z_.next_in = const_cast<Bytef*>(in.data());
+    z_.avail_in = static_cast<uInt>(in.size());
+    z_.next_out = out.data();
+    z_.avail_out = static_cast<uInt>(out.size());
+    if (deflate(&z_, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("deflate failed");
+    out.resize(out.size() - z_.avail_out);
+    return out;
+  }
+
+ private:
+  z_stream z_{};
+};
+
+class Inflater {
+ public:
+  Inflater() {
+    if (inflateInit2(&z_, -15) != Z_OK) throw std::bad_alloc();
+  }
+  ~Inflater() { inflateEnd(&z_); }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+
+  std::vector<std::uint8_t> run(const std::vector<std::uint8_t>& dictionary, const std::uint8_t* in, std::size_t length,
+                                std::size_t rawLength) {
+    std::vector<std::uint8_t> out(rawLength);
+    if (inflateReset(&z_) != Z_OK || inflateSetDictionary(&z_, dictionary.data(), static_cast<uInt>(dictionary.size())) != Z_OK)
+      throw std::runtime_error("inflate: cannot set the dictionary");
+    z_.next_in = const_cast<Bytef*>(in);
+    z_.avail_in = static_cast<uInt>(length);
+    z_.next_out = out.data();
+    z_.avail_out = static_cast<uInt>(out.size());
+    if (inflate(&z_, Z_FINISH) != Z_STREAM_END || z_.avail_out != 0) throw std::runtime_error("inflate: cached object is corrupt");
+    return out;
+  }
+
+ private:
+  z_stream z_{};
+};
+
+}  // namespace
+
+InformerCore::Entry InformerCore::pack(const json& obj) {
+  auto packed = json::to_msgpack(obj);
+  if (!options_.compressCache) return Entry(keyOf(obj), metaStr(obj, "resourceVersion"), packed, 0);
+  if (dictionary_.empty()) dictionary_.assign(packed.begin(), packed.begin() + std::min(packed.size(), kMaxDictionary));
+  thread_local Deflater deflater;
+  return Entry(keyOf(obj), metaStr(obj, "resourceVersion"), deflater.run(dictionary_, packed), packed.size());
+}
+
+json InformerCore::decode(const Entry& entry) const {
+  if (entry.rawLength() == 0) return json::from_msgpack(entry.stored(), entry.stored() + entry.storedLength());
+  thread_local Inflater inflater;
+  const auto packed = inflater.run(dictionary_, entry.stored(), entry.storedLength(), entry.rawLength());
+  return json::from_msgpack(packed);
 }
 
 std::optional<json> InformerCore::get(const std::string& key) const {
   std::shared_lock lock(mu_);
   auto it = cache_.find(std::string_view(key));
   if (it == cache_.end()) return std::nullopt;
-  return it->decode();
-}
-
-InformerCore::Entry InformerCore::pack(const json& obj) const {
-  return Entry(keyOf(obj), metaStr(obj, "resourceVersion"), json::to_msgpack(obj));
+  return decode(*it);
 }
 
 std::vector<json> InformerCore::list() const {
   std::shared_lock lock(mu_);
   std::vector<json> out;
   out.reserve(cache_.size());
-  for (const auto& entry : cache_) out.push_back(entry.decode());
+  for (const auto& entry : cache_) out.push_back(decode(entry));
   return out;
 }
 
 size_t InformerCore::size() const {
   std::shared_lock lock(mu_);
   return cache_.size();
+}
+
+size_t InformerCore::storedBytes() const {
+  std::shared_lock lock(mu_);
+  size_t total = 0;
+  for (const auto& entry : cache_) total += entry.storedLength();
+  return total;
 }
 
 std::string InformerCore::lastResourceVersion() const {
@@ -100,7 +177,7 @@ void callSafely(const char* what, const std::string& kind, F&& f) {
 }
 }  // namespace
 
-void InformerCore::admit(json item, Cache& into) const {
+void InformerCore::admit(json item, Cache& into) {
   if (options_.transform) options_.transform(item);
   Entry entry = pack(item);
   if (auto it = into.find(entry.key()); it != into.end()) into.erase(it);
@@ -149,10 +226,10 @@ void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) 
         if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(*get(key)); });
         break;
       case Change::Update:
-        if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(replaced.find(key)->decode(), *get(key)); });
+        if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(decode(*replaced.find(key)), *get(key)); });
         break;
       case Change::Delete:
-        if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(replaced.find(key)->decode()); });
+        if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(decode(*replaced.find(key))); });
         break;
     }
   }
@@ -179,7 +256,7 @@ void InformerCore::apply(const WatchEvent& ev) {
     if (!repeat && !rv.empty()) resourceVersion_ = rv;
     if (ev.type == WatchEvent::Type::Deleted) {
       if (it != cache_.end()) {
-        note = {Change::Delete, it->decode(), json()};
+        note = {Change::Delete, decode(*it), json()};
         cache_.erase(it);
         notify = true;
       }
@@ -189,7 +266,7 @@ void InformerCore::apply(const WatchEvent& ev) {
       notify = true;
     } else if (it->resourceVersion() != rv) {
       // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
-      note = {Change::Update, it->decode(), obj};
+      note = {Change::Update, decode(*it), obj};
       auto node = cache_.extract(it);
       node.value() = pack(obj);
       cache_.insert(std::move(node));

@@ -42,6 +42,10 @@ struct InformerOptions {
   // client-go's TransformFunc): a controller drops what it never reads from the cache to keep memory
   // small. It must keep metadata.name, metadata.namespace and metadata.resourceVersion.
   std::function<void(nlohmann::json&)> transform;
+  // Cached objects are deflated against a dictionary, the first object this informer caches:
+  // objects alike (Nodes) shrink to about a quarter of their MessagePack size, for some
+  // microseconds per write and per read.
+  bool compressCache = false;
 };
 
 class InformerCore {
@@ -60,6 +64,8 @@ class InformerCore {
   std::optional<Json> get(const std::string& key) const;
   std::vector<Json> list() const;
   size_t size() const;
+  // What the cached objects take in their stored form (MessagePack, deflated with compressCache).
+  size_t storedBytes() const;
   uint64_t watchRestarts() const { return watchRestarts_.load(); }
   std::string lastResourceVersion() const;
 
@@ -92,14 +98,17 @@ class InformerCore {
   // vector grown by doubling cost more than the object itself.
   class Entry {
    public:
-    Entry(std::string_view key, std::string_view resourceVersion, const std::vector<std::uint8_t>& packed);
+    // rawLength: the MessagePack size when stored is deflated, 0 when stored is MessagePack.
+    Entry(std::string_view key, std::string_view resourceVersion, const std::vector<std::uint8_t>& stored, std::size_t rawLength);
     std::string_view key() const { return {bytes_.get(), keyLength_}; }
     std::string_view resourceVersion() const { return {bytes_.get() + keyLength_, rvLength_}; }
-    Json decode() const;
+    const std::uint8_t* stored() const { return reinterpret_cast<const std::uint8_t*>(bytes_.get() + keyLength_ + rvLength_); }
+    std::size_t storedLength() const { return storedLength_; }
+    std::size_t rawLength() const { return rawLength_; }
 
    private:
     std::unique_ptr<char[]> bytes_;
-    std::uint32_t keyLength_, rvLength_, packedLength_;
+    std::uint32_t keyLength_, rvLength_, storedLength_, rawLength_;
   };
   struct ByKey {
     using is_transparent = void;
@@ -108,11 +117,16 @@ class InformerCore {
     bool operator()(std::string_view a, const Entry& b) const { return a < b.key(); }
   };
   using Cache = std::set<Entry, ByKey>;
-  Entry pack(const Json& obj) const;
+  // Only the informer's thread packs; readers decode.
+  Entry pack(const Json& obj);
+  Json decode(const Entry& entry) const;
   // Adds a listed item to a cache being built: transform applied, then packed.
-  void admit(Json item, Cache& into) const;
+  void admit(Json item, Cache& into);
   void replaceWith(Cache fresh, const std::string& resourceVersion);
   Cache cache_;
+  // With compressCache: set by the first pack, before any entry that needs it is cached, and never
+  // changed after.
+  std::vector<std::uint8_t> dictionary_;
   std::string resourceVersion_;
   std::atomic<bool> synced_{false};
   std::atomic<uint64_t> watchRestarts_{0};
