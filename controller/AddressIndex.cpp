@@ -20,7 +20,11 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 AddressIndex::AddressIndex(Options options, std::shared_ptr<k8s::Clock> clock, Metrics* metrics)
-    : options_(options), clock_(std::move(clock)), metrics_(metrics) {}
+    : options_(options), clock_(std::move(clock)), metrics_(metrics) {
+  // About three entries per Node: a bucket per entry adds 8 bytes to each 48-byte hash node, and
+  // chains of a few nodes cost a lookup next to nothing.
+  entries_.max_load_factor(4);
+}
 
 std::vector<std::string> AddressIndex::keysOf(const k8s::Node& node) {
   std::vector<std::string> keys;
@@ -190,10 +194,9 @@ void AddressIndex::applyLocked(const std::string& node, std::vector<std::string>
   std::vector<Key> next = keys;
   std::sort(next.begin(), next.end());
   next.erase(std::unique(next.begin(), next.end()), next.end());
-  next.shrink_to_fit();
-  static const std::vector<Key> kNoKeys;
-  const auto record = keysByNode_.find(nodeId);
-  const auto& current = record == keysByNode_.end() ? kNoKeys : record->second;
+  NodeKeys& record = nodeKeys(nodeId);
+  const bool known = record.keys != nullptr;
+  const std::span<const Key> current(record.keys.get(), record.count);
 
   std::vector<Key> added, removed;
   std::set_difference(next.begin(), next.end(), current.begin(), current.end(), std::back_inserter(added));
@@ -215,20 +218,26 @@ void AddressIndex::applyLocked(const std::string& node, std::vector<std::string>
   for (Key k : keys)
     if (!std::binary_search(current.begin(), current.end(), k)) claimLocked(nodeId, k, k == ownName);
   if (deleted) {
-    if (record != keysByNode_.end()) {
-      keysByNode_.erase(record);
+    if (known) {
+      record = NodeKeys{};
       names_.release(nodeId);
     }
-  } else if (record != keysByNode_.end()) {
-    record->second = std::move(next);
-  } else {
-    keysByNode_.emplace(nodeId, std::move(next));
-    names_.retain(nodeId);
+  } else if (!known || !std::equal(current.begin(), current.end(), next.begin(), next.end())) {
+    if (!known) names_.retain(nodeId);
+    record.keys = std::make_unique_for_overwrite<Key[]>(next.size());
+    std::copy(next.begin(), next.end(), record.keys.get());
+    record.count = static_cast<std::uint32_t>(next.size());
   }
 
   for (Key k : keys) releaseKey(k);
   releaseKey(ownName);
   names_.release(nodeId);
+}
+
+AddressIndex::NodeKeys& AddressIndex::nodeKeys(Id node) {
+  const std::size_t chunk = (node - 1) / kNodeKeysChunk;
+  while (keysByNode_.size() <= chunk) keysByNode_.push_back(std::make_unique<NodeKeys[]>(kNodeKeysChunk));
+  return keysByNode_[chunk][(node - 1) % kNodeKeysChunk];
 }
 
 void AddressIndex::claimLocked(Id node, Key key, bool ownName) {

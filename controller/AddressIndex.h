@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -129,7 +130,15 @@ class AddressIndex {
   NameTable names_;
   std::unordered_map<Key, Entry, k8s::KeyedHash> entries_;
   std::unordered_map<Key, std::vector<Id>, k8s::KeyedHash> moreClaimants_;
-  std::unordered_map<Id, std::vector<Key>> keysByNode_;          // each sorted
+  // The keys each Node lists now, sorted, by the id of its name: ids are dense, so an array in
+  // chunks costs less than a map. keys is null for an id that is no Node's (a DNS key's, or free).
+  struct NodeKeys {
+    std::unique_ptr<Key[]> keys;
+    std::uint32_t count = 0;
+  };
+  static constexpr std::size_t kNodeKeysChunk = 1024;
+  NodeKeys& nodeKeys(Id node);
+  std::vector<std::unique_ptr<NodeKeys[]>> keysByNode_;
   std::deque<std::pair<k8s::Clock::time_point, Key>> releases_;  // in time order, for pruning
   uint64_t conflicts_ = 0;
   bool initialListDone_ = false;
