@@ -50,7 +50,7 @@ NameTable::Id NameTable::acquire(std::string_view text) {
   }
   auto& s = slot(id);
   s.text = std::make_unique_for_overwrite<char[]>(text.size());
-  std::memcpy(s.text.get(), text.data(), text.size());
+  if (!text.empty()) std::memcpy(s.text.get(), text.data(), text.size());
   s.length = static_cast<std::uint32_t>(text.size());
   s.refs = 1;
   buckets_[b] = id;

@@ -43,9 +43,13 @@ InformerCore::Entry::Entry(std::string_view key, std::string_view resourceVersio
   const std::size_t total = key.size() + resourceVersion.size() + stored.size();
   if (total > UINT32_MAX || rawLength > UINT32_MAX) throw std::length_error("object too large to cache");
   bytes_ = std::make_unique_for_overwrite<char[]>(total);
-  std::memcpy(bytes_.get(), key.data(), key.size());
-  std::memcpy(bytes_.get() + key.size(), resourceVersion.data(), resourceVersion.size());
-  std::memcpy(bytes_.get() + key.size() + resourceVersion.size(), stored.data(), stored.size());
+  // memcpy from an empty view's null data() is undefined, even for no bytes.
+  const auto put = [](char* to, const void* from, std::size_t n) {
+    if (n > 0) std::memcpy(to, from, n);
+  };
+  put(bytes_.get(), key.data(), key.size());
+  put(bytes_.get() + key.size(), resourceVersion.data(), resourceVersion.size());
+  put(bytes_.get() + key.size() + resourceVersion.size(), stored.data(), stored.size());
   keyLength_ = static_cast<std::uint32_t>(key.size());
   rvLength_ = static_cast<std::uint32_t>(resourceVersion.size());
   storedLength_ = static_cast<std::uint32_t>(stored.size());
