@@ -3,6 +3,9 @@
 #include "controller/IdentityKeys.h"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
+#include <stdexcept>
 #include <spdlog/spdlog.h>
 
 namespace csrop {
@@ -17,7 +20,11 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 AddressIndex::AddressIndex(Options options, std::shared_ptr<k8s::Clock> clock, Metrics* metrics)
-    : options_(options), clock_(std::move(clock)), metrics_(metrics) {}
+    : options_(options), clock_(std::move(clock)), metrics_(metrics) {
+  // About three entries per Node: a bucket per entry adds 8 bytes to each 48-byte hash node, and
+  // chains of a few nodes cost a lookup next to nothing.
+  entries_.max_load_factor(4);
+}
 
 std::vector<std::string> AddressIndex::keysOf(const k8s::Node& node) {
   std::vector<std::string> keys;
@@ -39,6 +46,107 @@ std::vector<std::string> AddressIndex::keysOf(const k8s::Node& node) {
   return unique;
 }
 
+std::size_t AddressIndex::claimantCount(Key key, const Entry& e) const {
+  if (e.firstClaimant == NameTable::kNone) return 0;
+  return 1 + (e.moreClaimants ? moreClaimants_.at(key).size() : 0);
+}
+
+AddressIndex::Id AddressIndex::claimant(Key key, const Entry& e, std::size_t i) const {
+  return i == 0 ? e.firstClaimant : moreClaimants_.at(key).at(i - 1);
+}
+
+bool AddressIndex::isClaimant(Key key, const Entry& e, Id node) const {
+  if (e.firstClaimant == node) return true;
+  if (!e.moreClaimants) return false;
+  const auto& more = moreClaimants_.at(key);
+  return std::find(more.begin(), more.end(), node) != more.end();
+}
+
+void AddressIndex::addClaimant(Key key, Entry& e, Id node) {
+  names_.retain(node);
+  if (e.firstClaimant == NameTable::kNone) {
+    e.firstClaimant = node;
+    return;
+  }
+  moreClaimants_[key].push_back(node);
+  e.moreClaimants = true;
+}
+
+bool AddressIndex::removeClaimant(Key key, Entry& e, Id node) {
+  if (e.firstClaimant == NameTable::kNone) return false;
+  if (e.firstClaimant != node) {
+    if (!e.moreClaimants) return false;
+    auto& more = moreClaimants_.at(key);
+    const auto it = std::find(more.begin(), more.end(), node);
+    if (it == more.end()) return false;
+    more.erase(it);
+  } else if (e.moreClaimants) {
+    auto& more = moreClaimants_.at(key);
+    e.firstClaimant = more.front();
+    more.erase(more.begin());
+  } else {
+    e.firstClaimant = NameTable::kNone;
+  }
+  if (e.moreClaimants && moreClaimants_.at(key).empty()) {
+    moreClaimants_.erase(key);
+    e.moreClaimants = false;
+  }
+  names_.release(node);
+  return true;
+}
+
+std::optional<AddressIndex::Key> AddressIndex::toKey(std::string_view text, bool intern) {
+  const auto make = [](KeyKind kind, std::uint32_t low) { return (static_cast<Key>(kind) << 32) | low; };
+  const auto named = [&](KeyKind kind, std::string_view material) -> std::optional<Key> {
+    const Id id = intern ? names_.acquire(material) : names_.find(material);
+    if (id == NameTable::kNone) return std::nullopt;
+    return make(kind, id);
+  };
+  if (text.starts_with("dns:")) return named(KeyKind::Dns, text.substr(4));
+  const auto ip = text.starts_with("ip:") ? signers::IpAddress::parse(text.substr(3)) : std::nullopt;
+  if (!ip) throw std::logic_error("AddressIndex: not an identity key: " + std::string(text));
+  if (ip->family == 6) return named(KeyKind::Ip6, std::string_view(reinterpret_cast<const char*>(ip->bytes.data()), 16));
+  return make(KeyKind::Ip4, (std::uint32_t{ip->bytes[0]} << 24) | (std::uint32_t{ip->bytes[1]} << 16) | (std::uint32_t{ip->bytes[2]} << 8) |
+                                ip->bytes[3]);
+}
+
+std::string AddressIndex::keyText(Key key) const {
+  const auto kind = static_cast<KeyKind>(key >> 32);
+  const auto low = static_cast<std::uint32_t>(key);
+  if (kind == KeyKind::Dns) return "dns:" + std::string(names_.text(low));
+  signers::IpAddress ip;
+  if (kind == KeyKind::Ip6) {
+    ip.family = 6;
+    const auto octets = names_.text(low);
+    std::copy(octets.begin(), octets.end(), ip.bytes.begin());
+  } else {
+    for (int i = 0; i < 4; ++i) ip.bytes[i] = static_cast<std::uint8_t>(low >> (24 - 8 * i));
+  }
+  return "ip:" + ip.toString();
+}
+
+void AddressIndex::retainKey(Key key) {
+  if (static_cast<KeyKind>(key >> 32) != KeyKind::Ip4) names_.retain(static_cast<Id>(key));
+}
+
+void AddressIndex::releaseKey(Key key) {
+  if (static_cast<KeyKind>(key >> 32) != KeyKind::Ip4) names_.release(static_cast<Id>(key));
+}
+
+void AddressIndex::assign(Id& field, Id value) {
+  if (value != NameTable::kNone) names_.retain(value);
+  names_.release(field);
+  field = value;
+}
+
+void AddressIndex::eraseIfUnused(std::unordered_map<Key, Entry, k8s::KeyedHash>::iterator it) {
+  const auto& e = it->second;
+  if (e.holder != NameTable::kNone || e.formerHolder != NameTable::kNone || e.firstClaimant != NameTable::kNone) return;
+  const Key key = it->first;
+  entries_.erase(it);
+  releaseKey(key);
+}
+
 void AddressIndex::nodeAdded(const k8s::Node& node) { nodeUpdated(node); }
 
 void AddressIndex::nodeUpdated(const k8s::Node& now) {
@@ -56,135 +164,177 @@ void AddressIndex::initialListDone() {
   if (initialListDone_) return;
   initialListDone_ = true;
   for (auto& [key, e] : entries_) {
-    if (!e.holder.empty() || e.claimants.empty()) continue;
-    if (e.claimants.size() == 1) {
-      e.holder = e.claimants.front();
+    if (e.holder != NameTable::kNone || e.firstClaimant == NameTable::kNone) continue;
+    if (!e.moreClaimants) {
+      assign(e.holder, e.firstClaimant);
       continue;
     }
     e.contested = true;
-    for (std::size_t i = 1; i < e.claimants.size(); ++i) recordConflict(e.claimants[i], key, e.claimants.front());
+    for (Id later : moreClaimants_.at(key)) recordConflict(later, key, e.firstClaimant);
   }
 }
 
-void AddressIndex::applyLocked(const std::string& node, std::vector<std::string> keys, bool deleted) {
+void AddressIndex::applyLocked(const std::string& node, std::vector<std::string> keyTexts, bool deleted) {
   if (node.empty()) return;
   pruneLocked(clock_->now());
-  // keys[0] is the node's name; the cap applies to what the node reports about itself.
-  if (keys.size() > options_.maxAddressesPerNode + 1) {
-    spdlog::warn("node={} lists {} addresses; only the first {} are indexed as its own", node, keys.size() - 1,
+  // keyTexts[0] is the node's name; the cap applies to what the node reports about itself.
+  if (keyTexts.size() > options_.maxAddressesPerNode + 1) {
+    spdlog::warn("node={} lists {} addresses; only the first {} are indexed as its own", node, keyTexts.size() - 1,
                  options_.maxAddressesPerNode);
-    keys.resize(options_.maxAddressesPerNode + 1);
+    keyTexts.resize(options_.maxAddressesPerNode + 1);
   }
-  const std::string ownName = dnsKey(node);
-  std::set<std::string> next(keys.begin(), keys.end());
-  auto& current = keysByNode_[node];
+  // These references keep the node's name and its keys interned while claims and releases move
+  // the lasting ones; they are dropped at the end.
+  const Id nodeId = names_.acquire(node);
+  const Key ownName = *toKey(dnsKey(node), true);
+  std::vector<Key> keys;
+  keys.reserve(keyTexts.size());
+  for (const auto& text : keyTexts) keys.push_back(*toKey(text, true));
 
-  std::vector<std::string> added, removed;
-  for (const auto& k : next)
-    if (!current.count(k)) added.push_back(k);
-  for (const auto& k : current)
-    if (!next.count(k)) removed.push_back(k);
+  std::vector<Key> next = keys;
+  std::sort(next.begin(), next.end());
+  next.erase(std::unique(next.begin(), next.end()), next.end());
+  NodeKeys& record = nodeKeys(nodeId);
+  const bool known = record.keys != nullptr;
+  const std::span<const Key> current(record.keys.get(), record.count);
 
-  const bool reportedBefore = std::any_of(current.begin(), current.end(), [&](const auto& k) { return k != ownName; });
+  std::vector<Key> added, removed;
+  std::set_difference(next.begin(), next.end(), current.begin(), current.end(), std::back_inserter(added));
+  std::set_difference(current.begin(), current.end(), next.begin(), next.end(), std::back_inserter(removed));
+
+  const bool reportedBefore = std::any_of(current.begin(), current.end(), [&](Key k) { return k != ownName; });
   if (!deleted && reportedBefore && (!added.empty() || !removed.empty())) {
-    spdlog::info("node={} changed its addresses: added=[{}] removed=[{}]", node, joined(added), joined(removed));
+    const auto texts = [&](const std::vector<Key>& ks) {
+      std::vector<std::string> out;
+      for (Key k : ks) out.push_back(keyText(k));
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    spdlog::info("node={} changed its addresses: added=[{}] removed=[{}]", node, joined(texts(added)), joined(texts(removed)));
     if (metrics_) metrics_->inc(metric::kNodeAddressChanges);
   }
 
-  for (const auto& k : removed) releaseLocked(node, k);
-  for (const auto& k : keys)
-    if (!current.count(k)) claimLocked(node, k, k == ownName);
-  if (deleted)
-    keysByNode_.erase(node);
-  else
-    current = std::move(next);
+  for (Key k : removed) releaseLocked(nodeId, k);
+  for (Key k : keys)
+    if (!std::binary_search(current.begin(), current.end(), k)) claimLocked(nodeId, k, k == ownName);
+  if (deleted) {
+    if (known) {
+      record = NodeKeys{};
+      names_.release(nodeId);
+    }
+  } else if (!known || !std::equal(current.begin(), current.end(), next.begin(), next.end())) {
+    if (!known) names_.retain(nodeId);
+    record.keys = std::make_unique_for_overwrite<Key[]>(next.size());
+    std::copy(next.begin(), next.end(), record.keys.get());
+    record.count = static_cast<std::uint32_t>(next.size());
+  }
+
+  for (Key k : keys) releaseKey(k);
+  releaseKey(ownName);
+  names_.release(nodeId);
 }
 
-void AddressIndex::claimLocked(const std::string& node, const std::string& key, bool ownName) {
-  auto& e = entries_[key];
-  if (std::find(e.claimants.begin(), e.claimants.end(), node) == e.claimants.end()) e.claimants.push_back(node);
+AddressIndex::NodeKeys& AddressIndex::nodeKeys(Id node) {
+  const std::size_t chunk = (node - 1) / kNodeKeysChunk;
+  while (keysByNode_.size() <= chunk) keysByNode_.push_back(std::make_unique<NodeKeys[]>(kNodeKeysChunk));
+  return keysByNode_[chunk][(node - 1) % kNodeKeysChunk];
+}
+
+void AddressIndex::claimLocked(Id node, Key key, bool ownName) {
+  auto [it, inserted] = entries_.try_emplace(key);
+  if (inserted) retainKey(key);
+  auto& e = it->second;
+  if (!isClaimant(key, e, node)) addClaimant(key, e, node);
   settleLocked(key, e, clock_->now());
   if (e.holder == node) return;
   if (ownName) {
     e.contested = false;
     // The API server keeps Node names unique: whoever listed this name before the Node existed loses it.
-    if (!e.holder.empty())
+    if (e.holder != NameTable::kNone)
       recordConflict(e.holder, key, node);
-    else if (!e.formerHolder.empty() && e.formerHolder != node)
+    else if (e.formerHolder != NameTable::kNone && e.formerHolder != node)
       recordConflict(e.formerHolder, key, node);
-    e.holder = node;
-    e.formerHolder.clear();
+    assign(e.holder, node);
+    assign(e.formerHolder, NameTable::kNone);
     return;
   }
   if (!initialListDone_) return;
-  if (!e.holder.empty()) return recordConflict(node, key, e.holder);
-  if (e.contested) return recordConflict(node, key, e.claimants.front());
-  if (!e.formerHolder.empty() && e.formerHolder != node) return recordConflict(node, key, e.formerHolder);
-  e.holder = node;
-  e.formerHolder.clear();
+  if (e.holder != NameTable::kNone) return recordConflict(node, key, e.holder);
+  if (e.contested) return recordConflict(node, key, e.firstClaimant);
+  if (e.formerHolder != NameTable::kNone && e.formerHolder != node) return recordConflict(node, key, e.formerHolder);
+  assign(e.holder, node);
+  assign(e.formerHolder, NameTable::kNone);
 }
 
-void AddressIndex::releaseLocked(const std::string& node, const std::string& key) {
+void AddressIndex::releaseLocked(Id node, Key key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   auto& e = it->second;
-  e.claimants.erase(std::remove(e.claimants.begin(), e.claimants.end(), node), e.claimants.end());
+  // The caller's reference keeps node interned after this one goes.
+  removeClaimant(key, e, node);
   // A contest ends like a hold: the one who left keeps the address for the window, so an attacker
   // that outlasts its victim in a contest does not win the address at once.
-  const bool contestEnds = e.contested && e.claimants.size() <= 1;
+  const bool contestEnds = e.contested && !e.moreClaimants;
   if (contestEnds) e.contested = false;
   if (e.holder == node || contestEnds) {
-    e.holder.clear();
-    e.formerHolder = node;
+    assign(e.holder, NameTable::kNone);
+    assign(e.formerHolder, node);
     e.releasedAt = clock_->now();
     releases_.emplace_back(e.releasedAt, key);
+    retainKey(key);
   }
-  if (e.holder.empty() && e.formerHolder.empty() && e.claimants.empty()) entries_.erase(it);
+  eraseIfUnused(it);
 }
 
-void AddressIndex::settleLocked(const std::string& key, Entry& e, k8s::Clock::time_point now) {
-  if (!e.holder.empty() || e.formerHolder.empty() || now - e.releasedAt < options_.historyWindow) return;
-  e.formerHolder.clear();
-  if (e.claimants.empty()) return;
-  e.holder = e.claimants.front();
-  spdlog::info("address {} now belongs to node={}: its former holder left it more than {}s ago", key, e.holder,
+void AddressIndex::settleLocked(Key key, Entry& e, k8s::Clock::time_point now) {
+  if (e.holder != NameTable::kNone || e.formerHolder == NameTable::kNone || now - e.releasedAt < options_.historyWindow) return;
+  assign(e.formerHolder, NameTable::kNone);
+  if (e.firstClaimant == NameTable::kNone) return;
+  assign(e.holder, e.firstClaimant);
+  spdlog::info("address {} now belongs to node={}: its former holder left it more than {}s ago", keyText(key), names_.text(e.holder),
                options_.historyWindow.count());
 }
 
 void AddressIndex::pruneLocked(k8s::Clock::time_point now) {
   while (!releases_.empty() && now - releases_.front().first >= options_.historyWindow) {
-    const std::string key = releases_.front().second;
+    const Key key = releases_.front().second;
     releases_.pop_front();
-    auto it = entries_.find(key);
-    if (it == entries_.end()) continue;
-    settleLocked(key, it->second, now);
-    const auto& e = it->second;
-    if (e.holder.empty() && e.formerHolder.empty() && e.claimants.empty()) entries_.erase(it);
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      settleLocked(key, it->second, now);
+      eraseIfUnused(it);
+    }
+    releaseKey(key);
   }
 }
 
-std::optional<std::string> AddressIndex::otherOwnerLocked(const std::string& nodeName, const std::string& key) {
+std::optional<std::string> AddressIndex::otherOwnerLocked(const std::string& nodeName, const std::string& keyText) {
   const auto now = clock_->now();
   pruneLocked(now);
-  auto it = entries_.find(key);
+  const auto key = toKey(keyText, false);
+  if (!key) return std::nullopt;
+  auto it = entries_.find(*key);
   if (it == entries_.end()) return std::nullopt;
   auto& e = it->second;
-  settleLocked(key, e, now);
-  if (!e.holder.empty()) return e.holder == nodeName ? std::nullopt : std::optional(e.holder);
+  settleLocked(*key, e, now);
+  const Id self = names_.find(nodeName);
+  const auto name = [&](Id id) { return std::optional<std::string>(names_.text(id)); };
+  if (e.holder != NameTable::kNone) return e.holder == self ? std::nullopt : name(e.holder);
   if (e.contested)
-    for (const auto& claimant : e.claimants)
-      if (claimant != nodeName) return claimant;
-  if (!e.formerHolder.empty() && e.formerHolder != nodeName) return e.formerHolder;
+    for (std::size_t i = 0; i < claimantCount(*key, e); ++i)
+      if (claimant(*key, e, i) != self) return name(claimant(*key, e, i));
+  if (e.formerHolder != NameTable::kNone && e.formerHolder != self) return name(e.formerHolder);
   return std::nullopt;
 }
 
-bool AddressIndex::holdsLocked(const std::string& nodeName, const std::string& key) {
+bool AddressIndex::holdsLocked(const std::string& nodeName, const std::string& keyText) {
   const auto now = clock_->now();
   pruneLocked(now);
-  auto it = entries_.find(key);
+  const auto key = toKey(keyText, false);
+  if (!key) return false;
+  auto it = entries_.find(*key);
   if (it == entries_.end()) return false;
-  settleLocked(key, it->second, now);
-  return it->second.holder == nodeName;
+  settleLocked(*key, it->second, now);
+  return it->second.holder != NameTable::kNone && it->second.holder == names_.find(nodeName);
 }
 
 bool AddressIndex::holds(const std::string& nodeName, const signers::IpAddress& ip) {
@@ -207,15 +357,21 @@ std::optional<std::string> AddressIndex::otherOwner(const std::string& nodeName,
   return otherOwnerLocked(nodeName, dnsKey(dnsName));
 }
 
-void AddressIndex::recordConflict(const std::string& claimant, const std::string& key, const std::string& owner) {
+void AddressIndex::recordConflict(Id claimant, Key key, Id owner) {
   ++conflicts_;
-  spdlog::warn("address conflict: node={} lists {} which belongs to node={}; {} keeps it", claimant, key, owner, owner);
+  spdlog::warn("address conflict: node={} lists {} which belongs to node={}; {} keeps it", names_.text(claimant), keyText(key),
+               names_.text(owner), names_.text(owner));
   if (metrics_) metrics_->inc(metric::kAddressConflicts);
 }
 
 uint64_t AddressIndex::conflicts() const {
   std::lock_guard lock(mu_);
   return conflicts_;
+}
+
+std::size_t AddressIndex::internedNames() const {
+  std::lock_guard lock(mu_);
+  return names_.size();
 }
 
 }  // namespace csrop

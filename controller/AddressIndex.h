@@ -17,19 +17,22 @@
 #pragma once
 
 #include "controller/Metrics.h"
+#include "controller/NameTable.h"
+#include "k8sclient/KeyedHash.h"
 #include "k8sclient/Objects.h"
 #include "k8sclient/RateLimiter.h"
 #include "signers/IpAddress.h"
 
 #include <chrono>
 #include <deque>
-#include <map>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace csrop {
@@ -69,33 +72,74 @@ class AddressIndex {
   static std::vector<std::string> keysOf(const k8s::Node& node);
 
   uint64_t conflicts() const;
+  // Distinct node names and DNS/IPv6 keys held (each stored once); 0 once every Node is gone and
+  // its history has expired.
+  std::size_t internedNames() const;
 
  private:
+  using Id = NameTable::Id;
+  // An identity as the index keys it: kind in the high half, and in the low half an IPv4 address
+  // itself, or for a DNS name or an IPv6 address the id of its text (the 16 octets for IPv6) in
+  // names_. The kind keeps a DNS name and an IPv6 address whose octets spell it apart.
+  using Key = std::uint64_t;
+  enum class KeyKind : std::uint64_t { Ip4 = 1, Dns = 2, Ip6 = 3 };
+
+  // Nodes listing an address now, in the order the index saw them. Nearly every address has one
+  // claimant: it is kept in the entry, the others in moreClaimants_, so that the entry and its
+  // hash node fit 48 bytes.
   struct Entry {
-    std::string holder;                  // empty: nobody holds it now
-    std::vector<std::string> claimants;  // Nodes listing it now, in the order the index saw them
-    bool contested = false;              // listed by several Nodes in the initial list
-    std::string formerHolder;            // set while the last holder's hold is within the window
+    Id holder = NameTable::kNone;         // kNone: nobody holds it now
+    Id formerHolder = NameTable::kNone;   // set while the last holder's hold is within the window
+    Id firstClaimant = NameTable::kNone;  // kNone: no claimant
+    bool contested = false;               // listed by several Nodes in the initial list
+    bool moreClaimants = false;           // moreClaimants_ has the later ones
     k8s::Clock::time_point releasedAt{};
   };
+  std::size_t claimantCount(Key key, const Entry& e) const;
+  Id claimant(Key key, const Entry& e, std::size_t i) const;
+  bool isClaimant(Key key, const Entry& e, Id node) const;
+  void addClaimant(Key key, Entry& e, Id node);
+  bool removeClaimant(Key key, Entry& e, Id node);  // true when node was a claimant
 
+  // Every Id and Key below holds a reference in names_ while it is stored: entries_ one per key,
+  // each holder, former holder and claimant one, keysByNode_ one per node name, releases_ one per
+  // key. A Node's listed keys need none, since it is a claimant of each.
   void applyLocked(const std::string& node, std::vector<std::string> keys, bool deleted);
-  void claimLocked(const std::string& node, const std::string& key, bool ownName);
-  void releaseLocked(const std::string& node, const std::string& key);
+  void claimLocked(Id node, Key key, bool ownName);
+  void releaseLocked(Id node, Key key);
   // Ends an expired history hold: the earliest remaining claimant becomes the holder.
-  void settleLocked(const std::string& key, Entry& entry, k8s::Clock::time_point now);
+  void settleLocked(Key key, Entry& entry, k8s::Clock::time_point now);
   void pruneLocked(k8s::Clock::time_point now);
-  std::optional<std::string> otherOwnerLocked(const std::string& nodeName, const std::string& key);
-  bool holdsLocked(const std::string& nodeName, const std::string& key);
-  void recordConflict(const std::string& claimant, const std::string& key, const std::string& owner);
+  std::optional<std::string> otherOwnerLocked(const std::string& nodeName, const std::string& keyText);
+  bool holdsLocked(const std::string& nodeName, const std::string& keyText);
+  void recordConflict(Id claimant, Key key, Id owner);
+
+  // The key for an identity key text (IdentityKeys.h); with intern, its text is interned and the
+  // caller holds a reference, else nullopt when it is not interned (so nothing is indexed for it).
+  std::optional<Key> toKey(std::string_view keyText, bool intern);
+  std::string keyText(Key key) const;
+  void retainKey(Key key);
+  void releaseKey(Key key);
+  void assign(Id& field, Id value);
+  void eraseIfUnused(std::unordered_map<Key, Entry, k8s::KeyedHash>::iterator it);
 
   Options options_;
   std::shared_ptr<k8s::Clock> clock_;
   Metrics* metrics_;
   mutable std::mutex mu_;
-  std::map<std::string, Entry> entries_;
-  std::map<std::string, std::set<std::string>> keysByNode_;
-  std::deque<std::pair<k8s::Clock::time_point, std::string>> releases_;  // in time order, for pruning
+  NameTable names_;
+  std::unordered_map<Key, Entry, k8s::KeyedHash> entries_;
+  std::unordered_map<Key, std::vector<Id>, k8s::KeyedHash> moreClaimants_;
+  // The keys each Node lists now, sorted, by the id of its name: ids are dense, so an array in
+  // chunks costs less than a map. keys is null for an id that is no Node's (a DNS key's, or free).
+  struct NodeKeys {
+    std::unique_ptr<Key[]> keys;
+    std::uint32_t count = 0;
+  };
+  static constexpr std::size_t kNodeKeysChunk = 1024;
+  NodeKeys& nodeKeys(Id node);
+  std::vector<std::unique_ptr<NodeKeys[]>> keysByNode_;
+  std::deque<std::pair<k8s::Clock::time_point, Key>> releases_;  // in time order, for pruning
   uint64_t conflicts_ = 0;
   bool initialListDone_ = false;
 };

@@ -108,7 +108,7 @@ CachedCsr readCachedCsr(const nlohmann::json& cached) {
 
 void compactNode(nlohmann::json& node) {
   keepOnly(node, {"metadata", "status"});
-  keepOnly(node["metadata"], {"name", "resourceVersion", "uid", "deletionTimestamp"});
+  keepOnly(node["metadata"], {"name", "resourceVersion", "deletionTimestamp"});
   keepOnly(node["status"], {"addresses"});
 }
 

@@ -23,8 +23,9 @@ void compactCsr(nlohmann::json& csr);
 // never saw (then the facts are read from the object itself).
 CachedCsr readCachedCsr(const nlohmann::json& cached);
 
-// Name, uid, resourceVersion, deletionTimestamp (a Node being deleted no longer vouches for its
-// names and addresses) and status.addresses.
+// Name, resourceVersion, deletionTimestamp (a Node being deleted no longer vouches for its names
+// and addresses) and status.addresses. Not the uid: nothing reads a cached Node's, and its 36
+// characters are a sixth of what a compacted Node costs with 100,000 of them cached.
 void compactNode(nlohmann::json& node);
 
 }  // namespace csrop

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates curl unzip
-  libcpprest-dev libssl-dev openssl nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev doctest-dev
+  libcpprest-dev libssl-dev zlib1g-dev openssl nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev doctest-dev
   libboost-dev python3 libre2-dev golang-go
   clang libclang-rt-14-dev clang-format-14
   linux-perf gnuplot-nox

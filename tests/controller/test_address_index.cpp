@@ -195,3 +195,42 @@ TEST_CASE("AddressIndex::keysOf maps address types as the kubelet's CSR template
                                       "InternalDNS=i.example", "ExternalDNS=e.example", "InternalIP=not-an-ip", "Other=x.example"}));
   CHECK(keys == std::vector<std::string>{"dns:w", "ip:10.0.0.1", "ip:10.0.0.2", "dns:w.example", "dns:i.example", "dns:e.example"});
 }
+
+TEST_CASE("AddressIndex: nobody's name is empty, so an empty node name holds nothing") {
+  auto clock = std::make_shared<identity::ManualClock>();
+  AddressIndex index(AddressIndex::Options{}, clock, nullptr);
+  index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1"}));  // listed, held by nobody yet
+  CHECK_FALSE(index.holds("", ip("10.0.0.1")));
+  index.initialListDone();
+  CHECK_FALSE(index.holds("", ip("10.0.0.1")));
+  CHECK(index.otherOwner("", ip("10.0.0.1")) == std::optional<std::string>("worker-1"));
+}
+
+// Names and DNS/IPv6 keys are interned once: the table must not keep any after their Nodes are
+// gone and the history window has passed, or a cluster that churns Nodes grows the index forever.
+TEST_CASE("AddressIndex: names are released once Nodes are deleted and their history expires") {
+  Indexed t;
+  t.index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1", "InternalIP=fd00::1", "InternalDNS=w1.example.com"}));
+  t.index.nodeAdded(node("worker-2", {"InternalIP=10.0.0.1", "InternalDNS=w1.example.com", "Hostname=worker-2"}));
+  t.index.nodeUpdated(node("worker-1", {"InternalIP=10.0.0.2", "ExternalDNS=w1.example.com"}));
+  CHECK(t.index.internedNames() > 0);
+  t.index.nodeDeleted(node("worker-1", {}));
+  t.index.nodeDeleted(node("worker-2", {}));
+  CHECK(t.index.otherOwner("worker-3", ip("fd00::1")) == std::optional<std::string>("worker-1"));
+  t.clock->advance(std::chrono::hours(24));
+  CHECK_FALSE(t.index.holds("worker-3", ip("10.0.0.1")));
+  CHECK(t.index.internedNames() == 0);
+}
+
+// An IPv6 key is interned by its 16 octets, in the table that also holds DNS names: a DNS name
+// spelling those octets is another identity.
+TEST_CASE("AddressIndex: a DNS name whose text equals an IPv6 address's octets is a different identity") {
+  Indexed t;
+  // 6265:6e63:682d:6e6f:6465:2d31:3233:3435 is "bench-node-12345" in ASCII.
+  t.index.nodeAdded(node("worker-1", {"InternalIP=6265:6e63:682d:6e6f:6465:2d31:3233:3435"}));
+  t.index.nodeAdded(node("worker-2", {"InternalDNS=bench-node-12345"}));
+  CHECK(t.index.holds("worker-1", ip("6265:6e63:682d:6e6f:6465:2d31:3233:3435")));
+  CHECK(t.index.holds("worker-2", "bench-node-12345"));
+  CHECK_FALSE(t.index.otherOwner("worker-2", "bench-node-12345").has_value());
+  CHECK(t.index.conflicts() == 0);
+}

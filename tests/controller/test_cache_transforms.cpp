@@ -101,7 +101,7 @@ TEST_CASE("cache transform: a request over the parser's limit becomes the marker
   CHECK(kept.get<k8s::CertificateSigningRequest>().spec.request == atLimit);
 }
 
-TEST_CASE("cache transform: a Node keeps its deletionTimestamp, names and addresses only") {
+TEST_CASE("cache transform: a Node keeps its deletionTimestamp, names and addresses only, not its uid") {
   json node = {
       {"metadata",
        {{"name", "n"}, {"uid", "u"}, {"resourceVersion", "1"}, {"deletionTimestamp", "2026-01-01T00:00:00Z"}, {"labels", {{"x", "y"}}}}},
@@ -110,6 +110,9 @@ TEST_CASE("cache transform: a Node keeps its deletionTimestamp, names and addres
   csrop::compactNode(node);
   CHECK(node["metadata"]["deletionTimestamp"] == "2026-01-01T00:00:00Z");
   CHECK_FALSE(node["metadata"].contains("labels"));
+  CHECK_FALSE(node["metadata"].contains("uid"));
+  CHECK(node["metadata"]["name"] == "n");
+  CHECK(node["metadata"]["resourceVersion"] == "1");
   CHECK_FALSE(node.contains("spec"));
   CHECK(node["status"] == json{{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.1"}}})}});
   CHECK_FALSE(node.get<k8s::Node>().metadata.deletionTimestamp.empty());

@@ -270,3 +270,48 @@ TEST_CASE("transform shapes what is cached and what handlers see on list and on 
   CHECK(core.get("b")->at("metadata").at("resourceVersion") == "3");
   CHECK(core.lastResourceVersion() == "3");
 }
+
+namespace {
+json nodeObject(int i, const std::string& rv) {
+  const std::string name = "worker-" + std::to_string(i);
+  return {{"metadata", {{"name", name}, {"resourceVersion", rv}}},
+          {"status",
+           {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0." + std::to_string(i)}},
+                                       {{"type", "Hostname"}, {"address", name}}})}}}};
+}
+}  // namespace
+
+TEST_CASE("compressCache: reads, handlers and relists see the same objects, stored in a fraction of the bytes") {
+  auto transport = std::make_shared<FakeTransport>();
+  ClientOptions o;
+  o.qps = 0;
+  KubeClient client{transport, o};
+  InformerOptions plainOptions, compressedOptions;
+  compressedOptions.compressCache = true;
+  InformerCore plain(client, ResourceRef::of<Node>(), {}, plainOptions);
+  InformerCore compressed(client, ResourceRef::of<Node>(), {}, compressedOptions);
+  std::vector<std::string> seen;
+  compressed.onAdd([&](const json& obj) { seen.push_back("add " + obj.dump()); });
+  compressed.onUpdate([&](const json& old, const json& now) { seen.push_back("update " + old.dump() + " " + now.dump()); });
+  compressed.onDelete([&](const json& obj) { seen.push_back("delete " + obj.dump()); });
+
+  std::vector<json> items;
+  for (int i = 1; i <= 100; ++i) items.push_back(nodeObject(i, "1"));
+  plain.replace(items, "1");
+  compressed.replace(items, "1");
+  CHECK(compressed.list() == plain.list());
+  CHECK(compressed.get("worker-7") == std::optional<json>(nodeObject(7, "1")));
+  CHECK(compressed.storedBytes() * 3 < plain.storedBytes());
+
+  compressed.apply({WatchEvent::Type::Modified, nodeObject(7, "2")});
+  compressed.apply({WatchEvent::Type::Deleted, nodeObject(8, "3")});
+  compressed.replace({nodeObject(1, "4"), nodeObject(2, "1")}, "4");
+  CHECK(compressed.get("worker-1") == std::optional<json>(nodeObject(1, "4")));
+  CHECK(compressed.size() == 2);
+  REQUIRE(seen.size() >= 103);
+  CHECK(seen[0] == "add " + nodeObject(1, "1").dump());
+  CHECK(seen[100] == "update " + nodeObject(7, "1").dump() + " " + nodeObject(7, "2").dump());
+  CHECK(seen[101] == "delete " + nodeObject(8, "3").dump());
+  CHECK(seen[102] == "update " + nodeObject(1, "1").dump() + " " + nodeObject(1, "4").dump());
+  CHECK(seen.back() == "delete " + nodeObject(99, "1").dump());
+}
