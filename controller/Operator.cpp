@@ -75,6 +75,7 @@ struct ScrapeTimeGauges {
   const SignerCaches& csrs;
   const NodeView* nodeView;
   const PendingIndex& pending;
+  const CsrBacklog& backlog;
   const std::set<std::string>& signerNames;
   std::function<bool()> leading;
   const signers::SignerSet& signerSet;
@@ -89,9 +90,9 @@ struct ScrapeTimeGauges {
       const auto it = bySigner.find(n);
       metrics.set(metric::kPendingCsrs, {{"signer", n}}, it == bySigner.end() ? 0 : static_cast<double>(it->second));
     }
-    for (const auto& [signer, backlog] : csrBacklog(csrs.list(), signerNames, std::chrono::system_clock::now())) {
-      metrics.set(metric::kOldestPendingAge, {{"signer", signer}}, backlog.oldestPendingAgeSeconds);
-      metrics.set(metric::kApprovedUnissued, {{"signer", signer}}, static_cast<double>(backlog.approvedUnissued));
+    for (const auto& [signer, counts] : backlog.bySigner(std::chrono::system_clock::now())) {
+      metrics.set(metric::kOldestPendingAge, {{"signer", signer}}, counts.oldestPendingAgeSeconds);
+      metrics.set(metric::kApprovedUnissued, {{"signer", signer}}, static_cast<double>(counts.approvedUnissued));
     }
     updateProcessMetrics(metrics);
     for (const auto& n : signerSet.names())
@@ -202,14 +203,24 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   std::unique_ptr<DuplicateRequests> duplicates;
   if (nodeView) duplicates = std::make_unique<DuplicateRequests>(std::string(KubeletServingPolicy::kSignerName));
   CsrController controller({csrs, client, queue, approver.get(), signer, pending, duplicates.get(), mayWrite});
-  csrs.onAdd([&](const CachedCsr& csr) { controller.csrAdded(csr); });
-  csrs.onUpdate([&](const CachedCsr& now) { controller.csrUpdated(now); });
-  csrs.onDelete([&](const CachedCsr& csr) { controller.csrDeleted(csr); });
+  CsrBacklog backlog(signerNames);
+  csrs.onAdd([&](const CachedCsr& csr) {
+    backlog.update(csr);
+    controller.csrAdded(csr);
+  });
+  csrs.onUpdate([&](const CachedCsr& now) {
+    backlog.update(now);
+    controller.csrUpdated(now);
+  });
+  csrs.onDelete([&](const CachedCsr& csr) {
+    backlog.remove(csr.csr.metadata.name);
+    controller.csrDeleted(csr);
+  });
 
   std::vector<CacheSync> caches{{"certificatesigningrequests", [&] { return csrs.hasSynced(); }}};
   if (nodeView) nodeView->addCaches(caches);
   if (podCertificates) podCertificates->addCaches(caches);
-  const ScrapeTimeGauges gauges{queue, csrs, nodeView.get(), pending, signerNames, mayWrite, signerSet};
+  const ScrapeTimeGauges gauges{queue, csrs, nodeView.get(), pending, backlog, signerNames, mayWrite, signerSet};
   HealthServer health(
       config.bindAddress, [&] { return notReady(caches, signerSet, podCertificates.get()); },
       [&] {

@@ -138,10 +138,49 @@ TEST_CASE("CSR backlog: oldest pending age and approved-unissued count per handl
       cached(serving, csrop::CsrPhase::Denied, "2026-12-01T09:00:00Z"),
       cached("example.com/not-handled", csrop::CsrPhase::Pending, "2026-11-01T00:00:00Z"),
   };
-  const auto backlog = csrop::csrBacklog(csrs, {serving, client}, now);
+  csrop::CsrBacklog tracker({serving, client});
+  for (std::size_t i = 0; i < csrs.size(); ++i) {
+    auto c = csrs[i];
+    c.csr.metadata.name = "csr-" + std::to_string(i);
+    tracker.update(c);
+  }
+  const auto backlog = tracker.bySigner(now);
   REQUIRE(backlog.size() == 2);
   CHECK(backlog.at(serving).oldestPendingAgeSeconds == 15 * 60);
   CHECK(backlog.at(serving).approvedUnissued == 1);
   CHECK(backlog.at(client).oldestPendingAgeSeconds == 0);
   CHECK(backlog.at(client).approvedUnissued == 0);
+}
+
+TEST_CASE("CSR backlog: follows each CSR through its phases and its deletion, counting it once in its current phase") {
+  const std::string serving = "kubernetes.io/kubelet-serving";
+  const auto now = *csrop::parseRfc3339("2026-12-02T12:00:00Z");
+  csrop::CsrBacklog tracker({serving});
+  const auto as = [&](const std::string& name, csrop::CsrPhase phase, const std::string& created) {
+    auto c = cached(serving, phase, created);
+    c.csr.metadata.name = name;
+    return c;
+  };
+  tracker.update(as("old", csrop::CsrPhase::Pending, "2026-12-02T11:00:00Z"));
+  tracker.update(as("new", csrop::CsrPhase::Pending, "2026-12-02T11:50:00Z"));
+  tracker.update(as("old", csrop::CsrPhase::Pending, "2026-12-02T11:00:00Z"));  // a repeated event counts once
+  CHECK(tracker.bySigner(now).at(serving).oldestPendingAgeSeconds == 3600);
+
+  tracker.update(as("old", csrop::CsrPhase::Approved, "2026-12-02T11:00:00Z"));
+  auto b = tracker.bySigner(now).at(serving);
+  CHECK(b.oldestPendingAgeSeconds == 600);
+  CHECK(b.approvedUnissued == 1);
+
+  tracker.update(as("old", csrop::CsrPhase::Issued, "2026-12-02T11:00:00Z"));
+  b = tracker.bySigner(now).at(serving);
+  CHECK(b.approvedUnissued == 0);
+  CHECK(b.oldestPendingAgeSeconds == 600);
+
+  tracker.update(as("approved", csrop::CsrPhase::Approved, "2026-12-02T11:55:00Z"));
+  tracker.remove("approved");
+  tracker.remove("new");
+  tracker.remove("never-seen");
+  b = tracker.bySigner(now).at(serving);
+  CHECK(b.approvedUnissued == 0);
+  CHECK(b.oldestPendingAgeSeconds == 0);
 }
