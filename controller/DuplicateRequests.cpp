@@ -1,9 +1,13 @@
 #include "controller/DuplicateRequests.h"
 
 #include "controller/IdentityKeys.h"
+#include "controller/Timestamp.h"
+#include "k8sclient/KeyedHash.h"
 #include "signers/CertificateRequest.h"
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 #include <vector>
 
 namespace csrop {
@@ -16,9 +20,23 @@ std::string joinedSorted(std::vector<std::string> items) {
   return out;
 }
 
+const k8s::SipKey& secondKey() {
+  static const k8s::SipKey key = [] {
+    const auto& first = k8s::processHashKey();
+    return k8s::SipKey{first[0] ^ 0x9e3779b97f4a7c15ULL, first[1] ^ 0xc2b2ae3d27d4eb4fULL};
+  }();
+  return key;
+}
+
+std::int64_t createdSeconds(const std::string& timestamp) {
+  const auto t = parseRfc3339(timestamp);
+  if (!t) return std::numeric_limits<std::int64_t>::min();
+  return std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
+}
+
 }  // namespace
 
-std::optional<std::string> DuplicateRequests::groupOf(const k8s::CertificateSigningRequest& csr) {
+std::optional<DuplicateRequests::GroupId> DuplicateRequests::groupOf(const k8s::CertificateSigningRequest& csr) {
   if (csr.spec.request.empty()) return std::nullopt;
   auto parsed = signers::parseCertificateRequest(csr.spec.request);
   if (!parsed) return std::nullopt;
@@ -29,8 +47,10 @@ std::optional<std::string> DuplicateRequests::groupOf(const k8s::CertificateSign
   std::string subject;
   for (const auto& [k, v] : r.subject) subject += k + "=" + v + ";";
   // One field per line: no field can run into the next (none holds a line break the parser accepts).
-  return csr.spec.username + "\n" + joinedSorted(csr.spec.usages) + "\n" + subject + "\n" + joinedSorted(dns) + "\n" + joinedSorted(ips) +
-         "\n" + std::to_string(r.emailAddresses.size() + r.uris.size());
+  const std::string identity = csr.spec.username + "\n" + joinedSorted(csr.spec.usages) + "\n" + subject + "\n" + joinedSorted(dns) + "\n" +
+                               joinedSorted(ips) + "\n" + std::to_string(r.emailAddresses.size() + r.uris.size());
+  return GroupId{k8s::sipHash24(k8s::processHashKey(), identity.data(), identity.size()),
+                 k8s::sipHash24(secondKey(), identity.data(), identity.size())};
 }
 
 void DuplicateRequests::update(const k8s::CertificateSigningRequest& csr) {
@@ -43,9 +63,10 @@ void DuplicateRequests::update(const k8s::CertificateSigningRequest& csr) {
   auto group = groupOf(csr);
   if (!group) return;
   std::lock_guard lock(mu_);
-  Entry e{*group, {csr.metadata.creationTimestamp, ++seen_}};
-  if (!byName_.emplace(csr.metadata.name, e).second) return;
-  groups_[e.group].emplace(e.position, csr.metadata.name);
+  const Entry e{*group, {createdSeconds(csr.metadata.creationTimestamp), ++seen_}};
+  const auto [it, added] = byName_.emplace(csr.metadata.name, e);
+  if (!added) return;
+  groups_[e.group].emplace(e.position, &it->first);
 }
 
 std::optional<std::string> DuplicateRequests::remove(const std::string& name) {
@@ -53,16 +74,16 @@ std::optional<std::string> DuplicateRequests::remove(const std::string& name) {
   auto found = byName_.find(name);
   if (found == byName_.end()) return std::nullopt;
   const Entry e = found->second;
-  byName_.erase(found);
   auto group = groups_.find(e.group);
   const bool wasNewest = group->second.rbegin()->first == e.position;
   group->second.erase(e.position);
+  byName_.erase(found);
   if (group->second.empty()) {
     groups_.erase(group);
     return std::nullopt;
   }
   if (!wasNewest) return std::nullopt;
-  return group->second.rbegin()->second;
+  return *group->second.rbegin()->second;
 }
 
 std::optional<std::string> DuplicateRequests::newerIdentical(const std::string& name) const {
@@ -71,7 +92,7 @@ std::optional<std::string> DuplicateRequests::newerIdentical(const std::string& 
   if (found == byName_.end()) return std::nullopt;
   const auto& newest = *groups_.at(found->second.group).rbegin();
   if (newest.first == found->second.position) return std::nullopt;
-  return newest.second;
+  return *newest.second;
 }
 
 }  // namespace csrop

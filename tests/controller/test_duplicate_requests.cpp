@@ -73,3 +73,26 @@ TEST_CASE("duplicates: within one second of creationTimestamp, the CSR seen late
   CHECK(d.newerIdentical("zz-first") == std::optional<std::string>("aa-second"));
   CHECK_FALSE(d.newerIdentical("aa-second"));
 }
+
+TEST_CASE("duplicates: a creationTimestamp that does not parse ranks oldest, and times compare as instants, not as text") {
+  csrop::DuplicateRequests d(kServing);
+  d.update(filed("unparsable", "yesterday", {"10.0.0.7"}));
+  d.update(filed("later", "2026-01-01T00:00:10Z", {"10.0.0.7"}));
+  d.update(filed("earlier-fraction", "2026-01-01T00:00:09.5Z", {"10.0.0.7"}));
+  CHECK(d.newerIdentical("unparsable") == std::optional<std::string>("later"));
+  CHECK(d.newerIdentical("earlier-fraction") == std::optional<std::string>("later"));
+  CHECK_FALSE(d.newerIdentical("later"));
+}
+
+TEST_CASE("duplicates: a thousand groups of two keep apart, each naming its own newest") {
+  csrop::DuplicateRequests d(kServing);
+  for (int i = 0; i < 1000; ++i) {
+    const std::string ip = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+    d.update(filed("old-" + std::to_string(i), "2026-01-01T00:00:00Z", {ip}));
+    d.update(filed("new-" + std::to_string(i), "2026-01-01T00:01:00Z", {ip}));
+  }
+  for (int i = 0; i < 1000; ++i) {
+    REQUIRE(d.newerIdentical("old-" + std::to_string(i)) == std::optional<std::string>("new-" + std::to_string(i)));
+    REQUIRE_FALSE(d.newerIdentical("new-" + std::to_string(i)));
+  }
+}
