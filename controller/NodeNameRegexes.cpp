@@ -54,8 +54,8 @@ std::shared_ptr<const NodeNameRegexes::Compiled> NodeNameRegexes::forNode(const 
   const std::string key = lowerAscii(nodeName);
   std::lock_guard lock(mutex_);
   if (auto it = perNode_.find(key); it != perNode_.end()) return it->second;
-  // Bounded: a cluster has at most a few thousand nodes; when the cache is full it starts over
-  // rather than grow with every name a requester invents.
+  // Bounded (kMaxCachedNodes): when the cache is full it starts over rather than grow with every
+  // node, or every name a requester invents.
   if (perNode_.size() >= kMaxCachedNodes) perNode_.clear();
   auto compiled = std::make_shared<Compiled>();
   const std::string quoted = re2::RE2::QuoteMeta(key);
