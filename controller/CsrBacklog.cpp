@@ -44,7 +44,8 @@ std::map<std::string, SignerBacklog> CsrBacklog::bySigner(std::chrono::system_cl
   for (const auto& [name, s] : signers_) {
     auto& b = out[name];
     b.approvedUnissued = s.approvedUnissued;
-    if (!s.pendingCreated.empty()) b.oldestPendingAgeSeconds = std::max(0.0, std::chrono::duration<double>(now - *s.pendingCreated.begin()).count());
+    if (!s.pendingCreated.empty())
+      b.oldestPendingAgeSeconds = std::max(0.0, std::chrono::duration<double>(now - *s.pendingCreated.begin()).count());
   }
   return out;
 }

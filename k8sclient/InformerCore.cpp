@@ -242,15 +242,14 @@ void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) 
   }
 }
 
-void InformerCore::apply(const WatchEvent& ev) {
+void InformerCore::apply(WatchEvent ev) {
   if (ev.type == WatchEvent::Type::Bookmark) {
     setResourceVersion(metaStr(ev.object, "resourceVersion"));
     return;
   }
   if (ev.type == WatchEvent::Type::Error) return;
-  std::optional<json> transformed;
-  if (options_.transform) options_.transform(transformed.emplace(ev.object));
-  const json& obj = transformed ? *transformed : ev.object;
+  if (options_.transform) options_.transform(ev.object);
+  const json& obj = ev.object;
   std::string rv = metaStr(obj, "resourceVersion");
   std::string key = keyOf(obj);
   Notification note{Change::Add, json(), json()};
@@ -337,7 +336,7 @@ void InformerCore::run(std::stop_token stop) {
     WatchStream ws(client_, resource_, selectors_, options_.ns);
     auto started = std::chrono::steady_clock::now();
     WatchResult r = ws.run(
-        lastResourceVersion(), options_.watchTimeout, options_.idleDeadline, [this](const WatchEvent& ev) { apply(ev); }, stop);
+        lastResourceVersion(), options_.watchTimeout, options_.idleDeadline, [this](WatchEvent& ev) { apply(std::move(ev)); }, stop);
     if (r.end == WatchResult::End::Cancelled || stop.stop_requested()) break;
     watchRestarts_.fetch_add(1);
     switch (r.end) {

@@ -75,8 +75,9 @@ class InformerCore {
   // Replaces the cache with a fresh list, calling add/update/delete for the differences.
   // Objects whose resourceVersion is unchanged produce no call. Public for tests.
   void replace(std::vector<Json> items, const std::string& resourceVersion);
-  // Applies one watch event to the cache and calls the matching handler. Public for tests.
-  void apply(const WatchEvent& ev);
+  // Applies one watch event to the cache and calls the matching handler. Public for tests. Takes
+  // the event, so the transform works on its object in place instead of on a copy.
+  void apply(WatchEvent ev);
 
  private:
   bool listOnce(std::stop_token stop);

@@ -117,7 +117,7 @@ std::string rvOf(const json& obj) {
 }  // namespace
 
 WatchResult WatchStream::run(const std::string& resourceVersion, std::chrono::seconds timeoutSeconds, std::chrono::seconds idleDeadline,
-                             const std::function<void(const WatchEvent&)>& onEvent, std::stop_token stop) {
+                             const std::function<void(WatchEvent&)>& onEvent, std::stop_token stop) {
   WatchResult r{WatchResult::End::Closed, resourceVersion, "", 0, false, std::nullopt, 0};
   if (!client_.rateLimiter().wait(stop)) {
     r.end = WatchResult::End::Cancelled;

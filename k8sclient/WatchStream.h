@@ -60,8 +60,9 @@ class WatchStream {
  public:
   WatchStream(KubeClient& client, ResourceRef resource, ListOptions selectors, std::string ns = "");
   // Blocks until the stream ends. Bookmarks are passed to onEvent too (they carry the resourceVersion).
+  // onEvent may take the event's object: nothing reads it after the call.
   WatchResult run(const std::string& resourceVersion, std::chrono::seconds timeoutSeconds, std::chrono::seconds idleDeadline,
-                  const std::function<void(const WatchEvent&)>& onEvent, std::stop_token stop);
+                  const std::function<void(WatchEvent&)>& onEvent, std::stop_token stop);
   std::string path(const std::string& resourceVersion, std::chrono::seconds timeoutSeconds) const;
 
  private:
