@@ -40,35 +40,39 @@ std::optional<std::string> garbageReason(const CachedCsr& cached, const GcConfig
   return std::nullopt;
 }
 
-int CsrCleaner::sweep(const std::vector<CachedCsr>& csrs, std::chrono::system_clock::time_point now) {
+int CsrCleaner::sweep(const CsrLister& csrs, std::chrono::system_clock::time_point now) {
   int deleted = 0;
-  for (const auto& cached : csrs) {
-    const auto& csr = cached.csr;
-    auto reason = garbageReason(cached, config_, now);
-    if (!reason) continue;
-    if (csr.metadata.uid.empty()) {
-      spdlog::warn("garbage collection of csr={} skipped: the cached copy has no metadata.uid to delete it by", csr.metadata.name);
-      continue;
-    }
-    try {
-      // The decision was made on a cached copy: delete only that very object in that very state, so
-      // a CSR re-created under the same name, or changed since (issued, approved), is never removed.
-      client_.remove<k8s::CertificateSigningRequest>(csr.metadata.name, {csr.metadata.uid, csr.metadata.resourceVersion});
-      ++deleted;
-      metrics_.inc(metric::kGcDeleted, {{"reason", *reason}});
-      logEvent(spdlog::level::info, "garbage collected",
-               {{"csr", csr.metadata.name},
-                {"signer", csr.spec.signerName},
-                {"requester", csr.spec.username},
-                {"decision", "deleted"},
-                {"reason", *reason}});
-    } catch (const std::exception& e) {
-      const auto outcome = afterFailedWrite(e, {csr.metadata.name, csr.spec.signerName, "deleting the CSR", "delete", ""});
-      if (outcome.retry)
-        spdlog::info("garbage collection of csr={} skipped: {}; the next sweep looks again", csr.metadata.name, outcome.error);
-    }
-  }
+  for (const auto& name : csrs.names())
+    if (const auto cached = csrs.get(name); cached && sweepOne(*cached, now)) ++deleted;
   return deleted;
+}
+
+bool CsrCleaner::sweepOne(const CachedCsr& cached, std::chrono::system_clock::time_point now) {
+  const auto& csr = cached.csr;
+  auto reason = garbageReason(cached, config_, now);
+  if (!reason) return false;
+  if (csr.metadata.uid.empty()) {
+    spdlog::warn("garbage collection of csr={} skipped: the cached copy has no metadata.uid to delete it by", csr.metadata.name);
+    return false;
+  }
+  try {
+    // The decision was made on a cached copy: delete only that very object in that very state, so
+    // a CSR re-created under the same name, or changed since (issued, approved), is never removed.
+    client_.remove<k8s::CertificateSigningRequest>(csr.metadata.name, {csr.metadata.uid, csr.metadata.resourceVersion});
+    metrics_.inc(metric::kGcDeleted, {{"reason", *reason}});
+    logEvent(spdlog::level::info, "garbage collected",
+             {{"csr", csr.metadata.name},
+              {"signer", csr.spec.signerName},
+              {"requester", csr.spec.username},
+              {"decision", "deleted"},
+              {"reason", *reason}});
+    return true;
+  } catch (const std::exception& e) {
+    const auto outcome = afterFailedWrite(e, {csr.metadata.name, csr.spec.signerName, "deleting the CSR", "delete", ""});
+    if (outcome.retry)
+      spdlog::info("garbage collection of csr={} skipped: {}; the next sweep looks again", csr.metadata.name, outcome.error);
+    return false;
+  }
 }
 
 }  // namespace csrop

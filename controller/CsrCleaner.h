@@ -5,6 +5,7 @@
 
 #include "controller/CachedCsr.h"
 #include "controller/Config.h"
+#include "controller/CsrLister.h"
 #include "controller/Metrics.h"
 #include "k8sclient/KubeClient.h"
 
@@ -23,10 +24,13 @@ class CsrCleaner {
  public:
   CsrCleaner(k8s::KubeClient& client, GcConfig config, Metrics& metrics) : client_(client), config_(std::move(config)), metrics_(metrics) {}
 
-  // Deletes every CSR in `csrs` that is due at `now`; returns how many were deleted.
-  int sweep(const std::vector<CachedCsr>& csrs, std::chrono::system_clock::time_point now);
+  // Deletes every cached CSR that is due at `now`; returns how many were deleted. Reads the
+  // cache one CSR at a time: an hourly sweep must not hold every cached CSR decoded at once.
+  int sweep(const CsrLister& csrs, std::chrono::system_clock::time_point now);
 
  private:
+  bool sweepOne(const CachedCsr& cached, std::chrono::system_clock::time_point now);
+
   k8s::KubeClient& client_;
   GcConfig config_;
   Metrics& metrics_;

@@ -36,7 +36,7 @@ void CsrController::csrDeleted(const CachedCsr& csr) {
 }
 
 void CsrController::enqueueAll() {
-  for (const auto& csr : p_.csrs.list()) p_.queue.add(csr.csr.metadata.name);
+  for (const auto& name : p_.csrs.names()) p_.queue.add(name);
 }
 
 void CsrController::run(int workers, const std::vector<CacheSync>& caches, k8s::Clock& clock, std::stop_token stop,

@@ -14,7 +14,9 @@ class CsrLister {
  public:
   virtual ~CsrLister() = default;
   virtual std::optional<CachedCsr> get(const std::string& name) const = 0;
-  virtual std::vector<CachedCsr> list() const = 0;
+  // Every cached CSR's name. A caller that visits them all reads each with get(): one decoded
+  // object at a time, where a list of every decoded CSR would cost more than the cache itself.
+  virtual std::vector<std::string> names() const = 0;
 };
 
 }  // namespace csrop

@@ -250,7 +250,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   if (config.gc.enabled)
     threads.emplace_back([&](std::stop_token) {
       runEvery(*clock, config.gc.interval, stop, [&] {
-        if (mayWrite() && csrs.hasSynced()) cleaner.sweep(csrs.list(), clock->systemNow());
+        if (mayWrite() && csrs.hasSynced()) cleaner.sweep(csrs, clock->systemNow());
       });
     });
   threads.emplace_back([&](std::stop_token) { trimMemoryUntil(*clock, stop); });

@@ -60,8 +60,10 @@ std::optional<k8s::PodCertificateRequest> PodCertificateCaches::get(const std::s
 
 std::vector<std::string> PodCertificateCaches::keys() const {
   std::vector<std::string> out;
-  for (const auto& i : informers_)
-    for (const auto& j : i->list()) out.push_back(i->keyOf(j));
+  for (const auto& i : informers_) {
+    auto keys = i->keys();
+    out.insert(out.end(), std::make_move_iterator(keys.begin()), std::make_move_iterator(keys.end()));
+  }
   return out;
 }
 

@@ -50,10 +50,12 @@ std::optional<SignerCaches::Csr> SignerCaches::get(const std::string& name) cons
   return std::nullopt;
 }
 
-std::vector<SignerCaches::Csr> SignerCaches::list() const {
-  std::vector<Csr> all;
-  for (const auto& i : informers_)
-    for (const auto& j : i->list()) all.push_back(readCachedCsr(j));
+std::vector<std::string> SignerCaches::names() const {
+  std::vector<std::string> all;
+  for (const auto& i : informers_) {
+    auto keys = i->keys();
+    all.insert(all.end(), std::make_move_iterator(keys.begin()), std::make_move_iterator(keys.end()));
+  }
   return all;
 }
 

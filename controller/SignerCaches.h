@@ -38,7 +38,7 @@ class SignerCaches : public CsrLister {
 
   bool hasSynced() const;
   std::optional<Csr> get(const std::string& name) const override;
-  std::vector<Csr> list() const override;
+  std::vector<std::string> names() const override;
   std::size_t size() const;
   std::uint64_t watchRestarts() const;
 

@@ -149,6 +149,14 @@ std::vector<json> InformerCore::list() const {
   return out;
 }
 
+std::vector<std::string> InformerCore::keys() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(cache_.size());
+  for (const auto& entry : cache_) out.emplace_back(entry.key());
+  return out;
+}
+
 size_t InformerCore::size() const {
   std::shared_lock lock(mu_);
   return cache_.size();

@@ -63,6 +63,8 @@ class InformerCore {
   bool hasSynced() const { return synced_.load(); }
   std::optional<Json> get(const std::string& key) const;
   std::vector<Json> list() const;
+  // The cache keys, decoding nothing: callers that visit every object get() them one at a time.
+  std::vector<std::string> keys() const;
   size_t size() const;
   // What the cached objects take in their stored form (MessagePack, deflated with compressCache).
   size_t storedBytes() const;

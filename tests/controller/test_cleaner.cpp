@@ -10,6 +10,29 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
+// The cache, in name order as SignerCaches lists it.
+class VectorLister : public csrop::CsrLister {
+ public:
+  // alsoListed: names listed but gone by the time they are read (deleted meanwhile).
+  explicit VectorLister(std::vector<csrop::CachedCsr> csrs, std::vector<std::string> alsoListed = {})
+      : csrs_(std::move(csrs)), alsoListed_(std::move(alsoListed)) {}
+  std::optional<csrop::CachedCsr> get(const std::string& name) const override {
+    for (const auto& c : csrs_)
+      if (c.csr.metadata.name == name) return c;
+    return std::nullopt;
+  }
+  std::vector<std::string> names() const override {
+    std::vector<std::string> out;
+    for (const auto& c : csrs_) out.push_back(c.csr.metadata.name);
+    out.insert(out.end(), alsoListed_.begin(), alsoListed_.end());
+    return out;
+  }
+
+ private:
+  std::vector<csrop::CachedCsr> csrs_;
+  std::vector<std::string> alsoListed_;
+};
+
 std::string stamp(Clock::time_point t) {
   std::time_t tt = Clock::to_time_t(t);
   std::tm tm{};
@@ -85,7 +108,8 @@ TEST_CASE("gc: sweep deletes with uid and resourceVersion preconditions, a 409 C
   noUid.csr.metadata.uid.clear();
   transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"Precondition failed"})");
   transport->queueSend(200, R"({"kind":"Status","status":"Success"})");
-  CHECK(cleaner.sweep({changed, due, noUid}, Clock::now()) == 1);
+  // "gone" is listed but deleted before the sweep reads it: skipped, no request.
+  CHECK(cleaner.sweep(VectorLister({changed, due, noUid}, {"gone"}), Clock::now()) == 1);
   REQUIRE(transport->requests.size() == 2);  // the CSR without a uid is never deleted blindly
   for (std::size_t i = 0; i < 2; ++i) {
     const auto body = nlohmann::json::parse(transport->requests[i].body);

@@ -32,10 +32,10 @@ class MapLister : public csrop::CsrLister {
     if (it == csrs.end()) return std::nullopt;
     return it->second;
   }
-  std::vector<csrop::CachedCsr> list() const override {
+  std::vector<std::string> names() const override {
     std::lock_guard l(mu);
-    std::vector<csrop::CachedCsr> out;
-    for (const auto& [name, csr] : csrs) out.push_back(csr);
+    std::vector<std::string> out;
+    for (const auto& [name, csr] : csrs) out.push_back(name);
     return out;
   }
   void put(const csrop::CachedCsr& csr) {

@@ -135,6 +135,7 @@ TEST_CASE("run: list watch resume from bookmark 410 relist ERROR relist delete w
   REQUIRE(items.size() == 2);
   CHECK(items[0].metadata.name == "a");
   CHECK(items[1].metadata.name == "c");
+  CHECK(f.informer.core().keys() == std::vector<std::string>{"a", "c"});
 
   REQUIRE(t.streams.size() == 6);
   CHECK(t.streams[0].path.find("resourceVersion=2") != std::string::npos);
