@@ -136,10 +136,25 @@ void LeaderElector::run(std::stop_token stop, std::function<void()> onAcquired, 
     }
     spdlog::info("leader election: acquired lease {}/{} identity={}", config_.namespace_, config_.leaseName, identity_);
     onAcquired();
+    bool lapsed = false;
     while (!stop.stop_requested()) {
       clock_->sleepFor(config_.retryPeriod, stop);
       if (stop.stop_requested()) break;
-      if (tryAcquireOrRenew()) continue;
+      const Clock::time_point before{Clock::duration{renewedAt_.load()}};
+      if (tryAcquireOrRenew()) {
+        // A renewal that took renewDeadline or more (a slow or retried request) keeps the lease,
+        // but isLeader() was false for a while; the resync waits until it is true again.
+        lapsed = lapsed || clock_->now() - before >= config_.renewDeadline;
+        if (lapsed && isLeader()) {
+          lapsed = false;
+          spdlog::warn(
+              "leader election: renewed lease {}/{} identity={} after a gap of renewDeadline ({}ms) or more, in which "
+              "nothing was written; handing all work out again",
+              config_.namespace_, config_.leaseName, identity_, config_.renewDeadline.count());
+          onAcquired();
+        }
+        continue;
+      }
       // client-go keeps retrying until renewDeadline even when it reads another holder; we stop at
       // once then, because a lease that names someone else is lost whatever we retry.
       const bool takenOver = !observedHolder_.empty() && observedHolder_ != identity_;

@@ -28,7 +28,10 @@ class LeaderElector {
                 std::shared_ptr<k8s::Clock> clock = k8s::steadyClock());
 
   // Blocks until stop: acquires, holds while renewals succeed, calls onLost when a renewal
-  // deadline passes, and tries again. Releases the lease on stop when held.
+  // deadline passes, and tries again. Releases the lease on stop when held. onAcquired is also
+  // called again when a renewal succeeds after a gap of renewDeadline or more: isLeader() was
+  // false meanwhile, so writes in that gap were refused and work dropped, but the lease was never
+  // lost, so nothing else would hand that work out again.
   void run(std::stop_token stop, std::function<void()> onAcquired, std::function<void()> onLost);
 
   // True only while the last successful renewal is younger than renewDeadline, checked on every

@@ -373,3 +373,32 @@ TEST_CASE("leader election: run() releases the lease on shutdown so a standby ta
   CHECK(standby.tryAcquireOrRenew());
   CHECK(f.holder() == "standby");
 }
+
+TEST_CASE("leader election: run() hands work out again after a renewal that succeeded too late to keep isLeader() true") {
+  // The soak's finding: writes refused during the gap dropped their work, and since the lease was
+  // never lost nothing re-enqueued it.
+  Fixture f;
+  Signal acquired, lost;
+  const auto start = f.clock->now();
+  Gate gate;
+  auto entered = std::make_shared<Signal>();
+  Running running(f.elector, acquired, lost);
+  REQUIRE(acquired.await());
+  f.transport->queueSend([entered, opened = gate.opened, &f](const k8s::HttpRequest& r) {
+    entered->fire();
+    opened.wait();
+    return f.store.serve(r);
+  });
+  REQUIRE(f.clock->awaitSleeperUntil(start + 2s));
+  f.clock->advance(2s);
+  REQUIRE(entered->await());  // the renewal's GET hangs
+  f.clock->advance(10s);      // renewDeadline since the acquisition
+  CHECK_FALSE(f.elector.isLeader());
+  gate.open();  // the renewal succeeds, but it started 10s ago
+  REQUIRE(f.clock->awaitSleeperUntil(start + 14s));
+  CHECK(acquired.count() == 1);  // not while isLeader() is still false
+  f.clock->advance(2s);          // the next renewal is on time
+  REQUIRE(acquired.await(2));
+  CHECK(f.elector.isLeader());
+  CHECK(lost.count() == 0);
+}
