@@ -307,6 +307,15 @@ std::vector<ObjPtr> Store::snapshotLocked(const ResourceInfo& r, const std::stri
 
 json Store::saveState() const {
   std::lock_guard<std::mutex> g(mu_);
+  return stateLocked();
+}
+
+json Store::saveStateAndFreeze() {
+  mu_.lock();  // never unlocked: the caller exits
+  return stateLocked();
+}
+
+json Store::stateLocked() const {
   json s = {{"resourceVersion", rv_}, {"floor", floor_}, {"objects", json::object()}, {"history", json::array()}};
   for (const auto& [res, bucket] : objects_) {
     json arr = json::array();

@@ -82,6 +82,10 @@ class Store {
   std::vector<ObjPtr> snapshotLocked(const ResourceInfo& r, const std::string& ns) const;
 
   json saveState() const;
+  // saveState for a process about to exit: the store stays locked afterwards, so a write that
+  // arrives after the snapshot waits and dies with the process instead of being acknowledged and
+  // then lost with it (etcd never acknowledges a write it did not keep).
+  json saveStateAndFreeze();
   void loadState(const json& state);
   size_t objectCount() const;
 
@@ -92,6 +96,7 @@ class Store {
   // By plural.group: machines.cluster.x-k8s.io and machines.machine.openshift.io are different objects.
   Bucket& bucket(const ResourceInfo& r) { return objects_[r.qualified()]; }
 
+  json stateLocked() const;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   uint64_t rv_ = 1;

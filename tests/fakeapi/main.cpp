@@ -164,8 +164,10 @@ int main(int argc, char** argv) {
       sigwait(&stopSignals, &sig);
       if (!stateFile.empty()) {
         try {
-          pki::writeFile(stateFile, store.saveState().dump());
-          spdlog::info("state saved to {} at resourceVersion {}", stateFile, store.currentRv());
+          // The store stays locked from here on: nothing below may call into it.
+          const json state = store.saveStateAndFreeze();
+          pki::writeFile(stateFile, state.dump());
+          spdlog::info("state saved to {} at resourceVersion {}", stateFile, state.at("resourceVersion").get<uint64_t>());
         } catch (const std::exception& e) {
           spdlog::error("saving state failed: {}", e.what());
         }
