@@ -328,8 +328,7 @@ TEST_CASE("fake-apiserver: a restart keeps every create it acknowledged, even on
     std::lock_guard lock(mu);
     return acknowledged.size() >= 40;
   };
-  for (int i = 0; i < 200 && !enough(); ++i) std::this_thread::sleep_for(50ms);
-  REQUIRE(enough());
+  REQUIRE(itest::eventually(enough, 10s));
   server.restart();  // while the writers keep creating
   done = true;
   writers.clear();
