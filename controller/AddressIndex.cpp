@@ -20,10 +20,12 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 AddressIndex::AddressIndex(Options options, std::shared_ptr<k8s::Clock> clock, Metrics* metrics)
-    : options_(options), clock_(std::move(clock)), metrics_(metrics) {
-  // About three entries per Node: a bucket per entry adds 8 bytes to each 48-byte hash node, and
-  // chains of a few nodes cost a lookup next to nothing.
-  entries_.max_load_factor(4);
+    : options_(options), clock_(std::move(clock)), start_(clock_->now()), metrics_(metrics) {}
+
+std::uint32_t AddressIndex::secondsSinceStart(k8s::Clock::time_point t) const {
+  constexpr std::int64_t kMax = (std::int64_t{1} << 30) - 1;
+  const auto elapsed = std::chrono::ceil<std::chrono::seconds>(t - start_).count();
+  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(elapsed, 0, kMax));
 }
 
 std::vector<std::string> AddressIndex::keysOf(const k8s::Node& node) {
@@ -139,11 +141,9 @@ void AddressIndex::assign(Id& field, Id value) {
   field = value;
 }
 
-void AddressIndex::eraseIfUnused(std::unordered_map<Key, Entry, k8s::KeyedHash>::iterator it) {
-  const auto& e = it->second;
+void AddressIndex::eraseIfUnused(Key key, const Entry& e) {
   if (e.holder != NameTable::kNone || e.formerHolder != NameTable::kNone || e.firstClaimant != NameTable::kNone) return;
-  const Key key = it->first;
-  entries_.erase(it);
+  entries_.erase(key);
   releaseKey(key);
 }
 
@@ -163,15 +163,15 @@ void AddressIndex::initialListDone() {
   std::lock_guard lock(mu_);
   if (initialListDone_) return;
   initialListDone_ = true;
-  for (auto& [key, e] : entries_) {
-    if (e.holder != NameTable::kNone || e.firstClaimant == NameTable::kNone) continue;
+  entries_.forEach([this](Key key, Entry& e) {
+    if (e.holder != NameTable::kNone || e.firstClaimant == NameTable::kNone) return;
     if (!e.moreClaimants) {
       assign(e.holder, e.firstClaimant);
-      continue;
+      return;
     }
     e.contested = true;
     for (Id later : moreClaimants_.at(key)) recordConflict(later, key, e.firstClaimant);
-  }
+  });
 }
 
 void AddressIndex::applyLocked(const std::string& node, std::vector<std::string> keyTexts, bool deleted) {
@@ -241,9 +241,9 @@ AddressIndex::NodeKeys& AddressIndex::nodeKeys(Id node) {
 }
 
 void AddressIndex::claimLocked(Id node, Key key, bool ownName) {
-  auto [it, inserted] = entries_.try_emplace(key);
+  const auto [slot, inserted] = entries_.tryEmplace(key);
   if (inserted) retainKey(key);
-  auto& e = it->second;
+  auto& e = *slot;
   if (!isClaimant(key, e, node)) addClaimant(key, e, node);
   settleLocked(key, e, clock_->now());
   if (e.holder == node) return;
@@ -267,9 +267,9 @@ void AddressIndex::claimLocked(Id node, Key key, bool ownName) {
 }
 
 void AddressIndex::releaseLocked(Id node, Key key) {
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return;
-  auto& e = it->second;
+  Entry* found = entries_.find(key);
+  if (!found) return;
+  auto& e = *found;
   // The caller's reference keeps node interned after this one goes.
   removeClaimant(key, e, node);
   // A contest ends like a hold: the one who left keeps the address for the window, so an attacker
@@ -279,15 +279,16 @@ void AddressIndex::releaseLocked(Id node, Key key) {
   if (e.holder == node || contestEnds) {
     assign(e.holder, NameTable::kNone);
     assign(e.formerHolder, node);
-    e.releasedAt = clock_->now();
-    releases_.emplace_back(e.releasedAt, key);
+    const auto now = clock_->now();
+    e.releasedAt = secondsSinceStart(now);
+    releases_.emplace_back(now, key);
     retainKey(key);
   }
-  eraseIfUnused(it);
+  eraseIfUnused(key, e);
 }
 
 void AddressIndex::settleLocked(Key key, Entry& e, k8s::Clock::time_point now) {
-  if (e.holder != NameTable::kNone || e.formerHolder == NameTable::kNone || now - e.releasedAt < options_.historyWindow) return;
+  if (e.holder != NameTable::kNone || e.formerHolder == NameTable::kNone || now - releaseTime(e) < options_.historyWindow) return;
   assign(e.formerHolder, NameTable::kNone);
   if (e.firstClaimant == NameTable::kNone) return;
   assign(e.holder, e.firstClaimant);
@@ -299,9 +300,9 @@ void AddressIndex::pruneLocked(k8s::Clock::time_point now) {
   while (!releases_.empty() && now - releases_.front().first >= options_.historyWindow) {
     const Key key = releases_.front().second;
     releases_.pop_front();
-    if (auto it = entries_.find(key); it != entries_.end()) {
-      settleLocked(key, it->second, now);
-      eraseIfUnused(it);
+    if (Entry* e = entries_.find(key)) {
+      settleLocked(key, *e, now);
+      eraseIfUnused(key, *e);
     }
     releaseKey(key);
   }
@@ -312,9 +313,9 @@ std::optional<std::string> AddressIndex::otherOwnerLocked(const std::string& nod
   pruneLocked(now);
   const auto key = toKey(keyText, false);
   if (!key) return std::nullopt;
-  auto it = entries_.find(*key);
-  if (it == entries_.end()) return std::nullopt;
-  auto& e = it->second;
+  Entry* found = entries_.find(*key);
+  if (!found) return std::nullopt;
+  auto& e = *found;
   settleLocked(*key, e, now);
   const Id self = names_.find(nodeName);
   const auto name = [&](Id id) { return std::optional<std::string>(names_.text(id)); };
@@ -331,10 +332,10 @@ bool AddressIndex::holdsLocked(const std::string& nodeName, const std::string& k
   pruneLocked(now);
   const auto key = toKey(keyText, false);
   if (!key) return false;
-  auto it = entries_.find(*key);
-  if (it == entries_.end()) return false;
-  settleLocked(*key, it->second, now);
-  return it->second.holder != NameTable::kNone && it->second.holder == names_.find(nodeName);
+  Entry* e = entries_.find(*key);
+  if (!e) return false;
+  settleLocked(*key, *e, now);
+  return e->holder != NameTable::kNone && e->holder == names_.find(nodeName);
 }
 
 bool AddressIndex::holds(const std::string& nodeName, const signers::IpAddress& ip) {

@@ -16,6 +16,7 @@
 // seen before initialListDone() are the initial list.
 #pragma once
 
+#include "controller/FlatKeyMap.h"
 #include "controller/Metrics.h"
 #include "controller/NameTable.h"
 #include "k8sclient/KeyedHash.h"
@@ -85,16 +86,21 @@ class AddressIndex {
   enum class KeyKind : std::uint64_t { Ip4 = 1, Dns = 2, Ip6 = 3 };
 
   // Nodes listing an address now, in the order the index saw them. Nearly every address has one
-  // claimant: it is kept in the entry, the others in moreClaimants_, so that the entry and its
-  // hash node fit 48 bytes.
+  // claimant: it is kept in the entry, the others in moreClaimants_, so that an entry and its key
+  // fill a 24-byte slot of entries_.
   struct Entry {
     Id holder = NameTable::kNone;         // kNone: nobody holds it now
     Id formerHolder = NameTable::kNone;   // set while the last holder's hold is within the window
     Id firstClaimant = NameTable::kNone;  // kNone: no claimant
-    bool contested = false;               // listed by several Nodes in the initial list
-    bool moreClaimants = false;           // moreClaimants_ has the later ones
-    k8s::Clock::time_point releasedAt{};
+    std::uint32_t contested : 1 = 0;      // listed by several Nodes in the initial list
+    std::uint32_t moreClaimants : 1 = 0;  // moreClaimants_ has the later ones
+    // When the last holder let go, in whole seconds after start_, rounded up: a hold lasts up to a
+    // second longer than the window, never shorter. 30 bits are 34 years.
+    std::uint32_t releasedAt : 30 = 0;
   };
+  static_assert(sizeof(Entry) == 16);
+  std::uint32_t secondsSinceStart(k8s::Clock::time_point t) const;
+  k8s::Clock::time_point releaseTime(const Entry& e) const { return start_ + std::chrono::seconds(e.releasedAt); }
   std::size_t claimantCount(Key key, const Entry& e) const;
   Id claimant(Key key, const Entry& e, std::size_t i) const;
   bool isClaimant(Key key, const Entry& e, Id node) const;
@@ -121,14 +127,15 @@ class AddressIndex {
   void retainKey(Key key);
   void releaseKey(Key key);
   void assign(Id& field, Id value);
-  void eraseIfUnused(std::unordered_map<Key, Entry, k8s::KeyedHash>::iterator it);
+  void eraseIfUnused(Key key, const Entry& e);
 
   Options options_;
   std::shared_ptr<k8s::Clock> clock_;
+  k8s::Clock::time_point start_;
   Metrics* metrics_;
   mutable std::mutex mu_;
   NameTable names_;
-  std::unordered_map<Key, Entry, k8s::KeyedHash> entries_;
+  FlatKeyMap<Entry> entries_;
   std::unordered_map<Key, std::vector<Id>, k8s::KeyedHash> moreClaimants_;
   // The keys each Node lists now, sorted, by the id of its name: ids are dense, so an array in
   // chunks costs less than a map. keys is null for an id that is no Node's (a DNS key's, or free).
