@@ -365,6 +365,20 @@ void AddressIndex::recordConflict(Id claimant, Key key, Id owner) {
   if (metrics_) metrics_->inc(metric::kAddressConflicts);
 }
 
+std::optional<std::vector<std::string>> AddressIndex::listedKeys(const std::string& nodeName) const {
+  std::lock_guard lock(mu_);
+  const Id id = names_.find(nodeName);
+  if (id == NameTable::kNone) return std::nullopt;
+  const std::size_t chunk = (id - 1) / kNodeKeysChunk;
+  if (chunk >= keysByNode_.size()) return std::nullopt;
+  const NodeKeys& record = keysByNode_[chunk][(id - 1) % kNodeKeysChunk];
+  if (!record.keys) return std::nullopt;
+  std::vector<std::string> out;
+  out.reserve(record.count);
+  for (std::uint32_t i = 0; i < record.count; ++i) out.push_back(keyText(record.keys[i]));
+  return out;
+}
+
 uint64_t AddressIndex::conflicts() const {
   std::lock_guard lock(mu_);
   return conflicts_;

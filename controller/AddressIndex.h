@@ -68,6 +68,11 @@ class AddressIndex {
   bool holds(const std::string& nodeName, const signers::IpAddress& ip);
   bool holds(const std::string& nodeName, std::string_view dnsName);
 
+  // The keys (IdentityKeys.h) the index has for a Node, its name's among them, as its last event
+  // listed them (at most maxAddressesPerNode addresses); nullopt for a Node it has not seen or saw
+  // deleted. The Node cache keeps no addresses: the Node directory reads them here.
+  std::optional<std::vector<std::string>> listedKeys(const std::string& nodeName) const;
+
   // The keys (IdentityKeys.h) a Node lists: its name, InternalIP/ExternalIP, InternalDNS/ExternalDNS
   // and Hostname (an IP when it parses as one, as the kubelet puts it into an IP SAN).
   static std::vector<std::string> keysOf(const k8s::Node& node);

@@ -33,6 +33,7 @@ struct NodeView {
   void startInformers(std::vector<std::jthread>& threads, std::stop_token stop);
 
   k8s::Informer<k8s::Node> nodes;
+  AddressIndex index;
   InformerNodeDirectory directory;
   std::unique_ptr<k8s::KubeClient> machineClient;
   std::unique_ptr<NodeIdentitySources> identity;

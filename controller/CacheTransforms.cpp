@@ -112,4 +112,11 @@ void compactNode(nlohmann::json& node) {
   keepOnly(node["status"], {"addresses"});
 }
 
+void dropNodeAddresses(nlohmann::json& node) {
+  auto status = node.find("status");
+  if (status == node.end() || !status->is_object()) return;
+  status->erase("addresses");
+  if (status->empty()) node.erase(status);
+}
+
 }  // namespace csrop

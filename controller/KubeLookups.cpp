@@ -17,8 +17,27 @@ Lookup<k8s::Node> existingNode(k8s::Node node) {
   return Lookup<k8s::Node>::found(std::move(node));
 }
 
+namespace {
+
+std::vector<k8s::NodeAddress> addressesOf(const std::vector<std::string>& keys) {
+  std::vector<k8s::NodeAddress> out;
+  out.reserve(keys.size());
+  for (const auto& key : keys) {
+    if (key.starts_with("ip:")) out.push_back({"InternalIP", key.substr(3)});
+    if (key.starts_with("dns:")) out.push_back({"Hostname", key.substr(4)});
+  }
+  return out;
+}
+
+}  // namespace
+
 Lookup<k8s::Node> InformerNodeDirectory::find(const std::string& name) {
-  if (auto node = informer_.get(name)) return existingNode(std::move(*node));
+  if (auto node = informer_.get(name)) {
+    if (auto keys = index_.listedKeys(name)) {
+      node->addresses = addressesOf(*keys);
+      return existingNode(std::move(*node));
+    }
+  }
   try {
     return existingNode(client_.get<k8s::Node>(name));
   } catch (const std::exception& e) {

@@ -30,17 +30,17 @@ k8s::MachineApi machineApiOf(MachineApiGroup group) {
 
 ReservedIdentitiesConfig reservedConfig(const KubeletServingConfig& c) { return {c.clusterDomain, c.serviceCIDRs, c.deniedCIDRs}; }
 
-AddressIndex::Options indexOptions(const KubeletServingConfig& c) {
+}  // namespace
+
+AddressIndex::Options addressIndexOptions(const KubeletServingConfig& c) {
   return {c.historyWindow, static_cast<std::size_t>(c.maxAddressesPerNode)};
 }
 
-}  // namespace
-
 NodeIdentitySources::NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client, k8s::KubeClient& machineClient,
-                                         NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
+                                         AddressIndex& index, NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
                                          std::chrono::seconds watchSilence)
     : reserved_(reservedConfig(config)),
-      index_(indexOptions(config), k8s::steadyClock(), &metrics),
+      index_(index),
       freshNodes_(client),
       services_(client, kubernetesServiceOnly(), inNamespace(std::string(ReservedIdentities::kNamespace), watchSilence)),
       slices_(client, kubernetesSlicesOnly(), inNamespace(std::string(ReservedIdentities::kNamespace), watchSilence)) {

@@ -28,11 +28,13 @@ namespace csrop {
 class NodeIdentitySources {
  public:
   // client: this cluster's; machineClient: the Machine API's (the same client unless
-  // machineKubeconfig names a management cluster). cachedNodes: the Node informer's directory.
+  // machineKubeconfig names a management cluster). index: every Node's addresses (owned by the
+  // caller, since the Node directory reads them from it too). cachedNodes: the Node informer's
+  // directory.
   // caBundlePem: the kubelet-serving signer's CA, read on every renewal check (needed only with
   // renewalContinuity). watchSilence: the informers' idle deadline (client.watchSilenceTimeout).
   NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client, k8s::KubeClient& machineClient,
-                      NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
+                      AddressIndex& index, NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
                       std::chrono::seconds watchSilence);
 
   // Node informer handlers (the index follows every Node); call nodesSynced() once it has synced.
@@ -52,7 +54,7 @@ class NodeIdentitySources {
 
  private:
   ReservedIdentities reserved_;
-  AddressIndex index_;
+  AddressIndex& index_;
   ApiNodeDirectory freshNodes_;
   k8s::Informer<k8s::Service> services_;
   k8s::Informer<k8s::EndpointSlice> slices_;
@@ -63,6 +65,9 @@ class NodeIdentitySources {
   std::unique_ptr<RenewalContinuity> continuity_;
   AddressAuthority* authority_ = nullptr;
 };
+
+// The address index approver.kubeletServing configures (historyWindow, maxAddressesPerNode).
+AddressIndex::Options addressIndexOptions(const KubeletServingConfig& config);
 
 // compactNode, keeping status.daemonEndpoints: renewal continuity dials the kubelet's port, which
 // only that field tells (the Node cache transform when renewalContinuity is on).

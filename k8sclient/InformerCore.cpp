@@ -21,11 +21,20 @@ std::string metaStr(const json& obj, const char* key) {
   return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
 }
 
-enum class Change { Add, Update, Delete };
+using Change = InformerCore::Change;
 struct Notification {
   Change change;
   json old, now;
 };
+
+bool isOnlyNameAndVersion(const json& obj, std::string_view key) {
+  if (!obj.is_object() || obj.size() != 1) return false;
+  const auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object() || meta->size() != 2) return false;
+  const auto name = meta->find("name");
+  const auto rv = meta->find("resourceVersion");
+  return name != meta->end() && name->is_string() && name->get_ref<const std::string&>() == key && rv != meta->end() && rv->is_string();
+}
 }  // namespace
 
 InformerCore::InformerCore(KubeClient& client, ResourceRef resource, ListOptions selectors, InformerOptions options)
@@ -120,6 +129,8 @@ class Inflater {
 }  // namespace
 
 InformerCore::Entry InformerCore::pack(const json& obj) {
+  const std::string key = keyOf(obj);
+  if (isOnlyNameAndVersion(obj, key)) return Entry(key, metaStr(obj, "resourceVersion"), {}, 0);
   auto packed = json::to_msgpack(obj);
   if (!options_.compressCache) return Entry(keyOf(obj), metaStr(obj, "resourceVersion"), packed, 0);
   if (dictionary_.empty()) dictionary_.assign(packed.begin(), packed.begin() + std::min(packed.size(), kMaxDictionary));
@@ -127,7 +138,16 @@ InformerCore::Entry InformerCore::pack(const json& obj) {
   return Entry(keyOf(obj), metaStr(obj, "resourceVersion"), deflater.run(dictionary_, packed), packed.size());
 }
 
+InformerCore::Entry InformerCore::packStored(const json& obj) {
+  if (!options_.storeTransform) return pack(obj);
+  json stored = obj;
+  options_.storeTransform(stored);
+  return pack(stored);
+}
+
 json InformerCore::decode(const Entry& entry) const {
+  if (entry.storedLength() == 0)
+    return json{{"metadata", {{"name", std::string(entry.key())}, {"resourceVersion", std::string(entry.resourceVersion())}}}};
   if (entry.rawLength() == 0) return json::from_msgpack(entry.stored(), entry.stored() + entry.storedLength());
   thread_local Inflater inflater;
   const auto packed = inflater.run(dictionary_, entry.stored(), entry.storedLength(), entry.rawLength());
@@ -194,9 +214,35 @@ void callSafely(const char* what, const std::string& kind, F&& f) {
 
 void InformerCore::admit(json item, Cache& into) {
   if (options_.transform) options_.transform(item);
-  Entry entry = pack(item);
+  Entry entry = packStored(item);
+  if (options_.storeTransform) {
+    std::optional<json> old;
+    bool changed = true;
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = cache_.find(entry.key()); it != cache_.end()) {
+        changed = it->resourceVersion() != entry.resourceVersion();
+        if (changed) old = decode(*it);
+      }
+    }
+    if (changed) notify(old ? Change::Update : Change::Add, old ? *old : json(), item);
+  }
   if (auto it = into.find(entry.key()); it != into.end()) into.erase(it);
   into.insert(std::move(entry));
+}
+
+void InformerCore::notify(Change change, const json& old, const json& now) {
+  switch (change) {
+    case Change::Add:
+      if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(now); });
+      break;
+    case Change::Update:
+      if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(old, now); });
+      break;
+    case Change::Delete:
+      if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(old); });
+      break;
+  }
 }
 
 void InformerCore::replace(std::vector<json> items, const std::string& resourceVersion) {
@@ -234,14 +280,16 @@ void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) 
   }
   // Only this informer's thread writes the cache, so what was just stored is still there.
   // Plain references, not a structured binding: clang before 16 cannot capture bindings in lambdas.
+  // With storeTransform, admit() has already run the add and update handlers.
   for (const auto& entry : changes) {
     const auto& key = entry.second;
     switch (entry.first) {
       case Change::Add:
-        if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(*get(key)); });
+        if (onAdd_ && !options_.storeTransform) callSafely("add", resource_.kind, [&] { onAdd_(*get(key)); });
         break;
       case Change::Update:
-        if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(decode(*replaced.find(key)), *get(key)); });
+        if (onUpdate_ && !options_.storeTransform)
+          callSafely("update", resource_.kind, [&] { onUpdate_(decode(*replaced.find(key)), *get(key)); });
         break;
       case Change::Delete:
         if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(decode(*replaced.find(key))); });
@@ -275,14 +323,14 @@ void InformerCore::apply(WatchEvent ev) {
         notify = true;
       }
     } else if (it == cache_.end()) {
-      cache_.insert(pack(obj));
+      cache_.insert(packStored(obj));
       note = {Change::Add, json(), obj};
       notify = true;
     } else if (it->resourceVersion() != rv) {
       // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
       note = {Change::Update, decode(*it), obj};
       auto node = cache_.extract(it);
-      node.value() = pack(obj);
+      node.value() = packStored(obj);
       cache_.insert(std::move(node));
       notify = true;
     }

@@ -42,6 +42,13 @@ struct InformerOptions {
   // client-go's TransformFunc): a controller drops what it never reads from the cache to keep memory
   // small. It must keep metadata.name, metadata.namespace and metadata.resourceVersion.
   std::function<void(nlohmann::json&)> transform;
+  // Applied after transform to what the cache keeps, once the handlers have seen the object whole:
+  // get(), list() and the old object of an update or a delete are the object after it. For what a
+  // handler indexes elsewhere (the Node cache leaves the addresses to the address index). With it,
+  // a listed object's add or update handler runs as its list page is read, before the list
+  // replaces the cache (deletions still run after), so the whole objects are never all held at
+  // once; a list that fails part way is retried, and its handlers may run again for an object.
+  std::function<void(nlohmann::json&)> storeTransform;
   // Cached objects are deflated against a dictionary, the first object this informer caches:
   // objects alike (Nodes) shrink to about a quarter of their MessagePack size, for some
   // microseconds per write and per read.
@@ -51,6 +58,7 @@ struct InformerOptions {
 class InformerCore {
  public:
   using Json = nlohmann::json;
+  enum class Change { Add, Update, Delete };
   InformerCore(KubeClient& client, ResourceRef resource, ListOptions selectors, InformerOptions options);
 
   void onAdd(std::function<void(const Json&)> f) { onAdd_ = std::move(f); }
@@ -120,12 +128,17 @@ class InformerCore {
     bool operator()(std::string_view a, const Entry& b) const { return a < b.key(); }
   };
   using Cache = std::set<Entry, ByKey>;
-  // Only the informer's thread packs; readers decode.
+  // Only the informer's thread packs; readers decode. An object that is nothing but its name (its
+  // key) and resourceVersion is stored as no bytes.
   Entry pack(const Json& obj);
+  // pack() of the object after storeTransform.
+  Entry packStored(const Json& obj);
   Json decode(const Entry& entry) const;
-  // Adds a listed item to a cache being built: transform applied, then packed.
+  // Adds a listed item to a cache being built: transform applied, then packed. With
+  // storeTransform, also hands the item to its add or update handler against the current cache.
   void admit(Json item, Cache& into);
   void replaceWith(Cache fresh, const std::string& resourceVersion);
+  void notify(Change change, const Json& old, const Json& now);
   Cache cache_;
   // With compressCache: set by the first pack, before any entry that needs it is cached, and never
   // changed after.

@@ -13,10 +13,12 @@ struct Built {
   k8s::KubeClient client{transport};
   fixtures::FakeNodes nodes;
   csrop::Metrics metrics;
+  csrop::AddressIndex index;
   csrop::NodeIdentitySources sources;
   explicit Built(const csrop::KubeletServingConfig& config)
-      : sources(
-            config, client, client, nodes, [] { return std::string(); }, metrics, std::chrono::seconds(90)) {}
+      : index(csrop::addressIndexOptions(config), k8s::steadyClock(), &metrics),
+        sources(
+            config, client, client, index, nodes, [] { return std::string(); }, metrics, std::chrono::seconds(90)) {}
 };
 
 }  // namespace

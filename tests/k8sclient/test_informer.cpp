@@ -316,3 +316,54 @@ TEST_CASE("compressCache: reads, handlers and relists see the same objects, stor
   CHECK(seen[102] == "update " + nodeObject(1, "1").dump() + " " + nodeObject(1, "4").dump());
   CHECK(seen.back() == "delete " + nodeObject(99, "1").dump());
 }
+
+TEST_CASE("storeTransform: handlers see whole objects on list, relist and watch, the cache keeps the stored form") {
+  auto transport = std::make_shared<FakeTransport>();
+  ClientOptions o;
+  o.qps = 0;
+  KubeClient client{transport, o};
+  InformerOptions options;
+  options.compressCache = true;
+  options.storeTransform = [](json& obj) { obj.erase("status"); };
+  InformerCore core(client, ResourceRef::of<Node>(), {}, options);
+  std::vector<std::string> seen;
+  core.onAdd([&](const json& obj) { seen.push_back("add " + obj.dump()); });
+  core.onUpdate([&](const json& old, const json& now) { seen.push_back("update " + old.dump() + " " + now.dump()); });
+  core.onDelete([&](const json& obj) { seen.push_back("delete " + obj.dump()); });
+  const auto stored = [](int i, const std::string& rv) {
+    json node = nodeObject(i, rv);
+    node.erase("status");
+    return node;
+  };
+
+  core.replace({nodeObject(1, "1"), nodeObject(2, "1"), nodeObject(3, "1")}, "1");
+  CHECK(seen == std::vector<std::string>{"add " + nodeObject(1, "1").dump(), "add " + nodeObject(2, "1").dump(),
+                                         "add " + nodeObject(3, "1").dump()});
+  CHECK(core.get("worker-2") == std::optional<json>(stored(2, "1")));
+  // Nothing but the name and resourceVersion: stored as no bytes, read back the same.
+  CHECK(core.storedBytes() == 0);
+
+  seen.clear();
+  core.apply({WatchEvent::Type::Modified, nodeObject(2, "2")});
+  core.apply({WatchEvent::Type::Added, nodeObject(4, "3")});
+  CHECK(seen == std::vector<std::string>{"update " + stored(2, "1").dump() + " " + nodeObject(2, "2").dump(),
+                                         "add " + nodeObject(4, "3").dump()});
+  CHECK(core.get("worker-4") == std::optional<json>(stored(4, "3")));
+
+  // A relist: an unchanged object gets no call, a changed one its update with the whole object,
+  // a missing one its delete with the stored form.
+  seen.clear();
+  core.replace({nodeObject(1, "1"), nodeObject(2, "5"), nodeObject(4, "3")}, "5");
+  CHECK(seen == std::vector<std::string>{"update " + stored(2, "2").dump() + " " + nodeObject(2, "5").dump(),
+                                         "delete " + stored(3, "1").dump()});
+  CHECK(core.size() == 3);
+  CHECK(core.get("worker-2") == std::optional<json>(stored(2, "5")));
+
+  // What is more than a name and a resourceVersion keeps its bytes.
+  json deleting = nodeObject(5, "6");
+  deleting["metadata"]["deletionTimestamp"] = "2026-12-03T00:00:00Z";
+  core.apply({WatchEvent::Type::Added, deleting});
+  deleting.erase("status");
+  CHECK(core.get("worker-5") == std::optional<json>(deleting));
+  CHECK(core.storedBytes() > 0);
+}
