@@ -234,6 +234,33 @@ void AddressIndex::applyLocked(const std::string& node, std::vector<std::string>
   names_.release(nodeId);
 }
 
+const AddressIndex::NodeKeys* AddressIndex::findNodeKeys(Id node) const {
+  if (node == NameTable::kNone) return nullptr;
+  const std::size_t chunk = (node - 1) / kNodeKeysChunk;
+  if (chunk >= keysByNode_.size()) return nullptr;
+  const NodeKeys& record = keysByNode_[chunk][(node - 1) % kNodeKeysChunk];
+  return record.keys ? &record : nullptr;
+}
+
+bool AddressIndex::impliedOwnName(Key key) const {
+  if (static_cast<KeyKind>(key >> 32) != KeyKind::Dns || entries_.find(key)) return false;
+  // The key names the text of the id in its low half: the Node of that id listing it lists its
+  // own name.
+  const NodeKeys* record = findNodeKeys(static_cast<Id>(key));
+  return record && std::binary_search(record->keys.get(), record->keys.get() + record->count, key);
+}
+
+AddressIndex::Entry* AddressIndex::storedEntry(Key key) {
+  if (Entry* e = entries_.find(key)) return e;
+  if (!impliedOwnName(key)) return nullptr;
+  const Id node = static_cast<Id>(key);
+  Entry* e = entries_.tryEmplace(key).first;
+  retainKey(key);
+  addClaimant(key, *e, node);
+  assign(e->holder, node);
+  return e;
+}
+
 AddressIndex::NodeKeys& AddressIndex::nodeKeys(Id node) {
   const std::size_t chunk = (node - 1) / kNodeKeysChunk;
   while (keysByNode_.size() <= chunk) keysByNode_.push_back(std::make_unique<NodeKeys[]>(kNodeKeysChunk));
@@ -241,8 +268,13 @@ AddressIndex::NodeKeys& AddressIndex::nodeKeys(Id node) {
 }
 
 void AddressIndex::claimLocked(Id node, Key key, bool ownName) {
-  const auto [slot, inserted] = entries_.tryEmplace(key);
-  if (inserted) retainKey(key);
+  Entry* slot = storedEntry(key);
+  if (!slot) {
+    // Held by its own Node and listed by nobody else: the record written after the claims implies it.
+    if (ownName && static_cast<Id>(key) == node) return;
+    slot = entries_.tryEmplace(key).first;
+    retainKey(key);
+  }
   auto& e = *slot;
   if (!isClaimant(key, e, node)) addClaimant(key, e, node);
   settleLocked(key, e, clock_->now());
@@ -267,7 +299,7 @@ void AddressIndex::claimLocked(Id node, Key key, bool ownName) {
 }
 
 void AddressIndex::releaseLocked(Id node, Key key) {
-  Entry* found = entries_.find(key);
+  Entry* found = storedEntry(key);
   if (!found) return;
   auto& e = *found;
   // The caller's reference keeps node interned after this one goes.
@@ -314,7 +346,10 @@ std::optional<std::string> AddressIndex::otherOwnerLocked(const std::string& nod
   const auto key = toKey(keyText, false);
   if (!key) return std::nullopt;
   Entry* found = entries_.find(*key);
-  if (!found) return std::nullopt;
+  if (!found) {
+    if (!impliedOwnName(*key)) return std::nullopt;
+    return static_cast<Id>(*key) == names_.find(nodeName) ? std::nullopt : std::optional<std::string>(names_.text(static_cast<Id>(*key)));
+  }
   auto& e = *found;
   settleLocked(*key, e, now);
   const Id self = names_.find(nodeName);
@@ -333,7 +368,7 @@ bool AddressIndex::holdsLocked(const std::string& nodeName, const std::string& k
   const auto key = toKey(keyText, false);
   if (!key) return false;
   Entry* e = entries_.find(*key);
-  if (!e) return false;
+  if (!e) return impliedOwnName(*key) && static_cast<Id>(*key) == names_.find(nodeName);
   settleLocked(*key, *e, now);
   return e->holder != NameTable::kNone && e->holder == names_.find(nodeName);
 }
@@ -369,14 +404,17 @@ std::optional<std::vector<std::string>> AddressIndex::listedKeys(const std::stri
   std::lock_guard lock(mu_);
   const Id id = names_.find(nodeName);
   if (id == NameTable::kNone) return std::nullopt;
-  const std::size_t chunk = (id - 1) / kNodeKeysChunk;
-  if (chunk >= keysByNode_.size()) return std::nullopt;
-  const NodeKeys& record = keysByNode_[chunk][(id - 1) % kNodeKeysChunk];
-  if (!record.keys) return std::nullopt;
+  const NodeKeys* record = findNodeKeys(id);
+  if (!record) return std::nullopt;
   std::vector<std::string> out;
-  out.reserve(record.count);
-  for (std::uint32_t i = 0; i < record.count; ++i) out.push_back(keyText(record.keys[i]));
+  out.reserve(record->count);
+  for (std::uint32_t i = 0; i < record->count; ++i) out.push_back(keyText(record->keys[i]));
   return out;
+}
+
+std::size_t AddressIndex::entries() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
 }
 
 uint64_t AddressIndex::conflicts() const {

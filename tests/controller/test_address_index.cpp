@@ -123,6 +123,39 @@ TEST_CASE("AddressIndex: a Node's name belongs to the Node of that name, even if
   CHECK(t.index.conflicts() == 1);
 }
 
+TEST_CASE("AddressIndex: a Node's own name takes no entry until another Node lists it or the Node leaves") {
+  Indexed t;
+  t.index.nodeAdded(node("worker-1", {"InternalIP=10.0.0.1", "Hostname=worker-1"}));
+  t.index.nodeAdded(node("worker-2", {"InternalIP=10.0.0.2"}));
+  CHECK(t.index.entries() == 2);  // the two IPs
+  CHECK(t.index.holds("worker-1", "worker-1"));
+  CHECK(t.index.holds("worker-1", "WORKER-1."));
+  CHECK_FALSE(t.index.holds("worker-2", "worker-1"));
+  CHECK(t.index.otherOwner("worker-2", "worker-1") == std::optional<std::string>("worker-1"));
+  CHECK_FALSE(t.index.otherOwner("worker-1", "worker-1").has_value());
+
+  // Another Node listing it: the name gets its entry, and stays worker-1's.
+  t.index.nodeUpdated(node("worker-2", {"InternalIP=10.0.0.2", "InternalDNS=worker-1"}));
+  CHECK(t.index.entries() == 3);
+  CHECK(t.index.conflicts() == 1);
+  CHECK(t.index.holds("worker-1", "worker-1"));
+  CHECK(t.index.otherOwner("worker-2", "worker-1") == std::optional<std::string>("worker-1"));
+
+  // Leaving: its name is held back for the window, from worker-2 too, then worker-2 gets it.
+  t.index.nodeDeleted(node("worker-1", {}));
+  CHECK(t.index.otherOwner("worker-2", "worker-1") == std::optional<std::string>("worker-1"));
+  CHECK_FALSE(t.index.holds("worker-2", "worker-1"));
+  t.clock->advance(std::chrono::hours(24));
+  CHECK(t.index.holds("worker-2", "worker-1"));
+
+  // A Node alone with its name, deleted: the name is held back for the window as well.
+  t.index.nodeAdded(node("worker-3", {"InternalIP=10.0.0.3"}));
+  t.index.nodeDeleted(node("worker-3", {}));
+  t.index.nodeAdded(node("worker-4", {"InternalIP=10.0.0.4", "InternalDNS=worker-3"}));
+  CHECK(t.index.otherOwner("worker-4", "worker-3") == std::optional<std::string>("worker-3"));
+  CHECK_FALSE(t.index.holds("worker-4", "worker-3"));
+}
+
 TEST_CASE("AddressIndex: a deleted Node's name is not granted to another Node within the window") {
   Indexed t;
   t.index.nodeAdded(node("worker-2", {"InternalIP=10.0.0.2"}));
