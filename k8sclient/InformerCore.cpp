@@ -156,16 +156,16 @@ json InformerCore::decode(const Entry& entry) const {
 
 std::optional<json> InformerCore::get(const std::string& key) const {
   std::shared_lock lock(mu_);
-  auto it = cache_.find(std::string_view(key));
-  if (it == cache_.end()) return std::nullopt;
-  return decode(*it);
+  const Entry* entry = cache_.find(key);
+  if (!entry) return std::nullopt;
+  return decode(*entry);
 }
 
 std::vector<json> InformerCore::list() const {
   std::shared_lock lock(mu_);
   std::vector<json> out;
   out.reserve(cache_.size());
-  for (const auto& entry : cache_) out.push_back(decode(entry));
+  for (const Entry* entry : sortedEntries(cache_)) out.push_back(decode(*entry));
   return out;
 }
 
@@ -173,7 +173,7 @@ std::vector<std::string> InformerCore::keys() const {
   std::shared_lock lock(mu_);
   std::vector<std::string> out;
   out.reserve(cache_.size());
-  for (const auto& entry : cache_) out.emplace_back(entry.key());
+  for (const Entry* entry : sortedEntries(cache_)) out.emplace_back(entry->key());
   return out;
 }
 
@@ -185,8 +185,16 @@ size_t InformerCore::size() const {
 size_t InformerCore::storedBytes() const {
   std::shared_lock lock(mu_);
   size_t total = 0;
-  for (const auto& entry : cache_) total += entry.storedLength();
+  cache_.forEach([&](const Entry& entry) { total += entry.storedLength(); });
   return total;
+}
+
+std::vector<const InformerCore::Entry*> InformerCore::sortedEntries(const Cache& cache) {
+  std::vector<const Entry*> out;
+  out.reserve(cache.size());
+  cache.forEach([&](const Entry& entry) { out.push_back(&entry); });
+  std::sort(out.begin(), out.end(), [](const Entry* a, const Entry* b) { return a->key() < b->key(); });
+  return out;
 }
 
 std::string InformerCore::lastResourceVersion() const {
@@ -220,15 +228,15 @@ void InformerCore::admit(json item, Cache& into) {
     bool changed = true;
     {
       std::shared_lock lock(mu_);
-      if (auto it = cache_.find(entry.key()); it != cache_.end()) {
-        changed = it->resourceVersion() != entry.resourceVersion();
-        if (changed) old = decode(*it);
+      if (const Entry* cached = cache_.find(entry.key())) {
+        changed = cached->resourceVersion() != entry.resourceVersion();
+        if (changed) old = decode(*cached);
       }
     }
     if (changed) notify(old ? Change::Update : Change::Add, old ? *old : json(), item);
   }
-  if (auto it = into.find(entry.key()); it != into.end()) into.erase(it);
-  into.insert(std::move(entry));
+  into.take(entry.key());
+  into.insertNew(std::move(entry));
 }
 
 void InformerCore::notify(Change change, const json& old, const json& now) {
@@ -258,26 +266,26 @@ void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) 
   Cache replaced;  // previous state of updated and deleted objects
   {
     std::unique_lock lock(mu_);
-    for (const auto& entry : fresh) {
-      auto it = cache_.find(entry.key());
-      if (it == cache_.end()) {
+    fresh.forEach([&](const Entry& entry) {
+      const Entry* cached = cache_.find(entry.key());
+      if (!cached) {
         changes.emplace_back(Change::Add, entry.key());
-      } else if (it->resourceVersion() != entry.resourceVersion()) {
+      } else if (cached->resourceVersion() != entry.resourceVersion()) {
         changes.emplace_back(Change::Update, entry.key());
-        replaced.insert(cache_.extract(it));
       }
-    }
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      const auto next = std::next(it);
-      if (!fresh.count(it->key())) {
-        changes.emplace_back(Change::Delete, it->key());
-        replaced.insert(cache_.extract(it));
-      }
-      it = next;
-    }
+    });
+    cache_.forEach([&](const Entry& entry) {
+      if (!fresh.find(entry.key())) changes.emplace_back(Change::Delete, entry.key());
+    });
+    for (const auto& [change, key] : changes)
+      if (change != Change::Add) replaced.insertNew(cache_.take(key));
     cache_ = std::move(fresh);
     if (!resourceVersion.empty()) resourceVersion_ = resourceVersion;
   }
+  // In key order, deletions last, whatever order the table holds them in.
+  std::sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first == Change::Delete, std::string_view(a.second)) < std::pair(b.first == Change::Delete, std::string_view(b.second));
+  });
   // Only this informer's thread writes the cache, so what was just stored is still there.
   // Plain references, not a structured binding: clang before 16 cannot capture bindings in lambdas.
   // With storeTransform, admit() has already run the add and update handlers.
@@ -312,26 +320,25 @@ void InformerCore::apply(WatchEvent ev) {
   bool notify = false;
   {
     std::unique_lock lock(mu_);
-    auto it = cache_.find(std::string_view(key));
+    Entry* cached = cache_.find(key);
     // A repeated event (same resourceVersion as cached) must not move the resume point backwards.
-    bool repeat = it != cache_.end() && ev.type != WatchEvent::Type::Deleted && it->resourceVersion() == rv;
+    bool repeat = cached && ev.type != WatchEvent::Type::Deleted && cached->resourceVersion() == rv;
     if (!repeat && !rv.empty()) resourceVersion_ = rv;
     if (ev.type == WatchEvent::Type::Deleted) {
-      if (it != cache_.end()) {
-        note = {Change::Delete, decode(*it), json()};
-        cache_.erase(it);
+      if (cached) {
+        note = {Change::Delete, decode(*cached), json()};
+        cache_.take(key);
         notify = true;
       }
-    } else if (it == cache_.end()) {
-      cache_.insert(packStored(obj));
+    } else if (!cached) {
+      cache_.insertNew(packStored(obj));
       note = {Change::Add, json(), obj};
       notify = true;
-    } else if (it->resourceVersion() != rv) {
+    } else if (cached->resourceVersion() != rv) {
       // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
-      note = {Change::Update, decode(*it), obj};
-      auto node = cache_.extract(it);
-      node.value() = packStored(obj);
-      cache_.insert(std::move(node));
+      note = {Change::Update, decode(*cached), obj};
+      // Same key, so the slot stays where it is.
+      *cached = packStored(obj);
       notify = true;
     }
   }

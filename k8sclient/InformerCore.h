@@ -7,7 +7,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <shared_mutex>
 #include <stop_token>
 #include <string>
@@ -15,6 +14,8 @@
 #include <vector>
 
 #include "k8sclient/Backoff.h"
+#include "k8sclient/FlatTable.h"
+#include "k8sclient/KeyedHash.h"
 #include "k8sclient/KubeClient.h"
 #include "k8sclient/WatchStream.h"
 
@@ -106,9 +107,12 @@ class InformerCore {
   // the operator's memory. Reads decode on demand (a worker reads one object per sync). Each
   // entry is one allocation of exactly its size, holding its key, its resourceVersion and the
   // bytes, in a set ordered by key: with 100,000 Nodes cached, a map node, a key string and a
-  // vector grown by doubling cost more than the object itself.
+  // vector grown by doubling cost more than the object itself; the entries sit in a flat table,
+  // without a container node each.
   class Entry {
    public:
+    Entry() = default;  // an empty slot
+    bool occupied() const { return bytes_ != nullptr; }
     // rawLength: the MessagePack size when stored is deflated, 0 when stored is MessagePack.
     Entry(std::string_view key, std::string_view resourceVersion, const std::vector<std::uint8_t>& stored, std::size_t rawLength);
     std::string_view key() const { return {bytes_.get(), keyLength_}; }
@@ -119,15 +123,18 @@ class InformerCore {
 
    private:
     std::unique_ptr<char[]> bytes_;
-    std::uint32_t keyLength_, rvLength_, storedLength_, rawLength_;
+    std::uint32_t keyLength_ = 0, rvLength_ = 0, storedLength_ = 0, rawLength_ = 0;
   };
-  struct ByKey {
-    using is_transparent = void;
-    bool operator()(const Entry& a, const Entry& b) const { return a.key() < b.key(); }
-    bool operator()(const Entry& a, std::string_view b) const { return a.key() < b; }
-    bool operator()(std::string_view a, const Entry& b) const { return a < b.key(); }
+  struct EntryTraits {
+    using Slot = Entry;
+    using Key = std::string_view;
+    static bool occupied(const Entry& e) { return e.occupied(); }
+    static Key keyOf(const Entry& e) { return e.key(); }
+    static std::uint64_t hash(Key key) { return KeyedHash{}(key); }
   };
-  using Cache = std::set<Entry, ByKey>;
+  using Cache = FlatTable<EntryTraits>;
+  // The cache's entries ordered by key.
+  static std::vector<const Entry*> sortedEntries(const Cache& cache);
   // Only the informer's thread packs; readers decode. An object that is nothing but its name (its
   // key) and resourceVersion is stored as no bytes.
   Entry pack(const Json& obj);
