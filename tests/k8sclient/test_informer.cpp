@@ -251,11 +251,21 @@ TEST_CASE("namespaced informer across all namespaces keys by namespace/name") {
   CHECK(one.get("x"));
 }
 
+namespace {
+// A client on a transport nobody calls: for informers driven by replace() and apply().
+struct UnusedClient {
+  KubeClient client{std::make_shared<FakeTransport>(), [] {
+                      ClientOptions o;
+                      o.qps = 0;
+                      return o;
+                    }()};
+};
+
+}  // namespace
+
 TEST_CASE("transform shapes what is cached and what handlers see on list and on watch") {
-  auto transport = std::make_shared<FakeTransport>();
-  ClientOptions o;
-  o.qps = 0;
-  KubeClient client{transport, o};
+  UnusedClient unused;
+  KubeClient& client = unused.client;
   InformerOptions options;
   options.transform = [](json& obj) { obj["spec"].erase("signerName"); };
   InformerCore core(client, ResourceRef::of<CertificateSigningRequest>(), {}, options);
@@ -283,10 +293,8 @@ json nodeObject(int i, const std::string& rv) {
 }  // namespace
 
 TEST_CASE("compressCache: reads, handlers and relists see the same objects, stored in a fraction of the bytes") {
-  auto transport = std::make_shared<FakeTransport>();
-  ClientOptions o;
-  o.qps = 0;
-  KubeClient client{transport, o};
+  UnusedClient unused;
+  KubeClient& client = unused.client;
   InformerOptions plainOptions, compressedOptions;
   compressedOptions.compressCache = true;
   InformerCore plain(client, ResourceRef::of<Node>(), {}, plainOptions);
@@ -318,10 +326,8 @@ TEST_CASE("compressCache: reads, handlers and relists see the same objects, stor
 }
 
 TEST_CASE("storeTransform: handlers see whole objects on list, relist and watch, the cache keeps the stored form") {
-  auto transport = std::make_shared<FakeTransport>();
-  ClientOptions o;
-  o.qps = 0;
-  KubeClient client{transport, o};
+  UnusedClient unused;
+  KubeClient& client = unused.client;
   InformerOptions options;
   options.compressCache = true;
   options.storeTransform = [](json& obj) { obj.erase("status"); };
