@@ -42,8 +42,8 @@ NodeView::NodeView(const Config& config, k8s::KubeClient& client, const k8s::Cli
       machineClient(machineApiClient(config.approver.kubeletServing, clientOptions)) {
   std::function<std::string()> caPem = [] { return std::string(); };
   if (const auto* serving = signerSet.find(KubeletServingPolicy::kSignerName)) caPem = [serving] { return serving->caPem(); };
-  identity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client, machineClient ? *machineClient : client,
-                                                   index, directory, caPem, metrics, config.watchSilenceTimeout);
+  identity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client, machineClient ? *machineClient : client, index,
+                                                   directory, caPem, metrics, config.watchSilenceTimeout);
   nodes.onAdd([this](const k8s::Node& n) { identity->nodeAdded(n); });
   nodes.onUpdate([this](const k8s::Node&, const k8s::Node& n) { identity->nodeUpdated(n); });
   nodes.onDelete([this](const k8s::Node& n) { identity->nodeDeleted(n); });

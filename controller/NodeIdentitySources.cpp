@@ -37,8 +37,8 @@ AddressIndex::Options addressIndexOptions(const KubeletServingConfig& c) {
 }
 
 NodeIdentitySources::NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client, k8s::KubeClient& machineClient,
-                                         AddressIndex& index, NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
-                                         std::chrono::seconds watchSilence)
+                                         AddressIndex& index, NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem,
+                                         Metrics& metrics, std::chrono::seconds watchSilence)
     : reserved_(reservedConfig(config)),
       index_(index),
       freshNodes_(client),

@@ -33,8 +33,8 @@ class NodeIdentitySources {
   // directory.
   // caBundlePem: the kubelet-serving signer's CA, read on every renewal check (needed only with
   // renewalContinuity). watchSilence: the informers' idle deadline (client.watchSilenceTimeout).
-  NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client, k8s::KubeClient& machineClient,
-                      AddressIndex& index, NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
+  NodeIdentitySources(const KubeletServingConfig& config, k8s::KubeClient& client, k8s::KubeClient& machineClient, AddressIndex& index,
+                      NodeDirectory& cachedNodes, std::function<std::string()> caBundlePem, Metrics& metrics,
                       std::chrono::seconds watchSilence);
 
   // Node informer handlers (the index follows every Node); call nodesSynced() once it has synced.

@@ -284,7 +284,8 @@ void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) 
   }
   // In key order, deletions last, whatever order the table holds them in.
   std::sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) {
-    return std::pair(a.first == Change::Delete, std::string_view(a.second)) < std::pair(b.first == Change::Delete, std::string_view(b.second));
+    return std::pair(a.first == Change::Delete, std::string_view(a.second)) <
+           std::pair(b.first == Change::Delete, std::string_view(b.second));
   });
   // Only this informer's thread writes the cache, so what was just stored is still there.
   // Plain references, not a structured binding: clang before 16 cannot capture bindings in lambdas.

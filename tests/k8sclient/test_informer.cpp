@@ -352,16 +352,16 @@ TEST_CASE("storeTransform: handlers see whole objects on list, relist and watch,
   seen.clear();
   core.apply({WatchEvent::Type::Modified, nodeObject(2, "2")});
   core.apply({WatchEvent::Type::Added, nodeObject(4, "3")});
-  CHECK(seen == std::vector<std::string>{"update " + stored(2, "1").dump() + " " + nodeObject(2, "2").dump(),
-                                         "add " + nodeObject(4, "3").dump()});
+  CHECK(seen ==
+        std::vector<std::string>{"update " + stored(2, "1").dump() + " " + nodeObject(2, "2").dump(), "add " + nodeObject(4, "3").dump()});
   CHECK(core.get("worker-4") == std::optional<json>(stored(4, "3")));
 
   // A relist: an unchanged object gets no call, a changed one its update with the whole object,
   // a missing one its delete with the stored form.
   seen.clear();
   core.replace({nodeObject(1, "1"), nodeObject(2, "5"), nodeObject(4, "3")}, "5");
-  CHECK(seen == std::vector<std::string>{"update " + stored(2, "2").dump() + " " + nodeObject(2, "5").dump(),
-                                         "delete " + stored(3, "1").dump()});
+  CHECK(seen ==
+        std::vector<std::string>{"update " + stored(2, "2").dump() + " " + nodeObject(2, "5").dump(), "delete " + stored(3, "1").dump()});
   CHECK(core.size() == 3);
   CHECK(core.get("worker-2") == std::optional<json>(stored(2, "5")));
 
