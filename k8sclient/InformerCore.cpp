@@ -132,10 +132,10 @@ InformerCore::Entry InformerCore::pack(const json& obj) {
   const std::string key = keyOf(obj);
   if (isOnlyNameAndVersion(obj, key)) return Entry(key, metaStr(obj, "resourceVersion"), {}, 0);
   auto packed = json::to_msgpack(obj);
-  if (!options_.compressCache) return Entry(keyOf(obj), metaStr(obj, "resourceVersion"), packed, 0);
+  if (!options_.compressCache) return Entry(key, metaStr(obj, "resourceVersion"), packed, 0);
   if (dictionary_.empty()) dictionary_.assign(packed.begin(), packed.begin() + std::min(packed.size(), kMaxDictionary));
   thread_local Deflater deflater;
-  return Entry(keyOf(obj), metaStr(obj, "resourceVersion"), deflater.run(dictionary_, packed), packed.size());
+  return Entry(key, metaStr(obj, "resourceVersion"), deflater.run(dictionary_, packed), packed.size());
 }
 
 InformerCore::Entry InformerCore::packStored(const json& obj) {
@@ -287,23 +287,11 @@ void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) 
     return std::pair(a.first == Change::Delete, std::string_view(a.second)) <
            std::pair(b.first == Change::Delete, std::string_view(b.second));
   });
-  // Only this informer's thread writes the cache, so what was just stored is still there.
-  // Plain references, not a structured binding: clang before 16 cannot capture bindings in lambdas.
-  // With storeTransform, admit() has already run the add and update handlers.
-  for (const auto& entry : changes) {
-    const auto& key = entry.second;
-    switch (entry.first) {
-      case Change::Add:
-        if (onAdd_ && !options_.storeTransform) callSafely("add", resource_.kind, [&] { onAdd_(*get(key)); });
-        break;
-      case Change::Update:
-        if (onUpdate_ && !options_.storeTransform)
-          callSafely("update", resource_.kind, [&] { onUpdate_(decode(*replaced.find(key)), *get(key)); });
-        break;
-      case Change::Delete:
-        if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(decode(*replaced.find(key))); });
-        break;
-    }
+  // Only this informer's thread writes the cache, so what was just stored is still there. With
+  // storeTransform, admit() has already run the add and update handlers.
+  for (const auto& [change, key] : changes) {
+    if (change != Change::Delete && options_.storeTransform) continue;
+    notify(change, change == Change::Add ? json() : decode(*replaced.find(key)), change == Change::Delete ? json() : *get(key));
   }
 }
 
@@ -318,7 +306,7 @@ void InformerCore::apply(WatchEvent ev) {
   std::string rv = metaStr(obj, "resourceVersion");
   std::string key = keyOf(obj);
   Notification note{Change::Add, json(), json()};
-  bool notify = false;
+  bool changed = false;
   {
     std::unique_lock lock(mu_);
     Entry* cached = cache_.find(key);
@@ -329,36 +317,23 @@ void InformerCore::apply(WatchEvent ev) {
       if (cached) {
         note = {Change::Delete, decode(*cached), json()};
         cache_.take(key);
-        notify = true;
+        changed = true;
       }
     } else if (!cached) {
       cache_.insertNew(packStored(obj));
       note = {Change::Add, json(), obj};
-      notify = true;
+      changed = true;
     } else if (cached->resourceVersion() != rv) {
       // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
       note = {Change::Update, decode(*cached), obj};
       // Same key, so the slot stays where it is.
       *cached = packStored(obj);
-      notify = true;
+      changed = true;
     }
   }
-  if (!notify) return;
-  switch (note.change) {
-    case Change::Add:
-      if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(note.now); });
-      break;
-    case Change::Update:
-      if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(note.old, note.now); });
-      break;
-    case Change::Delete:
-      // The event carries the object's final state; fall back to the cached one when it is bare.
-      if (onDelete_) {
-        const json& last = obj.contains("metadata") ? obj : note.old;
-        callSafely("delete", resource_.kind, [&] { onDelete_(last); });
-      }
-      break;
-  }
+  if (!changed) return;
+  // A delete event carries the object's final state; fall back to the cached one when it is bare.
+  notify(note.change, note.change == Change::Delete && obj.contains("metadata") ? obj : note.old, note.now);
 }
 
 bool InformerCore::listOnce(std::stop_token stop) {
