@@ -27,8 +27,18 @@ using web::http::client::http_client;
 using web::http::client::http_client_config;
 
 constexpr std::chrono::seconds kRequestTimeout{60};
-constexpr size_t kIoThreads = 4;
+// One I/O thread, and every cancellation posted to it: cpprest's SSL reads continue from inside
+// asio's composed operations, outside the lock asio_connection takes to close a socket
+// (http_client_asio.cpp), so a close from another thread while a body is still arriving could
+// free the socket's reactor state under a read (seen as a crash in epoll_reactor::start_op after
+// an oversized body was abandoned). On one thread a close never overlaps a read, cpprest's own
+// timeouts included. It is also cheaper: fewer cross-thread wake-ups per request.
+constexpr size_t kIoThreads = 1;
 constexpr size_t kChunk = 64 * 1024;
+
+void cancelOnIoThread(const pplx::cancellation_token_source& cts) {
+  boost::asio::post(crossplat::threadpool::shared_instance().service(), [cts]() mutable { cts.cancel(); });
+}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -145,7 +155,7 @@ class CpprestTransport : public HttpTransport {
     if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled before sending");
     pplx::cancellation_token_source cts;
     // Cancelling the token aborts the socket, which ends a blocked read_line within milliseconds.
-    std::stop_callback onStop(stop, [&cts] { cts.cancel(); });
+    std::stop_callback onStop(stop, [&cts] { cancelOnIoThread(cts); });
     HttpResponse out;
     try {
       web::http::http_response resp = client.request(build(request), cts.get_token()).get();
@@ -154,7 +164,7 @@ class CpprestTransport : public HttpTransport {
       bool ok = out.status >= 200 && out.status < 300;
       // Drops the connection: the rest of this body must not be read by the next request on it.
       auto abandon = [&](const std::string& why) {
-        cts.cancel();
+        cancelOnIoThread(cts);
         throw TransportError(TransportError::Kind::Io, request.method + " " + request.path + ": " + why);
       };
       if (!onLine || !ok) {
@@ -172,7 +182,7 @@ class CpprestTransport : public HttpTransport {
         try {
           (*onLine)(piece);
         } catch (...) {
-          cts.cancel();
+          cancelOnIoThread(cts);
           throw;
         }
       };
