@@ -51,7 +51,7 @@ SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
                    std::chrono::duration<double>(clock_->now() - started).count());
   csr.status.certificate = issued.pem;
   try {
-    client_.updateSubresource(csr, "status");
+    client_.writeSubresource(csr, "status");
   } catch (const std::exception& e) {
     return afterFailedWrite(e, {name, csr.spec.signerName, "writing the certificate", "sign", "status"});
   }
@@ -76,7 +76,7 @@ SyncResult CsrSigner::markFailed(k8s::CertificateSigningRequest csr, const std::
   const std::string now = k8s::nowRfc3339();
   csr.status.conditions.push_back({"Failed", "True", "SignerValidationFailure", message, now, now});
   try {
-    client_.updateSubresource(csr, "status");
+    client_.writeSubresource(csr, "status");
   } catch (const std::exception& e) {
     return afterFailedWrite(e, {csr.metadata.name, csr.spec.signerName, "writing the Failed condition", "sign", "status"});
   }

@@ -129,9 +129,9 @@ k8s::InformerOptions csrCacheOptions(const Config& config) {
   // each CSR more than a megabyte: pages of about 4 MB keep a relist within the memory limit, and
   // are still the usual 500 objects for ordinary CSRs.
   options.maxListPageBytes = 4 * 1024 * 1024;
-  // Decided CSRs are alike (the same field names, signer and condition types), so they are
-  // deflated against the first one cached (bench/RESULTS-e2e.md: about 5 % fewer bytes per CSR).
-  options.compressCache = true;
+  // Not deflated, unlike the Node cache: a CSR is stored three times in its life (created,
+  // approved, issued) and read back by the workers, and deflating it was 7 % of the operator's CPU
+  // per CSR for 5 % fewer bytes (bench/RESULTS-e2e.md, issue 17).
   return options;
 }
 

@@ -27,7 +27,7 @@ void SignerCaches::onAdd(const std::function<void(const Csr&)>& f) {
   for (auto& i : informers_) i->onAdd([f](const nlohmann::json& j) { f(readCachedCsr(j)); });
 }
 void SignerCaches::onUpdate(const std::function<void(const Csr&)>& f) {
-  for (auto& i : informers_) i->onUpdate([f](const nlohmann::json&, const nlohmann::json& now) { f(readCachedCsr(now)); });
+  for (auto& i : informers_) i->onUpdateNew([f](const nlohmann::json& now) { f(readCachedCsr(now)); });
 }
 void SignerCaches::onDelete(const std::function<void(const Csr&)>& f) {
   for (auto& i : informers_) i->onDelete([f](const nlohmann::json& j) { f(readCachedCsr(j)); });

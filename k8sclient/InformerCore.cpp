@@ -230,7 +230,7 @@ void InformerCore::admit(json item, Cache& into) {
       std::shared_lock lock(mu_);
       if (const Entry* cached = cache_.find(entry.key())) {
         changed = cached->resourceVersion() != entry.resourceVersion();
-        if (changed) old = decode(*cached);
+        if (changed) old = oldForUpdate(*cached);
       }
     }
     if (changed) notify(old ? Change::Update : Change::Add, old ? *old : json(), item);
@@ -246,6 +246,7 @@ void InformerCore::notify(Change change, const json& old, const json& now) {
       break;
     case Change::Update:
       if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(old, now); });
+      if (onUpdateNew_) callSafely("update", resource_.kind, [&] { onUpdateNew_(now); });
       break;
     case Change::Delete:
       if (onDelete_) callSafely("delete", resource_.kind, [&] { onDelete_(old); });
@@ -291,7 +292,12 @@ void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) 
   // storeTransform, admit() has already run the add and update handlers.
   for (const auto& [change, key] : changes) {
     if (change != Change::Delete && options_.storeTransform) continue;
-    notify(change, change == Change::Add ? json() : decode(*replaced.find(key)), change == Change::Delete ? json() : *get(key));
+    const Entry* was = change == Change::Add ? nullptr : replaced.find(key);
+    notify(change,
+           !was                       ? json()
+           : change == Change::Update ? oldForUpdate(*was)
+                                      : decode(*was),
+           change == Change::Delete ? json() : *get(key));
   }
 }
 
@@ -325,7 +331,7 @@ void InformerCore::apply(WatchEvent ev) {
       changed = true;
     } else if (cached->resourceVersion() != rv) {
       // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
-      note = {Change::Update, decode(*cached), obj};
+      note = {Change::Update, oldForUpdate(*cached), obj};
       // Same key, so the slot stays where it is.
       *cached = packStored(obj);
       changed = true;

@@ -64,6 +64,9 @@ class InformerCore {
 
   void onAdd(std::function<void(const Json&)> f) { onAdd_ = std::move(f); }
   void onUpdate(std::function<void(const Json& old, const Json& now)> f) { onUpdate_ = std::move(f); }
+  // For a level-based handler that reads only the new state: the cached old state is then not
+  // decoded for it. Not used together with onUpdate.
+  void onUpdateNew(std::function<void(const Json& now)> f) { onUpdateNew_ = std::move(f); }
   void onDelete(std::function<void(const Json&)> f) { onDelete_ = std::move(f); }
 
   // Blocks: list, then watch until stop. Handlers run on this thread, in order.
@@ -100,6 +103,7 @@ class InformerCore {
   InformerOptions options_;
   std::function<void(const Json&)> onAdd_, onDelete_;
   std::function<void(const Json&, const Json&)> onUpdate_;
+  std::function<void(const Json&)> onUpdateNew_;
 
   mutable std::shared_mutex mu_;
   // Objects are kept as MessagePack bytes, not as nlohmann::json trees: a tree costs several
@@ -141,6 +145,8 @@ class InformerCore {
   // pack() of the object after storeTransform.
   Entry packStored(const Json& obj);
   Json decode(const Entry& entry) const;
+  // The old state an update handler is given: decoded only when onUpdate wants it.
+  Json oldForUpdate(const Entry& entry) const { return onUpdate_ ? decode(entry) : Json(); }
   // Adds a listed item to a cache being built: transform applied, then packed. With
   // storeTransform, also hands the item to its add or update handler against the current cache.
   void admit(Json item, Cache& into);

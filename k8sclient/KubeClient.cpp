@@ -102,11 +102,15 @@ HttpResponse KubeClient::execute(const std::string& method, const std::string& p
   }
 }
 
-json KubeClient::requestJson(const std::string& method, const std::string& path, const std::optional<json>& body) {
+HttpResponse KubeClient::succeed(const std::string& method, const std::string& path, const json* body) {
   std::string text = body ? body->dump() : std::string();
   HttpResponse r = execute(method, path, body ? &text : nullptr);
   if (!is2xx(r.status)) throw ApiError::fromResponse(r.status, r.body, method, path);
-  return parseBody(r, method, path);
+  return r;
+}
+
+json KubeClient::requestJson(const std::string& method, const std::string& path, const std::optional<json>& body) {
+  return parseBody(succeed(method, path, body ? &*body : nullptr), method, path);
 }
 
 json KubeClient::getJson(const ResourceRef& res, const std::string& name, const std::string& ns) {
@@ -183,14 +187,23 @@ JsonList KubeClient::listAllJson(const ResourceRef& res, const ListOptions& opts
 }
 
 json KubeClient::createJson(const ResourceRef& res, const json& obj, const std::string& ns) {
-  std::string n = ns.empty() ? metaStr(obj, "namespace") : ns;
-  return requestJson("POST", resourcePath(res, n), obj);
+  const std::string path = resourcePath(res, ns.empty() ? metaStr(obj, "namespace") : ns);
+  return parseBody(succeed("POST", path, &obj), "POST", path);
+}
+
+std::string KubeClient::updatePath(const ResourceRef& res, const json& obj, const std::string& subresource) const {
+  std::string name = metaStr(obj, "name");
+  if (name.empty()) throw std::invalid_argument("update of a " + res.kind + " without metadata.name");
+  return resourcePath(res, metaStr(obj, "namespace"), name, subresource);
 }
 
 json KubeClient::updateJson(const ResourceRef& res, const json& obj, const std::string& subresource) {
-  std::string name = metaStr(obj, "name");
-  if (name.empty()) throw std::invalid_argument("update of a " + res.kind + " without metadata.name");
-  return requestJson("PUT", resourcePath(res, metaStr(obj, "namespace"), name, subresource), obj);
+  const std::string path = updatePath(res, obj, subresource);
+  return parseBody(succeed("PUT", path, &obj), "PUT", path);
+}
+
+void KubeClient::writeJson(const ResourceRef& res, const json& obj, const std::string& subresource) {
+  succeed("PUT", updatePath(res, obj, subresource), &obj);
 }
 
 void KubeClient::removeJson(const ResourceRef& res, const std::string& name, const std::string& ns,

@@ -127,6 +127,29 @@ TEST_CASE("create update updateSubresource remove use the right verbs and paths"
   CHECK(f.transport->requests[3].method == "DELETE");
 }
 
+TEST_CASE("writeSubresource PUTs like updateSubresource, takes a 2xx answer undecoded and throws ApiError on a refusal") {
+  Fixture f;
+  CertificateSigningRequest csr = json::parse(csrBody("c1", "7")).get<CertificateSigningRequest>();
+  csr.status.certificate = "PEM";
+  // An answer updateSubresource could not decode: writeSubresource does not read it.
+  f.transport->queueSend(200, "not json");
+  f.client.writeSubresource(csr, "status");
+  REQUIRE(f.transport->requests.size() == 1);
+  CHECK(f.transport->requests[0].method == "PUT");
+  CHECK(f.transport->requests[0].path == "/apis/certificates.k8s.io/v1/certificatesigningrequests/c1/status");
+  CHECK(json::parse(f.transport->requests[0].body)["metadata"]["resourceVersion"] == "7");
+  f.transport->queueSend(200, "not json");
+  CHECK_THROWS_AS(f.client.updateSubresource(csr, "status"), ApiError);
+
+  f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"the object has been modified"})");
+  try {
+    f.client.writeSubresource(csr, "status");
+    FAIL("expected ApiError");
+  } catch (const ApiError& e) {
+    CHECK(e.status().reason == "Conflict");
+  }
+}
+
 TEST_CASE("remove with preconditions sends DeleteOptions with the uid and resourceVersion, 409 is not retried") {
   Fixture f;
   f.transport->queueSend(

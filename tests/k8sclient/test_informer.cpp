@@ -282,6 +282,27 @@ TEST_CASE("transform shapes what is cached and what handlers see on list and on 
   CHECK(core.lastResourceVersion() == "3");
 }
 
+TEST_CASE("onUpdateNew: an update from a watch, a relist or a listed page is handed over as its new state") {
+  UnusedClient unused;
+  for (const bool storeTransform : {false, true}) {
+    CAPTURE(storeTransform);
+    InformerOptions options;
+    if (storeTransform) options.storeTransform = [](json& obj) { obj.erase("spec"); };
+    InformerCore core(unused.client, ResourceRef::of<CertificateSigningRequest>(), {}, options);
+    std::vector<std::string> seen;
+    core.onAdd([&](const json& obj) { seen.push_back("add " + obj["metadata"]["resourceVersion"].get<std::string>()); });
+    core.onUpdateNew([&](const json& now) {
+      seen.push_back("update " + now["metadata"]["resourceVersion"].get<std::string>() + " " +
+                     now["spec"]["signerName"].get<std::string>());
+    });
+    core.replace({csr("a", "1")}, "1");
+    core.apply({WatchEvent::Type::Modified, csr("a", "2")});
+    core.apply({WatchEvent::Type::Modified, csr("a", "2")});
+    core.replace({csr("a", "3")}, "3");
+    CHECK(seen == std::vector<std::string>{"add 1", "update 2 example.com/s", "update 3 example.com/s"});
+  }
+}
+
 namespace {
 json nodeObject(int i, const std::string& rv) {
   const std::string name = "worker-" + std::to_string(i);
