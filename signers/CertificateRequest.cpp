@@ -4,11 +4,14 @@
 #include <openssl/err.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPtr.h"
 #include "signers/Pem.h"
+#include "signers/RememberedRequests.h"
 #include "signers/RequestDer.h"
 #include "signers/RequestExtensions.h"
 #include "signers/RequestKey.h"
@@ -117,6 +120,32 @@ const char* keyTypeName(KeyType type) {
   return "unsupported key type";
 }
 
+namespace {
+
+std::atomic<std::uint64_t> pemParses{0};
+
+// A few hundred: enough for a request to be read by the duplicate index, the approver and the
+// signer within one burst (a P-256 request remembered costs about 2 KB).
+RememberedRequests& rememberedRequests() {
+  static RememberedRequests remembered(512);
+  return remembered;
+}
+
+Result<ParsedRequest> parsePem(std::string_view pem, const RequestLimits& limits) {
+  pemParses.fetch_add(1, std::memory_order_relaxed);
+  ERR_clear_error();
+  auto block = decodeSinglePemBlock(pem);
+  if (!block) return Result<ParsedRequest>::fail(block.error());
+  if (block.value().label != "CERTIFICATE REQUEST") {
+    return Result<ParsedRequest>::fail("PEM block type must be CERTIFICATE REQUEST, found " + block.value().label);
+  }
+  return parseCertificateRequestDer(block.value().der, limits);
+}
+
+}  // namespace
+
+std::uint64_t requestParses() { return pemParses.load(); }
+
 Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const RequestLimits& limits) {
   using R = Result<ParsedRequest>;
   if (pem.size() > limits.maxPemBytes || pem.starts_with(kOversizedRequestMarker)) {
@@ -127,13 +156,12 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
     return R::fail("request is " + (number ? std::string(stated) : std::to_string(pem.size())) + " bytes, more than the limit of " +
                    std::to_string(limits.maxPemBytes));
   }
-  ERR_clear_error();
-  auto block = decodeSinglePemBlock(pem);
-  if (!block) return R::fail(block.error());
-  if (block.value().label != "CERTIFICATE REQUEST") {
-    return R::fail("PEM block type must be CERTIFICATE REQUEST, found " + block.value().label);
-  }
-  return parseCertificateRequestDer(block.value().der, limits);
+  const auto digest = RememberedRequests::digestOf(pem, limits);
+  if (digest)
+    if (auto known = rememberedRequests().find(*digest)) return R::ok(ParsedRequest(*known));
+  auto parsed = parsePem(pem, limits);
+  if (parsed && digest) rememberedRequests().remember(*digest, std::make_shared<const ParsedRequest>(parsed.value()));
+  return parsed;
 }
 
 Result<ParsedRequest> parseCertificateRequestDer(std::span<const unsigned char> bytes, const RequestLimits& limits) {

@@ -2,6 +2,7 @@
 
 #include "tests/support/TestPki.h"
 #include "signers/CertificateRequest.h"
+#include "signers/RememberedRequests.h"
 #include "signers/RequestKey.h"
 
 using namespace signers;
@@ -104,6 +105,64 @@ TEST_CASE("parse: a request's signature is checked once per process, a refused o
   o.signWith = nullptr;
   REQUIRE(parseCertificateRequest(makeCsr(o)).ok());
   CHECK(requestSignatureChecks() == before + 4);
+}
+
+TEST_CASE("parse: a request read again is not parsed again, under other limits it is, and a refused one every time") {
+  CsrOptions o;
+  o.subject = {{"CN", "remembered"}, {"O", "system:nodes"}};
+  o.dnsNames = {"a.example.com", "b.example.com", "c.example.com"};
+  const std::string pem = makeCsr(o);
+  const auto before = requestParses();
+  const auto first = parseCertificateRequest(pem);
+  REQUIRE(first.ok());
+  CHECK(requestParses() == before + 1);
+  const auto again = parseCertificateRequest(pem);
+  REQUIRE(again.ok());
+  CHECK(requestParses() == before + 1);
+  CHECK(again.value().commonName == "remembered");
+  CHECK(again.value().organizations == first.value().organizations);
+  CHECK(again.value().dnsNames == first.value().dnsNames);
+  CHECK(again.value().spki->der == first.value().spki->der);
+  CHECK(again.value().publicKey == first.value().publicKey);
+
+  RequestLimits twoSans;
+  twoSans.maxSans = 2;
+  for (int i = 1; i <= 2; ++i) {
+    const auto refused = parseCertificateRequest(pem, twoSans);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().find("more than the limit of 2") != std::string::npos);
+    CHECK(requestParses() == before + 1 + i);
+  }
+  CHECK(parseCertificateRequest(pem).ok());
+  CHECK(requestParses() == before + 3);
+}
+
+TEST_CASE("RememberedRequests: at most its capacity, the oldest forgotten first, digests differ by text and by limits") {
+  RememberedRequests remembered(2);
+  const RequestLimits limits;
+  const auto a = RememberedRequests::digestOf("a", limits), b = RememberedRequests::digestOf("b", limits),
+             c = RememberedRequests::digestOf("c", limits);
+  RequestLimits otherLimits;
+  otherLimits.maxPemBytes = limits.maxPemBytes + 1;
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(c);
+  CHECK(*a != *b);
+  CHECK(*RememberedRequests::digestOf("a", otherLimits) != *a);
+  auto parsed = [](const std::string& cn) {
+    auto p = std::make_shared<ParsedRequest>();
+    p->commonName = cn;
+    return p;
+  };
+  remembered.remember(*a, parsed("a"));
+  remembered.remember(*b, parsed("b"));
+  remembered.remember(*a, parsed("a again"));
+  CHECK(remembered.find(*a)->commonName == "a");
+  remembered.remember(*c, parsed("c"));
+  CHECK(remembered.size() == 2);
+  CHECK(remembered.find(*a) == nullptr);
+  CHECK(remembered.find(*b)->commonName == "b");
+  CHECK(remembered.find(*c)->commonName == "c");
 }
 
 TEST_CASE("parse: garbage, truncated, empty, wrong block type, trailing data") {
