@@ -19,10 +19,16 @@ void CsrController::record(const CachedCsr& csr) {
   if (p_.duplicates && csr.phase == CsrPhase::Pending) p_.duplicates->update(csr.csr);
 }
 
+namespace {
+// Denied, Failed and Issued CSRs leave syncHandler at once: queueing them only cost a cache read
+// each (two of a CSR's three watch events arrive after its decision).
+bool hasWorkLeft(CsrPhase phase) { return phase == CsrPhase::Pending || phase == CsrPhase::Approved; }
+}  // namespace
+
 // The indexes first, so a worker that picks the name up sees its standing.
 void CsrController::csrAdded(const CachedCsr& csr) {
   record(csr);
-  p_.queue.add(csr.csr.metadata.name);
+  if (hasWorkLeft(csr.phase)) p_.queue.add(csr.csr.metadata.name);
 }
 
 void CsrController::csrUpdated(const CachedCsr& now) { csrAdded(now); }

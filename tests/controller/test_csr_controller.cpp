@@ -18,6 +18,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 namespace {
@@ -406,6 +407,26 @@ TEST_CASE("controller: the signer marks a refused request Failed, and postpones 
     CHECK(r.retry);
     CHECK(h.requests().size() == 1);
   }
+}
+
+TEST_CASE("controller: a watch event queues a pending or approved CSR, not a denied, failed or issued one") {
+  Harness h;
+  auto pending = csrNamed("pending");
+  auto approved = approvedCopy(csrNamed("approved"));
+  auto issued = approvedCopy(csrNamed("issued"));
+  issued.status.certificate = "certificate";
+  auto denied = csrNamed("denied");
+  denied.status.conditions.push_back({"Denied", "True", "Scripted", "denied by the test", "", ""});
+  auto failed = approvedCopy(csrNamed("failed"));
+  failed.status.conditions.push_back({"Failed", "True", "SignerValidationFailure", "refused", "", ""});
+  for (const auto& c : {issued, denied, failed}) h.controller->csrUpdated(cached(c));
+  CHECK(h.queue.depth() == 0);
+  h.controller->csrAdded(cached(pending));
+  h.controller->csrUpdated(cached(approved));
+  CHECK(h.queue.depth() == 2);
+  std::set<std::string> queued;
+  for (int i = 0; i < 2; ++i) queued.insert(*h.queue.get());
+  CHECK(queued == std::set<std::string>{"pending", "approved"});
 }
 
 TEST_CASE("controller: the flood guard leaves a requester's older CSRs alone") {
