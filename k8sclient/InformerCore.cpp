@@ -292,12 +292,11 @@ void InformerCore::replaceWith(Cache fresh, const std::string& resourceVersion) 
   // storeTransform, admit() has already run the add and update handlers.
   for (const auto& [change, key] : changes) {
     if (change != Change::Delete && options_.storeTransform) continue;
-    const Entry* was = change == Change::Add ? nullptr : replaced.find(key);
-    notify(change,
-           !was                       ? json()
-           : change == Change::Update ? oldForUpdate(*was)
-                                      : decode(*was),
-           change == Change::Delete ? json() : *get(key));
+    json old, now;
+    if (change == Change::Update) old = oldForUpdate(*replaced.find(key));
+    if (change == Change::Delete) old = decode(*replaced.find(key));
+    if (change != Change::Delete) now = *get(key);
+    notify(change, old, now);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -11,7 +12,7 @@
 #include "signers/OpenSslError.h"
 #include "signers/OpenSslPtr.h"
 #include "signers/Pem.h"
-#include "signers/RememberedRequests.h"
+#include "signers/Digests.h"
 #include "signers/RequestDer.h"
 #include "signers/RequestExtensions.h"
 #include "signers/RequestKey.h"
@@ -124,11 +125,24 @@ namespace {
 
 std::atomic<std::uint64_t> pemParses{0};
 
-// A few hundred: enough for a request to be read by the duplicate index, the approver and the
-// signer within one burst (a P-256 request remembered costs about 2 KB).
-RememberedRequests& rememberedRequests() {
-  static RememberedRequests remembered(512);
+// Successful parses, by the SHA-256 of the limits and exactly the text parsed: one CSR's request
+// is read by the duplicate index, the approver and the signer, and the same bytes under the same
+// limits always parse the same. Refusals are never remembered, so a refused request runs every
+// check each time. A few hundred are enough for the three reads within one burst (a P-256 request
+// remembered costs about 2 KB).
+RememberedByDigest<std::shared_ptr<const ParsedRequest>>& rememberedRequests() {
+  static RememberedByDigest<std::shared_ptr<const ParsedRequest>> remembered(512);
   return remembered;
+}
+
+// The limits at a fixed width, ahead of the text: a text cannot pass for another under other limits.
+std::optional<Sha256Digest> requestDigest(std::string_view pem, const RequestLimits& limits) {
+  std::array<unsigned char, 16> sizes{};
+  for (std::size_t i = 0; i < 8; ++i) {
+    sizes[i] = static_cast<unsigned char>(limits.maxPemBytes >> (8 * i));
+    sizes[8 + i] = static_cast<unsigned char>(limits.maxSans >> (8 * i));
+  }
+  return sha256Of({sizes, {reinterpret_cast<const unsigned char*>(pem.data()), pem.size()}});
 }
 
 Result<ParsedRequest> parsePem(std::string_view pem, const RequestLimits& limits) {
@@ -156,9 +170,9 @@ Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const Reques
     return R::fail("request is " + (number ? std::string(stated) : std::to_string(pem.size())) + " bytes, more than the limit of " +
                    std::to_string(limits.maxPemBytes));
   }
-  const auto digest = RememberedRequests::digestOf(pem, limits);
+  const auto digest = requestDigest(pem, limits);
   if (digest)
-    if (auto known = rememberedRequests().find(*digest)) return R::ok(ParsedRequest(*known));
+    if (auto known = rememberedRequests().find(*digest)) return R::ok(ParsedRequest(**known));
   auto parsed = parsePem(pem, limits);
   if (parsed && digest) rememberedRequests().remember(*digest, std::make_shared<const ParsedRequest>(parsed.value()));
   return parsed;

@@ -2,6 +2,7 @@
 // PKCS#10 parsing: PEM in, verified and decoded request out. No policy is applied here beyond
 // well-formedness and size limits; profiles decide what is acceptable.
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -22,6 +23,10 @@ struct RequestLimits {
 // refused, never interpreted. The self-signature must verify. Errors are single sentences
 // suitable for a CSR condition message.
 Result<ParsedRequest> parseCertificateRequest(std::string_view pem, const RequestLimits& limits = {});
+
+// Full parses of a PEM request this process ran: a request parsed successfully before, under the
+// same limits, is handed out again without one.
+std::uint64_t requestParses();
 
 // The same for the DER of the request alone (PodCertificateRequest's stubPKCS10Request): every
 // rule above but the PEM ones; limits.maxPemBytes bounds the DER length.

@@ -13,12 +13,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cstring>
-#include <deque>
-#include <mutex>
-#include <unordered_set>
 
 #include "signers/Der.h"
+#include "signers/Digests.h"
 #include "signers/OpenSslError.h"
 
 namespace signers {
@@ -151,18 +148,6 @@ RP ecKeyOnCurve(int curve, DerBytes bits, KeyBits& reencoded) {
   return RP::ok(std::move(out));
 }
 
-const EVP_MD* fetchedDigest(int nid) {
-  static const EvpMdPtr sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-  static const EvpMdPtr sha384(EVP_MD_fetch(nullptr, "SHA384", nullptr));
-  static const EvpMdPtr sha512(EVP_MD_fetch(nullptr, "SHA512", nullptr));
-  switch (nid) {
-    case NID_sha256: return sha256.get();
-    case NID_sha384: return sha384.get();
-    case NID_sha512: return sha512.get();
-    default: return nullptr;
-  }
-}
-
 // A positive INTEGER in minimal DER (cryptobyte's ReadASN1Integer refuses other encodings).
 std::optional<DerBytes> positiveInteger(DerBytes& in) {
   DerTlv t;
@@ -278,55 +263,12 @@ namespace {
 // signature; the two TLVs delimit themselves, so the concatenation is unambiguous), and the check
 // is deterministic in them: a remembered request gets the answer a new check would give. Only
 // successes are remembered; a failure is checked again each time. Bounded: the oldest digests are
-// forgotten first (kRemembered covers a work queue thousands of CSRs deep, in about 1 MB).
-class VerifiedSignatures {
- public:
-  static constexpr std::size_t kRemembered = 16384;
-  using Digest = std::array<unsigned char, 32>;
+// forgotten first (kRememberedSignatures covers a work queue thousands of CSRs deep, in about 1 MB).
+constexpr std::size_t kRememberedSignatures = 16384;
 
-  static std::optional<Digest> digestOf(const RequestDer& der) {
-    Digest d{};
-    unsigned int len = 0;
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    const bool ok = ctx && EVP_DigestInit_ex(ctx.get(), fetchedDigest(NID_sha256), nullptr) == 1 &&
-                    EVP_DigestUpdate(ctx.get(), der.info.data(), der.info.size()) == 1 &&
-                    EVP_DigestUpdate(ctx.get(), der.signatureAlgorithm.data(), der.signatureAlgorithm.size()) == 1 &&
-                    EVP_DigestUpdate(ctx.get(), der.signature.data(), der.signature.size()) == 1 &&
-                    EVP_DigestFinal_ex(ctx.get(), d.data(), &len) == 1 && len == d.size();
-    drainOpenSslErrors();
-    if (!ok) return std::nullopt;
-    return d;
-  }
-  bool contains(const Digest& d) {
-    std::lock_guard lock(mu_);
-    return set_.count(d) > 0;
-  }
-  void remember(const Digest& d) {
-    std::lock_guard lock(mu_);
-    if (!set_.insert(d).second) return;
-    order_.push_back(d);
-    if (order_.size() > kRemembered) {
-      set_.erase(order_.front());
-      order_.pop_front();
-    }
-  }
-
- private:
-  struct Hash {
-    std::size_t operator()(const Digest& d) const {
-      std::size_t h;
-      std::memcpy(&h, d.data(), sizeof h);
-      return h;
-    }
-  };
-  std::mutex mu_;
-  std::unordered_set<Digest, Hash> set_;
-  std::deque<Digest> order_;
-};
-
-VerifiedSignatures& verifiedSignatures() {
-  static VerifiedSignatures v;
-  return v;
+RememberedByDigest<bool>& verifiedSignatures() {
+  static RememberedByDigest<bool> verified(kRememberedSignatures);
+  return verified;
 }
 
 std::atomic<std::uint64_t> signatureChecks{0};
@@ -338,10 +280,10 @@ std::optional<std::string> checkRequestSignature(const RequestDer& der, const Re
 std::uint64_t requestSignatureChecks() { return signatureChecks.load(); }
 
 std::optional<std::string> verifyRequestSignature(const RequestDer& der, const RequestPublicKey& requestKey) {
-  const auto digest = VerifiedSignatures::digestOf(der);
-  if (digest && verifiedSignatures().contains(*digest)) return std::nullopt;
+  const auto digest = sha256Of({der.info, der.signatureAlgorithm, der.signature});
+  if (digest && verifiedSignatures().find(*digest)) return std::nullopt;
   auto refused = checkRequestSignature(der, requestKey);
-  if (!refused && digest) verifiedSignatures().remember(*digest);
+  if (!refused && digest) verifiedSignatures().remember(*digest, true);
   return refused;
 }
 

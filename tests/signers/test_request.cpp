@@ -2,7 +2,7 @@
 
 #include "tests/support/TestPki.h"
 #include "signers/CertificateRequest.h"
-#include "signers/RememberedRequests.h"
+#include "signers/Digests.h"
 #include "signers/RequestKey.h"
 
 using namespace signers;
@@ -137,32 +137,27 @@ TEST_CASE("parse: a request read again is not parsed again, under other limits i
   CHECK(requestParses() == before + 3);
 }
 
-TEST_CASE("RememberedRequests: at most its capacity, the oldest forgotten first, digests differ by text and by limits") {
-  RememberedRequests remembered(2);
-  const RequestLimits limits;
-  const auto a = RememberedRequests::digestOf("a", limits), b = RememberedRequests::digestOf("b", limits),
-             c = RememberedRequests::digestOf("c", limits);
-  RequestLimits otherLimits;
-  otherLimits.maxPemBytes = limits.maxPemBytes + 1;
+TEST_CASE("RememberedByDigest: at most its capacity, the oldest forgotten first, and sha256Of tells its parts apart") {
+  auto digest = [](std::string_view text) { return sha256Of({{reinterpret_cast<const unsigned char*>(text.data()), text.size()}}); };
+  const auto a = digest("a"), b = digest("b"), c = digest("c");
   REQUIRE(a);
   REQUIRE(b);
   REQUIRE(c);
   CHECK(*a != *b);
-  CHECK(*RememberedRequests::digestOf("a", otherLimits) != *a);
-  auto parsed = [](const std::string& cn) {
-    auto p = std::make_shared<ParsedRequest>();
-    p->commonName = cn;
-    return p;
-  };
-  remembered.remember(*a, parsed("a"));
-  remembered.remember(*b, parsed("b"));
-  remembered.remember(*a, parsed("a again"));
-  CHECK(remembered.find(*a)->commonName == "a");
-  remembered.remember(*c, parsed("c"));
+  const unsigned char x[] = {'x'}, y[] = {'y'};
+  CHECK(*sha256Of({x, y}) == *digest("xy"));
+  CHECK(*sha256Of({y, x}) != *digest("xy"));
+
+  RememberedByDigest<std::string> remembered(2);
+  remembered.remember(*a, "a");
+  remembered.remember(*b, "b");
+  remembered.remember(*a, "a again");
+  CHECK(remembered.find(*a) == std::optional<std::string>("a"));
+  remembered.remember(*c, "c");
   CHECK(remembered.size() == 2);
-  CHECK(remembered.find(*a) == nullptr);
-  CHECK(remembered.find(*b)->commonName == "b");
-  CHECK(remembered.find(*c)->commonName == "c");
+  CHECK_FALSE(remembered.find(*a));
+  CHECK(remembered.find(*b) == std::optional<std::string>("b"));
+  CHECK(remembered.find(*c) == std::optional<std::string>("c"));
 }
 
 TEST_CASE("parse: garbage, truncated, empty, wrong block type, trailing data") {
