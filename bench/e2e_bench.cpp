@@ -68,6 +68,8 @@ struct Options {
   bool pin = false;
   bool podCertificates = false;
   std::string perfData;  // --perf FILE: perf record of the operator over the rounds
+  // --http-client beast|cpprest: the operator's client.httpClient, for A/B runs of the two transports.
+  std::string httpClient = "beast";
 };
 
 Options parse(int argc, char** argv) {
@@ -105,10 +107,12 @@ Options parse(int argc, char** argv) {
       o.podCertificates = true;
     else if (flag == "--perf")
       o.perfData = text();
+    else if (flag == "--http-client")
+      o.httpClient = text();
     else
       throw std::runtime_error(
           "unknown flag " + flag +
-          "; flags: --nodes N --kubelets N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S --client-qps Q --client-burst B --observe S --pin --pod-certificates --perf FILE");
+          "; flags: --nodes N --kubelets N --csrs-per-node N --rounds N --workers N --create-threads N --timeout S --client-qps Q --client-burst B --observe S --pin --pod-certificates --perf FILE --http-client beast|cpprest");
   }
   if (o.nodes < 1 || o.nodes > 200000 || o.kubelets < 0 || o.perNode < 1 || o.rounds < 1 || o.workers < 1 || o.createThreads < 1)
     throw std::runtime_error("every count must be positive (and --nodes at most 200000)");
@@ -462,9 +466,10 @@ int run(const Options& o) {
                                std::string(kPodSigner) + "\n      caCertFile: " + caCert.string() + "\n      caKeyFile: " + caKey.string() +
                                "\n      allowedNamespaces: [" + kPodNamespace + "]\n      trustDomain: bench.example.com\n"
                          : std::string());
-  itest::OperatorProcess op(cluster, "bench-operator", config, cluster.adminKubeconfig(),
-                            {"--kube-api-qps", o.clientQps > 0 ? std::to_string(o.clientQps) : "0", "--kube-api-burst",
-                             std::to_string(o.clientBurst), "--leader-elect=false", "--workers", std::to_string(o.workers)});
+  itest::OperatorProcess op(
+      cluster, "bench-operator", config, cluster.adminKubeconfig(),
+      {"--kube-api-qps", o.clientQps > 0 ? std::to_string(o.clientQps) : "0", "--kube-api-burst", std::to_string(o.clientBurst),
+       "--leader-elect=false", "--workers", std::to_string(o.workers), "--set", "client.httpClient=" + o.httpClient});
   if (o.pin) {
     // taskset -a moves every thread of a running process; threads and children created later
     // inherit it, so the operator started below runs on CPU 1 from its first instruction.

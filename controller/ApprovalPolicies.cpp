@@ -13,11 +13,13 @@ namespace csrop {
 namespace {
 
 // The Machine API's client: this cluster's, or the management cluster's of machineKubeconfig.
-std::unique_ptr<k8s::KubeClient> machineApiClient(const KubeletServingConfig& config, const k8s::ClientOptions& options) {
+std::unique_ptr<k8s::KubeClient> machineApiClient(const Config& all, const k8s::ClientOptions& options) {
+  const KubeletServingConfig& config = all.approver.kubeletServing;
   if (config.addressSource != AddressSource::Machine || config.machineKubeconfig.empty()) return nullptr;
-  const auto rest = k8s::loadKubeConfig(config.machineKubeconfig);
+  auto rest = k8s::loadKubeConfig(config.machineKubeconfig);
+  rest.httpClient = all.httpClient;
   spdlog::info("Machine API: server={} from {}", rest.server, rest.source);
-  return std::make_unique<k8s::KubeClient>(k8s::makeCpprestTransport(rest), options);
+  return std::make_unique<k8s::KubeClient>(k8s::makeTransport(rest), options);
 }
 
 k8s::InformerOptions nodeCacheOptions(const Config& config) {
@@ -39,7 +41,7 @@ NodeView::NodeView(const Config& config, k8s::KubeClient& client, const k8s::Cli
     : nodes(client, {}, nodeCacheOptions(config)),
       index(addressIndexOptions(config.approver.kubeletServing), k8s::steadyClock(), &metrics),
       directory(nodes, index, client),
-      machineClient(machineApiClient(config.approver.kubeletServing, clientOptions)) {
+      machineClient(machineApiClient(config, clientOptions)) {
   std::function<std::string()> caPem = [] { return std::string(); };
   if (const auto* serving = signerSet.find(KubeletServingPolicy::kSignerName)) caPem = [serving] { return serving->caPem(); };
   identity = std::make_unique<NodeIdentitySources>(config.approver.kubeletServing, client, machineClient ? *machineClient : client, index,

@@ -2,6 +2,7 @@
 // passed down by const reference. Field defaults are the documented defaults (docs/configuration.md).
 #pragma once
 
+#include "k8sclient/RestConfig.h"
 #include "signers/IpAddress.h"
 #include "signers/SignerConfig.h"
 
@@ -176,6 +177,9 @@ struct Config {
   int workers = 4;
   double qps = 20;
   int burst = 40;
+  // client.httpClient: Beast runs each request on its caller's thread; cpprest is the client the
+  // operator used before, kept selectable for a release in case a proxy or server disagrees with the new one.
+  k8s::HttpClient httpClient = k8s::HttpClient::Beast;
   // client.watchSilenceTimeout: a watch that sends no byte for this long is re-opened from its last
   // resourceVersion. kube-apiserver sends a BOOKMARK about once a minute, so longer silence means a
   // dead stream (a proxy or load balancer that lost the connection without closing it).

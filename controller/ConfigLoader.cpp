@@ -722,6 +722,7 @@ Config parseConfigText(const std::string& yamlText, const std::string& sourceNam
   Section client = s.sub("client");
   client.read("qps", config.qps);
   client.read("burst", config.burst);
+  client.readEnum("httpClient", config.httpClient, {{"beast", k8s::HttpClient::Beast}, {"cpprest", k8s::HttpClient::Cpprest}});
   requireRange(client, "qps", config.qps, 0, 100000);
   requireRange(client, "burst", config.burst, 1, 100000);
   client.readDuration("watchSilenceTimeout", config.watchSilenceTimeout);

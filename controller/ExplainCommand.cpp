@@ -118,13 +118,14 @@ std::string unsynced(const std::vector<CacheSync>& caches) {
 Explained explainInCluster(const CommandLine& cli, const Config& config) {
   Explained e;
   e.mode = "cluster";
-  const k8s::RestConfig rest = k8s::loadDefaultConfig(cli.kubeconfig, cli.context);
+  k8s::RestConfig rest = k8s::loadDefaultConfig(cli.kubeconfig, cli.context);
+  rest.httpClient = config.httpClient;
   std::stop_source stop;
   k8s::ClientOptions options;
   options.qps = config.qps;
   options.burst = config.burst;
   options.stop = stop.get_token();
-  k8s::KubeClient client(k8s::makeCpprestTransport(rest), options);
+  k8s::KubeClient client(k8s::makeTransport(rest), options);
   try {
     e.csr = client.get<k8s::CertificateSigningRequest>(cli.explain.csrName);
   } catch (const std::exception& error) {

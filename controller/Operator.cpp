@@ -174,7 +174,7 @@ int runOperator(const Config& config, const k8s::RestConfig& rest, std::stop_tok
   auto signerSet = loadSigners(config, metrics);
 
   const auto clientOptions = clientOptionsFor(config, stop, metrics);
-  auto transport = k8s::makeCpprestTransport(rest);
+  auto transport = k8s::makeTransport(rest);
   k8s::KubeClient client(transport, clientOptions);
   k8s::KubeClient leaseClient(transport, leaseClientOptions(clientOptions));
   LeaderElector elector(leaseClient, config.leaderElection, identity);

@@ -35,6 +35,7 @@ int runController(const csrop::CommandLine& cli) {
   k8s::RestConfig rest = k8s::loadDefaultConfig(cli.kubeconfig, cli.context);
   rest.qps = config.qps;
   rest.burst = config.burst;
+  rest.httpClient = config.httpClient;
   fillRuntimeDefaults(config, rest, processEnvironment());
   spdlog::info("kubernetes API: server={} from {}", rest.server, rest.source);
 

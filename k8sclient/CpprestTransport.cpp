@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "k8sclient/HttpTransport.h"
+#include "k8sclient/StreamLines.h"
 #include "k8sclient/TokenSource.h"
 
 namespace k8s {
@@ -177,29 +178,20 @@ class CpprestTransport : public HttpTransport {
       auto buffer = resp.body().streambuf();
       // Left uninitialised: an idle watch only ever touches the first pages of it.
       auto chunk = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
-      std::string pending;
-      auto deliver = [&](std::string_view piece) {
-        try {
-          (*onLine)(piece);
-        } catch (...) {
-          cancelOnIoThread(cts);
-          throw;
+      StreamLines lines(*onLine);
+      try {
+        for (;;) {
+          const size_t want = std::clamp<size_t>(buffer.in_avail(), 1, kChunk);
+          const size_t n = buffer.getn(chunk.get(), want).get();
+          if (n == 0) break;
+          lines.feed(std::string_view(reinterpret_cast<const char*>(chunk.get()), n));
         }
-      };
-      for (;;) {
-        const size_t want = std::clamp<size_t>(buffer.in_avail(), 1, kChunk);
-        const size_t n = buffer.getn(chunk.get(), want).get();
-        if (n == 0) break;
-        pending.append(reinterpret_cast<const char*>(chunk.get()), n);
-        size_t start = 0;
-        for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
-          deliver(std::string_view(pending).substr(start, nl - start + 1));
-        pending.erase(0, start);
-        if (pending.size() > kMaxStreamLineBytes)
-          abandon("stream line longer than " + std::to_string(kMaxStreamLineBytes) +
-                  " bytes (k8s::kMaxStreamLineBytes) without a newline; the stream was dropped");
+        lines.finish();
+      } catch (...) {
+        // Drops the connection: the rest of this body must not be read by the next request on it.
+        cancelOnIoThread(cts);
+        throw;
       }
-      if (!pending.empty()) deliver(pending + '\n');
       if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled");
       return out;
     } catch (const TransportError&) {

@@ -1,5 +1,6 @@
 #pragma once
-// The small HTTP interface the client is written against; cpprest lives only behind makeCpprestTransport.
+// The small HTTP interface the client is written against. Boost.Beast and cpprest live only behind
+// makeBeastTransport and makeCpprestTransport; makeTransport picks the one RestConfig::httpClient names.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -78,8 +79,11 @@ class HttpTransport {
                               std::chrono::seconds idleTimeout, std::stop_token stop) = 0;
 };
 
-// TLS verified against caPem (system store when empty), hostname checked (tlsServerName overrides),
+// Both: TLS verified against caPem (system store when empty), hostname checked (tlsServerName overrides),
 // client certificate from memory, bearer token from TokenSource, User-Agent from config.
 std::shared_ptr<HttpTransport> makeCpprestTransport(const RestConfig& config);
+// Each call on its caller's thread over a kept-alive connection from a pool; no I/O thread.
+std::shared_ptr<HttpTransport> makeBeastTransport(const RestConfig& config);
+std::shared_ptr<HttpTransport> makeTransport(const RestConfig& config);
 
 }  // namespace k8s

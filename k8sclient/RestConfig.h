@@ -10,6 +10,9 @@ namespace k8s {
 
 inline std::string defaultUserAgent() { return std::string("csr-operator/") + CSR_OPERATOR_VERSION; }
 
+// Which HTTP client carries the requests (client.httpClient in the operator's configuration).
+enum class HttpClient { Beast, Cpprest };
+
 struct RestConfig {
   std::string server;         // https://host:port, no trailing slash
   std::string caPem;          // empty: verify against the system store
@@ -22,6 +25,7 @@ struct RestConfig {
   double qps = 20;
   int burst = 40;
   std::string userAgent = defaultUserAgent();
+  HttpClient httpClient = HttpClient::Beast;
   std::string source;  // where this came from ("kubeconfig /path (context x)", "in-cluster"); for logs
 };
 

@@ -13,4 +13,8 @@ const char* to_string(TransportError::Kind kind) {
   return "unknown";
 }
 
+std::shared_ptr<HttpTransport> makeTransport(const RestConfig& config) {
+  return config.httpClient == HttpClient::Cpprest ? makeCpprestTransport(config) : makeBeastTransport(config);
+}
+
 }  // namespace k8s

@@ -223,6 +223,15 @@ TEST_CASE("config: an override names its origin, and a plain-text or comma-list 
                        "--kube-api-qps=5: client is not a mapping, so it has no key 'qps'", ConfigFileError);
 }
 
+TEST_CASE("config: client.httpClient is beast unless cpprest is asked for") {
+  CHECK(parseConfigText("", "cfg.yaml").httpClient == k8s::HttpClient::Beast);
+  CHECK(parseConfigText("client: {httpClient: cpprest}\n", "cfg.yaml").httpClient == k8s::HttpClient::Cpprest);
+  CHECK(parseConfigText("client: {httpClient: beast}\n", "cfg.yaml").httpClient == k8s::HttpClient::Beast);
+  const std::string error = configtest::errorOf("client: {httpClient: curl}\n");
+  CHECK(error.find("client.httpClient") != std::string::npos);
+  CHECK(error.find("cpprest") != std::string::npos);
+}
+
 TEST_CASE("config: client.watchSilenceTimeout defaults to 90s and is bounded by 5s and the watch timeout") {
   CHECK(parseConfigText("", "cfg.yaml").watchSilenceTimeout == std::chrono::seconds(90));
   CHECK(parseConfigText("client: {watchSilenceTimeout: 5s}\n", "cfg.yaml").watchSilenceTimeout == std::chrono::seconds(5));

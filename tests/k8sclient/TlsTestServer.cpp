@@ -33,6 +33,8 @@ struct TlsTestServer::Impl {
   std::mutex mu;
   std::vector<std::thread> workers;
   std::vector<SeenRequest> seen;
+  bool plain = false;
+  std::atomic<int> connections{0}, closed{0};
 
   void acceptLoop() {
     while (!stopping) {
@@ -73,38 +75,76 @@ struct TlsTestServer::Impl {
     return std::atoi(target.c_str() + p + key.size() + 1);
   }
 
+  static tcp::socket& socketOf(tcp::socket& s) { return s; }
+  static tcp::socket& socketOf(asio::ssl::stream<tcp::socket>& s) { return s.next_layer(); }
+  static void finish(tcp::socket& s, boost::system::error_code& ec) { s.shutdown(tcp::socket::shutdown_both, ec); }
+  static void finish(asio::ssl::stream<tcp::socket>& s, boost::system::error_code& ec) { s.shutdown(ec); }
+  static std::string peerCn(tcp::socket&) { return {}; }
+  static std::string peerCn(asio::ssl::stream<tcp::socket>& tls) {
+    std::unique_ptr<X509, decltype(&X509_free)> peer(SSL_get1_peer_certificate(tls.native_handle()), X509_free);
+    if (!peer) return {};
+    char cn[256] = {0};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(peer.get()), NID_commonName, cn, sizeof cn);
+    return cn;
+  }
+
   // Silence until the client goes away (a read returns) or the server stops.
-  void waitForClientToLeave(asio::ssl::stream<tcp::socket>& tls) {
+  template <typename Stream>
+  void waitForClientToLeave(Stream& tls) {
     boost::system::error_code ec;
-    tls.next_layer().non_blocking(true);
+    socketOf(tls).non_blocking(true);
     char b[16];
     while (!stopping) {
-      tls.next_layer().read_some(asio::buffer(b), ec);
+      socketOf(tls).read_some(asio::buffer(b), ec);
       if (ec != asio::error::would_block && ec != asio::error::try_again) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
 
   void serve(tcp::socket sock) {
-    asio::ssl::stream<tcp::socket> tls(std::move(sock), ctx);
+    ++connections;
+    if (plain) {
+      serveConnection(sock);
+    } else {
+      asio::ssl::stream<tcp::socket> tls(std::move(sock), ctx);
+      boost::system::error_code ec;
+      tls.handshake(asio::ssl::stream_base::server, ec);
+      if (!ec) serveConnection(tls);
+    }
+    ++closed;
+  }
+
+  // /keep answers and keeps the connection open for the next request; /keep?close=1 answers, says
+  // keep-alive and then closes (a server ending an idle connection); /keep?dropnext=1 answers, reads
+  // the next request and closes without an answer (the same, racing a request already on its way).
+  template <typename Stream>
+  void serveConnection(Stream& tls) {
     boost::system::error_code ec;
-    tls.handshake(asio::ssl::stream_base::server, ec);
-    if (ec) return;
     asio::streambuf buf;
-    asio::read_until(tls, buf, "\r\n\r\n", ec);
-    if (ec) return;
-    std::string head{asio::buffers_begin(buf.data()), asio::buffers_end(buf.data())};
+    for (bool dropNext = false;;) {
+      asio::read_until(tls, buf, "\r\n\r\n", ec);
+      if (ec || dropNext) return;
+      std::string head{asio::buffers_begin(buf.data()), asio::buffers_end(buf.data())};
+      head = head.substr(0, head.find("\r\n\r\n") + 4);
+      const size_t length = static_cast<size_t>(std::atoll(header(head, "content-length").c_str()));
+      if (buf.size() < head.size() + length) asio::read(tls, buf, asio::transfer_exactly(head.size() + length - buf.size()), ec);
+      buf.consume(head.size() + length);
+      if (!serveOne(tls, head, ec)) return;
+      const std::string target = head.substr(head.find(' ') + 1, head.find(' ', head.find(' ') + 1) - head.find(' ') - 1);
+      if (target.find("close=1") != std::string::npos) return;
+      dropNext = target.find("dropnext=1") != std::string::npos;
+    }
+  }
+
+  // One answer; true when the connection stays open for another request.
+  template <typename Stream>
+  bool serveOne(Stream& tls, const std::string& head, boost::system::error_code& ec) {
     SeenRequest r;
     r.requestLine = head.substr(0, head.find("\r\n"));
     r.authorization = header(head, "authorization");
     r.userAgent = header(head, "user-agent");
     r.host = header(head, "host");
-    std::unique_ptr<X509, decltype(&X509_free)> peer(SSL_get1_peer_certificate(tls.native_handle()), X509_free);
-    if (peer) {
-      char cn[256] = {0};
-      X509_NAME_get_text_by_NID(X509_get_subject_name(peer.get()), NID_commonName, cn, sizeof cn);
-      r.clientCn = cn;
-    }
+    r.clientCn = peerCn(tls);
     {
       std::lock_guard l(mu);
       seen.push_back(r);
@@ -139,16 +179,16 @@ struct TlsTestServer::Impl {
       const size_t total = static_cast<size_t>(queryInt(target, "mib", 1)) * 1024 * 1024 + 1;
       std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n";
       head += chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: " + std::to_string(total) + "\r\n\r\n";
-      if (!write(head)) return;
+      if (!write(head)) return false;
       const std::string piece(256 * 1024, 'x');
       for (size_t sent = 0; sent < total && !stopping;) {
         const std::string part = piece.substr(0, std::min(piece.size(), total - sent));
-        if (!(chunked ? chunk(part) : write(part))) return;
+        if (!(chunked ? chunk(part) : write(part))) return false;
         sent += part.size();
       }
       if (stream) {
         waitForClientToLeave(tls);
-        return;
+        return false;
       }
       if (chunked) write("0\r\n\r\n");
     } else if (target.find("watch=1") != std::string::npos) {
@@ -158,27 +198,33 @@ struct TlsTestServer::Impl {
       chunk(line(1) + R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})"
                       "\n");
       waitForClientToLeave(tls);
-      return;
+      return false;
     } else if (target.rfind("/stream", 0) == 0 || target.rfind("/stall", 0) == 0) {
       bool stall = target.rfind("/stall", 0) == 0;
       int n = stall ? 1 : queryInt(target, "n", 3);
       int ms = queryInt(target, "ms", 100);
-      if (!write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")) return;
+      if (!write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"))
+        return false;
       for (int i = 0; i < n && !stopping; ++i) {
-        if (!chunk(line(i))) return;
+        if (!chunk(line(i))) return false;
         if (!stall && i + 1 < n) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
       }
       if (stall) {
         waitForClientToLeave(tls);
-        return;
+        return false;
       }
       write("0\r\n\r\n");
+    } else if (target.rfind("/keep", 0) == 0) {
+      const std::string body = R"({"kind":"Ok","path":")" + target + "\"}";
+      return write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                   body);
     } else {
       std::string body = R"({"kind":"Ok","path":")" + target + "\"}";
       write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
             "\r\nConnection: close\r\n\r\n" + body);
     }
-    tls.shutdown(ec);
+    finish(tls, ec);
+    return false;
   }
 };
 
@@ -190,6 +236,15 @@ TlsTestServer::TlsTestServer(const std::string& certFile, const std::string& key
     impl_->ctx.load_verify_file(requireClientCertFromCa);
     impl_->ctx.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
   }
+  listen();
+}
+
+TlsTestServer::TlsTestServer(PlainHttp) : impl_(std::make_unique<Impl>()) {
+  impl_->plain = true;
+  listen();
+}
+
+void TlsTestServer::listen() {
   tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
   impl_->acceptor.open(ep.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -210,6 +265,9 @@ TlsTestServer::~TlsTestServer() {
   }
   for (auto& w : ws) w.join();
 }
+
+int TlsTestServer::connections() const { return impl_->connections; }
+int TlsTestServer::closedConnections() const { return impl_->closed; }
 
 std::vector<SeenRequest> TlsTestServer::seen() {
   std::lock_guard l(impl_->mu);

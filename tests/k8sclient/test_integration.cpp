@@ -49,7 +49,7 @@ CertificateSigningRequest newCsr(const std::string& name) {
 KubeClient adminClient(const FakeCluster& s, ClientOptions o = {}) {
   RestConfig cfg = loadKubeConfig(s.adminKubeconfig());
   o.qps = 0;
-  return KubeClient(makeCpprestTransport(cfg), o);
+  return KubeClient(makeTransport(cfg), o);
 }
 
 ClientOptions noRetry() {
@@ -132,14 +132,14 @@ TEST_CASE("fake-apiserver: TLS verification and authentication") {
   FakeCluster server(withTokens);
   RestConfig admin = loadKubeConfig(server.adminKubeconfig());
 
-  SUBCASE("client certificate") { CHECK(KubeClient(makeCpprestTransport(admin)).listAll<Node>().empty()); }
+  SUBCASE("client certificate") { CHECK(KubeClient(makeTransport(admin)).listAll<Node>().empty()); }
   SUBCASE("bearer token from a minted kubeconfig") {
     std::string kc = (server.dir() / "alice.kubeconfig").string();
     server.mint({"--token", "tok-alice-123", "--out", kc});
     RestConfig c = loadKubeConfig(kc);
     CHECK(c.clientCertPem.empty());
     CHECK(c.token == "tok-alice-123");
-    KubeClient client(makeCpprestTransport(c));
+    KubeClient client(makeTransport(c));
     CHECK(client.create(newCsr("by-token")).spec.username == "alice");
   }
   SUBCASE("wrong token is Unauthorized") {
@@ -148,7 +148,7 @@ TEST_CASE("fake-apiserver: TLS verification and authentication") {
     c.clientKeyPem.clear();
     c.token = "nope";
     try {
-      KubeClient(makeCpprestTransport(c)).listAll<Node>();
+      KubeClient(makeTransport(c)).listAll<Node>();
       FAIL("expected 401");
     } catch (const ApiError& e) {
       CHECK(isUnauthorized(e));
@@ -161,7 +161,7 @@ TEST_CASE("fake-apiserver: TLS verification and authentication") {
     REQUIRE(c.caPem.find("BEGIN CERTIFICATE") != std::string::npos);
     REQUIRE(c.caPem != admin.caPem);
     try {
-      KubeClient(makeCpprestTransport(c), noRetry()).listAll<Node>();
+      KubeClient(makeTransport(c), noRetry()).listAll<Node>();
       FAIL("expected a TLS failure");
     } catch (const TransportError& e) {
       CHECK(e.kind() == TransportError::Kind::Tls);
@@ -171,7 +171,7 @@ TEST_CASE("fake-apiserver: TLS verification and authentication") {
     RestConfig c = admin;
     c.tlsServerName = "not-the-server.example";
     try {
-      KubeClient(makeCpprestTransport(c), noRetry()).listAll<Node>();
+      KubeClient(makeTransport(c), noRetry()).listAll<Node>();
       FAIL("expected a TLS failure");
     } catch (const TransportError& e) {
       CHECK(e.kind() == TransportError::Kind::Tls);

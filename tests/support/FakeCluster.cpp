@@ -71,7 +71,7 @@ std::string FakeCluster::kubeconfigFor(const std::string& user, const std::vecto
 std::unique_ptr<k8s::KubeClient> FakeCluster::clientFor(const std::string& kubeconfig) const {
   k8s::ClientOptions options;
   options.qps = 0;
-  return std::make_unique<k8s::KubeClient>(k8s::makeCpprestTransport(k8s::loadKubeConfig(kubeconfig)), options);
+  return std::make_unique<k8s::KubeClient>(k8s::makeTransport(k8s::loadKubeConfig(kubeconfig)), options);
 }
 
 k8s::KubeClient& FakeCluster::admin() {
