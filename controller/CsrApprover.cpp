@@ -68,8 +68,15 @@ SyncResult CsrApprover::write(const k8s::CertificateSigningRequest& csr, const V
   const std::string now = k8s::nowRfc3339();
   updated.status.conditions.push_back({approve ? "Approved" : "Denied", "True", verdict.reason, verdict.message, now, now});
   try {
-    auto written = client_.updateSubresource(updated, "approval");
-    if (approve && approved) *approved = std::move(written);
+    if (approve && approved) {
+      // The signer goes on from this object: the approval subresource stores only our conditions
+      // and keeps the spec (registry/certificates/certificates/strategy.go, csrApprovalStrategy),
+      // so the one thing the answer adds is the version the next write must name.
+      updated.metadata.resourceVersion = client_.writeSubresourceVersion(updated, "approval");
+      *approved = std::move(updated);
+    } else {
+      client_.writeSubresource(updated, "approval");
+    }
   } catch (const std::exception& e) {
     return afterFailedWrite(e, {csr.metadata.name, csr.spec.signerName, "writing the decision", "approve", "approval"});
   }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <cctype>
 
 namespace k8s {
@@ -204,6 +205,64 @@ json KubeClient::updateJson(const ResourceRef& res, const json& obj, const std::
 
 void KubeClient::writeJson(const ResourceRef& res, const json& obj, const std::string& subresource) {
   succeed("PUT", updatePath(res, obj, subresource), &obj);
+}
+
+namespace {
+
+// Reads a JSON object's metadata.resourceVersion and stops there: kube-apiserver writes metadata
+// before spec and status, so the rest of an answer (most of a CSR's bytes) is not even lexed. Only
+// a string directly in the top-level metadata object counts; the first one wins.
+class TopLevelResourceVersion : public json::json_sax_t {
+ public:
+  std::optional<std::string> found;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool string(string_t& value) override {
+    if (depth_ != 2 || !inMetadata_ || key_ != "resourceVersion") return true;
+    found = std::move(value);
+    return false;
+  }
+  bool key(string_t& key) override {
+    if (depth_ == 1) inMetadata_ = key == "metadata";
+    if (depth_ <= 2) key_ = std::move(key);
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    ++depth_;
+    return true;
+  }
+  bool end_object() override { return leave(); }
+  // An answer that is an array is not an object written.
+  bool start_array(std::size_t) override { return ++depth_ > 1; }
+  bool end_array() override { return leave(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  bool leave() {
+    if (--depth_ == 1) inMetadata_ = false;
+    return true;
+  }
+  int depth_ = 0;
+  bool inMetadata_ = false;
+  string_t key_;
+};
+
+}  // namespace
+
+std::string KubeClient::writeJsonVersion(const ResourceRef& res, const json& obj, const std::string& subresource) {
+  const std::string path = updatePath(res, obj, subresource);
+  HttpResponse r = succeed("PUT", path, &obj);
+  TopLevelResourceVersion reader;
+  json::sax_parse(r.body, &reader);
+  if (!reader.found || reader.found->empty())
+    throw ApiError::fromResponse(r.status, "", "PUT",
+                                 path + " (the answer carries no metadata.resourceVersion; it is not the object written)");
+  return std::move(*reader.found);
 }
 
 void KubeClient::removeJson(const ResourceRef& res, const std::string& name, const std::string& ns,

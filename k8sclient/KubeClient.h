@@ -106,6 +106,12 @@ class KubeClient {
   void writeSubresource(const T& obj, std::string_view subresource) {
     writeJson(ResourceRef::of<T>(), nlohmann::json(obj), std::string(subresource));
   }
+  // The same PUT when the caller holds the object and needs only the version the server stored it
+  // as, to write its next subresource: the answer is read up to its metadata.resourceVersion.
+  template <class T>
+  std::string writeSubresourceVersion(const T& obj, std::string_view subresource) {
+    return writeJsonVersion(ResourceRef::of<T>(), nlohmann::json(obj), std::string(subresource));
+  }
   template <class T>
   void remove(const std::string& name, const std::string& ns = "") {
     removeJson(ResourceRef::of<T>(), name, ns);
@@ -128,6 +134,8 @@ class KubeClient {
   nlohmann::json updateJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& subresource);
   // updateJson without decoding the answer.
   void writeJson(const ResourceRef& res, const nlohmann::json& obj, const std::string& subresource);
+  // writeJson, returning the answer's metadata.resourceVersion.
+  std::string writeJsonVersion(const ResourceRef& res, const nlohmann::json& obj, const std::string& subresource);
   void removeJson(const ResourceRef& res, const std::string& name, const std::string& ns = "",
                   const DeletePreconditions* preconditions = nullptr);
 

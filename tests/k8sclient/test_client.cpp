@@ -150,6 +150,35 @@ TEST_CASE("writeSubresource PUTs like updateSubresource, takes a 2xx answer unde
   }
 }
 
+TEST_CASE("writeSubresourceVersion PUTs like updateSubresource and returns only the answer's top-level metadata.resourceVersion") {
+  Fixture f;
+  CertificateSigningRequest csr = json::parse(csrBody("c1", "7")).get<CertificateSigningRequest>();
+  // What comes after the version is not read: not even the broken end of this answer.
+  f.transport->queueSend(200, R"({"kind":"CertificateSigningRequest","metadata":{"name":"c1","annotations":{"resourceVersion":"1"},)"
+                              R"("managedFields":[{"resourceVersion":"2"}],"resourceVersion":"8"},"spec":{"resourceVersion":"3")");
+  CHECK(f.client.writeSubresourceVersion(csr, "approval") == "8");
+  REQUIRE(f.transport->requests.size() == 1);
+  CHECK(f.transport->requests[0].method == "PUT");
+  CHECK(f.transport->requests[0].path == "/apis/certificates.k8s.io/v1/certificatesigningrequests/c1/approval");
+  CHECK(json::parse(f.transport->requests[0].body)["metadata"]["resourceVersion"] == "7");
+
+  // A version anywhere but directly in the top-level metadata is not the object's.
+  for (const char* answer :
+       {R"({"spec":{"metadata":{"resourceVersion":"9"}}})", R"({"metadata":{"resourceVersion":9}})", R"({"metadata":"resourceVersion"})",
+        R"({"metadata":{"resourceVersion":""}})", R"([{"metadata":{"resourceVersion":"9"}}])", "not json", ""}) {
+    CAPTURE(answer);
+    f.transport->queueSend(200, answer);
+    CHECK_THROWS_AS(f.client.writeSubresourceVersion(csr, "approval"), ApiError);
+  }
+  f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"the object has been modified"})");
+  try {
+    f.client.writeSubresourceVersion(csr, "approval");
+    FAIL("expected ApiError");
+  } catch (const ApiError& e) {
+    CHECK(e.status().reason == "Conflict");
+  }
+}
+
 TEST_CASE("remove with preconditions sends DeleteOptions with the uid and resourceVersion, 409 is not retried") {
   Fixture f;
   f.transport->queueSend(
