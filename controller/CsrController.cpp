@@ -67,7 +67,7 @@ SyncResult CsrController::syncHandler(const std::string& name) {
   if (!cached) return SyncResult::done();  // deleted: nothing to do
   switch (cached->phase) {
     case CsrPhase::Pending: return p_.approver ? decide(*cached) : SyncResult::done();
-    case CsrPhase::Approved: return p_.signer.signs(cached->csr.spec.signerName) ? p_.signer.sync(name) : SyncResult::done();
+    case CsrPhase::Approved: return p_.signer.signs(cached->csr.spec.signerName) ? p_.signer.sync(cached->csr) : SyncResult::done();
     case CsrPhase::Denied:
     case CsrPhase::Failed:
     case CsrPhase::Issued: return SyncResult::done();

@@ -18,7 +18,32 @@ CsrSigner::CsrSigner(k8s::KubeClient& client, const signers::SignerSet& signers,
 
 bool CsrSigner::signs(const std::string& signerName) const { return signers_.find(signerName) != nullptr; }
 
-SyncResult CsrSigner::sync(const std::string& name) {
+namespace {
+std::string versionKey(const k8s::ObjectMeta& meta) { return meta.uid + "/" + meta.resourceVersion; }
+}  // namespace
+
+void CsrSigner::rememberIssued(const k8s::ObjectMeta& meta) {
+  if (meta.uid.empty() || meta.resourceVersion.empty()) return;
+  std::lock_guard lock(issuedMu_);
+  if (!issued_.insert(versionKey(meta)).second) return;
+  issuedOrder_.push_back(versionKey(meta));
+  if (issuedOrder_.size() > kRememberedIssues) {
+    issued_.erase(issuedOrder_.front());
+    issuedOrder_.pop_front();
+  }
+}
+
+bool CsrSigner::issuedAt(const k8s::ObjectMeta& meta) {
+  if (meta.uid.empty() || meta.resourceVersion.empty()) return false;
+  std::lock_guard lock(issuedMu_);
+  return issued_.contains(versionKey(meta));
+}
+
+SyncResult CsrSigner::sync(const k8s::CertificateSigningRequest& cached) {
+  // The status write at this version succeeded, so the server has the certificate; anything that
+  // changed the CSR since would have given the cache a new version.
+  if (issuedAt(cached.metadata)) return SyncResult::done();
+  const std::string& name = cached.metadata.name;
   k8s::CertificateSigningRequest csr;
   try {
     csr = client_.get<k8s::CertificateSigningRequest>(name);
@@ -55,6 +80,7 @@ SyncResult CsrSigner::signFresh(k8s::CertificateSigningRequest csr) {
   } catch (const std::exception& e) {
     return afterFailedWrite(e, {name, csr.spec.signerName, "writing the certificate", "sign", "status"});
   }
+  rememberIssued(csr.metadata);
   metrics_.inc(metric::kIssued, {{"signer", csr.spec.signerName}});
   if (auto created = parseRfc3339(csr.metadata.creationTimestamp))
     metrics_.observe(metric::kCsrLatency, {{"signer", csr.spec.signerName}},

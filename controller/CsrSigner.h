@@ -12,8 +12,12 @@
 #include "k8sclient/KubeClient.h"
 #include "signers/SignerSet.h"
 
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
 
 namespace csrop {
 
@@ -24,14 +28,21 @@ class CsrSigner {
 
   // Whether this instance signs for signerName.
   bool signs(const std::string& signerName) const;
-  // Reads the CSR from the API server, then signs it if it is ready.
-  SyncResult sync(const std::string& name);
-  // Signs this copy, which must come straight from the API server (a GET, or the response to
-  // our own approval write): readiness is judged on it and the write carries its resourceVersion.
+  // For an Approved copy from the cache: reads the CSR from the API server, then signs it if it is
+  // ready. A copy at a version this signer wrote a certificate over costs no read: it is issued,
+  // and its Issued watch event has not arrived yet.
+  SyncResult sync(const k8s::CertificateSigningRequest& cached);
+  // Signs this copy, which must be the API server's (a GET, or our own approval write with the
+  // version the server answered): readiness is judged on it and the write carries its resourceVersion.
   SyncResult signFresh(k8s::CertificateSigningRequest csr);
+
+  // How many written-over versions are remembered; far more than CSRs in flight at once.
+  static constexpr std::size_t kRememberedIssues = 4096;
 
  private:
   SyncResult markFailed(k8s::CertificateSigningRequest csr, const std::string& message);
+  void rememberIssued(const k8s::ObjectMeta& meta);
+  bool issuedAt(const k8s::ObjectMeta& meta);
 
   k8s::KubeClient& client_;
   const signers::SignerSet& signers_;
@@ -39,6 +50,9 @@ class CsrSigner {
   Metrics& metrics_;
   std::function<bool()> mayWrite_;
   std::shared_ptr<k8s::Clock> clock_;  // validity from its wall time, signing duration from its steady time
+  std::mutex issuedMu_;
+  std::deque<std::string> issuedOrder_;  // uid and resourceVersion, oldest first
+  std::unordered_set<std::string> issued_;
 };
 
 }  // namespace csrop

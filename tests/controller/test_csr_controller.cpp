@@ -199,6 +199,34 @@ TEST_CASE("controller: a pending CSR is approved, then signed from the approval'
   CHECK(h.signer->issued == 1);
 }
 
+TEST_CASE("controller: the Approved copy of a CSR this signer just issued costs no read - another version does") {
+  Harness h;
+  const auto csr = csrNamed("a");
+  h.lister.put(cached(csr));
+  h.transport->queueSend(200, body(approvedCopy(csr)));
+  h.transport->queueSend(201, R"({"kind":"Event"})");
+  h.transport->queueSend(200, body(approvedCopy(csr, "3")));
+  REQUIRE_FALSE(h.controller->syncHandler("a").retry);
+  REQUIRE(h.requests().size() == 3);
+
+  // The approval's own watch event, arriving after the certificate was written over it.
+  h.lister.put(cached(approvedCopy(csr)));
+  CHECK_FALSE(h.controller->syncHandler("a").retry);
+  CHECK(h.requests().size() == 3);
+  CHECK(h.signer->issued == 1);
+
+  // A version the signer did not write over (someone changed the CSR since) is read again.
+  h.lister.put(cached(approvedCopy(csr, "5")));
+  auto issuedCopy = approvedCopy(csr, "6");
+  issuedCopy.status.certificate = "PEM";
+  h.transport->queueSend(200, body(issuedCopy));
+  CHECK_FALSE(h.controller->syncHandler("a").retry);
+  const auto reqs = h.requests();
+  REQUIRE(reqs.size() == 4);
+  CHECK(reqs[3].method == "GET");
+  CHECK(h.signer->issued == 1);
+}
+
 TEST_CASE("controller: a deleted, decided or foreign CSR costs no request") {
   Harness h;
   CHECK_FALSE(h.controller->syncHandler("gone").retry);
