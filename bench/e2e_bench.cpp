@@ -68,8 +68,9 @@ struct Options {
   bool pin = false;
   bool podCertificates = false;
   std::string perfData;  // --perf FILE: perf record of the operator over the rounds
-  // --http-client beast|cpprest: the operator's client.httpClient, for A/B runs of the two transports.
-  std::string httpClient = "beast";
+  // --http-client beast|cpprest: the operator's client.httpClient, for A/B runs of the two transports
+  // (unset: the operator's default, and a binary from before the setting still starts).
+  std::string httpClient;
 };
 
 Options parse(int argc, char** argv) {
@@ -466,10 +467,12 @@ int run(const Options& o) {
                                std::string(kPodSigner) + "\n      caCertFile: " + caCert.string() + "\n      caKeyFile: " + caKey.string() +
                                "\n      allowedNamespaces: [" + kPodNamespace + "]\n      trustDomain: bench.example.com\n"
                          : std::string());
-  itest::OperatorProcess op(
-      cluster, "bench-operator", config, cluster.adminKubeconfig(),
-      {"--kube-api-qps", o.clientQps > 0 ? std::to_string(o.clientQps) : "0", "--kube-api-burst", std::to_string(o.clientBurst),
-       "--leader-elect=false", "--workers", std::to_string(o.workers), "--set", "client.httpClient=" + o.httpClient});
+  std::vector<std::string> operatorArgs{"--kube-api-qps",         o.clientQps > 0 ? std::to_string(o.clientQps) : "0",
+                                        "--kube-api-burst",       std::to_string(o.clientBurst),
+                                        "--leader-elect=false",   "--workers",
+                                        std::to_string(o.workers)};
+  if (!o.httpClient.empty()) operatorArgs.insert(operatorArgs.end(), {"--set", "client.httpClient=" + o.httpClient});
+  itest::OperatorProcess op(cluster, "bench-operator", config, cluster.adminKubeconfig(), operatorArgs);
   if (o.pin) {
     // taskset -a moves every thread of a running process; threads and children created later
     // inherit it, so the operator started below runs on CPU 1 from its first instruction.
