@@ -138,10 +138,41 @@ std::shared_ptr<ssl::context> makeTlsContext(const RestConfig& cfg) {
   return ctx;
 }
 
+// Runs the operation started by start(handler) to its end on this thread, returns its error.
+template <typename Start>
+beast::error_code runToEnd(net::io_context& ioc, Start& start) {
+  beast::error_code result;
+  start([&result](beast::error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  return result;
+}
+
+// An IP address needs no lookup. A name is looked up on an io_context of its own: asio gives every
+// io_context that resolves asynchronously a thread for getaddrinfo, which would otherwise live as
+// long as the pooled connection.
+tcp::resolver::results_type resolve(const std::string& host, const std::string& port, const std::stop_token& stop, beast::error_code& ec) {
+  if (isIpLiteral(host)) {
+    net::io_context none;
+    return tcp::resolver(none).resolve(host, port, tcp::resolver::numeric_host | tcp::resolver::numeric_service, ec);
+  }
+  net::io_context resolving;
+  tcp::resolver resolver(resolving);
+  std::stop_callback onStop(stop, [&] { net::post(resolving, [&] { resolver.cancel(); }); });
+  tcp::resolver::results_type endpoints;
+  auto start = [&](auto handler) {
+    resolver.async_resolve(host, port, [&endpoints, handler](beast::error_code e, tcp::resolver::results_type r) mutable {
+      endpoints = std::move(r);
+      handler(e);
+    });
+  };
+  ec = runToEnd(resolving, start);
+  return endpoints;
+}
+
 // One kept-alive connection, with the io_context its caller runs while it waits.
 struct Connection {
   net::io_context ioc;
-  tcp::resolver resolver{ioc};
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   std::optional<beast::tcp_stream> plain;
   beast::flat_buffer buffer;
@@ -149,19 +180,8 @@ struct Connection {
   bool reused = false;
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-  void cancel() {
-    resolver.cancel();
-    lowest().cancel();
-  }
-  // Runs the operation started by start(handler) to its end on this thread, returns its error.
-  template <typename Start>
-  beast::error_code run(Start&& start) {
-    beast::error_code result;
-    start([&result](beast::error_code ec, auto&&...) { result = ec; });
-    ioc.restart();
-    ioc.run();
-    return result;
-  }
+  void cancel() { lowest().cancel(); }
+  beast::error_code run(auto&& start) { return runToEnd(ioc, start); }
   // An idle connection the server has closed (or written to, which HTTP/1.1 never does unasked) is not reused.
   bool stillOpen() {
     pollfd p{lowest().socket().native_handle(), POLLIN | POLLRDHUP, 0};
@@ -277,13 +297,8 @@ class BeastTransport : public HttpTransport {
                              step + " " + where + " timed out after " + std::to_string(timeout.count()) + " s");
       throw TransportError(kind, step + " " + where + " failed: " + describe(ec));
     };
-    tcp::resolver::results_type endpoints;
-    beast::error_code ec = conn.run([&](auto handler) {
-      conn.resolver.async_resolve(url_.host, url_.port, [&endpoints, handler](beast::error_code e, tcp::resolver::results_type r) mutable {
-        endpoints = std::move(r);
-        handler(e);
-      });
-    });
+    beast::error_code ec;
+    const tcp::resolver::results_type endpoints = resolve(url_.host, url_.port, stop, ec);
     if (ec) fail(TransportError::Kind::Connect, "resolving", ec);
     conn.lowest().expires_after(timeout);
     ec = conn.run([&](auto handler) { conn.lowest().async_connect(endpoints, handler); });

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "Fakes.h"
@@ -376,4 +377,18 @@ TEST_CASE_TEMPLATE("stream: a refused watch returns its status and body - with a
   CHECK(r.header("retry-after") == "1");
   CHECK(r.body == R"({"kind":"Status","code":500})");
   CHECK(lines == 0);
+}
+
+TEST_CASE("beast transport: a pooled connection to a named server keeps no resolver thread") {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeBeastTransport(configFor(server.port(), "localhost"));
+  const auto threads = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/task"), std::filesystem::directory_iterator());
+  };
+  const auto before = threads();
+  CHECK(t->send(get("/keep"), {}).status == 200);
+  CHECK(t->send(get("/keep"), {}).status == 200);
+  CHECK(server.connections() == 1);
+  // The one thread more is the test server's, serving the kept-alive connection.
+  CHECK(threads() == before + 1);
 }
