@@ -37,7 +37,8 @@ int runController(const csrop::CommandLine& cli) {
   rest.burst = config.burst;
   rest.httpClient = config.httpClient;
   fillRuntimeDefaults(config, rest, processEnvironment());
-  spdlog::info("kubernetes API: server={} from {}", rest.server, rest.source);
+  spdlog::info("kubernetes API: server={} from {} httpClient={}", rest.server, rest.source,
+               rest.httpClient == k8s::HttpClient::Cpprest ? "cpprest" : "beast");
 
   // Signals are taken by one thread with sigwait so that no other thread is interrupted.
   sigset_t signals;

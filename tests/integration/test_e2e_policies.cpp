@@ -246,6 +246,22 @@ TEST_CASE("e2e: --set changes any configuration key at start - a bad one stops t
         std::string::npos);
 }
 
+TEST_CASE("e2e: with client.httpClient cpprest the operator approves and signs as with the default client") {
+  Scenario s;
+  auto& admin = s.cluster.admin();
+  OperatorProcess op(s.cluster, "on-cpprest", s.config(), s.operatorKubeconfig(), {"--set", "client.httpClient=cpprest"});
+  op.start();
+  s.createServing("via-cpprest", "worker-1", Scenario::servingRequest("worker-1", {"worker-1"}, {"10.0.0.1"}));
+  CHECK(isIssued(waitForCsr(admin, "via-cpprest", isIssued)));
+  CHECK(op.log().find("httpClient=cpprest") != std::string::npos);
+  CHECK(op.stop() == 0);
+
+  OperatorProcess byDefault(s.cluster, "on-beast", s.config(), s.operatorKubeconfig());
+  byDefault.start();
+  CHECK(byDefault.log().find("httpClient=beast") != std::string::npos);
+  CHECK(byDefault.stop() == 0);
+}
+
 TEST_CASE("e2e: what the signer would refuse is Denied, never Approved,Failed, a {node} regex from the config file works") {
   Scenario s;
   const std::string extra = "approver:\n  kubeletServing:\n    dnsNameRegexes: ['{node}\\.nodes\\.example\\.com']\n";
