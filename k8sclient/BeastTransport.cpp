@@ -343,7 +343,8 @@ class BeastTransport : public HttpTransport {
       return TransportError(TransportError::Kind::Io, what + ": " + describe(ec));
     };
 
-    http::request<http::string_body> req;
+    // The body is sent from the caller's string, not copied into the message.
+    http::request<http::span_body<const char>> req;
     req.version(11);
     req.method_string(request.method);
     req.target(url_.pathPrefix + request.path);
@@ -358,7 +359,7 @@ class BeastTransport : public HttpTransport {
     }
     const bool withBody = !request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
     if (withBody && !contentType) req.set(http::field::content_type, "application/json");
-    req.body() = request.body;
+    req.body() = boost::beast::span<const char>(request.body.data(), request.body.size());
     if (withBody) req.prepare_payload();
 
     c.lowest().expires_after(timeout);

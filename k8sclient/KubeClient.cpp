@@ -62,16 +62,17 @@ std::string KubeClient::resourcePath(const ResourceRef& res, const std::string& 
   return p;
 }
 
-HttpResponse KubeClient::execute(const std::string& method, const std::string& path, const std::string* body) {
+HttpResponse KubeClient::execute(const std::string& method, const std::string& path, std::string* body) {
   // Reads are retried on 5xx and broken connections; writes only when the server cannot have seen them.
   const bool idempotent = method == "GET";
   std::string verb = method;
   std::transform(verb.begin(), verb.end(), verb.begin(), [](unsigned char c) { return std::tolower(c); });
   Backoff backoff(options_.backoff);
+  // Built once for every attempt; the body is moved in, not copied (a CSR's is a few kilobytes).
+  HttpRequest req{method, path, {{"Accept", "application/json"}}, body ? std::move(*body) : std::string()};
+  if (body) req.headers.emplace_back("Content-Type", "application/json");
   for (int attempt = 0;; ++attempt) {
     if (!limiter_.wait(options_.stop)) throw TransportError(TransportError::Kind::Cancelled, "cancelled");
-    HttpRequest req{method, path, {{"Accept", "application/json"}}, body ? *body : std::string()};
-    if (body) req.headers.emplace_back("Content-Type", "application/json");
     HttpResponse resp;
     std::chrono::milliseconds delay{0};
     try {

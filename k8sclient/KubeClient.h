@@ -161,7 +161,8 @@ class KubeClient {
     out.continueToken = std::move(l.continueToken);
     return out;
   }
-  HttpResponse execute(const std::string& method, const std::string& path, const std::string* body);
+  // The body, when there is one, is moved into the request.
+  HttpResponse execute(const std::string& method, const std::string& path, std::string* body);
   // execute() with a JSON body; throws ApiError unless the answer is 2xx.
   HttpResponse succeed(const std::string& method, const std::string& path, const nlohmann::json* body);
   std::string updatePath(const ResourceRef& res, const nlohmann::json& obj, const std::string& subresource) const;
