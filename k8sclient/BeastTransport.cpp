@@ -139,8 +139,11 @@ std::shared_ptr<ssl::context> makeTlsContext(const RestConfig& cfg) {
 }
 
 // Runs the operation started by start(handler) to its end on this thread, returns its error.
+// A stop callback posts a cancel onto ioc; one that ran during the previous operation's run, after
+// that operation had completed, cancelled nothing, so a stop already requested starts nothing.
 template <typename Start>
-beast::error_code runToEnd(net::io_context& ioc, Start& start) {
+beast::error_code runToEnd(net::io_context& ioc, Start& start, const std::stop_token& stop) {
+  if (stop.stop_requested()) return net::error::operation_aborted;
   beast::error_code result;
   start([&result](beast::error_code ec, auto&&...) { result = ec; });
   ioc.restart();
@@ -166,7 +169,7 @@ tcp::resolver::results_type resolve(const std::string& host, const std::string& 
       handler(e);
     });
   };
-  ec = runToEnd(resolving, start);
+  ec = runToEnd(resolving, start, stop);
   return endpoints;
 }
 
@@ -181,7 +184,7 @@ struct Connection {
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   void cancel() { lowest().cancel(); }
-  beast::error_code run(auto&& start) { return runToEnd(ioc, start); }
+  beast::error_code run(const std::stop_token& stop, auto&& start) { return runToEnd(ioc, start, stop); }
   // An idle connection the server has closed (or written to, which HTTP/1.1 never does unasked) is not reused.
   bool stillOpen() {
     pollfd p{lowest().socket().native_handle(), POLLIN | POLLRDHUP, 0};
@@ -301,11 +304,11 @@ class BeastTransport : public HttpTransport {
     const tcp::resolver::results_type endpoints = resolve(url_.host, url_.port, stop, ec);
     if (ec) fail(TransportError::Kind::Connect, "resolving", ec);
     conn.lowest().expires_after(timeout);
-    ec = conn.run([&](auto handler) { conn.lowest().async_connect(endpoints, handler); });
+    ec = conn.run(stop, [&](auto handler) { conn.lowest().async_connect(endpoints, handler); });
     if (ec) fail(TransportError::Kind::Connect, "connecting to", ec);
     conn.lowest().socket().set_option(tcp::no_delay(true), ec);
     if (conn.tls) {
-      ec = conn.run([&](auto handler) { conn.tls->async_handshake(ssl::stream_base::client, handler); });
+      ec = conn.run(stop, [&](auto handler) { conn.tls->async_handshake(ssl::stream_base::client, handler); });
       if (ec) {
         const long verify = SSL_get_verify_result(conn.tls->native_handle());
         if (verify != X509_V_OK && !stop.stop_requested())
@@ -363,7 +366,7 @@ class BeastTransport : public HttpTransport {
     if (withBody) req.prepare_payload();
 
     c.lowest().expires_after(timeout);
-    beast::error_code ec = c.run([&](auto handler) {
+    beast::error_code ec = c.run(stop, [&](auto handler) {
       if (c.tls)
         http::async_write(*c.tls, req, handler);
       else
@@ -376,7 +379,7 @@ class BeastTransport : public HttpTransport {
       http::response_parser<http::string_body> parser;
       parser.header_limit(kMaxHeaderBytes);
       parser.body_limit(kMaxResponseBodyBytes);
-      ec = c.run([&](auto handler) {
+      ec = c.run(stop, [&](auto handler) {
         if (c.tls)
           http::async_read(*c.tls, c.buffer, parser, handler);
         else
@@ -396,7 +399,7 @@ class BeastTransport : public HttpTransport {
     // Not boost::none: Boost 1.74 compares a Content-Length against an empty limit as exceeding it.
     // The stream's own bound is per line (StreamLines), an error body's is checked below.
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    ec = c.run([&](auto handler) {
+    ec = c.run(stop, [&](auto handler) {
       if (c.tls)
         http::async_read_header(*c.tls, c.buffer, parser, handler);
       else
@@ -413,7 +416,7 @@ class BeastTransport : public HttpTransport {
       parser.get().body().data = chunk.get();
       parser.get().body().size = kStreamChunk;
       c.lowest().expires_after(timeout);
-      ec = c.run([&](auto handler) {
+      ec = c.run(stop, [&](auto handler) {
         if (c.tls)
           http::async_read_some(*c.tls, c.buffer, parser, handler);
         else

@@ -259,7 +259,8 @@ TEST_CASE("e2e: with client.httpClient cpprest the operator approves and signs a
   OperatorProcess byDefault(s.cluster, "on-beast", s.config(), s.operatorKubeconfig());
   byDefault.start();
   CHECK(byDefault.log().find("httpClient=beast") != std::string::npos);
-  CHECK(byDefault.stop() == 0);
+  const auto stopped = byDefault.stop();
+  CHECK_MESSAGE(stopped == 0, byDefault.log());
 }
 
 TEST_CASE("e2e: what the signer would refuse is Denied, never Approved,Failed, a {node} regex from the config file works") {

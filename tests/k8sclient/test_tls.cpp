@@ -239,6 +239,38 @@ TEST_CASE_TEMPLATE("stream: stop_token cancels an open stream within one second"
   CHECK(t->send(get("/ok"), {}).status == 200);
 }
 
+// A stop can come between two asynchronous steps of a call (connect, handshake, write, read): the
+// cancel it posts then finds nothing to cancel, and the next step must not start. The delays sweep
+// the whole call, so some stops land in those gaps; each call must end as Cancelled, at once.
+TEST_CASE_TEMPLATE("stream: a stop requested at any moment of a call ends it as Cancelled, never as a hang", T, BeastClient,
+                   CpprestClient) {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeTransport(configFor<T>(server.port()));
+  int cancelled = 0;
+  constexpr int kCalls = 300;
+  for (int i = 0; i < kCalls; ++i) {
+    CAPTURE(i);
+    std::stop_source ss;
+    std::chrono::steady_clock::time_point stoppedAt;
+    std::jthread stopper([&] {
+      std::this_thread::sleep_for(std::chrono::microseconds(13 * i));
+      stoppedAt = std::chrono::steady_clock::now();
+      ss.request_stop();
+    });
+    try {
+      t->stream(
+          get("/stall"), [](std::string_view) {}, 5s, ss.get_token());
+      FAIL("stream should have been cancelled");
+    } catch (const TransportError& e) {
+      CHECK(e.kind() == TransportError::Kind::Cancelled);
+      cancelled += e.kind() == TransportError::Kind::Cancelled;
+    }
+    stopper.join();
+    REQUIRE(std::chrono::steady_clock::now() - stoppedAt < 2s);
+  }
+  CHECK(cancelled == kCalls);
+}
+
 TEST_CASE_TEMPLATE("watch over TLS: events decoded as they arrive ERROR 410 drops the open stream at once", T, BeastClient, CpprestClient) {
   TlsTestServer server(pki().serverCrt, pki().serverKey);
   auto t = makeTransport(configFor<T>(server.port()));
