@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace csrop {
 namespace {
@@ -89,11 +90,17 @@ void compactCsr(nlohmann::json& csr) {
   csr[kFacts] = std::move(facts);
 }
 
-CachedCsr readCachedCsr(const nlohmann::json& cached) {
+CachedCsr readCachedCsr(const nlohmann::json& cached) { return readCachedCsr(nlohmann::json(cached)); }
+
+CachedCsr readCachedCsr(nlohmann::json&& cached) {
   CachedCsr out;
-  out.csr = cached.get<k8s::CertificateSigningRequest>();
-  const auto facts = cached.find(kFacts);
-  if (facts == cached.end() || !facts->is_object()) {
+  std::optional<nlohmann::json> facts;
+  if (const auto f = cached.find(kFacts); f != cached.end()) {
+    if (f->is_object()) facts = std::move(*f);
+    cached.erase(f);
+  }
+  out.csr = k8s::csrFromJson(std::move(cached));
+  if (!facts) {
     out.phase = phaseOf(out.csr);
     if (!out.csr.status.certificate.empty()) out.certificateNotAfter = signers::certificateNotAfter(out.csr.status.certificate);
     return out;
@@ -102,7 +109,6 @@ CachedCsr readCachedCsr(const nlohmann::json& cached) {
   if (const auto notAfter = facts->find(kNotAfter); notAfter != facts->end() && notAfter->is_number_integer())
     out.certificateNotAfter = std::chrono::system_clock::time_point(std::chrono::seconds(notAfter->get<std::int64_t>()));
   out.needsFreshRead = facts->value(kReread, false);
-  if (out.csr.raw.get().is_object()) out.csr.raw.edit().erase(kFacts);
   return out;
 }
 

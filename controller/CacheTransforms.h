@@ -22,6 +22,8 @@ void compactCsr(nlohmann::json& csr);
 // The typed view of what compactCsr left, with its facts. Also right for an object compactCsr
 // never saw (then the facts are read from the object itself).
 CachedCsr readCachedCsr(const nlohmann::json& cached);
+// The same from a tree the caller gives up, which becomes the CSR's raw JSON without a copy.
+CachedCsr readCachedCsr(nlohmann::json&& cached);
 
 // Name, resourceVersion, deletionTimestamp (a Node being deleted no longer vouches for its names
 // and addresses) and status.addresses. Not the uid: nothing reads a cached Node's, and its 36

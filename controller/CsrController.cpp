@@ -63,10 +63,10 @@ bool CsrController::processNextWorkItem() {
 }
 
 SyncResult CsrController::syncHandler(const std::string& name) {
-  const auto cached = p_.csrs.get(name);
+  auto cached = p_.csrs.get(name);
   if (!cached) return SyncResult::done();  // deleted: nothing to do
   switch (cached->phase) {
-    case CsrPhase::Pending: return p_.approver ? decide(*cached) : SyncResult::done();
+    case CsrPhase::Pending: return p_.approver ? decide(std::move(*cached)) : SyncResult::done();
     case CsrPhase::Approved: return p_.signer.signs(cached->csr.spec.signerName) ? p_.signer.sync(cached->csr) : SyncResult::done();
     case CsrPhase::Denied:
     case CsrPhase::Failed:
@@ -96,9 +96,9 @@ bool CsrController::leftForLater(const CachedCsr& cached) const {
   return false;
 }
 
-SyncResult CsrController::decide(const CachedCsr& cached) {
+SyncResult CsrController::decide(CachedCsr cached) {
   if (leftForLater(cached)) return SyncResult::done();
-  k8s::CertificateSigningRequest csr = cached.csr;
+  k8s::CertificateSigningRequest csr = std::move(cached.csr);
   if (cached.needsFreshRead) {
     try {
       csr = p_.client.get<k8s::CertificateSigningRequest>(csr.metadata.name);

@@ -64,7 +64,8 @@ class CsrController {
   SyncResult syncHandler(const std::string& name);
 
  private:
-  SyncResult decide(const CachedCsr& cached);
+  // Takes the cached copy: the CSR it holds is the one the approver writes from.
+  SyncResult decide(CachedCsr cached);
   // A pending CSR left alone for now (flood guard, a newer identical CSR), with the log line why.
   bool leftForLater(const CachedCsr& cached) const;
   void record(const CachedCsr& csr);

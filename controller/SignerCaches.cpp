@@ -24,10 +24,10 @@ k8s::ListOptions SignerCaches::selectorFor(const std::string& signerName) {
 }
 
 void SignerCaches::onAdd(const std::function<void(const Csr&)>& f) {
-  for (auto& i : informers_) i->onAdd([f](const nlohmann::json& j) { f(readCachedCsr(j)); });
+  for (auto& i : informers_) i->onAdd([f](nlohmann::json& j) { f(readCachedCsr(std::move(j))); });
 }
 void SignerCaches::onUpdate(const std::function<void(const Csr&)>& f) {
-  for (auto& i : informers_) i->onUpdateNew([f](const nlohmann::json& now) { f(readCachedCsr(now)); });
+  for (auto& i : informers_) i->onUpdateNew([f](nlohmann::json& now) { f(readCachedCsr(std::move(now))); });
 }
 void SignerCaches::onDelete(const std::function<void(const Csr&)>& f) {
   for (auto& i : informers_) i->onDelete([f](const nlohmann::json& j) { f(readCachedCsr(j)); });
@@ -46,7 +46,7 @@ bool SignerCaches::hasSynced() const {
 
 std::optional<SignerCaches::Csr> SignerCaches::get(const std::string& name) const {
   for (const auto& i : informers_)
-    if (auto j = i->get(name)) return readCachedCsr(*j);
+    if (auto j = i->get(name)) return readCachedCsr(std::move(*j));
   return std::nullopt;
 }
 

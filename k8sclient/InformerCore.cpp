@@ -22,10 +22,6 @@ std::string metaStr(const json& obj, const char* key) {
 }
 
 using Change = InformerCore::Change;
-struct Notification {
-  Change change;
-  json old, now;
-};
 
 bool isOnlyNameAndVersion(const json& obj, std::string_view key) {
   if (!obj.is_object() || obj.size() != 1) return false;
@@ -239,12 +235,13 @@ void InformerCore::admit(json item, Cache& into) {
   into.insertNew(std::move(entry));
 }
 
-void InformerCore::notify(Change change, const json& old, const json& now) {
+void InformerCore::notify(Change change, const json& old, json& now) {
   switch (change) {
     case Change::Add:
       if (onAdd_) callSafely("add", resource_.kind, [&] { onAdd_(now); });
       break;
     case Change::Update:
+      // onUpdate first: onUpdateNew may take the object.
       if (onUpdate_) callSafely("update", resource_.kind, [&] { onUpdate_(old, now); });
       if (onUpdateNew_) callSafely("update", resource_.kind, [&] { onUpdateNew_(now); });
       break;
@@ -307,10 +304,11 @@ void InformerCore::apply(WatchEvent ev) {
   }
   if (ev.type == WatchEvent::Type::Error) return;
   if (options_.transform) options_.transform(ev.object);
-  const json& obj = ev.object;
+  json& obj = ev.object;
   std::string rv = metaStr(obj, "resourceVersion");
   std::string key = keyOf(obj);
-  Notification note{Change::Add, json(), json()};
+  Change change = Change::Add;
+  json old;
   bool changed = false;
   {
     std::unique_lock lock(mu_);
@@ -320,25 +318,31 @@ void InformerCore::apply(WatchEvent ev) {
     if (!repeat && !rv.empty()) resourceVersion_ = rv;
     if (ev.type == WatchEvent::Type::Deleted) {
       if (cached) {
-        note = {Change::Delete, decode(*cached), json()};
+        change = Change::Delete;
+        // A delete event carries the object's final state; fall back to the cached one when it is bare.
+        if (!obj.contains("metadata")) old = decode(*cached);
         cache_.take(key);
         changed = true;
       }
     } else if (!cached) {
       cache_.insertNew(packStored(obj));
-      note = {Change::Add, json(), obj};
       changed = true;
     } else if (cached->resourceVersion() != rv) {
       // A re-opened watch may repeat an event already seen; an unchanged resourceVersion is not a change.
-      note = {Change::Update, oldForUpdate(*cached), obj};
+      change = Change::Update;
+      old = oldForUpdate(*cached);
       // Same key, so the slot stays where it is.
       *cached = packStored(obj);
       changed = true;
     }
   }
   if (!changed) return;
-  // A delete event carries the object's final state; fall back to the cached one when it is bare.
-  notify(note.change, note.change == Change::Delete && obj.contains("metadata") ? obj : note.old, note.now);
+  if (change == Change::Delete) {
+    json none;
+    notify(change, old.is_null() ? obj : old, none);
+    return;
+  }
+  notify(change, old, obj);
 }
 
 bool InformerCore::listOnce(std::stop_token stop) {

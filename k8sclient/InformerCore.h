@@ -62,11 +62,13 @@ class InformerCore {
   enum class Change { Add, Update, Delete };
   InformerCore(KubeClient& client, ResourceRef resource, ListOptions selectors, InformerOptions options);
 
-  void onAdd(std::function<void(const Json&)> f) { onAdd_ = std::move(f); }
+  // The object an add handler is given is its own: the informer has cached what it keeps and does
+  // not read the object again, so the handler may move from it instead of copying it.
+  void onAdd(std::function<void(Json&)> f) { onAdd_ = std::move(f); }
   void onUpdate(std::function<void(const Json& old, const Json& now)> f) { onUpdate_ = std::move(f); }
   // For a level-based handler that reads only the new state: the cached old state is then not
-  // decoded for it. Not used together with onUpdate.
-  void onUpdateNew(std::function<void(const Json& now)> f) { onUpdateNew_ = std::move(f); }
+  // decoded for it. Not used together with onUpdate. Like an add handler's, the object is its own.
+  void onUpdateNew(std::function<void(Json& now)> f) { onUpdateNew_ = std::move(f); }
   void onDelete(std::function<void(const Json&)> f) { onDelete_ = std::move(f); }
 
   // Blocks: list, then watch until stop. Handlers run on this thread, in order.
@@ -101,9 +103,10 @@ class InformerCore {
   ResourceRef resource_;
   ListOptions selectors_;
   InformerOptions options_;
-  std::function<void(const Json&)> onAdd_, onDelete_;
+  std::function<void(Json&)> onAdd_;
+  std::function<void(const Json&)> onDelete_;
   std::function<void(const Json&, const Json&)> onUpdate_;
-  std::function<void(const Json&)> onUpdateNew_;
+  std::function<void(Json&)> onUpdateNew_;
 
   mutable std::shared_mutex mu_;
   // Objects are kept as MessagePack bytes, not as nlohmann::json trees: a tree costs several
@@ -151,7 +154,8 @@ class InformerCore {
   // storeTransform, also hands the item to its add or update handler against the current cache.
   void admit(Json item, Cache& into);
   void replaceWith(Cache fresh, const std::string& resourceVersion);
-  void notify(Change change, const Json& old, const Json& now);
+  // now is handed to the add or update-new handler to take; the caller does not read it after.
+  void notify(Change change, const Json& old, Json& now);
   Cache cache_;
   // With compressCache: set by the first pack, before any entry that needs it is cached, and never
   // changed after.

@@ -38,6 +38,7 @@ json& RawJson::edit() {
 }
 
 void RawJson::set(const json& value) { value_ = std::make_unique<json>(value); }
+void RawJson::set(json&& value) { value_ = std::make_unique<json>(std::move(value)); }
 
 namespace {
 
@@ -124,8 +125,8 @@ void to_json(json& j, const CertificateSigningRequest& o) {
   dropIfEmpty(j, "status");
 }
 
-void from_json(const json& j, CertificateSigningRequest& o) {
-  o.raw.set(j);
+namespace {
+void decodeFields(const json& j, CertificateSigningRequest& o) {
   o.metadata = j.is_object() && j.contains("metadata") ? j["metadata"].get<ObjectMeta>() : ObjectMeta{};
   const json* spec = field(j, "spec");
   const json& s = spec ? *spec : kEmpty;
@@ -143,6 +144,19 @@ void from_json(const json& j, CertificateSigningRequest& o) {
   if (const json* c = field(st, "conditions"); c && c->is_array())
     for (const auto& cj : *c) o.status.conditions.push_back(cj.get<CsrCondition>());
   o.status.certificate = getBytes(st, "certificate", "status.certificate");
+}
+}  // namespace
+
+void from_json(const json& j, CertificateSigningRequest& o) {
+  decodeFields(j, o);
+  o.raw.set(j);
+}
+
+CertificateSigningRequest csrFromJson(json&& j) {
+  CertificateSigningRequest o;
+  decodeFields(j, o);
+  o.raw.set(std::move(j));
+  return o;
 }
 
 const CsrCondition* findCondition(const CertificateSigningRequest& csr, std::string_view type) {

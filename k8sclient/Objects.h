@@ -30,6 +30,7 @@ class RawJson {
   // The value to change in place (JSON null when none was set).
   nlohmann::json& edit();
   void set(const nlohmann::json& value);
+  void set(nlohmann::json&& value);
 
  private:
   std::unique_ptr<nlohmann::json> value_;
@@ -62,6 +63,9 @@ struct CertificateSigningRequest {
   } status;
   RawJson raw;
 };
+
+// The typed object from a tree the caller gives up: the tree becomes raw without a copy.
+CertificateSigningRequest csrFromJson(nlohmann::json&& j);
 
 // True when a condition of this type exists with status "True" (or no status, as written before 1.19).
 bool hasCondition(const CertificateSigningRequest& csr, std::string_view type);

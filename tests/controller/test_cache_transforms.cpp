@@ -74,6 +74,29 @@ TEST_CASE("cache transform: an issued CSR keeps the facts (issued, NotAfter) ins
   CHECK_FALSE(nlohmann::json(cached.csr).contains("csrOperatorFacts"));  // never written back to the API
 }
 
+TEST_CASE("cache transform: a cached tree handed over reads as the same CSR as a copied one, without the facts") {
+  const auto ca = testpki::makeCa({});
+  json issued = pendingCsr("x");
+  issued["status"] = {{"conditions", json::array({{{"type", "Approved"}, {"status", "True"}}})},
+                      {"certificate", k8s::base64Encode(ca.certPem())}};
+  json pending = pendingCsr("y");
+  json oddFacts = pendingCsr("z");
+  csrop::compactCsr(issued);
+  csrop::compactCsr(pending);
+  oddFacts["csrOperatorFacts"] = "not an object";
+  for (const json& cached : {issued, pending, oddFacts}) {
+    CAPTURE(cached.dump());
+    const auto copied = csrop::readCachedCsr(cached);
+    const auto moved = csrop::readCachedCsr(json(cached));
+    CHECK(moved.phase == copied.phase);
+    CHECK(moved.certificateNotAfter == copied.certificateNotAfter);
+    CHECK(moved.needsFreshRead == copied.needsFreshRead);
+    CHECK(json(moved.csr) == json(copied.csr));
+    CHECK_FALSE(moved.csr.raw.get().contains("csrOperatorFacts"));
+    CHECK(moved.csr.metadata.name == "c");
+  }
+}
+
 TEST_CASE("cache transform: an issued certificate that does not parse is issued with no NotAfter") {
   json issued = pendingCsr("x");
   issued["status"] = {{"conditions", json::array({{{"type", "Approved"}, {"status", "True"}}})},

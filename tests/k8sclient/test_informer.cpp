@@ -303,6 +303,37 @@ TEST_CASE("onUpdateNew: an update from a watch, a relist or a listed page is han
   }
 }
 
+TEST_CASE("add and update handlers may take the object: the cache and the events after it are unaffected") {
+  UnusedClient unused;
+  for (const bool storeTransform : {false, true}) {
+    CAPTURE(storeTransform);
+    InformerOptions options;
+    if (storeTransform) options.storeTransform = [](json& obj) { obj["spec"].erase("username"); };
+    InformerCore core(unused.client, ResourceRef::of<CertificateSigningRequest>(), {}, options);
+    std::vector<json> taken;
+    std::vector<std::string> deleted;
+    core.onAdd([&](json& obj) { taken.push_back(std::move(obj)); });
+    core.onUpdateNew([&](json& now) { taken.push_back(std::move(now)); });
+    core.onDelete([&](const json& obj) { deleted.push_back(obj["metadata"]["resourceVersion"].get<std::string>()); });
+    core.replace({csr("a", "1")}, "1");
+    core.apply({WatchEvent::Type::Added, csr("b", "2")});
+    core.apply({WatchEvent::Type::Modified, csr("a", "3")});
+    core.replace({csr("a", "4"), csr("b", "2")}, "4");
+    core.apply({WatchEvent::Type::Deleted, csr("b", "5")});
+    REQUIRE(taken.size() == 4);
+    CHECK(taken[0] == csr("a", "1"));
+    CHECK(taken[1] == csr("b", "2"));
+    CHECK(taken[2] == csr("a", "3"));
+    CHECK(taken[3] == csr("a", "4"));
+    const auto a = core.get("a");
+    REQUIRE(a);
+    CHECK((*a)["metadata"]["resourceVersion"] == "4");
+    CHECK((*a)["spec"]["signerName"] == "example.com/s");
+    CHECK(deleted == std::vector<std::string>{"5"});
+    CHECK(core.size() == 1);
+  }
+}
+
 namespace {
 json nodeObject(int i, const std::string& rv) {
   const std::string name = "worker-" + std::to_string(i);
