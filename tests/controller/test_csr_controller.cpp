@@ -175,13 +175,20 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-TEST_CASE("controller: a pending CSR is approved, then signed from the approval's response, in one sync") {
-  Harness h;
-  const auto csr = csrNamed("a");
+namespace {
+// The CSR cached as pending, and the answers to its approval write, its Event and its status write.
+void queueApprovalAndCertificate(Harness& h, const k8s::CertificateSigningRequest& csr) {
   h.lister.put(cached(csr));
   h.transport->queueSend(200, body(approvedCopy(csr)));
   h.transport->queueSend(201, R"({"kind":"Event"})");
   h.transport->queueSend(200, body(approvedCopy(csr, "3")));
+}
+}  // namespace
+
+TEST_CASE("controller: a pending CSR is approved, then signed from the approval's response, in one sync") {
+  Harness h;
+  const auto csr = csrNamed("a");
+  queueApprovalAndCertificate(h, csr);
   const auto r = h.controller->syncHandler("a");
   CHECK_FALSE(r.retry);
   const auto reqs = h.requests();
@@ -202,10 +209,7 @@ TEST_CASE("controller: a pending CSR is approved, then signed from the approval'
 TEST_CASE("controller: the Approved copy of a CSR this signer just issued costs no read - another version does") {
   Harness h;
   const auto csr = csrNamed("a");
-  h.lister.put(cached(csr));
-  h.transport->queueSend(200, body(approvedCopy(csr)));
-  h.transport->queueSend(201, R"({"kind":"Event"})");
-  h.transport->queueSend(200, body(approvedCopy(csr, "3")));
+  queueApprovalAndCertificate(h, csr);
   REQUIRE_FALSE(h.controller->syncHandler("a").retry);
   REQUIRE(h.requests().size() == 3);
 

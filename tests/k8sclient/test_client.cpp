@@ -34,6 +34,19 @@ std::string csrBody(const std::string& name, const std::string& rv) {
       .dump();
 }
 const char* kNotFound = R"({"kind":"Status","code":404,"reason":"NotFound","message":"nope"})";
+const char* kConflict = R"({"kind":"Status","code":409,"reason":"Conflict","message":"the object has been modified"})";
+
+// A 409 answer to the write fails it as an ApiError that names Conflict.
+template <class Write>
+void checkConflictFails(Fixture& f, Write write) {
+  f.transport->queueSend(409, kConflict);
+  try {
+    write();
+    FAIL("expected ApiError");
+  } catch (const ApiError& e) {
+    CHECK(e.status().reason == "Conflict");
+  }
+}
 }  // namespace
 
 TEST_CASE("resource paths") {
@@ -141,13 +154,7 @@ TEST_CASE("writeSubresource PUTs like updateSubresource, takes a 2xx answer unde
   f.transport->queueSend(200, "not json");
   CHECK_THROWS_AS(f.client.updateSubresource(csr, "status"), ApiError);
 
-  f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"the object has been modified"})");
-  try {
-    f.client.writeSubresource(csr, "status");
-    FAIL("expected ApiError");
-  } catch (const ApiError& e) {
-    CHECK(e.status().reason == "Conflict");
-  }
+  checkConflictFails(f, [&] { f.client.writeSubresource(csr, "status"); });
 }
 
 TEST_CASE("writeSubresourceVersion PUTs like updateSubresource and returns only the answer's top-level metadata.resourceVersion") {
@@ -170,13 +177,7 @@ TEST_CASE("writeSubresourceVersion PUTs like updateSubresource and returns only 
     f.transport->queueSend(200, answer);
     CHECK_THROWS_AS(f.client.writeSubresourceVersion(csr, "approval"), ApiError);
   }
-  f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"the object has been modified"})");
-  try {
-    f.client.writeSubresourceVersion(csr, "approval");
-    FAIL("expected ApiError");
-  } catch (const ApiError& e) {
-    CHECK(e.status().reason == "Conflict");
-  }
+  checkConflictFails(f, [&] { f.client.writeSubresourceVersion(csr, "approval"); });
 }
 
 TEST_CASE("remove with preconditions sends DeleteOptions with the uid and resourceVersion, 409 is not retried") {
@@ -227,7 +228,7 @@ TEST_CASE("forEachListPage with maxPageBytes probes with a small page, then size
 
 TEST_CASE("409 on update is a Conflict and is not retried") {
   Fixture f;
-  f.transport->queueSend(409, R"({"kind":"Status","code":409,"reason":"Conflict","message":"the object has been modified"})");
+  f.transport->queueSend(409, kConflict);
   auto csr = json::parse(csrBody("c1", "1")).get<CertificateSigningRequest>();
   CHECK_THROWS_AS(f.client.update(csr), ApiError);
   CHECK(f.transport->requests.size() == 1);
