@@ -2,7 +2,10 @@
 // taken from a small pool: no I/O thread, no task continuations, no cross-thread wake-up between a
 // worker and its socket. Under load cpprest's machinery for that was the largest share of the
 // operator's CPU per CSR (bench/RESULTS-e2e.md, "CPU per CSR").
-#include <boost/asio/connect.hpp>
+//
+// Beast's HTTP code reads and writes the socket synchronously (PolledSocket): asio's asynchronous
+// path cost about 21 system calls per request (an epoll_wait after every intermediate handler,
+// timerfd updates for each operation's timer, a speculative read), this one about 5.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -11,11 +14,20 @@
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <climits>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -138,9 +150,8 @@ std::shared_ptr<ssl::context> makeTlsContext(const RestConfig& cfg) {
   return ctx;
 }
 
-// Runs the operation started by start(handler) to its end on this thread, returns its error.
-// A stop callback posts a cancel onto ioc; one that ran during the previous operation's run, after
-// that operation had completed, cancelled nothing, so a stop already requested starts nothing.
+// Runs the operation started by start(handler) to its end on this thread, returns its error (only
+// name lookups still run on an io_context). A stop already requested starts nothing.
 template <typename Start>
 beast::error_code runToEnd(net::io_context& ioc, Start& start, const std::stop_token& stop) {
   if (stop.stop_requested()) return net::error::operation_aborted;
@@ -173,21 +184,233 @@ tcp::resolver::results_type resolve(const std::string& host, const std::string& 
   return endpoints;
 }
 
-// One kept-alive connection, with the io_context its caller runs while it waits.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+  int get() const { return fd_; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+beast::error_code lastError() { return beast::error_code(errno, boost::system::system_category()); }
+
+// A non-blocking TCP socket read and written synchronously (Beast's SyncReadStream and
+// SyncWriteStream). A wait is one poll(2) on the socket and on an eventfd that cancel() signals,
+// from any thread; it ends with beast::error::timeout at the deadline and with
+// operation_aborted once cancelled, however the cancel and the wait interleave (the eventfd stays
+// signalled, and the flag is read before every call).
+class PolledSocket {
+ public:
+  // asio::ssl::stream builds its (unused) timers from the lowest layer's executor.
+  using executor_type = net::io_context::executor_type;
+  using lowest_layer_type = PolledSocket;
+
+  explicit PolledSocket(net::io_context& ioc) : executor_(ioc.get_executor()), cancel_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (cancel_.get() < 0)
+      throw TransportError(TransportError::Kind::Connect, "cannot create the eventfd a connection to the API server needs: " +
+                                                              lastError().message() + "; raise the process's open-file limit");
+  }
+  executor_type get_executor() { return executor_; }
+  lowest_layer_type& lowest_layer() { return *this; }
+  const lowest_layer_type& lowest_layer() const { return *this; }
+  int native_handle() const { return fd_.get(); }
+
+  void expiresAfter(std::chrono::seconds timeout) { deadline_ = Clock::now() + timeout; }
+  void expiresNever() { deadline_ = Clock::time_point::max(); }
+  void cancel() {
+    cancelled_.store(true);
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(cancel_.get(), &one, sizeof one);
+  }
+
+  // Tries each endpoint in turn, as asio::async_connect does; the last one's error is returned.
+  void connect(const tcp::resolver::results_type& endpoints, beast::error_code& ec) {
+    ec = net::error::not_found;
+    for (const auto& entry : endpoints) {
+      const auto endpoint = entry.endpoint();
+      fd_.reset(::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
+      if (fd_.get() < 0) {
+        ec = lastError();
+        continue;
+      }
+      if (::connect(fd_.get(), endpoint.data(), static_cast<socklen_t>(endpoint.size())) == 0) {
+        ec = {};
+      } else if (errno != EINPROGRESS) {
+        ec = lastError();
+      } else if (wait(POLLOUT, ec)) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        ec = beast::error_code(err, boost::system::system_category());
+      }
+      if (!ec) {
+        const int on = 1;
+        ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        return;
+      }
+      fd_.reset();
+      if (ec == beast::error::timeout || ec == net::error::operation_aborted) return;
+    }
+  }
+
+  template <class MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers, beast::error_code& ec) {
+    IoVectors v(buffers);
+    if (v.bytes == 0) {
+      ec = {};
+      return 0;
+    }
+    // After a read that took less than it asked for the socket is most likely empty: wait first
+    // instead of paying for a read that says so.
+    if (drained_ && !wait(POLLIN, ec)) return 0;
+    for (;;) {
+      if (cancelled_.load()) {
+        ec = net::error::operation_aborted;
+        return 0;
+      }
+      msghdr msg{};
+      msg.msg_iov = v.iov.data();
+      msg.msg_iovlen = v.count;
+      const ssize_t n = ::recvmsg(fd_.get(), &msg, 0);
+      if (n > 0) {
+        drained_ = static_cast<std::size_t>(n) < v.bytes;
+        ec = {};
+        return static_cast<std::size_t>(n);
+      }
+      if (n == 0) {
+        ec = net::error::eof;
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec = lastError();
+        return 0;
+      }
+      if (!wait(POLLIN, ec)) return 0;
+    }
+  }
+  template <class MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers) {
+    beast::error_code ec;
+    const std::size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+  template <class ConstBuffers>
+  std::size_t write_some(const ConstBuffers& buffers, beast::error_code& ec) {
+    IoVectors v(buffers);
+    if (v.bytes == 0) {
+      ec = {};
+      return 0;
+    }
+    for (;;) {
+      if (cancelled_.load()) {
+        ec = net::error::operation_aborted;
+        return 0;
+      }
+      msghdr msg{};
+      msg.msg_iov = v.iov.data();
+      msg.msg_iovlen = v.count;
+      // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE for the process.
+      const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+      if (n >= 0) {
+        ec = {};
+        return static_cast<std::size_t>(n);
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec = lastError();
+        return 0;
+      }
+      if (!wait(POLLOUT, ec)) return 0;
+    }
+  }
+  template <class ConstBuffers>
+  std::size_t write_some(const ConstBuffers& buffers) {
+    beast::error_code ec;
+    const std::size_t n = write_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  // At most this many buffers per call, as asio's own socket operations take.
+  static constexpr std::size_t kMaxBuffers = 64;
+  struct IoVectors {
+    std::array<iovec, kMaxBuffers> iov{};
+    std::size_t count = 0;
+    std::size_t bytes = 0;
+    template <class Buffers>
+    explicit IoVectors(const Buffers& buffers) {
+      for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers) && count < kMaxBuffers; ++it) {
+        const auto b = *it;
+        if (b.size() == 0) continue;
+        iov[count].iov_base = const_cast<void*>(static_cast<const void*>(b.data()));
+        iov[count].iov_len = b.size();
+        bytes += b.size();
+        ++count;
+      }
+    }
+  };
+
+  // True when the socket is ready for events (or has an error the next call reports).
+  bool wait(short events, beast::error_code& ec) {
+    for (;;) {
+      int timeoutMs = -1;
+      if (deadline_ != Clock::time_point::max()) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
+        if (left <= 0) {
+          ec = beast::error::timeout;
+          return false;
+        }
+        timeoutMs = static_cast<int>(std::min<long long>(left, INT_MAX));
+      }
+      std::array<pollfd, 2> fds{{{fd_.get(), events, 0}, {cancel_.get(), POLLIN, 0}}};
+      const int r = ::poll(fds.data(), fds.size(), timeoutMs);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        ec = lastError();
+        return false;
+      }
+      if (fds[1].revents != 0 || cancelled_.load()) {
+        ec = net::error::operation_aborted;
+        return false;
+      }
+      if (r > 0) return true;
+    }
+  }
+
+  executor_type executor_;
+  UniqueFd fd_;
+  UniqueFd cancel_;
+  std::atomic<bool> cancelled_{false};
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool drained_ = false;
+};
+
+// One kept-alive connection. Its io_context is never run: the TLS stream only needs an executor.
 struct Connection {
   net::io_context ioc;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
-  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<PolledSocket>> tls;
+  std::optional<PolledSocket> plain;
   beast::flat_buffer buffer;
   Clock::time_point idleSince{};
   bool reused = false;
 
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-  void cancel() { lowest().cancel(); }
-  beast::error_code run(const std::stop_token& stop, auto&& start) { return runToEnd(ioc, start, stop); }
+  PolledSocket& socket() { return tls ? tls->next_layer() : *plain; }
   // An idle connection the server has closed (or written to, which HTTP/1.1 never does unasked) is not reused.
   bool stillOpen() {
-    pollfd p{lowest().socket().native_handle(), POLLIN | POLLRDHUP, 0};
+    pollfd p{socket().native_handle(), POLLIN | POLLRDHUP, 0};
     return ::poll(&p, 1, 0) == 0 && buffer.size() == 0;
   }
 };
@@ -231,7 +454,7 @@ class BeastTransport : public HttpTransport {
       try {
         bool reusable = false;
         HttpResponse out = exchange(*c, request, onLine, timeout, stop, reusable);
-        // A stop that came during the call may have left a cancellation queued on this connection.
+        // A stop that came during the call has cancelled this connection for good.
         if (reusable && !stop.stop_requested()) giveBack(std::move(c));
         return out;
       } catch (const ClosedWhileIdle&) {
@@ -292,7 +515,7 @@ class BeastTransport : public HttpTransport {
       c->plain.emplace(c->ioc);
     }
     Connection& conn = *c;
-    std::stop_callback onStop(stop, [&conn] { net::post(conn.ioc, [&conn] { conn.cancel(); }); });
+    std::stop_callback onStop(stop, [&conn] { conn.socket().cancel(); });
     auto fail = [&](TransportError::Kind kind, const std::string& step, const beast::error_code& ec) {
       if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled while connecting to " + where);
       if (ec == beast::error::timeout)
@@ -303,12 +526,11 @@ class BeastTransport : public HttpTransport {
     beast::error_code ec;
     const tcp::resolver::results_type endpoints = resolve(url_.host, url_.port, stop, ec);
     if (ec) fail(TransportError::Kind::Connect, "resolving", ec);
-    conn.lowest().expires_after(timeout);
-    ec = conn.run(stop, [&](auto handler) { conn.lowest().async_connect(endpoints, handler); });
+    conn.socket().expiresAfter(timeout);
+    conn.socket().connect(endpoints, ec);
     if (ec) fail(TransportError::Kind::Connect, "connecting to", ec);
-    conn.lowest().socket().set_option(tcp::no_delay(true), ec);
     if (conn.tls) {
-      ec = conn.run(stop, [&](auto handler) { conn.tls->async_handshake(ssl::stream_base::client, handler); });
+      conn.tls->handshake(ssl::stream_base::client, ec);
       if (ec) {
         const long verify = SSL_get_verify_result(conn.tls->native_handle());
         if (verify != X509_V_OK && !stop.stop_requested())
@@ -319,7 +541,7 @@ class BeastTransport : public HttpTransport {
         fail(TransportError::Kind::Tls, "TLS handshake with", ec);
       }
     }
-    conn.lowest().expires_never();
+    conn.socket().expiresNever();
     return c;
   }
 
@@ -335,7 +557,7 @@ class BeastTransport : public HttpTransport {
 
   HttpResponse exchange(Connection& c, const HttpRequest& request, const std::function<void(std::string_view)>* onLine,
                         std::chrono::seconds timeout, const std::stop_token& stop, bool& reusable) {
-    std::stop_callback onStop(stop, [&c] { net::post(c.ioc, [&c] { c.cancel(); }); });
+    std::stop_callback onStop(stop, [&c] { c.socket().cancel(); });
     const std::string what = request.method + " " + request.path;
     // The first error decides: a stop wins, then a reused connection closed before it answered, then the kind.
     auto fail = [&](const beast::error_code& ec, bool answered) -> TransportError {
@@ -365,13 +587,12 @@ class BeastTransport : public HttpTransport {
     req.body() = boost::beast::span<const char>(request.body.data(), request.body.size());
     if (withBody) req.prepare_payload();
 
-    c.lowest().expires_after(timeout);
-    beast::error_code ec = c.run(stop, [&](auto handler) {
-      if (c.tls)
-        http::async_write(*c.tls, req, handler);
-      else
-        http::async_write(*c.plain, req, handler);
-    });
+    c.socket().expiresAfter(timeout);
+    beast::error_code ec;
+    if (c.tls)
+      http::write(*c.tls, req, ec);
+    else
+      http::write(*c.plain, req, ec);
     if (ec) throw fail(ec, false);
 
     HttpResponse out;
@@ -379,17 +600,15 @@ class BeastTransport : public HttpTransport {
       http::response_parser<http::string_body> parser;
       parser.header_limit(kMaxHeaderBytes);
       parser.body_limit(kMaxResponseBodyBytes);
-      ec = c.run(stop, [&](auto handler) {
-        if (c.tls)
-          http::async_read(*c.tls, c.buffer, parser, handler);
-        else
-          http::async_read(*c.plain, c.buffer, parser, handler);
-      });
+      if (c.tls)
+        http::read(*c.tls, c.buffer, parser, ec);
+      else
+        http::read(*c.plain, c.buffer, parser, ec);
       if (ec == http::error::body_limit) throw tooLarge(what);
       if (ec) throw fail(ec, parser.got_some());
       copyHead(parser, out);
       out.body = std::move(parser.get().body());
-      c.lowest().expires_never();
+      c.socket().expiresNever();
       reusable = parser.keep_alive();
       return out;
     }
@@ -399,12 +618,10 @@ class BeastTransport : public HttpTransport {
     // Not boost::none: Boost 1.74 compares a Content-Length against an empty limit as exceeding it.
     // The stream's own bound is per line (StreamLines), an error body's is checked below.
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    ec = c.run(stop, [&](auto handler) {
-      if (c.tls)
-        http::async_read_header(*c.tls, c.buffer, parser, handler);
-      else
-        http::async_read_header(*c.plain, c.buffer, parser, handler);
-    });
+    if (c.tls)
+      http::read_header(*c.tls, c.buffer, parser, ec);
+    else
+      http::read_header(*c.plain, c.buffer, parser, ec);
     if (ec) throw fail(ec, parser.got_some());
     copyHead(parser, out);
     const bool ok = out.status >= 200 && out.status < 300;
@@ -415,13 +632,11 @@ class BeastTransport : public HttpTransport {
     while (!parser.is_done()) {
       parser.get().body().data = chunk.get();
       parser.get().body().size = kStreamChunk;
-      c.lowest().expires_after(timeout);
-      ec = c.run(stop, [&](auto handler) {
-        if (c.tls)
-          http::async_read_some(*c.tls, c.buffer, parser, handler);
-        else
-          http::async_read_some(*c.plain, c.buffer, parser, handler);
-      });
+      c.socket().expiresAfter(timeout);
+      if (c.tls)
+        http::read_some(*c.tls, c.buffer, parser, ec);
+      else
+        http::read_some(*c.plain, c.buffer, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) throw fail(ec, true);
       const std::string_view got(chunk.get(), kStreamChunk - parser.get().body().size);
@@ -434,7 +649,7 @@ class BeastTransport : public HttpTransport {
     }
     if (ok) lines.finish();
     if (stop.stop_requested()) throw TransportError(TransportError::Kind::Cancelled, "cancelled: " + what);
-    c.lowest().expires_never();
+    c.socket().expiresNever();
     // A stream's connection is not kept: a server may close it after the stream ends without saying
     // so (the fake kube-apiserver does), and a watch is re-opened seldom enough to pay for a new one.
     reusable = !ok && parser.keep_alive();

@@ -7,6 +7,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -101,6 +102,15 @@ struct TlsTestServer::Impl {
     }
   }
 
+  // Like waitForClientToLeave, but reads nothing: what the client sends stays in the socket.
+  template <typename Stream>
+  void waitForClientToCloseUnread(Stream& tls) {
+    while (!stopping) {
+      pollfd p{socketOf(tls).native_handle(), POLLRDHUP, 0};
+      if (::poll(&p, 1, 5) != 0) break;
+    }
+  }
+
   void serve(tcp::socket sock) {
     ++connections;
     if (plain) {
@@ -126,6 +136,11 @@ struct TlsTestServer::Impl {
       if (ec || dropNext) return;
       std::string head{asio::buffers_begin(buf.data()), asio::buffers_end(buf.data())};
       head = head.substr(0, head.find("\r\n\r\n") + 4);
+      // /unread: the body is never read, so a large one fills the socket and blocks its writer.
+      if (head.rfind("PUT /unread", 0) == 0) {
+        waitForClientToCloseUnread(tls);
+        return;
+      }
       const size_t length = static_cast<size_t>(std::atoll(header(head, "content-length").c_str()));
       if (buf.size() < head.size() + length) asio::read(tls, buf, asio::transfer_exactly(head.size() + length - buf.size()), ec);
       buf.consume(head.size() + length);

@@ -271,6 +271,28 @@ TEST_CASE_TEMPLATE("stream: a stop requested at any moment of a call ends it as 
   CHECK(cancelled == kCalls);
 }
 
+TEST_CASE_TEMPLATE("transport: a stop ends a write the server does not read, within one second", T, BeastClient, CpprestClient) {
+  TlsTestServer server(pki().serverCrt, pki().serverKey);
+  auto t = makeTransport(configFor<T>(server.port()));
+  // Far more than the sockets on both sides buffer: the writer has to wait for the server.
+  const HttpRequest put{"PUT", "/unread", {{"Content-Type", "application/json"}}, std::string(64 * 1024 * 1024, ' ')};
+  std::stop_source ss;
+  std::chrono::steady_clock::time_point stoppedAt;
+  std::jthread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    stoppedAt = std::chrono::steady_clock::now();
+    ss.request_stop();
+  });
+  try {
+    t->send(put, ss.get_token());
+    FAIL("the write should have been cancelled");
+  } catch (const TransportError& e) {
+    CHECK_MESSAGE(e.kind() == TransportError::Kind::Cancelled, std::string(e.what()));
+  }
+  stopper.join();
+  CHECK(std::chrono::steady_clock::now() - stoppedAt < 1s);
+}
+
 TEST_CASE_TEMPLATE("watch over TLS: events decoded as they arrive ERROR 410 drops the open stream at once", T, BeastClient, CpprestClient) {
   TlsTestServer server(pki().serverCrt, pki().serverKey);
   auto t = makeTransport(configFor<T>(server.port()));
