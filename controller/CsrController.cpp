@@ -28,7 +28,11 @@ bool hasWorkLeft(CsrPhase phase) { return phase == CsrPhase::Pending || phase ==
 // The indexes first, so a worker that picks the name up sees its standing.
 void CsrController::csrAdded(const CachedCsr& csr) {
   record(csr);
-  if (hasWorkLeft(csr.phase)) p_.queue.add(csr.csr.metadata.name);
+  if (!hasWorkLeft(csr.phase)) return;
+  // The approval's own echo, arriving after the certificate was written over it: a sync would
+  // find it issued (CsrSigner::sync), and the Issued event that follows needs none either.
+  if (csr.phase == CsrPhase::Approved && p_.signer.issuedAt(csr.csr.metadata)) return;
+  p_.queue.add(csr.csr.metadata.name);
 }
 
 void CsrController::csrUpdated(const CachedCsr& now) { csrAdded(now); }

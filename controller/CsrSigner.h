@@ -35,6 +35,9 @@ class CsrSigner {
   // Signs this copy, which must be the API server's (a GET, or our own approval write with the
   // version the server answered): readiness is judged on it and the write carries its resourceVersion.
   SyncResult signFresh(k8s::CertificateSigningRequest csr);
+  // Whether a certificate write of this signer succeeded over exactly this version (uid and
+  // resourceVersion) of a CSR: that copy is issued, whatever it says.
+  bool issuedAt(const k8s::ObjectMeta& meta);
 
   // How many written-over versions are remembered; far more than CSRs in flight at once.
   static constexpr std::size_t kRememberedIssues = 4096;
@@ -42,7 +45,6 @@ class CsrSigner {
  private:
   SyncResult markFailed(k8s::CertificateSigningRequest csr, const std::string& message);
   void rememberIssued(const k8s::ObjectMeta& meta);
-  bool issuedAt(const k8s::ObjectMeta& meta);
 
   k8s::KubeClient& client_;
   const signers::SignerSet& signers_;

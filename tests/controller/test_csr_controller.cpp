@@ -231,6 +231,21 @@ TEST_CASE("controller: the Approved copy of a CSR this signer just issued costs 
   CHECK(h.signer->issued == 1);
 }
 
+TEST_CASE("controller: the Approved echo of a version this signer wrote a certificate over is not queued - another version is") {
+  Harness h;
+  const auto csr = csrNamed("a");
+  queueApprovalAndCertificate(h, csr);
+  REQUIRE_FALSE(h.controller->syncHandler("a").retry);
+  REQUIRE(h.queue.depth() == 0);
+
+  h.controller->csrUpdated(cached(approvedCopy(csr)));
+  CHECK(h.queue.depth() == 0);
+
+  h.controller->csrUpdated(cached(approvedCopy(csr, "5")));
+  CHECK(h.queue.depth() == 1);
+  CHECK(h.queue.get() == std::optional<std::string>("a"));
+}
+
 TEST_CASE("controller: a deleted, decided or foreign CSR costs no request") {
   Harness h;
   CHECK_FALSE(h.controller->syncHandler("gone").retry);
