@@ -264,83 +264,32 @@ class PolledSocket {
 
   template <class MutableBuffers>
   std::size_t read_some(const MutableBuffers& buffers, beast::error_code& ec) {
-    IoVectors v(buffers);
-    if (v.bytes == 0) {
-      ec = {};
-      return 0;
-    }
+    const IoVectors v(buffers);
     // After a read that took less than it asked for the socket is most likely empty: wait first
     // instead of paying for a read that says so.
-    if (drained_ && !wait(POLLIN, ec)) return 0;
-    for (;;) {
-      if (cancelled_.load()) {
-        ec = net::error::operation_aborted;
-        return 0;
-      }
-      msghdr msg{};
-      msg.msg_iov = v.iov.data();
-      msg.msg_iovlen = v.count;
-      const ssize_t n = ::recvmsg(fd_.get(), &msg, 0);
-      if (n > 0) {
-        drained_ = static_cast<std::size_t>(n) < v.bytes;
-        ec = {};
-        return static_cast<std::size_t>(n);
-      }
-      if (n == 0) {
-        ec = net::error::eof;
-        return 0;
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        ec = lastError();
-        return 0;
-      }
-      if (!wait(POLLIN, ec)) return 0;
+    if (v.bytes != 0 && drained_ && !wait(POLLIN, ec)) return 0;
+    const std::size_t n = transfer(v, POLLIN, ec, [this](msghdr& m) { return ::recvmsg(fd_.get(), &m, 0); });
+    if (ec) return 0;
+    if (n == 0 && v.bytes != 0) {
+      ec = net::error::eof;
+      return 0;
     }
+    drained_ = n < v.bytes;
+    return n;
   }
   template <class MutableBuffers>
   std::size_t read_some(const MutableBuffers& buffers) {
-    beast::error_code ec;
-    const std::size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return orThrow([&](beast::error_code& ec) { return read_some(buffers, ec); });
   }
 
   template <class ConstBuffers>
   std::size_t write_some(const ConstBuffers& buffers, beast::error_code& ec) {
-    IoVectors v(buffers);
-    if (v.bytes == 0) {
-      ec = {};
-      return 0;
-    }
-    for (;;) {
-      if (cancelled_.load()) {
-        ec = net::error::operation_aborted;
-        return 0;
-      }
-      msghdr msg{};
-      msg.msg_iov = v.iov.data();
-      msg.msg_iovlen = v.count;
-      // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE for the process.
-      const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
-      if (n >= 0) {
-        ec = {};
-        return static_cast<std::size_t>(n);
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        ec = lastError();
-        return 0;
-      }
-      if (!wait(POLLOUT, ec)) return 0;
-    }
+    // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE for the process.
+    return transfer(IoVectors(buffers), POLLOUT, ec, [this](msghdr& m) { return ::sendmsg(fd_.get(), &m, MSG_NOSIGNAL); });
   }
   template <class ConstBuffers>
   std::size_t write_some(const ConstBuffers& buffers) {
-    beast::error_code ec;
-    const std::size_t n = write_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return orThrow([&](beast::error_code& ec) { return write_some(buffers, ec); });
   }
 
  private:
@@ -362,6 +311,39 @@ class PolledSocket {
       }
     }
   };
+
+  // One recvmsg or sendmsg (call) over v, again after EINTR, and after a wait for events when the
+  // socket is not ready.
+  template <class Call>
+  std::size_t transfer(const IoVectors& v, short events, beast::error_code& ec, Call call) {
+    ec = {};
+    if (v.bytes == 0) return 0;
+    for (;;) {
+      if (cancelled_.load()) {
+        ec = net::error::operation_aborted;
+        return 0;
+      }
+      msghdr msg{};
+      msg.msg_iov = const_cast<iovec*>(v.iov.data());
+      msg.msg_iovlen = v.count;
+      const ssize_t n = call(msg);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec = lastError();
+        return 0;
+      }
+      if (!wait(events, ec)) return 0;
+    }
+  }
+
+  template <class Transfer>
+  static std::size_t orThrow(Transfer t) {
+    beast::error_code ec;
+    const std::size_t n = t(ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
 
   // True when the socket is ready for events (or has an error the next call reports).
   bool wait(short events, beast::error_code& ec) {
