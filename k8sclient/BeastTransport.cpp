@@ -5,7 +5,7 @@
 //
 // Beast's HTTP code reads and writes the socket synchronously (PolledSocket): asio's asynchronous
 // path cost about 21 system calls per request (an epoll_wait after every intermediate handler,
-// timerfd updates for each operation's timer, a speculative read), this one about 5.
+// timerfd updates for each operation's timer, a speculative read), this one about 6.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
