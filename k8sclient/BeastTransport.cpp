@@ -296,7 +296,7 @@ class PolledSocket {
   // At most this many buffers per call, as asio's own socket operations take.
   static constexpr std::size_t kMaxBuffers = 64;
   struct IoVectors {
-    std::array<iovec, kMaxBuffers> iov{};
+    std::array<iovec, kMaxBuffers> iov;  // only the first count are set and read
     std::size_t count = 0;
     std::size_t bytes = 0;
     template <class Buffers>
@@ -390,6 +390,14 @@ struct Connection {
   bool reused = false;
 
   PolledSocket& socket() { return tls ? tls->next_layer() : *plain; }
+  // Runs f on the stream HTTP is spoken over: the TLS stream, or the socket itself.
+  template <typename F>
+  void onStream(F&& f) {
+    if (tls)
+      f(*tls);
+    else
+      f(*plain);
+  }
   // An idle connection the server has closed (or written to, which HTTP/1.1 never does unasked) is not reused.
   bool stillOpen() {
     pollfd p{socket().native_handle(), POLLIN | POLLRDHUP, 0};
@@ -571,10 +579,7 @@ class BeastTransport : public HttpTransport {
 
     c.socket().expiresAfter(timeout);
     beast::error_code ec;
-    if (c.tls)
-      http::write(*c.tls, req, ec);
-    else
-      http::write(*c.plain, req, ec);
+    c.onStream([&](auto& stream) { http::write(stream, req, ec); });
     if (ec) throw fail(ec, false);
 
     HttpResponse out;
@@ -582,10 +587,7 @@ class BeastTransport : public HttpTransport {
       http::response_parser<http::string_body> parser;
       parser.header_limit(kMaxHeaderBytes);
       parser.body_limit(kMaxResponseBodyBytes);
-      if (c.tls)
-        http::read(*c.tls, c.buffer, parser, ec);
-      else
-        http::read(*c.plain, c.buffer, parser, ec);
+      c.onStream([&](auto& stream) { http::read(stream, c.buffer, parser, ec); });
       if (ec == http::error::body_limit) throw tooLarge(what);
       if (ec) throw fail(ec, parser.got_some());
       copyHead(parser, out);
@@ -600,10 +602,7 @@ class BeastTransport : public HttpTransport {
     // Not boost::none: Boost 1.74 compares a Content-Length against an empty limit as exceeding it.
     // The stream's own bound is per line (StreamLines), an error body's is checked below.
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    if (c.tls)
-      http::read_header(*c.tls, c.buffer, parser, ec);
-    else
-      http::read_header(*c.plain, c.buffer, parser, ec);
+    c.onStream([&](auto& stream) { http::read_header(stream, c.buffer, parser, ec); });
     if (ec) throw fail(ec, parser.got_some());
     copyHead(parser, out);
     const bool ok = out.status >= 200 && out.status < 300;
@@ -615,10 +614,7 @@ class BeastTransport : public HttpTransport {
       parser.get().body().data = chunk.get();
       parser.get().body().size = kStreamChunk;
       c.socket().expiresAfter(timeout);
-      if (c.tls)
-        http::read_some(*c.tls, c.buffer, parser, ec);
-      else
-        http::read_some(*c.plain, c.buffer, parser, ec);
+      c.onStream([&](auto& stream) { http::read_some(stream, c.buffer, parser, ec); });
       if (ec == http::error::need_buffer) ec = {};
       if (ec) throw fail(ec, true);
       const std::string_view got(chunk.get(), kStreamChunk - parser.get().body().size);

@@ -138,6 +138,10 @@ struct TlsTestServer::Impl {
       head = head.substr(0, head.find("\r\n\r\n") + 4);
       // /unread: the body is never read, so a large one fills the socket and blocks its writer.
       if (head.rfind("PUT /unread", 0) == 0) {
+        {
+          std::lock_guard l(mu);
+          seen.push_back(SeenRequest{head.substr(0, head.find("\r\n")), "", "", "", ""});
+        }
         waitForClientToCloseUnread(tls);
         return;
       }

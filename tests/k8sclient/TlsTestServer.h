@@ -3,8 +3,8 @@
 // Paths: /ok (200 JSON), /status/<code> (that status, Retry-After: 1), /stream?n=N&ms=M (chunked
 // watch lines M ms apart), /stall (one line, then silence until the client leaves or the server stops),
 // /big?mib=N[&chunked=1] (a body of N MiB + 1 byte), /longline?mib=N (a stream of N MiB + 1 byte, no newline),
-// /keep[?close=1|?dropnext=1] (kept-alive answers, see serveConnection), PUT /unread (the body is never
-// read; the server waits for the client to leave). The others close the connection.
+// /keep[?close=1|?dropnext=1] (kept-alive answers, see serveConnection), PUT /unread (recorded in seen() with
+// its request line only; the body is never read, the server waits for the client to leave). The others close the connection.
 #include <atomic>
 #include <memory>
 #include <mutex>

@@ -278,8 +278,10 @@ TEST_CASE_TEMPLATE("transport: a stop ends a write the server does not read, wit
   const HttpRequest put{"PUT", "/unread", {{"Content-Type", "application/json"}}, std::string(64 * 1024 * 1024, ' ')};
   std::stop_source ss;
   std::chrono::steady_clock::time_point stoppedAt;
+  // The stop comes once the server has read the request's head, so the body is being written.
   std::jthread stopper([&] {
-    std::this_thread::sleep_for(300ms);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (server.seen().empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
     stoppedAt = std::chrono::steady_clock::now();
     ss.request_stop();
   });
@@ -291,6 +293,9 @@ TEST_CASE_TEMPLATE("transport: a stop ends a write the server does not read, wit
   }
   stopper.join();
   CHECK(std::chrono::steady_clock::now() - stoppedAt < 1s);
+  const auto seen = server.seen();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].requestLine == "PUT /unread HTTP/1.1");
 }
 
 TEST_CASE_TEMPLATE("watch over TLS: events decoded as they arrive ERROR 410 drops the open stream at once", T, BeastClient, CpprestClient) {
